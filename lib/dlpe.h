@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dlpe.h - Discovery Log Page entries as stas keeps them.
+ *
+ * The kernel hands a Discovery Log Page as an array of fixed-size records
+ * (struct nvmf_disc_log_entry: 1024 bytes, string fields space- or
+ * NUL-padded and not guaranteed to be NUL-terminated, integers
+ * little-endian). stas converts every entry from the network once, at the
+ * boundary, into this normalised form - validated, NUL-terminated, host
+ * endian, transport and addresses canonical - and nothing else in stas ever
+ * looks at the raw record. The cache stores this form; stas-cached and
+ * stasadm print it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tid.h"
+
+/* Subsystem types (NVMe base spec, Discovery Log Page Entry SUBTYPE). */
+enum dlpe_subtype {
+	DLPE_SUBTYPE_REFERRAL = 1, /* NVME_NQN_DISC: another discovery controller */
+	DLPE_SUBTYPE_NVME = 2, /* NVME_NQN_NVME: an I/O subsystem */
+	DLPE_SUBTYPE_CURRENT = 3, /* NVME_NQN_CURR: the DC's own entry */
+};
+
+/* EFLAGS bits */
+#define DLPE_EFLAG_EPCSD (1u << 1) /* explicit persistent connection support */
+#define DLPE_EFLAG_DUPRETINFO (1u << 0) /* duplicate returned information */
+#define DLPE_EFLAG_NCC (1u << 2) /* no CDC connectivity */
+
+/* TREQ values (low 2 bits) */
+enum dlpe_treq_secure {
+	DLPE_TREQ_NOT_SPECIFIED = 0,
+	DLPE_TREQ_REQUIRED = 1,
+	DLPE_TREQ_NOT_REQUIRED = 2,
+};
+#define DLPE_TREQ_DISABLE_SQFLOW (1u << 2)
+
+struct dlpe {
+	uint8_t trtype; /* raw NVMF_TRTYPE_* */
+	uint8_t adrfam; /* raw NVMF_ADDR_FAMILY_* */
+	uint8_t subtype; /* enum dlpe_subtype */
+	uint8_t treq;
+	uint16_t portid;
+	uint16_t cntlid;
+	uint16_t asqsz;
+	uint16_t eflags;
+	char transport[TID_TRANSPORT_MAX + 1]; /* canonical name of trtype: "tcp", "rdma", ... */
+	char trsvcid[TID_TRSVCID_MAX + 1];
+	char traddr[TID_TRADDR_MAX + 1]; /* canonical */
+	char subnqn[TID_NQN_MAX + 1];
+	/* transport-specific subtype: rdma qptype/prtype/cms/pkey, tcp sectype */
+	uint8_t tsas_sectype; /* tcp: NVMF_TCP_SECTYPE_* */
+	uint8_t tsas_rdma_qptype, tsas_rdma_prtype, tsas_rdma_cms;
+	uint16_t tsas_rdma_pkey;
+};
+
+/**
+ * dlpe_equal() - field-by-field equality of two normalised entries.
+ */
+bool dlpe_equal(const struct dlpe *a, const struct dlpe *b);
+
+/**
+ * dlpe_to_tid() - the I/O or discovery controller TID this entry points at,
+ * on behalf of the discovery controller @dc (whose host-traddr, host-iface
+ * and host NQN the path inherits).
+ */
+void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret);
+
+/**
+ * dlpe_subtype_to_string() - "referral", "nvme", "current", or "unknown".
+ * dlpe_adrfam_to_string() - "ipv4", "ipv6", "ib", "fc", "loop", "unknown".
+ * dlpe_treq_to_string() - "not specified", "required", "not required",
+ * with ", sq flow control disable supported" appended when that bit is set
+ * (buf of at least 64 bytes).
+ */
+const char *dlpe_subtype_to_string(uint8_t subtype);
+const char *dlpe_adrfam_to_string(uint8_t adrfam);
+const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size);

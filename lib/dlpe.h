@@ -80,3 +80,31 @@ void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret);
 const char *dlpe_subtype_to_string(uint8_t subtype);
 const char *dlpe_adrfam_to_string(uint8_t adrfam);
 const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size);
+
+struct nvmf_disc_log_entry; /* libnvme <nvme/types.h>: the raw 1024-byte record */
+
+/**
+ * dlpe_from_nvmf() - validate and normalise one raw entry as received from a
+ * discovery controller. Every fixed-size field is bounded (no NUL needed),
+ * trailing spaces are stripped, and it must be printable; the transport must
+ * be known; the subsystem NQN valid; for tcp/rdma the address must parse in
+ * the family ADRFAM gives and trsvcid must be a port number. Addresses that
+ * name no host (empty, 0.0.0.0, ::) are refused with -EADDRNOTAVAIL, which
+ * callers drop quietly as nvme-stas does.
+ *
+ * Return: 0 and *ret filled; or a negative errno with *ret_reason (when
+ * non-NULL) pointing at a static description of what was wrong.
+ */
+int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret,
+		   const char **ret_reason);
+
+/**
+ * dlpe_to_nvmf() - the inverse, for tests and fuzz targets that need to
+ * build raw records.
+ */
+void dlpe_to_nvmf(const struct dlpe *e, struct nvmf_disc_log_entry *ret);
+
+/**
+ * dlpe_transport_from_trtype() - "tcp", "rdma", "fc", "loop" or NULL.
+ */
+const char *dlpe_transport_from_trtype(uint8_t trtype);

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define startswith libnvme_startswith
+#include <nvme/types.h>
+#undef startswith
+
+#include "dlpe.h"
+#include "macro.h"
+
+_Static_assert(sizeof(struct nvmf_disc_log_entry) == 1024, "DLP entry is 1024 bytes");
+
+bool dlpe_equal(const struct dlpe *a, const struct dlpe *b)
+{
+	return a->trtype == b->trtype && a->adrfam == b->adrfam && a->subtype == b->subtype &&
+	       a->treq == b->treq && a->portid == b->portid && a->cntlid == b->cntlid &&
+	       a->asqsz == b->asqsz && a->eflags == b->eflags &&
+	       streq(a->transport, b->transport) && streq(a->trsvcid, b->trsvcid) &&
+	       streq(a->traddr, b->traddr) && streq(a->subnqn, b->subnqn) &&
+	       a->tsas_sectype == b->tsas_sectype && a->tsas_rdma_qptype == b->tsas_rdma_qptype &&
+	       a->tsas_rdma_prtype == b->tsas_rdma_prtype && a->tsas_rdma_cms == b->tsas_rdma_cms &&
+	       a->tsas_rdma_pkey == b->tsas_rdma_pkey;
+}
+
+void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret)
+{
+	struct tid t = {};
+
+	memcpy(t.transport, e->transport, sizeof(t.transport));
+	memcpy(t.traddr, e->traddr, sizeof(t.traddr));
+	memcpy(t.trsvcid, e->trsvcid, sizeof(t.trsvcid));
+	memcpy(t.subsysnqn, e->subnqn, sizeof(t.subsysnqn));
+	if (dc) {
+		memcpy(t.host_traddr, dc->host_traddr, sizeof(t.host_traddr));
+		memcpy(t.host_iface, dc->host_iface, sizeof(t.host_iface));
+		memcpy(t.host_nqn, dc->host_nqn, sizeof(t.host_nqn));
+	}
+	*ret = t;
+}
+
+const char *dlpe_subtype_to_string(uint8_t subtype)
+{
+	switch (subtype) {
+	case DLPE_SUBTYPE_REFERRAL:
+		return "referral";
+	case DLPE_SUBTYPE_NVME:
+		return "nvme";
+	case DLPE_SUBTYPE_CURRENT:
+		return "current";
+	default:
+		return "unknown";
+	}
+}
+
+const char *dlpe_adrfam_to_string(uint8_t adrfam)
+{
+	switch (adrfam) {
+	case NVMF_ADDR_FAMILY_PCI:
+		return "pci";
+	case NVMF_ADDR_FAMILY_IP4:
+		return "ipv4";
+	case NVMF_ADDR_FAMILY_IP6:
+		return "ipv6";
+	case NVMF_ADDR_FAMILY_IB:
+		return "ib";
+	case NVMF_ADDR_FAMILY_FC:
+		return "fc";
+	case NVMF_ADDR_FAMILY_LOOP:
+		return "loop";
+	default:
+		return "unknown";
+	}
+}
+
+const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size)
+{
+	static const char *const secure[] = { "not specified", "required", "not required",
+					      "reserved" };
+
+	(void)snprintf(buf, size, "%s%s", secure[treq & 3],
+		       (treq & DLPE_TREQ_DISABLE_SQFLOW) ? ", sq flow control disable supported" :
+							   "");
+	return buf;
+}
+
+const char *dlpe_transport_from_trtype(uint8_t trtype)
+{
+	switch (trtype) {
+	case NVMF_TRTYPE_RDMA:
+		return "rdma";
+	case NVMF_TRTYPE_FC:
+		return "fc";
+	case NVMF_TRTYPE_TCP:
+		return "tcp";
+	case NVMF_TRTYPE_LOOP:
+		return "loop";
+	default:
+		return NULL;
+	}
+}
+
+static uint8_t trtype_from_transport(const char *t)
+{
+	if (streq(t, "rdma"))
+		return NVMF_TRTYPE_RDMA;
+	if (streq(t, "fc"))
+		return NVMF_TRTYPE_FC;
+	if (streq(t, "tcp"))
+		return NVMF_TRTYPE_TCP;
+	if (streq(t, "loop"))
+		return NVMF_TRTYPE_LOOP;
+	return NVMF_TRTYPE_UNSPECIFIED;
+}
+
+/*
+ * Copy a fixed-size, possibly unterminated, space- or NUL-padded field.
+ * Refuses non-printable bytes anywhere before the padding.
+ */
+static int field_copy(char *dst, size_t dst_size, const char *src, size_t src_size)
+{
+	size_t n = strnlen(src, src_size);
+
+	while (n > 0 && src[n - 1] == ' ')
+		n--;
+	if (n >= dst_size)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e)
+			return -EINVAL;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static bool addr_is_unspecified(const char *traddr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (isempty(traddr))
+		return true;
+	if (inet_pton(AF_INET, traddr, &a4) == 1)
+		return a4.s_addr == INADDR_ANY;
+	if (inet_pton(AF_INET6, traddr, &a6) == 1)
+		return IN6_IS_ADDR_UNSPECIFIED(&a6);
+	return false;
+}
+
+#define FAIL(err, why)                       \
+	do {                                 \
+		if (ret_reason)              \
+			*ret_reason = (why); \
+		return (err);                \
+	} while (0)
+
+int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret, const char **ret_reason)
+{
+	struct dlpe e = {};
+	struct tid t = {};
+	const char *transport;
+
+	transport = dlpe_transport_from_trtype(raw->trtype);
+	if (!transport)
+		FAIL(-EPROTONOSUPPORT, "unknown transport type");
+	if (raw->subtype < DLPE_SUBTYPE_REFERRAL || raw->subtype > DLPE_SUBTYPE_CURRENT)
+		FAIL(-EINVAL, "unknown subsystem type");
+
+	e.trtype = raw->trtype;
+	e.adrfam = raw->adrfam;
+	e.subtype = raw->subtype;
+	e.treq = raw->treq;
+	e.portid = le16toh(raw->portid);
+	e.cntlid = le16toh(raw->cntlid);
+	e.asqsz = le16toh(raw->asqsz);
+	e.eflags = le16toh(raw->eflags);
+	strcpy(e.transport, transport);
+
+	if (field_copy(e.subnqn, sizeof(e.subnqn), raw->subnqn, sizeof(raw->subnqn)) < 0)
+		FAIL(-EINVAL, "subsystem NQN is too long or not printable");
+	if (!nqn_is_valid(e.subnqn))
+		FAIL(-EINVAL, "subsystem NQN is not a valid NQN");
+	if (field_copy(e.traddr, sizeof(e.traddr), raw->traddr, sizeof(raw->traddr)) < 0)
+		FAIL(-EINVAL, "transport address is not printable");
+	if (field_copy(e.trsvcid, sizeof(e.trsvcid), raw->trsvcid, sizeof(raw->trsvcid)) < 0)
+		FAIL(-EINVAL, "transport service ID is not printable");
+
+	if (raw->trtype == NVMF_TRTYPE_TCP || raw->trtype == NVMF_TRTYPE_RDMA) {
+		int want;
+
+		if (addr_is_unspecified(e.traddr))
+			FAIL(-EADDRNOTAVAIL, "transport address names no host");
+		if (raw->adrfam == NVMF_ADDR_FAMILY_IP4)
+			want = AF_INET;
+		else if (raw->adrfam == NVMF_ADDR_FAMILY_IP6)
+			want = AF_INET6;
+		else if (raw->adrfam == NVMF_ADDR_FAMILY_IB && raw->trtype == NVMF_TRTYPE_RDMA)
+			want = 0;
+		else
+			FAIL(-EINVAL, "address family does not fit the transport");
+		if (isempty(e.trsvcid))
+			FAIL(-EINVAL, "transport service ID is missing");
+
+		strcpy(t.transport, transport);
+		strcpy(t.traddr, e.traddr);
+		strcpy(t.trsvcid, e.trsvcid);
+		if (want != 0) {
+			if (tid_canonicalize(&t) < 0)
+				FAIL(-EINVAL, "transport address or service ID is malformed");
+			if (tid_adrfam(&t) != want)
+				FAIL(-EINVAL,
+				     "transport address is not of the entry's address family");
+			strcpy(e.traddr, t.traddr);
+			strcpy(e.trsvcid, t.trsvcid);
+		}
+		if (raw->trtype == NVMF_TRTYPE_TCP)
+			e.tsas_sectype = raw->tsas.tcp.sectype;
+		else {
+			e.tsas_rdma_qptype = raw->tsas.rdma.qptype;
+			e.tsas_rdma_prtype = raw->tsas.rdma.prtype;
+			e.tsas_rdma_cms = raw->tsas.rdma.cms;
+			e.tsas_rdma_pkey = le16toh(raw->tsas.rdma.pkey);
+		}
+	} else if (raw->trtype == NVMF_TRTYPE_FC) {
+		if (isempty(e.traddr))
+			FAIL(-EADDRNOTAVAIL, "transport address names no host");
+		for (char *p = e.traddr; *p; p++) {
+			if (*p == ' ')
+				FAIL(-EINVAL, "transport address contains a space");
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		}
+	}
+
+	*ret = e;
+	return 0;
+}
+
+static void field_put(char *dst, size_t dst_size, const char *src)
+{
+	size_t n = strlen(src);
+
+	memset(dst, ' ', dst_size);
+	memcpy(dst, src, MIN(n, dst_size));
+	if (n < dst_size)
+		dst[n] = '\0';
+}
+
+void dlpe_to_nvmf(const struct dlpe *e, struct nvmf_disc_log_entry *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->trtype = e->trtype ? e->trtype : trtype_from_transport(e->transport);
+	ret->adrfam = e->adrfam;
+	ret->subtype = e->subtype;
+	ret->treq = e->treq;
+	ret->portid = htole16(e->portid);
+	ret->cntlid = htole16(e->cntlid);
+	ret->asqsz = htole16(e->asqsz);
+	ret->eflags = htole16(e->eflags);
+	field_put(ret->trsvcid, sizeof(ret->trsvcid), e->trsvcid);
+	field_put(ret->subnqn, sizeof(ret->subnqn), e->subnqn);
+	field_put(ret->traddr, sizeof(ret->traddr), e->traddr);
+	if (ret->trtype == NVMF_TRTYPE_TCP)
+		ret->tsas.tcp.sectype = e->tsas_sectype;
+	else if (ret->trtype == NVMF_TRTYPE_RDMA) {
+		ret->tsas.rdma.qptype = e->tsas_rdma_qptype;
+		ret->tsas.rdma.prtype = e->tsas_rdma_prtype;
+		ret->tsas.rdma.cms = e->tsas_rdma_cms;
+		ret->tsas.rdma.pkey = htole16(e->tsas_rdma_pkey);
+	}
+}

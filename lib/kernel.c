@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* libnvme exports a startswith() of its own; keep macro.h's in this file. */
+#define startswith libnvme_startswith
+#include <nvme/fabrics.h>
+#include <nvme/log.h>
+#include <nvme/tree.h>
+#include <nvme/util.h>
+#undef startswith
+
+#include "fileio.h"
+#include "kernel.h"
+#include "log.h"
+#include "macro.h"
+
+static nvme_root_t root;
+static char last_error[256];
+
+static const char *sysfs_root(void)
+{
+	const char *e = getenv("STAS_SYSFS_ROOT");
+	return e ? e : "/sys";
+}
+
+static const char *fabrics_dev(void)
+{
+	const char *e = getenv("STAS_NVME_FABRICS");
+	return e ? e : "/dev/nvme-fabrics";
+}
+
+bool kctrl_is_usable(const struct kctrl *c)
+{
+	return streq(c->state, "live") || streq(c->state, "connecting") ||
+	       streq(c->state, "resetting") || streq(c->state, "new");
+}
+
+/* Read a small sysfs attribute, trailing newline stripped; "" when absent. */
+static int attr_read(const char *dir, const char *attr, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	char path[512];
+	ssize_t n;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf[0] = '\0';
+		return errno == ENOENT ? 0 : negative_errno();
+	}
+	n = read(fd, buf, size - 1);
+	if (n < 0) {
+		buf[0] = '\0';
+		/* Some attributes (e.g. of a deleting controller) fail to read. */
+		return negative_errno();
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static bool ctrl_name_is_valid(const char *name)
+{
+	const char *p = startswith(name, "nvme");
+
+	if (!p || !*p || strlen(name) > KCTRL_NAME_MAX)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Fill @ret from the controller's directory. When @nqn is given and the
+ * controller belongs to another subsystem, returns 0 early without reading
+ * more (the caller skips it: ret->name stays empty).
+ */
+static int ctrl_read_dir(const char *dir, const char *name, const char *nqn, struct kctrl *ret)
+{
+	char buf[512], addr[512];
+	struct kctrl c = {};
+	int r;
+
+	r = attr_read(dir, "subsysnqn", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	if (nqn && !streq(buf, nqn))
+		return 0;
+	if (strscpy_checked(c.tid.subsysnqn, sizeof(c.tid.subsysnqn), buf) < 0)
+		return -EINVAL;
+
+	(void)attr_read(dir, "transport", buf, sizeof(buf));
+	c.fabrics = !isempty(buf) && !streq(buf, "pcie");
+	if (!c.fabrics || strscpy_checked(c.tid.transport, sizeof(c.tid.transport), buf) < 0) {
+		c.fabrics = false;
+		(void)strscpy_checked(c.name, sizeof(c.name), name);
+		*ret = c;
+		return 0;
+	}
+	(void)attr_read(dir, "state", c.state, sizeof(c.state));
+	(void)attr_read(dir, "hostnqn", buf, sizeof(buf));
+	(void)strscpy_checked(c.tid.host_nqn, sizeof(c.tid.host_nqn), buf);
+	(void)attr_read(dir, "hostid", c.hostid, sizeof(c.hostid));
+	(void)attr_read(dir, "dctype", c.dctype, sizeof(c.dctype));
+	(void)attr_read(dir, "cntrltype", buf, sizeof(buf));
+	c.discovery = streq(buf, "discovery") || streq(c.tid.subsysnqn, NVME_DISC_SUBSYS_NQN);
+	c.kato = -1;
+	if (attr_read(dir, "kato", buf, sizeof(buf)) == 0 && !isempty(buf))
+		c.kato = atoi(buf);
+
+	r = attr_read(dir, "address", addr, sizeof(addr));
+	if (r < 0)
+		return r;
+	r = tid_parse_sysfs_address(addr, &c.tid);
+	if (r < 0)
+		return r;
+	/* A tid that does not canonicalise (odd transport) is kept as read. */
+	(void)tid_canonicalize(&c.tid);
+	(void)strscpy_checked(c.name, sizeof(c.name), name);
+	*ret = c;
+	return 0;
+}
+
+int kernel_ctrl_read(const char *name, struct kctrl *ret)
+{
+	char dir[512];
+	struct stat st;
+	struct kctrl c = {};
+	int r;
+
+	if (!ctrl_name_is_valid(name))
+		return -EINVAL;
+	(void)snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs_root(), name);
+	if (stat(dir, &st) < 0)
+		return negative_errno();
+	r = ctrl_read_dir(dir, name, NULL, &c);
+	if (r < 0)
+		return r;
+	*ret = c;
+	return 0;
+}
+
+int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret)
+{
+	_cleanup_free_ struct kctrl *v = NULL;
+	DIR *d;
+	struct dirent *de;
+	char dir[512];
+	size_t n = 0, alloc = 0;
+
+	(void)snprintf(dir, sizeof(dir), "%s/class/nvme", sysfs_root());
+	d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT)
+			return negative_errno();
+		*ret = NULL;
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct kctrl c = {};
+		char cdir[800];
+
+		if (!ctrl_name_is_valid(de->d_name))
+			continue;
+		(void)snprintf(cdir, sizeof(cdir), "%s/%s", dir, de->d_name);
+		/* A controller may vanish while we look: skip it. */
+		if (ctrl_read_dir(cdir, de->d_name, nqn, &c) < 0 || isempty(c.name) || !c.fabrics)
+			continue;
+		if (!any && c.discovery != discovery)
+			continue;
+		if (n == alloc) {
+			size_t na = alloc ? alloc * 2 : 16;
+			struct kctrl *p = realloc(v, na * sizeof(*v));
+			if (!p) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = p;
+			alloc = na;
+		}
+		v[n++] = c;
+	}
+	closedir(d);
+	*ret = TAKE_PTR(v);
+	return (int)n;
+}
+
+const struct kctrl *kctrl_find(const struct kctrl *v, size_t n, const struct tid *t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kctrl_is_usable(&v[i]) && tid_equal(&v[i].tid, t))
+			return &v[i];
+	return NULL;
+}
+
+bool kernel_fabrics_available(void)
+{
+	return access(fabrics_dev(), F_OK) == 0;
+}
+
+int kernel_fabrics_has_option(const char *opt)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[4096], *tok, *save = NULL;
+	ssize_t n;
+
+	fd = open(fabrics_dev(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = '\0';
+	/* "instance=%d,cntlid=%d,transport=%s,...,dhchap_secret=%s,..." */
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+		char *eq = strchr(tok, '=');
+		if (eq)
+			*eq = '\0';
+		if (streq(tok, opt))
+			return 1;
+	}
+	return 0;
+}
+
+static nvme_root_t root_get(void)
+{
+	if (!root) {
+		FILE *f = log_nvme_stream();
+		root = nvme_create_root(f ? f : stderr,
+					log_get_max_level() >= LOG_DEBUG ? LOG_DEBUG : LOG_NOTICE);
+	}
+	return root;
+}
+
+void kernel_close(void)
+{
+	if (root) {
+		nvme_free_tree(root);
+		root = NULL;
+	}
+}
+
+const char *kernel_strerror(void)
+{
+	return last_error;
+}
+
+/* Convert libnvme's errno (>= 1000 for its own codes) to a negative errno. */
+static int nvme_errno_convert(int e)
+{
+	(void)snprintf(last_error, sizeof(last_error), "%s",
+		       e >= ENVME_CONNECT_RESOLVE ? nvme_errno_to_string(e) : strerror(e));
+	switch (e) {
+	case ENVME_CONNECT_ALREADY:
+		return -EALREADY;
+	case ENVME_CONNECT_INVAL:
+	case ENVME_CONNECT_TARG:
+	case ENVME_CONNECT_AARG:
+	case ENVME_CONNECT_INVAL_TR:
+	case ENVME_CONNECT_ADDRFAM:
+	case ENVME_CONNECT_TRADDR:
+	case ENVME_CONNECT_RESOLVE:
+		return -EINVAL;
+	case ENVME_CONNECT_ADDRINUSE:
+		return -EADDRINUSE;
+	case ENVME_CONNECT_NODEV:
+		return -ENODEV;
+	case ENVME_CONNECT_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case ENVME_CONNECT_CONNREFUSED:
+		return -ECONNREFUSED;
+	case ENVME_CONNECT_OPEN:
+	case ENVME_CONNECT_WRITE:
+	case ENVME_CONNECT_READ:
+	case ENVME_CONNECT_PARSE:
+	case ENVME_CONNECT_LOOKUP_SUBSYS_NAME:
+	case ENVME_CONNECT_LOOKUP_SUBSYS:
+		return -EIO;
+	default:
+		return e > 0 && e < ENVME_CONNECT_RESOLVE ? -e : -EIO;
+	}
+}
+
+int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discovery,
+		   char ret_name[KCTRL_NAME_MAX + 1])
+{
+	struct nvme_fabrics_config cfg;
+	nvme_root_t r = root_get();
+	nvme_host_t h;
+	nvme_ctrl_t c;
+	const char *name;
+	int e;
+
+	last_error[0] = '\0';
+	if (!r)
+		return -ENOMEM;
+	h = nvme_lookup_host(r, isempty(t->host_nqn) ? NULL : t->host_nqn,
+			     o && !isempty(o->hostid) ? o->hostid : NULL);
+	if (!h)
+		return nvme_errno_convert(errno ? errno : ENOMEM);
+
+	c = nvme_create_ctrl(r, t->subsysnqn, t->transport, t->traddr,
+			     isempty(t->host_traddr) ? NULL : t->host_traddr,
+			     isempty(t->host_iface) ? NULL : t->host_iface,
+			     isempty(t->trsvcid) ? NULL : t->trsvcid);
+	if (!c)
+		return nvme_errno_convert(errno ? errno : ENOMEM);
+
+	nvmf_default_config(&cfg);
+	cfg.host_traddr = isempty(t->host_traddr) ? NULL : (char *)t->host_traddr;
+	cfg.host_iface = isempty(t->host_iface) ? NULL : (char *)t->host_iface;
+	cfg.tls = false; /* never, see NVME-NOTES: libnvme 1.3 + kernel 6.1 */
+	if (o) {
+		if (o->kato > 0)
+			cfg.keep_alive_tmo = o->kato;
+		if (o->queue_size > 0)
+			cfg.queue_size = o->queue_size;
+		if (o->nr_io_queues > 0)
+			cfg.nr_io_queues = o->nr_io_queues;
+		if (o->nr_write_queues > 0)
+			cfg.nr_write_queues = o->nr_write_queues;
+		if (o->nr_poll_queues > 0)
+			cfg.nr_poll_queues = o->nr_poll_queues;
+		if (o->reconnect_delay > 0)
+			cfg.reconnect_delay = o->reconnect_delay;
+		if (o->ctrl_loss_tmo_set)
+			cfg.ctrl_loss_tmo = o->ctrl_loss_tmo;
+		cfg.hdr_digest = o->hdr_digest;
+		cfg.data_digest = o->data_digest;
+		cfg.disable_sqflow = o->disable_sqflow;
+		if (!discovery && !isempty(o->dhchap_secret))
+			nvme_ctrl_set_dhchap_host_key(c, o->dhchap_secret);
+		if (!discovery && !isempty(o->dhchap_ctrl_secret))
+			nvme_ctrl_set_dhchap_key(c, o->dhchap_ctrl_secret);
+	}
+	if (discovery) {
+		nvme_ctrl_set_discovery_ctrl(c, true);
+		/* A unique discovery NQN (TP8013) goes with "discovery" when the kernel knows it. */
+		if (!streq(t->subsysnqn, NVME_DISC_SUBSYS_NQN) &&
+		    kernel_fabrics_has_option("discovery") <= 0)
+			nvme_ctrl_set_discovery_ctrl(c, false);
+	}
+
+	errno = 0;
+	if (nvmf_add_ctrl(h, c, &cfg) < 0) {
+		e = nvme_errno_convert(errno ? errno : EIO);
+		nvme_free_ctrl(c);
+		return e;
+	}
+	name = nvme_ctrl_get_name(c);
+	if (!name || strscpy_checked(ret_name, KCTRL_NAME_MAX + 1, name) < 0) {
+		nvme_free_ctrl(c);
+		return -EIO;
+	}
+	nvme_free_ctrl(c);
+	return 0;
+}
+
+int kernel_disconnect(const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	char path[512];
+
+	if (!ctrl_name_is_valid(name))
+		return -EINVAL;
+	(void)snprintf(path, sizeof(path), "%s/class/nvme/%s/delete_controller", sysfs_root(),
+		       name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (write(fd, "1", 1) != 1)
+		return errno == ENODEV || errno == ENOENT ? -ENOENT : negative_errno();
+	return 0;
+}
+
+static int ctrl_scan(const char *name, nvme_ctrl_t *ret)
+{
+	nvme_root_t r = root_get();
+	nvme_ctrl_t c;
+
+	last_error[0] = '\0';
+	if (!r)
+		return -ENOMEM;
+	if (!ctrl_name_is_valid(name))
+		return -EINVAL;
+	errno = 0;
+	c = nvme_scan_ctrl(r, name);
+	if (!c)
+		return nvme_errno_convert(errno ? errno : ENODEV);
+	*ret = c;
+	return 0;
+}
+
+int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discovery_log **ret)
+{
+	struct nvme_get_discovery_args args = {
+		.args_size = sizeof(args),
+		.max_retries = 4,
+		.timeout = 0,
+		.lsp = lsp,
+	};
+	struct nvmf_discovery_log *log;
+	uint32_t result = 0;
+	nvme_ctrl_t c;
+	int r;
+
+	r = ctrl_scan(name, &c);
+	if (r < 0)
+		return r;
+	args.c = c;
+	args.result = &result;
+	errno = 0;
+	log = nvmf_get_discovery_wargs(&args);
+	if (!log)
+		return nvme_errno_convert(errno ? errno : EIO);
+	*ret = log;
+	return 0;
+}
+
+int kernel_dim_register(const char *name, bool reg, uint32_t *ret_result)
+{
+	uint32_t result = 0;
+	nvme_ctrl_t c;
+	int r;
+
+	r = ctrl_scan(name, &c);
+	if (r < 0)
+		return r;
+	if (!nvmf_is_registration_supported(c))
+		return -EOPNOTSUPP;
+	errno = 0;
+	r = nvmf_register_ctrl(c, reg ? NVMF_DIM_TAS_REGISTER : NVMF_DIM_TAS_DEREGISTER, &result);
+	if (r != 0) {
+		/* > 0 is an NVMe status from the DC: it refused. */
+		if (r > 0) {
+			(void)snprintf(last_error, sizeof(last_error), "NVMe status 0x%x", r);
+			return -EREMOTEIO;
+		}
+		return nvme_errno_convert(errno ? errno : EIO);
+	}
+	if (ret_result)
+		*ret_result = result;
+	return 0;
+}

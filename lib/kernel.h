@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kernel.h - the kernel's NVMe-oF controllers: what is there, connect,
+ * disconnect, read a Discovery Log Page, DIM registration.
+ *
+ * Scans read /sys/class/nvme directly: a handful of small attribute files
+ * per controller, filtered by subsystem NQN before anything else is read,
+ * so stas-connect@<nqn> touches only its own subsystem's controllers. The
+ * sysfs root can be moved with $STAS_SYSFS_ROOT (tests use a fake tree).
+ *
+ * Connecting, Get Log Page and DIM go through libnvme (one nvme_root_t per
+ * process, created on first use, its messages routed to log.h). libnvme's
+ * -1/errno convention and its ENVME_CONNECT_* codes are converted here, once,
+ * into negative errno values; kernel_strerror() gives the precise text of
+ * the last libnvme failure.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tid.h"
+
+struct nvmf_discovery_log;
+
+#define KCTRL_NAME_MAX 31
+
+/* One controller as sysfs shows it. tid is canonical. */
+struct kctrl {
+	char name[KCTRL_NAME_MAX + 1]; /* "nvme3" */
+	struct tid tid;
+	char state[32]; /* "live", "connecting", "resetting", "deleting", "new", "dead" */
+	char hostid[40];
+	char dctype[8]; /* "ddc", "cdc", "none" or "" (not reported) */
+	bool discovery; /* a discovery controller */
+	bool fabrics; /* false for pcie (never touched by stas) */
+	int kato; /* seconds, -1 when not reported */
+};
+
+/**
+ * kctrl_is_usable() - live, or on its way to live (connecting, resetting,
+ * new): a path that counts as present.
+ */
+bool kctrl_is_usable(const struct kctrl *c);
+
+/**
+ * kernel_ctrls_scan() - the fabrics controllers now in sysfs, those of
+ * subsystem @nqn only when @nqn is non-NULL; @discovery selects discovery
+ * (true) or I/O (false) controllers, or both when @any is set.
+ * Return: the count, with a newly allocated array in *ret (free()); negative
+ * errno on failure. A missing /sys/class/nvme is an empty list.
+ */
+int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret);
+
+/**
+ * kernel_ctrl_read() - one controller by name ("nvme3").
+ * Return: 0, -ENOENT when absent, -EINVAL for a malformed name.
+ */
+int kernel_ctrl_read(const char *name, struct kctrl *ret);
+
+/**
+ * kctrl_find() - the first usable controller in @v matching @t exactly
+ * (tid_equal). NULL when none.
+ */
+const struct kctrl *kctrl_find(const struct kctrl *v, size_t n, const struct tid *t);
+
+/* Connection options, with libnvme's defaults where 0. */
+struct kconn_opts {
+	int kato; /* keep-alive timeout, s (0: kernel default) */
+	int queue_size;
+	int nr_io_queues;
+	int nr_write_queues;
+	int nr_poll_queues;
+	int reconnect_delay;
+	int ctrl_loss_tmo; /* -1: forever; 0: kernel default when ctrl_loss_tmo_set is false */
+	bool ctrl_loss_tmo_set;
+	bool hdr_digest;
+	bool data_digest;
+	bool disable_sqflow;
+	const char *hostid; /* NULL: none */
+	const char *dhchap_secret; /* host key, NULL: none; never logged */
+	const char *dhchap_ctrl_secret; /* controller key, NULL: none; never logged */
+};
+
+/**
+ * kernel_fabrics_available() - whether /dev/nvme-fabrics exists (the
+ * nvme-fabrics module is loaded).
+ */
+bool kernel_fabrics_available(void);
+
+/**
+ * kernel_fabrics_has_option() - whether the kernel's /dev/nvme-fabrics
+ * lists connect option @opt ("dhchap_secret", "tls", "discovery", ...).
+ * Capabilities are detected this way, never from kernel versions.
+ * Return: 1 yes, 0 no, negative errno when the device cannot be read.
+ */
+int kernel_fabrics_has_option(const char *opt);
+
+/**
+ * kernel_connect() - create a controller for @t. TLS is never requested
+ * (libnvme 1.3 would set it from treq and the 6.1 kernel refuses it).
+ * Return: 0 and the new controller's name in @ret_name; -EALREADY when the
+ * kernel already has this exact path; other negative errno on failure
+ * (kernel_strerror() has the detail).
+ */
+int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discovery,
+		   char ret_name[KCTRL_NAME_MAX + 1]);
+
+/**
+ * kernel_disconnect() - delete controller @name (fabrics only).
+ * Return: 0, -ENOENT when already gone, negative errno.
+ */
+int kernel_disconnect(const char *name);
+
+/**
+ * kernel_get_discovery_log() - read the whole Discovery Log Page from
+ * discovery controller @name (libnvme re-reads until genctr is stable).
+ * @lsp: 0, or NVMF_LOG_DISC_LSP_PLEO for port-local entries only.
+ * Return: 0 and a malloc()ed log in *ret, or negative errno.
+ */
+int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discovery_log **ret);
+
+/**
+ * kernel_dim_register() - TP8010 explicit registration (or deregistration)
+ * with the discovery controller @name, which must be a DDC or CDC.
+ * Return: 0, -EOPNOTSUPP when the controller does not support it, negative
+ * errno; *ret_result gets the completion's dword 0 when non-NULL.
+ */
+int kernel_dim_register(const char *name, bool reg, uint32_t *ret_result);
+
+/**
+ * kernel_strerror() - text of the last libnvme failure in this process,
+ * or "" when none.
+ */
+const char *kernel_strerror(void);
+
+/**
+ * kernel_close() - release the libnvme root (before exit; optional).
+ */
+void kernel_close(void);

@@ -71,13 +71,14 @@ int log_internalv(int level, int error, const char *file, int line, const char *
 		char codeline[32];
 		(void)snprintf(codeline, sizeof(codeline), "CODE_LINE=%d", line);
 		if (error)
-			(void)sd_journal_send_with_location(
-				"CODE_FILE=", file, codeline, func, "MESSAGE=%s", buf, "PRIORITY=%i",
-				level, "SYSLOG_IDENTIFIER=%s", ident, "ERRNO=%i", error, NULL);
+			(void)sd_journal_send_with_location("CODE_FILE=", file, codeline, func,
+							    "MESSAGE=%s", buf, "PRIORITY=%i", level,
+							    "SYSLOG_IDENTIFIER=%s", ident,
+							    "ERRNO=%i", error, NULL);
 		else
-			(void)sd_journal_send_with_location(
-				"CODE_FILE=", file, codeline, func, "MESSAGE=%s", buf, "PRIORITY=%i",
-				level, "SYSLOG_IDENTIFIER=%s", ident, NULL);
+			(void)sd_journal_send_with_location("CODE_FILE=", file, codeline, func,
+							    "MESSAGE=%s", buf, "PRIORITY=%i", level,
+							    "SYSLOG_IDENTIFIER=%s", ident, NULL);
 	} else {
 		if (max_level >= LOG_DEBUG)
 			(void)fprintf(stderr, "%s: %s (%s:%d)\n", ident, buf, file, line);
@@ -152,7 +153,7 @@ FILE *log_nvme_stream(void)
 int log_level_from_string(const char *s)
 {
 	static const char *const names[] = {
-		[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",	[LOG_CRIT] = "crit",
+		[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",	  [LOG_CRIT] = "crit",
 		[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
 		[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 	};

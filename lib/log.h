@@ -54,12 +54,12 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 int log_internalv(int level, int error, const char *file, int line, const char *func,
 		  const char *format, va_list ap) _printf_(6, 0);
 
-#define log_full_errno(level, error, ...)                                                          \
-	({                                                                                         \
-		int _level_ = (level), _e_ = (error);                                              \
-		(log_get_max_level() >= _level_) ?                                                 \
-			log_internal(_level_, _e_, __FILE__, __LINE__, __func__, __VA_ARGS__) :    \
-			-abs(_e_);                                                                 \
+#define log_full_errno(level, error, ...)                                                       \
+	({                                                                                      \
+		int _level_ = (level), _e_ = (error);                                           \
+		(log_get_max_level() >= _level_) ?                                              \
+			log_internal(_level_, _e_, __FILE__, __LINE__, __func__, __VA_ARGS__) : \
+			-abs(_e_);                                                              \
 	})
 #define log_full(level, ...) (void)log_full_errno(level, 0, __VA_ARGS__)
 

@@ -54,25 +54,25 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Define a cleanup function for a type with its own destructor. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
-	static inline void func##p(type *p)                                                        \
-	{                                                                                          \
-		if (*p)                                                                            \
-			func(*p);                                                                  \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+	static inline void func##p(type *p)     \
+	{                                       \
+		if (*p)                         \
+			func(*p);               \
 	}
 
 /* Hand ownership of a pointer (or fd) to the caller; the variable is cleared. */
-#define TAKE_PTR(ptr)                                                                              \
-	({                                                                                         \
-		__typeof__(ptr) _ptr_ = (ptr);                                                     \
-		(ptr) = NULL;                                                                      \
-		_ptr_;                                                                             \
+#define TAKE_PTR(ptr)                          \
+	({                                     \
+		__typeof__(ptr) _ptr_ = (ptr); \
+		(ptr) = NULL;                  \
+		_ptr_;                         \
 	})
-#define TAKE_FD(fd)                                                                                \
-	({                                                                                         \
-		int _fd_ = (fd);                                                                   \
-		(fd) = -1;                                                                         \
-		_fd_;                                                                              \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _fd_ = (fd); \
+		(fd) = -1;       \
+		_fd_;            \
 	})
 
 static inline bool streq(const char *a, const char *b)

@@ -50,8 +50,10 @@ enum {
 	OPT_CONFIG,
 	_OPT_COMMON_MAX,
 };
-#define COMMON_LONG_OPTIONS                                                                        \
-	{ "json", no_argument, NULL, OPT_JSON },                                                   \
-		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },                           \
-		{ "config", required_argument, NULL, OPT_CONFIG }
+#define COMMON_LONG_OPTIONS                                              \
+	{ "json", no_argument, NULL, OPT_JSON },                         \
+		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR }, \
+	{                                                                \
+		"config", required_argument, NULL, OPT_CONFIG            \
+	}
 bool common_option(int opt, const char *optarg_value);

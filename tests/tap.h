@@ -44,23 +44,23 @@ static inline void diag(const char *fmt, ...)
 	printf("\n");
 }
 
-#define is_int(got, want, ...)                                                                     \
-	({                                                                                         \
-		long long _g_ = (got), _w_ = (want);                                               \
-		int _r_ = ok(_g_ == _w_, __VA_ARGS__);                                             \
-		if (!_r_)                                                                          \
-			diag("  got %lld, want %lld (%s:%d)", _g_, _w_, __FILE__, __LINE__);       \
-		_r_;                                                                               \
+#define is_int(got, want, ...)                                                               \
+	({                                                                                   \
+		long long _g_ = (got), _w_ = (want);                                         \
+		int _r_ = ok(_g_ == _w_, __VA_ARGS__);                                       \
+		if (!_r_)                                                                    \
+			diag("  got %lld, want %lld (%s:%d)", _g_, _w_, __FILE__, __LINE__); \
+		_r_;                                                                         \
 	})
 
-#define is_str(got, want, ...)                                                                     \
-	({                                                                                         \
-		const char *_g_ = (got), *_w_ = (want);                                            \
-		int _r_ = ok(_g_ && _w_ ? strcmp(_g_, _w_) == 0 : _g_ == _w_, __VA_ARGS__);        \
-		if (!_r_)                                                                          \
-			diag("  got \"%s\", want \"%s\" (%s:%d)", _g_ ? _g_ : "(null)",            \
-			     _w_ ? _w_ : "(null)", __FILE__, __LINE__);                            \
-		_r_;                                                                               \
+#define is_str(got, want, ...)                                                              \
+	({                                                                                  \
+		const char *_g_ = (got), *_w_ = (want);                                     \
+		int _r_ = ok(_g_ && _w_ ? strcmp(_g_, _w_) == 0 : _g_ == _w_, __VA_ARGS__); \
+		if (!_r_)                                                                   \
+			diag("  got \"%s\", want \"%s\" (%s:%d)", _g_ ? _g_ : "(null)",     \
+			     _w_ ? _w_ : "(null)", __FILE__, __LINE__);                     \
+		_r_;                                                                        \
 	})
 
 static inline void tap_skip_all(const char *why)

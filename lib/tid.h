@@ -61,7 +61,8 @@ enum tid_field {
 
 /**
  * tid_field_to_string() - the canonical name of a field ("transport",
- * "traddr", "trsvcid", "subsysnqn", "host-traddr", "host-iface", "host-nqn").
+ * "traddr", "trsvcid", "subsysnqn", "host-traddr", "host-iface", "host-nqn"),
+ * or NULL for a value out of range.
  */
 const char *tid_field_to_string(enum tid_field f);
 
@@ -80,7 +81,7 @@ const char *tid_field_get(const struct tid *t, enum tid_field f);
 size_t tid_field_size(enum tid_field f);
 
 /**
- * tid_field_set() - set one field from @value (NULL or "none" clears it).
+ * tid_field_set() - set one field from @value (NULL, "" or "none" clears it).
  * The value is validated for the field (length, printable characters, NQN
  * form, address syntax for the transport if already known); it is not
  * canonicalised - call tid_canonicalize() once all fields are set.
@@ -92,7 +93,11 @@ int tid_field_set(struct tid *t, enum tid_field f, const char *value);
 /**
  * tid_canonicalize() - bring @t to canonical form (see above) and validate
  * it: transport known, traddr present and valid for the transport and its
- * address family, trsvcid numeric (1..65535) for tcp/rdma, NQNs valid.
+ * address family (an IP literal for tcp/rdma, an IPv6 scope only on IPv6;
+ * empty allowed for loop only), trsvcid numeric (1..65535) for tcp/rdma,
+ * host_traddr an IP literal for tcp/rdma when set, host_iface a valid
+ * interface name when set, NQNs valid when set (either may be empty).
+ * "none" in any field means unset. fc addresses are lower-cased.
  * An empty trsvcid is left empty (callers fill defaults with
  * tid_set_default_trsvcid()).
  *
@@ -101,8 +106,10 @@ int tid_field_set(struct tid *t, enum tid_field f, const char *value);
 int tid_canonicalize(struct tid *t);
 
 /**
- * tid_set_default_trsvcid() - for tcp/rdma with no trsvcid, set 8009 for a
- * discovery controller (@discovery) or 4420 for an I/O controller.
+ * tid_set_default_trsvcid() - for tcp with no trsvcid, set 8009 for a
+ * discovery controller (@discovery) or 4420 for an I/O controller; for rdma
+ * with no trsvcid, 4420 either way (as libnvme's nvmf_get_default_trsvcid():
+ * 8009 is the NVMe/TCP discovery port only).
  */
 void tid_set_default_trsvcid(struct tid *t, bool discovery);
 
@@ -112,9 +119,13 @@ void tid_set_default_trsvcid(struct tid *t, bool discovery);
  * or "traddr=...,trsvcid=...,host_traddr=...,host_iface=eth0". Only the
  * address fields are touched (transport, NQNs come from other attributes).
  * src_addr is the kernel's chosen source address: it is NOT host_traddr,
- * and is ignored.
+ * and is ignored, as are keys this version does not know. Address fields
+ * absent from @address are cleared; "none" means unset. Values are checked
+ * for length and printable characters (host_iface as an interface name);
+ * call tid_canonicalize() once transport and NQNs are set.
  *
- * Return: 0, or -EINVAL for an unparsable string (ret untouched).
+ * Return: 0, or -EINVAL for an unparsable string (a token without '=', a
+ * bad value) (ret untouched).
  */
 int tid_parse_sysfs_address(const char *address, struct tid *ret);
 
@@ -122,12 +133,22 @@ int tid_parse_sysfs_address(const char *address, struct tid *ret);
  * tid_parse_kv() - parse a comma- or space-separated "key=value" list, as in
  * nvme-stas config ("transport=tcp;traddr=1.2.3.4;trsvcid=8009" with ';'
  * separators) and nvme-cli discovery.conf ("--transport=tcp --traddr=...").
- * Keys are tid_field_from_string() names, with an optional "--" prefix and
- * single-letter nvme-cli options (-t -a -s -w -f -n -q).
- * Unknown keys are an error, named in @ret_bad_key when given (a pointer
- * into a static buffer).
+ * Separators are ';', ',' and whitespace. Keys are tid_field_from_string()
+ * names, with an optional "--" prefix and single-letter nvme-cli options
+ * (-t -a -s -w -f -n -q); an option's value may follow '=' or be the next
+ * token ("--traddr 1.2.3.4", "-a 1.2.3.4"). A token splits on its first '='.
+ * @ret is filled from scratch (fields not given are unset). Values are
+ * validated as by tid_field_set(), except traddr and host_traddr, which are
+ * only checked for length and printable characters so that a filter
+ * pattern ("traddr=192.168.0.0/16") parses too: follow with
+ * tid_canonicalize() for a TID or tid_pattern_canonicalize() for a pattern.
+ * On failure the offending key (unknown, repeated, without a value or with
+ * a bad value; or the malformed token) is named in @ret_bad_key when given
+ * (a pointer into a static buffer, overwritten by the next call).
  *
- * Return: 0, -EINVAL for a malformed token or an unknown key.
+ * Return: 0, -EINVAL for a malformed token, an unknown or repeated key or a
+ * bad value, -ENAMETOOLONG for a value too long for its field (ret
+ * untouched on failure).
  */
 int tid_parse_kv(const char *s, struct tid *ret, const char **ret_bad_key);
 
@@ -138,17 +159,34 @@ int tid_parse_kv(const char *s, struct tid *ret, const char **ret_bad_key);
 bool tid_equal(const struct tid *a, const struct tid *b);
 
 /**
- * tid_match() - whether @t matches the exclusion/filter @pattern: every
- * field set in @pattern must equal @t's; unset fields are wildcards. A
- * pattern traddr may also be a CIDR prefix ("192.168.0.0/16", "fd00::/8").
+ * tid_match() - whether @t (canonical) matches the exclusion/filter
+ * @pattern: every field set in @pattern must equal @t's; unset fields are
+ * wildcards. A pattern traddr or host_traddr may also be a CIDR prefix
+ * ("192.168.0.0/16", "fd00::/8"; the scope of @t's address is ignored);
+ * a malformed CIDR pattern matches nothing. Patterns need not be
+ * canonical: transport and non-IP addresses compare case-insensitively, IP
+ * addresses and tcp/rdma trsvcids by value; an IPv6 pattern address without
+ * a scope matches any scope. Other fields compare exactly.
  */
 bool tid_match(const struct tid *pattern, const struct tid *t);
+
+/**
+ * tid_pattern_canonicalize() - validate and canonicalise a filter pattern
+ * (as parsed by tid_parse_kv()): like tid_canonicalize(), but every field
+ * may be empty and traddr/host_traddr may be CIDR prefixes, normalised to
+ * "<inet_ntop address>/<prefix>" (prefix 0..32 or 0..128, no scope).
+ *
+ * Return: 0, or -EINVAL (@pattern is left unchanged).
+ */
+int tid_pattern_canonicalize(struct tid *pattern);
 
 /**
  * tid_key() - a stable, canonical, printable key for @t, used in the cache
  * and as the long form of a unit instance:
  * "transport/traddr/trsvcid/subsysnqn/host_traddr/host_iface/host_nqn" with
- * '/' and '%' inside fields percent-encoded (so the key splits back).
+ * '/', '%' and any byte outside 0x21..0x7e inside fields percent-encoded as
+ * "%XX" (upper-case hex), so the key splits back and is printable.
+ * Fields are encoded as they are: canonicalise @t first.
  *
  * Return: length written (excluding NUL), or -ENOBUFS when @size is too small.
  */
@@ -158,21 +196,27 @@ int tid_key(const struct tid *t, char *buf, size_t size);
 #define TID_KEY_MAX 4096
 
 /**
- * tid_from_key() - inverse of tid_key(). Return: 0 or -EINVAL.
+ * tid_from_key() - inverse of tid_key(): exactly seven fields, and only
+ * the encoding tid_key() produces is accepted (upper-case hex, only the
+ * bytes it encodes), so key and TID correspond one to one. Fields are not
+ * otherwise validated.
+ *
+ * Return: 0 or -EINVAL (ret untouched).
  */
 int tid_from_key(const char *key, struct tid *ret);
 
 /**
  * tid_format() - human-readable form for logs:
- * "(tcp, 192.168.1.2, 8009, nqn..., host-iface=eth0)". Never fails;
- * truncates to @size.
+ * "(tcp, 192.168.1.2, 8009, nqn..., host-traddr=..., host-iface=eth0,
+ * host-nqn=...)"; the host fields appear only when set. Never fails;
+ * truncates to @size. Return: @buf.
  */
 const char *tid_format(const struct tid *t, char *buf, size_t size);
 #define TID_FORMAT_MAX 1200
 
 /**
- * tid_adrfam() - address family of @t's traddr: AF_INET, AF_INET6, or 0
- * (not an IP address, e.g. fc or loop).
+ * tid_adrfam() - address family of @t's traddr: AF_INET, AF_INET6 (with
+ * or without a scope), or 0 (not an IP address, e.g. fc or loop).
  */
 int tid_adrfam(const struct tid *t);
 
@@ -181,6 +225,14 @@ int tid_adrfam(const struct tid *t);
  * bytes, printable ASCII, no spaces.
  */
 bool nqn_is_valid(const char *nqn);
+
+/**
+ * ifname_is_valid() - a Linux network interface name as the kernel's
+ * dev_valid_name() allows, restricted to printable ASCII: 1..15 bytes, not
+ * "." or "..", no '/', ':', '%' (a name template) or whitespace. Also
+ * used for IPv6 scopes.
+ */
+bool ifname_is_valid(const char *name);
 
 /**
  * transport_is_valid() - one of tcp, rdma, fc, loop (lower case).

@@ -39,6 +39,16 @@ int hostnqn_generate(char **ret);
 int hostid_generate(const char *hostnqn, char **ret);
 
 /**
+ * hostnqn_generate_from() - hostnqn_generate() reading the DMI product UUID
+ * from @dmi_path instead of /sys/class/dmi/id/product_uuid (NULL: none), so
+ * tests can offer one. A missing, unreadable, malformed or placeholder UUID
+ * (all zeros, all 'f', 03000200-0400-0500-0006-000700080009) is ignored and
+ * a random v4 UUID used instead. UUIDs are written lower-case.
+ * Return: 0 and a newly allocated *ret, or negative errno.
+ */
+int hostnqn_generate_from(const char *dmi_path, char **ret);
+
+/**
  * hostid_write_file() - atomically write @value + "\n" to @path (mode 0644,
  * creating the parent directory). Refuses with -EEXIST when the file exists
  * and is non-empty, unless @force.

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * config.h - the stas configuration: /etc/stas/stas.conf plus the drop-ins
+ * /etc/stas/stas.conf.d/<*>.conf (libconfig syntax), see stas.conf(5).
+ *
+ * The files are read once into a struct stas_config that every program uses
+ * directly. Loading is strict: every setting is checked against one schema
+ * table (name, type, range, where it may appear), and every problem - a
+ * syntax error, an unknown key, a wrong type, an out-of-range value, a
+ * controller without transport or traddr, a duplicate controller, an
+ * unreadable file:// value - becomes one "FILE:LINE: message" string. All
+ * problems are collected, loading does not stop at the first one, and
+ * nothing is silently dropped.
+ *
+ * Drop-ins are read after the main file in lexical order: a scalar set in a
+ * later file overrides the earlier value; controller and exclude lists are
+ * appended to (duplicates across files are errors too).
+ *
+ * Connection options are layered: a controller entry's own value, else its
+ * section's (discovery or io), else the global one, else the built-in
+ * default of the role (kato 30 s for discovery controllers) or, for most
+ * options, "unset": leave it to the kernel. config_conn_opts_resolve() does
+ * that walk; programs must not do it themselves.
+ *
+ * Secrets (host key, DH-HMAC-CHAP secrets) are held in memory, never
+ * printed: config_to_libconfig() and config_dump() write "<secret>", and
+ * config_free() wipes them.
+ */
+#pragma once
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "macro.h"
+#include "tid.h"
+
+#define CONFIG_FILE_DEFAULT SYSCONFDIR "/stas/stas.conf"
+/* Drop-ins for a main file F live in "F.d/" (so /etc/stas/stas.conf.d/). */
+#define CONFIG_DROPIN_SUFFIX ".d"
+
+/* An integer option not set anywhere: the kernel's (libnvme's) default. */
+#define CONFIG_UNSET INT32_MIN
+
+/* What the secret stand-in looks like in every output. */
+#define CONFIG_SECRET_MASK "<secret>"
+
+/* zeroconf-connections-persistence = -1 / "never": keep forever. */
+#define CONFIG_DURATION_INFINITY INT64_C(-1)
+
+enum config_role {
+	CONFIG_ROLE_DISCOVERY, /* discovery controllers (DCs) */
+	CONFIG_ROLE_IO, /* I/O controllers (IOCs) */
+	_CONFIG_ROLE_MAX,
+};
+
+/* ip-family: a bitmask. */
+enum {
+	CONFIG_IP_FAMILY_IPV4 = 1 << 0,
+	CONFIG_IP_FAMILY_IPV6 = 1 << 1,
+	CONFIG_IP_FAMILY_BOTH = CONFIG_IP_FAMILY_IPV4 | CONFIG_IP_FAMILY_IPV6,
+};
+
+/* disconnect-trtypes: a bitmask. */
+enum {
+	CONFIG_TRTYPE_TCP = 1 << 0,
+	CONFIG_TRTYPE_RDMA = 1 << 1,
+	CONFIG_TRTYPE_FC = 1 << 2,
+};
+
+enum config_disconnect_scope {
+	CONFIG_DISCONNECT_ONLY_STAS, /* "only-stas-connections" (default) */
+	CONFIG_DISCONNECT_ALL_MATCHING_TRTYPES, /* "all-connections-matching-disconnect-trtypes" */
+	CONFIG_DISCONNECT_NONE, /* "no-disconnect" */
+	_CONFIG_DISCONNECT_MAX,
+};
+
+/**
+ * struct config_conn_opts - connection options. Every field may be
+ * CONFIG_UNSET in a layer (global, section, controller). Booleans are 0/1.
+ *
+ * @kato:            keep-alive timeout, seconds, 0..3600 (DC default 30).
+ * @queue_size:      I/O queue depth, 16..1024.
+ * @nr_io_queues:    1..1024. @nr_write_queues, @nr_poll_queues: 0..1024.
+ * @reconnect_delay: seconds, 1..3600.
+ * @ctrl_loss_tmo:   seconds, -1 (forever) or 0..2^31-1.
+ * @hdr_digest, @data_digest, @disable_sqflow: booleans (default false).
+ * @ignore_iface:    ignore a controller's host-iface (default false; not
+ *                   per controller).
+ * @ip_family:       CONFIG_IP_FAMILY_* (default both; not per controller).
+ */
+struct config_conn_opts {
+	int32_t kato;
+	int32_t queue_size;
+	int32_t nr_io_queues;
+	int32_t nr_write_queues;
+	int32_t nr_poll_queues;
+	int32_t reconnect_delay;
+	int32_t ctrl_loss_tmo;
+	int32_t hdr_digest;
+	int32_t data_digest;
+	int32_t disable_sqflow;
+	int32_t ignore_iface;
+	int32_t ip_family;
+};
+
+/**
+ * struct config_controller - one "controllers" entry.
+ * @tid:        canonical transport ID (subsysnqn from key "nqn"; for a DC it
+ *              defaults to the well-known discovery NQN; trsvcid defaults to
+ *              8009 for a tcp DC and 4420 otherwise for tcp/rdma).
+ * @host_id:    host ID override (UUID) or NULL.
+ * @dhchap_secret, @dhchap_ctrl_secret: DH-HMAC-CHAP secrets or NULL (the
+ *              values, file:// already read).
+ * @opts:       per-controller overrides (ignore_iface, ip_family unset).
+ * @source:     "FILE:LINE" where the entry starts, for messages.
+ */
+struct config_controller {
+	struct tid tid;
+	char *host_id;
+	char *dhchap_secret;
+	char *dhchap_ctrl_secret;
+	struct config_conn_opts opts;
+	char *source;
+};
+
+/**
+ * struct config_exclude - one "exclude" entry: a tid_match() pattern (unset
+ * fields are wildcards, traddr may be a CIDR prefix; never host-traddr).
+ */
+struct config_exclude {
+	struct tid pattern;
+	char *source;
+};
+
+/**
+ * struct config_section - what the discovery and io sections share.
+ * @opts: connection overrides for every controller of this role.
+ */
+struct config_section {
+	struct config_conn_opts opts;
+	struct config_controller *controllers;
+	size_t n_controllers;
+	struct config_exclude *exclude;
+	size_t n_exclude;
+};
+
+/**
+ * struct config_host - host identity; @nqn, @id and @key are the values
+ * (read from the file when the setting is "file://PATH"), NULL when the
+ * default file does not exist. The *_spec fields are what was configured
+ * (default "file:///etc/nvme/hostnqn", ".../hostid", ".../hostkey").
+ */
+struct config_host {
+	char *nqn;
+	char *id;
+	char *key; /* secret */
+	char *symname;
+	char *nqn_spec;
+	char *id_spec;
+	char *key_spec;
+	char *symname_spec;
+};
+
+struct stas_config {
+	struct config_host host;
+	struct {
+		bool tron;
+		struct config_conn_opts opts;
+	} global;
+	struct {
+		struct config_section s;
+		bool zeroconf; /* default true */
+		bool persistent_connections; /* default true */
+		int64_t zeroconf_persistence_sec; /* default 72 h; -1: forever */
+		bool pleo; /* default true */
+	} discovery;
+	struct {
+		struct config_section s;
+		enum config_disconnect_scope disconnect_scope;
+		unsigned disconnect_trtypes; /* default CONFIG_TRTYPE_TCP */
+		unsigned connect_attempts_on_ncc; /* 0: never stop; else >= 2 */
+	} io;
+	char **files; /* the files read, in order (strv) */
+};
+
+/**
+ * struct config_path_opts - the effective options for one path, from
+ * config_conn_opts_resolve(). @conn has booleans, @ignore_iface and
+ * @ip_family resolved; integer options still CONFIG_UNSET mean "leave the
+ * kernel default" (keep what nvmf_default_config() set). The strings point
+ * into the stas_config (valid while it lives) and may be NULL.
+ */
+struct config_path_opts {
+	struct config_conn_opts conn;
+	const char *hostnqn;
+	const char *hostid;
+	const char *dhchap_secret;
+	const char *dhchap_ctrl_secret;
+};
+
+/**
+ * config_load() - read @path (NULL: CONFIG_FILE_DEFAULT) and its drop-in
+ * directory "@path.d/" (*.conf, sorted), validate everything and build the
+ * configuration.
+ *
+ * A missing default file gives the defaults; a missing @path given
+ * explicitly is an error. A missing drop-in directory is fine.
+ *
+ * @ret_errors (may be NULL) receives, on failure, a NULL-terminated list of
+ * "FILE:LINE: message" strings (free with strv_free()); every problem found
+ * in every file is listed.
+ *
+ * Return: 0 and *ret (free with config_free()); -EINVAL when any file has
+ * problems; -ENOENT when an explicit @path is missing; -ENOMEM. *ret is
+ * untouched on failure.
+ */
+int config_load(const char *path, struct stas_config **ret, char ***ret_errors);
+
+/**
+ * config_load_string() - as config_load() for the text @text, named @name
+ * in messages, without drop-ins. Used to validate generated configuration.
+ */
+int config_load_string(const char *text, const char *name, struct stas_config **ret,
+		       char ***ret_errors);
+
+/**
+ * config_new_default() - the configuration with every default, as if no
+ * file existed (host identity read from the default files when present).
+ * Return: 0 or -ENOMEM.
+ */
+int config_new_default(struct stas_config **ret);
+
+/** config_free() - wipe the secrets and free; accepts NULL. */
+void config_free(struct stas_config *cfg);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct stas_config *, config_free)
+#define _cleanup_config_free_ _cleanup_(config_freep)
+
+/** config_section() - the discovery or io section of @cfg. */
+const struct config_section *config_section(const struct stas_config *cfg, enum config_role role);
+
+/**
+ * config_conn_opts_resolve() - the effective options of a path of @role:
+ * @c's own values (when @c is not NULL), else the section's, else the
+ * global ones, else the role's defaults. Host NQN/ID: the controller's,
+ * else the host's; DH-HMAC-CHAP host secret: the controller's, else the
+ * host key; controller secret: the controller's only.
+ * Return: 0.
+ */
+int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role role,
+			     const struct config_controller *c, struct config_path_opts *ret);
+
+/**
+ * config_is_excluded() - whether @t matches an exclude entry of @role.
+ */
+bool config_is_excluded(const struct stas_config *cfg, enum config_role role, const struct tid *t);
+
+/**
+ * config_to_libconfig() - the effective configuration as a libconfig tree
+ * in @ret (initialised by the caller with config_init()): every option
+ * with its value after defaults, unset kernel-default options left out,
+ * secrets replaced by CONFIG_SECRET_MASK. Return: 0 or -ENOMEM.
+ */
+int config_to_libconfig(const struct stas_config *cfg, config_t *ret);
+
+/**
+ * config_dump() - config_to_libconfig() written to @f in libconfig syntax.
+ * Return: 0 or negative errno.
+ */
+int config_dump(const struct stas_config *cfg, FILE *f);
+
+/**
+ * config_duration_parse() - a zeroconf-connections-persistence value as
+ * nvme-stas reads it: seconds ("3600"), "-1", "never"/"infinity" (forever),
+ * or a time span of numbers with units d/day(s), h/hr(s)/hour(s),
+ * m/min(s)/minute(s), s/sec(s)/second(s), optionally separated by blanks
+ * or commas ("72h", "72hours", "3 days 5 hours", "1h30m").
+ * Return: 0 and *ret seconds (-1 forever), or -EINVAL / -ERANGE.
+ */
+int config_duration_parse(const char *s, int64_t *ret);
+
+/** Enum string conversions; from_string returns the value or -EINVAL. */
+const char *config_disconnect_scope_to_string(enum config_disconnect_scope s);
+int config_disconnect_scope_from_string(const char *s);
+const char *config_ip_family_to_string(unsigned ip_family);
+int config_ip_family_from_string(const char *s);
+
+/**
+ * config_secret_is_valid() - a DH-HMAC-CHAP secret in NVMe's ASCII
+ * representation: "DHHC-1:<2 hex digits>:<base64>:".
+ */
+bool config_secret_is_valid(const char *s);

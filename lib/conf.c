@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * config.c - load and validate stas.conf and its drop-ins (see config.h).
+ * conf.c - load and validate stas.conf and its drop-ins (see conf.h).
  *
  * One schema table lists every key: its type, range and the places it may
  * appear. The loader walks libconfig's whole tree and checks each setting
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "conf.h"
 #include "fileio.h"
 #include "hostid.h"
 #include "macro.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * config.h - the stas configuration: /etc/stas/stas.conf plus the drop-ins
+ * conf.h - the stas configuration: /etc/stas/stas.conf plus the drop-ins
  * /etc/stas/stas.conf.d/<*>.conf (libconfig syntax), see stas.conf(5).
  *
  * The files are read once into a struct stas_config that every program uses

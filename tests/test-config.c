@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test-config - stas.conf loading: a full valid file, one test per error
+ * class (each checking the line number), drop-in merge, option layering,
+ * secrets never printed, defaults.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "macro.h"
+#include "tid.h"
+
+#include "tap.h"
+
+#define SECRET1 "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:"
+#define SECRET2 "DHHC-1:01:SbLnsCM7TjS6ZEw5LNqJv/CtGn6kSYhyt8FyX9EAZfVoQuTd:"
+#define SECRET3 "DHHC-1:02:lRlCCcxr2tDGtS6mF4RwDdmZsb1ob6QOhTTBOMCFgGA6NBqF:"
+#define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:0c9a7f6e-2d2b-4b0f-9f3a-2f1d2a3b4c5d"
+#define HOSTID "0c9a7f6e-2d2b-4b0f-9f3a-2f1d2a3b4c5d"
+
+static char tmpdir[] = "/tmp/test-config.XXXXXX";
+
+static char *tmp_path(const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", tmpdir, name) < 0)
+		abort();
+	return p;
+}
+
+static char *put(const char *name, const char *content)
+{
+	char *p = tmp_path(name);
+	FILE *f = fopen(p, "we");
+
+	if (!f || fputs(content, f) < 0 || fclose(f) != 0)
+		abort();
+	return p;
+}
+
+/* Whether @errors has a message starting "<path>:<line>: " containing @needle. */
+static bool has_error(char **errors, const char *path, unsigned line, const char *needle)
+{
+	char prefix[512];
+
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", path, line);
+	STRV_FOREACH(e, errors)
+		if (startswith(*e, prefix) && strstr(*e, needle))
+			return true;
+	return false;
+}
+
+static size_t strv_len(char **l)
+{
+	size_t n = 0;
+	STRV_FOREACH(e, l)
+		n++;
+	return n;
+}
+
+static void show_errors(char **errors)
+{
+	STRV_FOREACH(e, errors)
+		diag("  %s", *e);
+}
+
+/* Load @content as file @name; expect -EINVAL with one error at @line. */
+static void expect_error(const char *what, const char *name, const char *content, unsigned line,
+			 const char *needle)
+{
+	_cleanup_free_ char *p = put(name, content);
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+	int r;
+
+	r = config_load(p, &cfg, &errors);
+	is_int(r, -EINVAL, "%s: rejected", what);
+	ok(cfg == NULL, "%s: no config returned", what);
+	if (!ok(has_error(errors, p, line, needle), "%s: error at line %u mentions \"%s\"", what,
+		line, needle))
+		show_errors(errors);
+	config_free(cfg);
+}
+
+static void test_full(void)
+{
+	_cleanup_free_ char *nqnfile = put("hostnqn", HOSTNQN "\n");
+	_cleanup_free_ char *keyfile = put("ctrlkey", "  " SECRET3 "  \n");
+	_cleanup_free_ char *text = NULL, *p = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	const struct config_controller *c;
+	struct config_path_opts po;
+	char buf[TID_FORMAT_MAX];
+	int r;
+
+	if (asprintf(&text,
+		     "host = {\n"
+		     "  nqn = \"file://%s\";\n"
+		     "  id = \"" HOSTID "\";\n"
+		     "  key = \"" SECRET1 "\";\n"
+		     "  symname = \"my host\";\n"
+		     "};\n"
+		     "global = {\n"
+		     "  tron = true;\n"
+		     "  hdr-digest = true;\n"
+		     "  data-digest = false;\n"
+		     "  kato = 60;\n"
+		     "  queue-size = 256;\n"
+		     "  nr-io-queues = 8;\n"
+		     "  nr-write-queues = 2;\n"
+		     "  nr-poll-queues = 1;\n"
+		     "  reconnect-delay = 5;\n"
+		     "  ctrl-loss-tmo = -1;\n"
+		     "  disable-sqflow = true;\n"
+		     "  ignore-iface = true;\n"
+		     "  ip-family = \"ipv6\";\n"
+		     "};\n"
+		     "discovery = {\n"
+		     "  zeroconf = \"disabled\";\n"
+		     "  persistent-connections = false;\n"
+		     "  zeroconf-connections-persistence = \"3 days 5 hours\";\n"
+		     "  pleo = false;\n"
+		     "  kato = 20;\n"
+		     "  hdr-digest = false;\n"
+		     "  data-digest = true;\n"
+		     "  queue-size = 32;\n"
+		     "  reconnect-delay = 7;\n"
+		     "  ctrl-loss-tmo = 100;\n"
+		     "  disable-sqflow = false;\n"
+		     "  ignore-iface = false;\n"
+		     "  ip-family = \"ipv4+ipv6\";\n"
+		     "  controllers = (\n"
+		     "    { transport = \"TCP\"; traddr = \"192.168.1.10\"; },\n"
+		     "    { transport = \"tcp\"; traddr = \"FD00::0001\"; trsvcid = 8010;\n"
+		     "      nqn = \"nqn.2014-08.com.example:dc\"; host-traddr = \"fd00::2\";\n"
+		     "      host-iface = \"eth1\"; host-nqn = \"nqn.2014-08.com.example:host2\";\n"
+		     "      host-id = \"11111111-2222-3333-4444-555555555555\";\n"
+		     "      dhchap-secret = \"" SECRET2 "\"; dhchap-ctrl-secret = \"file://%s\";\n"
+		     "      kato = 0; hdr-digest = true; data-digest = false; queue-size = 16;\n"
+		     "      reconnect-delay = 1; ctrl-loss-tmo = 0; disable-sqflow = true; }\n"
+		     "  );\n"
+		     "  exclude = ( { host-iface = \"eth9\"; }, { traddr = \"10.0.0.0/8\"; } );\n"
+		     "};\n"
+		     "io = {\n"
+		     "  kato = 120;\n"
+		     "  nr-io-queues = 4;\n"
+		     "  disconnect-scope = \"all-connections-matching-disconnect-trtypes\";\n"
+		     "  disconnect-trtypes = [ \"tcp\", \"rdma\", \"fc\" ];\n"
+		     "  connect-attempts-on-ncc = 3;\n"
+		     "  controllers = (\n"
+		     "    { transport = \"tcp\"; traddr = \"10.1.1.1\";\n"
+		     "      nqn = \"nqn.2014-08.com.example:subsys1\";\n"
+		     "      nr-io-queues = 2; nr-write-queues = 0; nr-poll-queues = 3; }\n"
+		     "  );\n"
+		     "  exclude = ( { transport = \"rdma\"; nqn = \"nqn.2014-08.com.example:bad\"; } );\n"
+		     "};\n",
+		     nqnfile, keyfile) < 0)
+		abort();
+	p = put("full.conf", text);
+
+	r = config_load(p, &cfg, &errors);
+	if (!is_int(r, 0, "full file loads"))
+		show_errors(errors);
+	if (!cfg)
+		return;
+
+	is_str(cfg->host.nqn, HOSTNQN, "host.nqn read from file://");
+	is_str(cfg->host.id, HOSTID, "host.id inline");
+	is_str(cfg->host.key, SECRET1, "host.key inline");
+	is_str(cfg->host.symname, "my host", "host.symname");
+	ok(cfg->global.tron, "global.tron");
+	is_int(cfg->global.opts.hdr_digest, 1, "global.hdr-digest");
+	is_int(cfg->global.opts.data_digest, 0, "global.data-digest");
+	is_int(cfg->global.opts.kato, 60, "global.kato");
+	is_int(cfg->global.opts.queue_size, 256, "global.queue-size");
+	is_int(cfg->global.opts.nr_io_queues, 8, "global.nr-io-queues");
+	is_int(cfg->global.opts.nr_write_queues, 2, "global.nr-write-queues");
+	is_int(cfg->global.opts.nr_poll_queues, 1, "global.nr-poll-queues");
+	is_int(cfg->global.opts.reconnect_delay, 5, "global.reconnect-delay");
+	is_int(cfg->global.opts.ctrl_loss_tmo, -1, "global.ctrl-loss-tmo");
+	is_int(cfg->global.opts.disable_sqflow, 1, "global.disable-sqflow");
+	is_int(cfg->global.opts.ignore_iface, 1, "global.ignore-iface");
+	is_int(cfg->global.opts.ip_family, CONFIG_IP_FAMILY_IPV6, "global.ip-family");
+
+	ok(!cfg->discovery.zeroconf, "discovery.zeroconf");
+	ok(!cfg->discovery.persistent_connections, "discovery.persistent-connections");
+	is_int(cfg->discovery.zeroconf_persistence_sec, 3 * 86400 + 5 * 3600,
+	       "discovery.zeroconf-connections-persistence");
+	ok(!cfg->discovery.pleo, "discovery.pleo");
+	is_int(cfg->discovery.s.opts.kato, 20, "discovery.kato");
+	is_int(cfg->discovery.s.opts.data_digest, 1, "discovery.data-digest");
+	is_int(cfg->discovery.s.opts.ip_family, CONFIG_IP_FAMILY_BOTH, "discovery.ip-family");
+	is_int(cfg->discovery.s.n_controllers, 2, "2 discovery controllers");
+	is_int(cfg->discovery.s.n_exclude, 2, "2 discovery excludes");
+
+	c = &cfg->discovery.s.controllers[0];
+	is_str(c->tid.transport, "tcp", "DC 1 transport canonical");
+	is_str(c->tid.traddr, "192.168.1.10", "DC 1 traddr canonical");
+	is_str(c->tid.trsvcid, "8009", "DC 1 default trsvcid 8009");
+	is_str(c->tid.subsysnqn, NVME_DISC_SUBSYS_NQN, "DC 1 default NQN");
+	ok(strstr(c->source, "full.conf:37") != NULL, "DC 1 source %s", c->source);
+	c = &cfg->discovery.s.controllers[1];
+	diag("DC 2: %s", tid_format(&c->tid, buf, sizeof(buf)));
+	is_str(c->tid.traddr, "fd00::1", "DC 2 traddr canonical");
+	is_str(c->tid.trsvcid, "8010", "DC 2 trsvcid from an integer");
+	is_str(c->tid.subsysnqn, "nqn.2014-08.com.example:dc", "DC 2 nqn");
+	is_str(c->tid.host_traddr, "fd00::2", "DC 2 host-traddr");
+	is_str(c->tid.host_iface, "eth1", "DC 2 host-iface");
+	is_str(c->tid.host_nqn, "nqn.2014-08.com.example:host2", "DC 2 host-nqn");
+	is_str(c->host_id, "11111111-2222-3333-4444-555555555555", "DC 2 host-id");
+	is_str(c->dhchap_secret, SECRET2, "DC 2 dhchap-secret");
+	is_str(c->dhchap_ctrl_secret, SECRET3, "DC 2 dhchap-ctrl-secret from file://");
+	is_int(c->opts.kato, 0, "DC 2 kato override");
+	is_int(c->opts.queue_size, 16, "DC 2 queue-size override");
+	is_int(c->opts.ctrl_loss_tmo, 0, "DC 2 ctrl-loss-tmo override");
+	is_str(cfg->discovery.s.exclude[0].pattern.host_iface, "eth9", "exclude 1 host-iface");
+	is_str(cfg->discovery.s.exclude[1].pattern.traddr, "10.0.0.0/8", "exclude 2 CIDR");
+
+	is_int(cfg->io.disconnect_scope, CONFIG_DISCONNECT_ALL_MATCHING_TRTYPES,
+	       "io.disconnect-scope");
+	is_int(cfg->io.disconnect_trtypes,
+	       CONFIG_TRTYPE_TCP | CONFIG_TRTYPE_RDMA | CONFIG_TRTYPE_FC, "io.disconnect-trtypes");
+	is_int(cfg->io.connect_attempts_on_ncc, 3, "io.connect-attempts-on-ncc");
+	is_int(cfg->io.s.n_controllers, 1, "1 I/O controller");
+	c = &cfg->io.s.controllers[0];
+	is_str(c->tid.trsvcid, "4420", "IOC default trsvcid 4420");
+	is_int(c->opts.nr_write_queues, 0, "IOC nr-write-queues");
+	is_int(cfg->io.s.n_exclude, 1, "1 I/O exclude");
+
+	/* layering */
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_DISCOVERY, &cfg->discovery.s.controllers[0], &po);
+	is_int(po.conn.kato, 20, "DC 1: kato from section");
+	is_int(po.conn.queue_size, 32, "DC 1: queue-size from section");
+	is_int(po.conn.nr_io_queues, 8, "DC 1: nr-io-queues from global");
+	is_int(po.conn.hdr_digest, 0, "DC 1: hdr-digest from section");
+	is_int(po.conn.ip_family, CONFIG_IP_FAMILY_BOTH, "DC 1: ip-family from section");
+	is_int(po.conn.ignore_iface, 0, "DC 1: ignore-iface from section");
+	is_str(po.hostnqn, HOSTNQN, "DC 1: host NQN");
+	is_str(po.dhchap_secret, SECRET1, "DC 1: host key as secret");
+	ok(po.dhchap_ctrl_secret == NULL, "DC 1: no ctrl secret");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_DISCOVERY, &cfg->discovery.s.controllers[1], &po);
+	is_int(po.conn.kato, 0, "DC 2: kato from controller");
+	is_int(po.conn.hdr_digest, 1, "DC 2: hdr-digest from controller");
+	is_str(po.hostnqn, "nqn.2014-08.com.example:host2", "DC 2: host NQN from controller");
+	is_str(po.hostid, "11111111-2222-3333-4444-555555555555", "DC 2: host ID from controller");
+	is_str(po.dhchap_secret, SECRET2, "DC 2: own secret");
+	is_str(po.dhchap_ctrl_secret, SECRET3, "DC 2: own ctrl secret");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_IO, NULL, &po);
+	is_int(po.conn.kato, 120, "IOC from DLP: kato from io section");
+	is_int(po.conn.nr_io_queues, 4, "IOC from DLP: nr-io-queues from io section");
+	is_int(po.conn.ip_family, CONFIG_IP_FAMILY_IPV6, "IOC from DLP: ip-family from global");
+	is_int(po.conn.ctrl_loss_tmo, -1, "IOC from DLP: ctrl-loss-tmo from global");
+
+	{
+		struct tid t = {};
+		strcpy(t.transport, "tcp");
+		strcpy(t.traddr, "10.20.30.40");
+		strcpy(t.trsvcid, "4420");
+		ok(config_is_excluded(cfg, CONFIG_ROLE_DISCOVERY, &t),
+		   "10.20.30.40 excluded by CIDR");
+		ok(!config_is_excluded(cfg, CONFIG_ROLE_IO, &t), "but not for I/O controllers");
+		strcpy(t.traddr, "192.168.1.1");
+		ok(!config_is_excluded(cfg, CONFIG_ROLE_DISCOVERY, &t), "192.168.1.1 not excluded");
+		strcpy(t.host_iface, "eth9");
+		ok(config_is_excluded(cfg, CONFIG_ROLE_DISCOVERY, &t), "anything on eth9 excluded");
+	}
+
+	/* secrets never printed */
+	{
+		_cleanup_free_ char *out = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&out, &size);
+		is_int(config_dump(cfg, f), 0, "dump");
+		fclose(f);
+		ok(out && !strstr(out, "DHHC-1") && !strstr(out, "lRlCC") && !strstr(out, "ia6zG"),
+		   "no secret in dump output");
+		ok(out && strstr(out, CONFIG_SECRET_MASK), "secrets shown as " CONFIG_SECRET_MASK);
+		ok(out && strstr(out, "fd00::1"), "dump shows controllers");
+		/* the dump is itself a valid configuration, apart from the masks */
+		{
+			_cleanup_strv_free_ char **errs = NULL;
+			struct stas_config *again = NULL;
+			r = config_load_string(out, "dump", &again, &errs);
+			is_int(r, -EINVAL, "dump reloads only with masked secrets rejected");
+			ok(strv_len(errs) == 3, "exactly the 3 masked secrets are rejected");
+			show_errors(errs);
+			config_free(again);
+		}
+	}
+}
+
+static void test_errors(void)
+{
+	_cleanup_free_ char *unreadable = tmp_path("no-such-secret");
+
+	expect_error("unknown key", "e1.conf", "global = {\n  kato = 10;\n  frobnicate = 1;\n};\n",
+		     3, "unknown key 'frobnicate'");
+	expect_error("unknown section", "e1b.conf", "\nbogus = { };\n", 2, "unknown key 'bogus'");
+	expect_error("key in the wrong place", "e1c.conf", "global = {\n  zeroconf = true;\n};\n",
+		     2, "not allowed in section 'global'");
+	expect_error("wrong type", "e2.conf", "io = {\n\n  kato = \"ten\";\n};\n", 3,
+		     "must be an integer");
+	expect_error("wrong type bool", "e2b.conf", "global = { hdr-digest = 1; };\n", 1,
+		     "must be a boolean");
+	expect_error("out of range kato", "e3.conf", "global = {\n  kato = 70000;\n};\n", 2,
+		     "out of range");
+	expect_error("out of range queue-size", "e3b.conf", "io = {\n  queue-size = 8;\n};\n", 2,
+		     "out of range 16..1024");
+	expect_error("ncc 1", "e3c.conf", "io = {\n  connect-attempts-on-ncc = 1;\n};\n", 2,
+		     "out of range");
+	expect_error(
+		"controller without traddr", "e4.conf",
+		"discovery = {\n  controllers = (\n    { transport = \"tcp\"; trsvcid = \"8009\"; }\n  );\n};\n",
+		3, "without 'traddr'");
+	expect_error(
+		"controller without transport", "e5.conf",
+		"discovery = {\n  controllers = (\n    { traddr = \"1.2.3.4\"; },\n    { traddr = \"1.2.3.5\"; transport = \"tcp\"; }\n  );\n};\n",
+		3, "without 'transport'");
+	expect_error(
+		"I/O controller without nqn", "e5b.conf",
+		"io = {\n  controllers = (\n    { transport = \"tcp\"; traddr = \"1.2.3.4\"; }\n  );\n};\n",
+		3, "without 'nqn'");
+	expect_error("duplicate controllers", "e6.conf",
+		     "discovery = {\n  controllers = (\n"
+		     "    { transport = \"tcp\"; traddr = \"1.2.3.4\"; },\n"
+		     "    { transport = \"TCP\"; traddr = \"1.2.3.4\"; trsvcid = \"8009\";\n"
+		     "      nqn = \"" NVME_DISC_SUBSYS_NQN "\"; }\n  );\n};\n",
+		     4, "duplicate controller");
+	expect_error("bad NQN", "e7.conf",
+		     "io = {\n  controllers = (\n    { transport = \"tcp\"; traddr = \"1.2.3.4\";\n"
+		     "      nqn = \"not-an-nqn\"; }\n  );\n};\n",
+		     4, "'nqn' = \"not-an-nqn\" is not valid");
+	expect_error("bad host NQN", "e7b.conf", "host = {\n  nqn = \"nqn\";\n};\n", 2,
+		     "not a valid NQN");
+	expect_error(
+		"bad traddr", "e7c.conf",
+		"discovery = { controllers = ( { transport = \"tcp\"; traddr = \"1.2.3.400\"; } ); };\n",
+		1, "'traddr' = \"1.2.3.400\" is not valid");
+	expect_error("bad ip-family", "e8.conf", "global = {\n  ip-family = \"ipv5\";\n};\n", 2,
+		     "not one of \"ipv4\"");
+	expect_error("bad disconnect-scope", "e8b.conf",
+		     "io = {\n  disconnect-scope = \"all\";\n};\n", 2, "not one of");
+	expect_error("bad trtype", "e8c.conf",
+		     "io = {\n  disconnect-trtypes = [ \"tcp\", \"ib\" ];\n};\n", 2,
+		     "unknown transport \"ib\"");
+	expect_error("bad duration", "e8d.conf",
+		     "discovery = {\n  zeroconf-connections-persistence = \"soon\";\n};\n", 2,
+		     "not a duration");
+	{
+		_cleanup_free_ char *text = NULL;
+		if (asprintf(&text,
+			     "io = {\n  controllers = (\n    { transport = \"tcp\"; traddr = \"1.2.3.4\";\n"
+			     "      nqn = \"nqn.2014-08.com.example:s\";\n"
+			     "      dhchap-secret = \"file://%s\"; }\n  );\n};\n",
+			     unreadable) < 0)
+			abort();
+		expect_error("unreadable file:// secret", "e9.conf", text, 5, "cannot read");
+	}
+	expect_error("malformed secret", "e9b.conf", "host = {\n  key = \"secret\";\n};\n", 2,
+		     "not a DH-HMAC-CHAP secret");
+	{
+		_cleanup_free_ char *text = NULL;
+		if (asprintf(&text, "host = {\n  id = \"file://%s\";\n};\n", unreadable) < 0)
+			abort();
+		expect_error("unreadable file:// host id", "e9c.conf", text, 2, "cannot read");
+	}
+	expect_error("syntax error", "e10.conf", "global = {\n  kato = 10;\n  tron = ;\n};\n", 3,
+		     "syntax error");
+
+	/* all errors are collected, not just the first */
+	{
+		_cleanup_free_ char *p =
+			put("many.conf",
+			    "global = {\n  kato = \"x\";\n  bogus = 1;\n  queue-size = 2;\n};\n"
+			    "io = { controllers = ( { traddr = \"1.1.1.1\"; } ); };\n");
+		_cleanup_strv_free_ char **errors = NULL;
+		struct stas_config *cfg = NULL;
+		is_int(config_load(p, &cfg, &errors), -EINVAL, "several errors: rejected");
+		ok(has_error(errors, p, 2, "integer") && has_error(errors, p, 3, "bogus") &&
+			   has_error(errors, p, 4, "range") &&
+			   has_error(errors, p, 6, "transport") && has_error(errors, p, 6, "nqn"),
+		   "several errors: every one reported with its line");
+		is_int(strv_len(errors), 5, "several errors: five messages");
+	}
+
+	/* an explicit missing path is an error */
+	{
+		_cleanup_free_ char *p = tmp_path("missing.conf");
+		_cleanup_strv_free_ char **errors = NULL;
+		struct stas_config *cfg = NULL;
+		is_int(config_load(p, &cfg, &errors), -ENOENT, "explicit missing file: -ENOENT");
+		ok(errors && errors[0] && strstr(errors[0], "missing.conf"),
+		   "and a message naming it");
+	}
+}
+
+static void test_dropins(void)
+{
+	_cleanup_free_ char *main_conf = put("merge.conf",
+					     "global = { kato = 10; tron = false; };\n"
+					     "discovery = { controllers = ( { transport = \"tcp\"; "
+					     "traddr = \"10.0.0.1\"; } ); };\n");
+	_cleanup_free_ char *dir = tmp_path("merge.conf.d");
+	_cleanup_free_ char *d1 = NULL, *d2 = NULL, *d3 = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	int r;
+
+	if (mkdir(dir, 0755) < 0)
+		abort();
+	d2 = put("merge.conf.d/20-b.conf", "global = { kato = 30; };\n"
+					   "discovery = { controllers = ( { transport = \"tcp\"; "
+					   "traddr = \"10.0.0.3\"; } ); };\n");
+	d1 = put("merge.conf.d/10-a.conf", "global = { kato = 20; tron = true; };\n"
+					   "discovery = { controllers = ( { transport = \"tcp\"; "
+					   "traddr = \"10.0.0.2\"; } ); };\n");
+	d3 = put("merge.conf.d/30-c.conf.disabled", "this is not read\n");
+
+	r = config_load(main_conf, &cfg, &errors);
+	if (!is_int(r, 0, "main file + drop-ins load"))
+		show_errors(errors);
+	if (!cfg)
+		return;
+	is_int(cfg->global.opts.kato, 30, "last drop-in wins for a scalar");
+	ok(cfg->global.tron, "an earlier drop-in's scalar stays when not overridden");
+	is_int(cfg->discovery.s.n_controllers, 3, "controller lists are appended");
+	if (cfg->discovery.s.n_controllers == 3) {
+		is_str(cfg->discovery.s.controllers[0].tid.traddr, "10.0.0.1", "main file first");
+		is_str(cfg->discovery.s.controllers[1].tid.traddr, "10.0.0.2", "then 10-a.conf");
+		is_str(cfg->discovery.s.controllers[2].tid.traddr, "10.0.0.3", "then 20-b.conf");
+	}
+	is_int(strv_len(cfg->files), 3, "three files read");
+
+	/* a duplicate across files */
+	{
+		_cleanup_free_ char *d4 =
+			put("merge.conf.d/40-d.conf",
+			    "\ndiscovery = { controllers = ( { transport = \"tcp\"; "
+			    "traddr = \"10.0.0.1\"; } ); };\n");
+		_cleanup_strv_free_ char **errs = NULL;
+		struct stas_config *c2 = NULL;
+		is_int(config_load(main_conf, &c2, &errs), -EINVAL,
+		       "duplicate across files rejected");
+		ok(has_error(errs, d4, 2, "first defined at") && errs[0] &&
+			   strstr(errs[0], "merge.conf:2"),
+		   "duplicate across files names both places");
+		show_errors(errs);
+		config_free(c2);
+		(void)unlink(d4);
+	}
+	(void)d3;
+}
+
+static void test_defaults(void)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	struct config_path_opts po;
+	_cleanup_free_ char *empty = put("empty.conf", "# nothing\n");
+
+	if (!is_int(config_load(empty, &cfg, &errors), 0, "an empty file loads"))
+		show_errors(errors);
+	if (!cfg)
+		return;
+	ok(!cfg->global.tron, "default tron false");
+	ok(cfg->discovery.zeroconf, "default zeroconf enabled");
+	ok(cfg->discovery.persistent_connections, "default persistent-connections true");
+	ok(cfg->discovery.pleo, "default pleo enabled");
+	is_int(cfg->discovery.zeroconf_persistence_sec, 72 * 3600, "default persistence 72h");
+	is_int(cfg->io.disconnect_scope, CONFIG_DISCONNECT_ONLY_STAS, "default disconnect-scope");
+	is_int(cfg->io.disconnect_trtypes, CONFIG_TRTYPE_TCP, "default disconnect-trtypes tcp");
+	is_int(cfg->io.connect_attempts_on_ncc, 0, "default connect-attempts-on-ncc 0");
+	is_str(cfg->host.nqn_spec, "file:///etc/nvme/hostnqn", "default host nqn source");
+	is_str(cfg->host.id_spec, "file:///etc/nvme/hostid", "default host id source");
+	is_str(cfg->host.key_spec, "file:///etc/nvme/hostkey", "default host key source");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_DISCOVERY, NULL, &po);
+	is_int(po.conn.kato, 30, "default DC kato 30");
+	is_int(po.conn.ip_family, CONFIG_IP_FAMILY_BOTH, "default ip-family both");
+	is_int(po.conn.hdr_digest, 0, "default hdr-digest false");
+	is_int(po.conn.ignore_iface, 0, "default ignore-iface false");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_IO, NULL, &po);
+	is_int(po.conn.kato, CONFIG_UNSET, "default IOC kato: the kernel's");
+	is_int(po.conn.queue_size, CONFIG_UNSET, "default queue-size: the kernel's");
+	is_int(po.conn.ctrl_loss_tmo, CONFIG_UNSET, "default ctrl-loss-tmo: the kernel's");
+
+	{
+		_cleanup_config_free_ struct stas_config *d = NULL;
+		is_int(config_new_default(&d), 0, "config_new_default");
+		ok(d && d->discovery.zeroconf && d->discovery.s.n_controllers == 0,
+		   "config_new_default has the defaults");
+	}
+}
+
+static void test_duration(void)
+{
+	static const struct {
+		const char *s;
+		int64_t want;
+	} good[] = {
+		{ "0", 0 },
+		{ "3600", 3600 },
+		{ "-1", -1 },
+		{ "never", -1 },
+		{ "72h", 72 * 3600 },
+		{ "72hours", 72 * 3600 },
+		{ "72 hours", 72 * 3600 },
+		{ "30m", 1800 },
+		{ "1h30m", 5400 },
+		{ "3 days 5 hours", 3 * 86400 + 5 * 3600 },
+		{ "1d, 2h", 93600 },
+		{ "45s", 45 },
+		{ "2 mins 3 secs", 123 },
+	};
+	static const char *const bad[] = { "", "soon", "-5", "1x", "h", "1.5h", "99999999999" };
+	int64_t v;
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		v = -2;
+		is_int(config_duration_parse(good[i].s, &v), 0, "duration \"%s\" parses",
+		       good[i].s);
+		is_int(v, good[i].want, "duration \"%s\" value", good[i].s);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		ok(config_duration_parse(bad[i], &v) < 0, "duration \"%s\" rejected", bad[i]);
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		abort();
+	test_full();
+	test_errors();
+	test_dropins();
+	test_defaults();
+	test_duration();
+	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return tap_done();
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 /* libnvme exports a startswith() of its own; keep macro.h's in this file. */
 #define startswith libnvme_startswith
 #include <nvme/fabrics.h>
+#include <nvme/ioctl.h>
 #include <nvme/log.h>
 #include <nvme/tree.h>
 #include <nvme/util.h>
@@ -424,6 +426,27 @@ int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discover
 		return nvme_errno_convert(errno ? errno : EIO);
 	*ret = log;
 	return 0;
+}
+
+int kernel_discovery_supports_pleo(const char *name)
+{
+	struct nvme_supported_log_pages log = {};
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	uint32_t lid;
+
+	if (!ctrl_name_is_valid(name))
+		return -EINVAL;
+	(void)snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	/* A DC that does not support the log answers with an NVMe status (> 0). */
+	if (nvme_get_log_supported_log_pages(fd, false, &log) != 0)
+		return 0;
+	lid = le32toh(log.lid_support[NVME_LOG_LID_DISCOVER]);
+	/* bit 0: supported; bits 31:16: log-specific parameters (PLEOS is bit 1 of them) */
+	return (lid & 1) && ((lid >> 16) & NVMF_LOG_DISC_LID_PLEOS) ? 1 : 0;
 }
 
 int kernel_dim_register(const char *name, bool reg, uint32_t *ret_result)

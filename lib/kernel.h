@@ -122,6 +122,14 @@ int kernel_disconnect(const char *name);
 int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discovery_log **ret);
 
 /**
+ * kernel_discovery_supports_pleo() - whether discovery controller @name
+ * reports Port Local Entries Only support (PLEOS) for the Discovery Log
+ * Page in its Supported Log Pages log.
+ * Return: 1 yes, 0 no (or the log is not supported), negative errno.
+ */
+int kernel_discovery_supports_pleo(const char *name);
+
+/**
  * kernel_dim_register() - TP8010 explicit registration (or deregistration)
  * with the discovery controller @name, which must be a DDC or CDC.
  * Return: 0, -EOPNOTSUPP when the controller does not support it, negative

@@ -4,10 +4,6 @@
  * implements a verb removes it here (and this file once empty).
  */
 #include "stasadm.h"
-int verb_config(int argc, char **argv)
-{
-	return 1;
-}
 int verb_cache_ls(int argc, char **argv)
 {
 	return 1;

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The kernel side of one discovery controller: find the connection the
+ * kernel already has to it (from an earlier run, from udev, from nvme-cli)
+ * or make one, register with it (TP8010 DIM) when it is a DDC or CDC, and
+ * read its Discovery Log Page.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvme/types.h>
+
+#include "conn-opts.h"
+#include "log.h"
+#include "macro.h"
+#include "stas-discover.h"
+
+const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t)
+{
+	const struct config_section *s = config_section(cfg, CONFIG_ROLE_DISCOVERY);
+
+	for (size_t i = 0; i < s->n_controllers; i++)
+		if (tid_equal(&s->controllers[i].tid, t))
+			return &s->controllers[i];
+	return NULL;
+}
+
+/*
+ * The same DC? A DC known by the well-known discovery NQN and a kernel
+ * connection made with its unique NQN (TP8013), or the other way round, are
+ * one controller when everything else agrees.
+ */
+static bool dc_tid_same(const struct tid *a, const struct tid *b)
+{
+	struct tid x = *a, y = *b;
+
+	if (tid_equal(a, b))
+		return true;
+	if (!streq(a->subsysnqn, NVME_DISC_SUBSYS_NQN) &&
+	    !streq(b->subsysnqn, NVME_DISC_SUBSYS_NQN))
+		return false;
+	x.subsysnqn[0] = y.subsysnqn[0] = '\0';
+	return tid_equal(&x, &y);
+}
+
+static int dc_find_existing(const struct tid *t, struct kctrl *ret)
+{
+	_cleanup_free_ struct kctrl *v = NULL;
+	int n;
+
+	n = kernel_ctrls_scan(NULL, false, true, &v);
+	if (n < 0)
+		return n;
+	/* An exact match wins over a TP8013 alias. */
+	for (int i = 0; i < n; i++)
+		if (kctrl_is_usable(&v[i]) && tid_equal(&v[i].tid, t)) {
+			*ret = v[i];
+			return 1;
+		}
+	for (int i = 0; i < n; i++)
+		if (kctrl_is_usable(&v[i]) && dc_tid_same(&v[i].tid, t)) {
+			*ret = v[i];
+			return 1;
+		}
+	return 0;
+}
+
+int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_session *ret)
+{
+	char buf[TID_FORMAT_MAX], name[KCTRL_NAME_MAX + 1];
+	struct config_path_opts popts;
+	struct kconn_opts kopts;
+	struct dc_session s = {};
+	int r;
+
+	if (!isempty(job->device)) {
+		r = kernel_ctrl_read(job->device, &s.ctrl);
+		if (r < 0)
+			return log_error_errno(r, "Cannot read controller %s: %m", job->device);
+		if (!s.ctrl.discovery)
+			return log_error_errno(EINVAL, "%s is not a discovery controller.",
+					       job->device);
+		s.persistent = true;
+		*ret = s;
+		return 0;
+	}
+
+	r = dc_find_existing(&job->tid, &s.ctrl);
+	if (r < 0)
+		return log_error_errno(r, "Cannot scan the kernel's controllers: %m");
+	if (r > 0) {
+		log_debug("Reusing %s for %s.", s.ctrl.name,
+			  tid_format(&job->tid, buf, sizeof(buf)));
+		/* Not ours to drop: whoever made it decides its lifetime. */
+		s.persistent = true;
+		*ret = s;
+		return 0;
+	}
+
+	if (!kernel_fabrics_available())
+		return log_error_errno(ENODEV,
+				       "/dev/nvme-fabrics is missing: load the nvme-fabrics module "
+				       "(and nvme-tcp/nvme-rdma) first.");
+
+	(void)config_conn_opts_resolve(d->cfg, CONFIG_ROLE_DISCOVERY, job->conf, &popts);
+	conn_opts_from_config(&popts, &kopts);
+	s.persistent = d->cfg->discovery.persistent_connections;
+	if (!s.persistent)
+		kopts.kato = 0;
+
+	r = kernel_connect(&job->tid, &kopts, true, name);
+	if (r == -EALREADY) {
+		/* Another run connected it in the meantime: use that one. */
+		r = dc_find_existing(&job->tid, &s.ctrl);
+		if (r > 0) {
+			s.persistent = true;
+			*ret = s;
+			return 0;
+		}
+		r = -EALREADY;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Failed to connect to discovery controller %s: %s",
+				       tid_format(&job->tid, buf, sizeof(buf)),
+				       *kernel_strerror() ? kernel_strerror() : strerror(-r));
+
+	r = kernel_ctrl_read(name, &s.ctrl);
+	if (r < 0)
+		return log_error_errno(r, "Connected %s but cannot read it back: %m", name);
+	s.connected_here = true;
+	log_info("Connected discovery controller %s as %s%s.",
+		 tid_format(&job->tid, buf, sizeof(buf)), name,
+		 s.persistent ? " (persistent)" : "");
+	*ret = s;
+	return 0;
+}
+
+/* TP8010: a DDC or CDC wants the host registered, once per connection. */
+static void dc_dim_register(struct discover *d, const struct dc_job *job, struct dc_session *s)
+{
+	struct cache_dc rec;
+	uint32_t result = 0;
+	int r;
+
+	if (!streq(s->ctrl.dctype, "ddc") && !streq(s->ctrl.dctype, "cdc"))
+		return;
+	if (!s->connected_here && cache_dc_get(d->cache, &job->tid, &rec) > 0 &&
+	    streq(rec.device, s->ctrl.name))
+		return; /* registered when this connection was made */
+	r = kernel_dim_register(s->ctrl.name, true, &result);
+	if (r < 0)
+		log_notice_errno(r, "DIM registration with %s refused (%s), ignoring.",
+				 s->ctrl.name,
+				 *kernel_strerror() ? kernel_strerror() : strerror(-r));
+	else
+		log_info("Registered with %s %s (DIM).", s->ctrl.dctype, s->ctrl.name);
+}
+
+int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s)
+{
+	uint8_t lsp = 0;
+	int r;
+
+	dc_dim_register(d, job, s);
+
+	if (d->cfg->discovery.pleo && kernel_discovery_supports_pleo(s->ctrl.name) > 0)
+		lsp = NVMF_LOG_DISC_LSP_PLEO;
+
+	r = kernel_get_discovery_log(s->ctrl.name, lsp, &s->log);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the discovery log page of %s: %s",
+				       s->ctrl.name,
+				       *kernel_strerror() ? kernel_strerror() : strerror(-r));
+	return 0;
+}
+
+void dc_session_close(struct discover *d, struct dc_session *s)
+{
+	int r;
+
+	free(s->log);
+	s->log = NULL;
+	if (s->connected_here && !s->persistent) {
+		r = kernel_disconnect(s->ctrl.name);
+		if (r < 0 && r != -ENOENT)
+			log_warning_errno(r, "Failed to disconnect %s, ignoring: %m", s->ctrl.name);
+	}
+}

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stas-discover - read the Discovery Log Page of one discovery controller
+ * (or of all of them) into the cache, and start what a change calls for.
+ * Run by stas-discover@<dc>.service; see stas-discover(8).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "log.h"
+#include "macro.h"
+#include "stas-discover.h"
+#include "unit-name.h"
+
+static const char *arg_config;
+static const char *arg_cache_dir;
+static bool arg_all;
+static bool arg_no_connect;
+static bool arg_no_systemd;
+static bool arg_dry_run;
+static bool arg_json;
+static struct tid arg_tid;
+static bool arg_tid_set;
+static const char *arg_instance;
+
+static void help(void)
+{
+	printf("Usage: stas-discover [OPTIONS] DC\n"
+	       "       stas-discover [OPTIONS] -t TRANSPORT -a TRADDR [-s TRSVCID] ...\n"
+	       "       stas-discover [OPTIONS] --all\n\n"
+	       "Read a discovery controller's log page into the stas cache and start\n"
+	       "stas-connect@<nqn>.service for every subsystem whose entries changed.\n"
+	       "DC is a stas-discover@ unit instance: a kernel controller (nvme3) or an\n"
+	       "escaped transport ID (tcp-192.168.1.10-8009); see stas-discover(8).\n\n"
+	       "  -t --transport=T     tcp, rdma, fc or loop\n"
+	       "  -a --traddr=ADDR     the DC's address\n"
+	       "  -s --trsvcid=PORT    its service ID (default 8009 for tcp)\n"
+	       "  -w --host-traddr=A   host address to connect from\n"
+	       "  -f --host-iface=IF   host interface to connect through\n"
+	       "  -n --nqn=NQN         the DC's NQN (default: the well-known discovery NQN)\n"
+	       "  -q --hostnqn=NQN     host NQN (default: the configured one)\n"
+	       "     --all            every DC from the configuration and the cache\n"
+	       "     --no-connect     read pages only, start no connects\n"
+	       "     --no-systemd     reconcile connections in this process\n"
+	       "     --dry-run        with --no-systemd: print the connect plan only\n"
+	       "     --json           print a JSON summary\n"
+	       "     --cache-dir=DIR  the cache (default: $CACHE_DIRECTORY or " CACHEDIR ")\n"
+	       "     --config=FILE    the configuration (default: " SYSCONFDIR "/stas/stas.conf)\n"
+	       "     --tron           debug messages\n"
+	       "  -h --help           this help\n"
+	       "     --version        the version\n");
+}
+
+static int parse_argv(int argc, char **argv)
+{
+	enum {
+		OPT_ALL = 0x100,
+		OPT_NO_CONNECT,
+		OPT_NO_SYSTEMD,
+		OPT_DRY_RUN,
+		OPT_JSON,
+		OPT_CACHE_DIR,
+		OPT_CONFIG,
+		OPT_TRON,
+		OPT_VERSION,
+	};
+	static const struct option options[] = {
+		{ "transport", required_argument, NULL, 't' },
+		{ "traddr", required_argument, NULL, 'a' },
+		{ "trsvcid", required_argument, NULL, 's' },
+		{ "host-traddr", required_argument, NULL, 'w' },
+		{ "host-iface", required_argument, NULL, 'f' },
+		{ "nqn", required_argument, NULL, 'n' },
+		{ "hostnqn", required_argument, NULL, 'q' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "no-connect", no_argument, NULL, OPT_NO_CONNECT },
+		{ "no-systemd", no_argument, NULL, OPT_NO_SYSTEMD },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "tron", no_argument, NULL, OPT_TRON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{},
+	};
+	static const struct {
+		int opt;
+		enum tid_field field;
+	} fields[] = {
+		{ 't', TID_FIELD_TRANSPORT },  { 'a', TID_FIELD_TRADDR },
+		{ 's', TID_FIELD_TRSVCID },    { 'w', TID_FIELD_HOST_TRADDR },
+		{ 'f', TID_FIELD_HOST_IFACE }, { 'n', TID_FIELD_SUBSYSNQN },
+		{ 'q', TID_FIELD_HOST_NQN },
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "t:a:s:w:f:n:q:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case OPT_VERSION:
+			printf("stas-discover (stas) %s\n", STAS_VERSION);
+			return 0;
+		case OPT_ALL:
+			arg_all = true;
+			break;
+		case OPT_NO_CONNECT:
+			arg_no_connect = true;
+			break;
+		case OPT_NO_SYSTEMD:
+			arg_no_systemd = true;
+			break;
+		case OPT_DRY_RUN:
+			arg_dry_run = true;
+			break;
+		case OPT_JSON:
+			arg_json = true;
+			break;
+		case OPT_CACHE_DIR:
+			arg_cache_dir = optarg;
+			break;
+		case OPT_CONFIG:
+			arg_config = optarg;
+			break;
+		case OPT_TRON:
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case '?':
+			return -EINVAL;
+		default:
+			for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+				if (fields[i].opt == c) {
+					r = tid_field_set(&arg_tid, fields[i].field, optarg);
+					if (r < 0)
+						return log_error_errno(
+							r, "Invalid --%s value '%s'.",
+							tid_field_to_string(fields[i].field),
+							optarg);
+					arg_tid_set = true;
+				}
+		}
+	}
+
+	if (optind < argc)
+		arg_instance = argv[optind++];
+	if (optind < argc)
+		return log_error_errno(EINVAL, "Too many arguments.");
+	if (!!arg_instance + arg_tid_set + arg_all != 1)
+		return log_error_errno(
+			EINVAL, "Give exactly one of: a DC instance, -t/-a options, or --all.");
+	if (arg_dry_run && !arg_no_systemd)
+		arg_no_systemd = true; /* a plan is only printed when the work is done here */
+	return 1;
+}
+
+/* Host NQN: the DC's own, else the configured one. */
+static int job_fill_host(struct discover *d, struct dc_job *job)
+{
+	if (isempty(job->tid.host_nqn)) {
+		if (isempty(d->cfg->host.nqn))
+			return log_error_errno(ENOENT,
+					       "No host NQN: %s is missing. Create one with "
+					       "'stasadm hostnqn generate'.",
+					       strempty(d->cfg->host.nqn_spec));
+		if (strscpy_checked(job->tid.host_nqn, sizeof(job->tid.host_nqn),
+				    d->cfg->host.nqn) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void summary_add(struct discover *d, const struct dc_job *job, const char *device, int error,
+			uint64_t genctr, size_t n, int changed, const struct cache_dlp_change *ch)
+{
+	_cleanup_free_ char *instance = NULL;
+	char key[TID_KEY_MAX];
+	json_object *o, *a;
+	bool is_key;
+
+	if (!d->json)
+		return;
+	o = json_object_new_object();
+	(void)tid_key(&job->tid, key, sizeof(key));
+	json_object_object_add(o, "dc", json_object_new_string(key));
+	if (dc_instance_format(&job->tid, &instance, &is_key) >= 0)
+		json_object_object_add(o, "instance", json_object_new_string(instance));
+	json_object_object_add(o, "origin",
+			       json_object_new_string(cache_origin_to_string(job->origin)));
+	if (!isempty(device))
+		json_object_object_add(o, "device", json_object_new_string(device));
+	if (error) {
+		json_object_object_add(o, "error", json_object_new_string(strerror(abs(error))));
+	} else {
+		json_object_object_add(o, "genctr", json_object_new_uint64(genctr));
+		json_object_object_add(o, "entries", json_object_new_int((int)n));
+		json_object_object_add(o, "changed", json_object_new_boolean(changed > 0));
+		if (ch) {
+			const struct {
+				const char *name;
+				char **l;
+			} lists[] = {
+				{ "nqns-added", ch->nqns_added },
+				{ "nqns-removed", ch->nqns_removed },
+				{ "nqns-changed", ch->nqns_changed },
+			};
+			for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
+				a = json_object_new_array();
+				STRV_FOREACH(s, lists[i].l)
+					json_object_array_add(a, json_object_new_string(*s));
+				json_object_object_add(o, lists[i].name, a);
+			}
+			json_object_object_add(o, "referrals-added",
+					       json_object_new_int((int)ch->n_referrals_added));
+			json_object_object_add(o, "referrals-removed",
+					       json_object_new_int((int)ch->n_referrals_removed));
+		}
+	}
+	json_object_array_add(d->summary, o);
+}
+
+static int record_failure(struct discover *d, const struct dc_job *job, int error)
+{
+	struct cache_dc rec;
+	int r;
+
+	if (cache_dc_get(d->cache, &job->tid, &rec) <= 0) {
+		rec = (struct cache_dc){ .tid = job->tid,
+					 .origin = job->origin,
+					 .referral_depth = job->depth,
+					 .referrer = job->referrer };
+		r = cache_dc_put(d->cache, &rec);
+		if (r < 0)
+			return log_error_errno(r, "Failed to record the DC in the cache: %m");
+	}
+	r = cache_dc_set_error(d->cache, &job->tid, error,
+			       *kernel_strerror() ? kernel_strerror() : strerror(abs(error)));
+	if (r < 0)
+		return log_error_errno(r, "Failed to record the error in the cache: %m");
+	return 0;
+}
+
+int discover_one(struct discover *d, const struct dc_job *job_in)
+{
+	_cleanup_free_ struct dlpe *entries = NULL;
+	struct cache_dlp_change ch = {};
+	struct dc_session s = {};
+	char key[TID_KEY_MAX], buf[TID_FORMAT_MAX];
+	struct dc_job job = *job_in;
+	struct cache_dc old;
+	uint64_t genctr = 0;
+	size_t n = 0;
+	int r, changed;
+
+	if (isempty(job.device)) {
+		r = job_fill_host(d, &job);
+		if (r < 0)
+			return r;
+	}
+	if (tid_key(&job.tid, key, sizeof(key)) < 0)
+		return -EINVAL;
+	STRV_FOREACH(v, d->visited)
+		if (streq(*v, key))
+			return 0;
+	{
+		size_t nv = 0;
+		char **p;
+		STRV_FOREACH(v, d->visited)
+			nv++;
+		p = realloc(d->visited, (nv + 2) * sizeof(char *));
+		if (!p)
+			return log_oom();
+		d->visited = p;
+		p[nv] = strdup(key);
+		p[nv + 1] = NULL;
+		if (!p[nv])
+			return log_oom();
+	}
+	tid_format(&job.tid, buf, sizeof(buf));
+
+	if (config_is_excluded(d->cfg, CONFIG_ROLE_DISCOVERY, &job.tid)) {
+		log_info("Discovery controller %s is excluded by the configuration.", buf);
+		if (cache_dc_get(d->cache, &job.tid, &old) > 0)
+			return dc_retire(d, &old, "excluded by the configuration");
+		return 0;
+	}
+
+	r = dc_session_open(d, &job, &s);
+	if (r >= 0)
+		r = dc_session_read(d, &job, &s);
+	if (r >= 0)
+		r = dlp_to_entries(s.log, &entries, &n, &genctr);
+	if (r >= 0)
+		r = dlp_store(d, &job, &s, entries, n, genctr, &ch);
+	dc_session_close(d, &s);
+	if (r < 0) {
+		(void)record_failure(d, &job, r);
+		summary_add(d, &job, s.ctrl.name, r, 0, 0, 0, NULL);
+		d->failed++;
+		return r;
+	}
+	changed = r;
+	log_info("%s: %zu entries, generation %llu%s.", buf, n, (unsigned long long)genctr,
+		 changed ? ", changed" : ", unchanged");
+	summary_add(d, &job, s.persistent ? s.ctrl.name : "", 0, genctr, n, changed, &ch);
+
+	r = 0;
+	char **lists[] = { ch.nqns_added, ch.nqns_removed, ch.nqns_changed };
+	for (size_t i = 0; i < ELEMENTSOF(lists) && r >= 0; i++)
+		STRV_FOREACH(nqn, lists[i]) {
+			r = trigger_connect(d, *nqn);
+			if (r < 0)
+				break;
+		}
+	if (r >= 0)
+		r = trigger_referrals(d, &job, &ch);
+	cache_dlp_change_free(&ch);
+	if (r < 0)
+		d->failed++;
+	return r;
+}
+
+/* A unit instance or -t/-a options: the one DC to work on. */
+static int job_from_args(struct discover *d, struct dc_job *ret)
+{
+	_cleanup_free_ char *ctrl = NULL, *ikey = NULL;
+	struct dc_job job = { .origin = CACHE_ORIGIN_MANUAL };
+	struct cache_dc rec;
+	struct kctrl k;
+	int r;
+
+	if (arg_instance) {
+		r = dc_instance_parse(arg_instance, &job.tid, &ctrl, &ikey);
+		if (r < 0)
+			return log_error_errno(r, "Invalid discovery controller instance '%s'.",
+					       arg_instance);
+		if (ctrl) {
+			/* From udev: an event on a kernel discovery controller. */
+			r = kernel_ctrl_read(ctrl, &k);
+			if (r < 0)
+				return log_error_errno(r, "Cannot read controller %s: %m", ctrl);
+			if (!k.discovery)
+				return log_error_errno(EINVAL, "%s is not a discovery controller.",
+						       ctrl);
+			job.tid = k.tid;
+			job.origin = CACHE_ORIGIN_UDEV;
+			(void)strscpy_checked(job.device, sizeof(job.device), k.name);
+		} else if (ikey) {
+			r = cache_dc_get_by_instance_key(d->cache, ikey, &rec);
+			if (r < 0)
+				return log_error_errno(r, "Failed to look up %s in the cache: %m",
+						       ikey);
+			if (r == 0)
+				return log_error_errno(
+					ENOENT, "No discovery controller %s in the cache.", ikey);
+			job.tid = rec.tid;
+		}
+	} else {
+		job.tid = arg_tid;
+		if (isempty(job.tid.subsysnqn))
+			(void)strscpy_checked(job.tid.subsysnqn, sizeof(job.tid.subsysnqn),
+					      NVME_DISC_SUBSYS_NQN);
+		tid_set_default_trsvcid(&job.tid, true);
+		if (isempty(job.tid.transport) || isempty(job.tid.traddr))
+			return log_error_errno(EINVAL,
+					       "-t/--transport and -a/--traddr are required.");
+		r = tid_canonicalize(&job.tid);
+		if (r < 0)
+			return log_error_errno(r, "Invalid discovery controller transport ID.");
+	}
+
+	if (isempty(job.device) && (r = job_fill_host(d, &job)) < 0)
+		return r;
+	if (cache_dc_get(d->cache, &job.tid, &rec) > 0) {
+		job.origin = rec.origin;
+		job.depth = rec.referral_depth;
+		job.referrer = rec.referrer;
+	}
+	job.conf = dc_config_find(d->cfg, &job.tid);
+	if (job.conf)
+		job.origin = CACHE_ORIGIN_CONFIG;
+	*ret = job;
+	return 0;
+}
+
+struct all_ctx {
+	struct discover *d;
+	struct cache_dc *dcs;
+	size_t n;
+};
+
+static int collect_dc(const struct cache_dc *dc, void *userdata)
+{
+	struct all_ctx *a = userdata;
+	struct cache_dc *p = realloc(a->dcs, (a->n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	a->dcs = p;
+	a->dcs[a->n++] = *dc;
+	return 0;
+}
+
+static int discover_all(struct discover *d)
+{
+	const struct config_section *sec = config_section(d->cfg, CONFIG_ROLE_DISCOVERY);
+	struct all_ctx a = { .d = d };
+	int r, ret = 0;
+
+	/* Configured DCs first, then whatever else the cache knows. */
+	for (size_t i = 0; i < sec->n_controllers; i++) {
+		struct dc_job job = {
+			.tid = sec->controllers[i].tid,
+			.origin = CACHE_ORIGIN_CONFIG,
+			.conf = &sec->controllers[i],
+		};
+		r = discover_one(d, &job);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+
+	r = cache_dc_foreach(d->cache, collect_dc, &a);
+	if (r < 0) {
+		free(a.dcs);
+		return log_error_errno(r, "Failed to list the cache: %m");
+	}
+	for (size_t i = 0; i < a.n; i++) {
+		const struct cache_dc *dc = &a.dcs[i];
+		struct dc_job job = {
+			.tid = dc->tid,
+			.origin = dc->origin,
+			.depth = dc->referral_depth,
+			.referrer = dc->referrer,
+		};
+
+		/* A DC configured once and since removed from the configuration. */
+		if (dc->origin == CACHE_ORIGIN_CONFIG && !dc_config_find(d->cfg, &dc->tid)) {
+			r = dc_retire(d, dc, "no longer in the configuration");
+			if (r < 0 && ret == 0)
+				ret = r;
+			continue;
+		}
+		job.conf = dc_config_find(d->cfg, &dc->tid);
+		r = discover_one(d, &job);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	free(a.dcs);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_cache_ struct cache *cache = NULL;
+	struct discover d = {};
+	struct dc_job job;
+	int r;
+
+	log_set_ident("stas-discover");
+	log_set_target_auto();
+
+	r = parse_argv(argc, argv);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+
+	/* Configuration problems stop us before any kernel call. */
+	r = config_load(arg_config, &cfg, &errors);
+	if (r < 0) {
+		STRV_FOREACH(e, errors)
+			log_error("%s", *e);
+		log_error_errno(r, "Invalid configuration, not discovering anything.");
+		return 2;
+	}
+	if (cfg->global.tron)
+		log_set_max_level(LOG_DEBUG);
+
+	/* A malformed instance is a usage error: say so before touching the cache. */
+	if (arg_instance) {
+		_cleanup_free_ char *ctrl = NULL, *ikey = NULL;
+		struct tid t;
+
+		r = dc_instance_parse(arg_instance, &t, &ctrl, &ikey);
+		if (r < 0) {
+			log_error_errno(r, "Invalid discovery controller instance '%s'.",
+					arg_instance);
+			return 2;
+		}
+	}
+
+	r = cache_open(arg_cache_dir, CACHE_RDWR, &cache);
+	if (r < 0) {
+		log_error_errno(r, "Failed to open the cache in %s: %m",
+				arg_cache_dir ? arg_cache_dir : cache_default_dir());
+		return 1;
+	}
+	cache_set_writer(cache, "stas-discover");
+
+	d.cfg = cfg;
+	d.cache = cache;
+	d.no_connect = arg_no_connect;
+	d.no_systemd = arg_no_systemd;
+	d.dry_run = arg_dry_run;
+	d.json = arg_json;
+	if (d.json)
+		d.summary = json_object_new_array();
+
+	if (arg_all)
+		r = discover_all(&d);
+	else {
+		r = job_from_args(&d, &job);
+		if (r < 0) {
+			json_object_put(d.summary);
+			strv_free(d.visited);
+			return 2;
+		}
+		r = discover_one(&d, &job);
+	}
+
+	int rf = trigger_flush(&d);
+	if (rf < 0 && r >= 0)
+		r = rf;
+
+	if (d.json) {
+		puts(json_object_to_json_string_ext(
+			d.summary, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(d.summary);
+	}
+	strv_free(d.visited);
+	strv_free(d.nqns_pending);
+	kernel_close();
+	return r < 0 || d.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stas-discover.h - one context for a run of stas-discover, and the parts
+ * that work on it:
+ *   discover-session.c  the kernel connection to a DC, DIM, reading the page
+ *   discover-dlp.c      raw page -> validated entries -> the cache
+ *   discover-trigger.c  what a changed page sets off: stas-connect@ units,
+ *                       referrals, retired DCs
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "kernel.h"
+#include "tid.h"
+
+/* Referrals more hops away than this from a configured/mDNS DC are ignored. */
+#define REFERRAL_DEPTH_MAX 8
+
+struct discover {
+	struct stas_config *cfg;
+	struct cache *cache;
+	bool no_connect; /* only read pages, start nothing */
+	bool no_systemd; /* do connect reconciliation in-process */
+	bool dry_run; /* with no_systemd: print the plan, change nothing */
+	bool json;
+	json_object *summary; /* array of per-DC results */
+	char **visited; /* tid keys discovered in this run (loop safety) */
+	char **nqns_pending; /* NQNs to reconcile in-process at the end */
+	unsigned failed;
+};
+
+/* A discovery controller to work on. */
+struct dc_job {
+	struct tid tid; /* canonical */
+	enum cache_origin origin;
+	uint8_t depth;
+	struct tid referrer; /* empty unless a referral */
+	char device[KCTRL_NAME_MAX + 1]; /* the kernel controller named by udev, or "" */
+	const struct config_controller *conf; /* its config entry, or NULL */
+};
+
+/* What one session produced. */
+struct dc_session {
+	struct kctrl ctrl; /* the kernel discovery controller used */
+	bool connected_here; /* we created it in this run */
+	bool persistent; /* keep it after reading */
+	struct nvmf_discovery_log *log; /* malloc()ed */
+};
+
+/* discover-session.c */
+const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t);
+int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_session *ret);
+int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s);
+void dc_session_close(struct discover *d, struct dc_session *s);
+
+/* discover-dlp.c */
+int dlp_to_entries(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
+		   uint64_t *ret_genctr);
+int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_session *s,
+	      const struct dlpe *entries, size_t n, uint64_t genctr,
+	      struct cache_dlp_change *ret_change);
+
+/* discover-trigger.c */
+int trigger_connect(struct discover *d, const char *nqn);
+int trigger_referrals(struct discover *d, const struct dc_job *job,
+		      const struct cache_dlp_change *ch);
+int trigger_flush(struct discover *d);
+int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why);
+
+/* stas-discover.c */
+int discover_one(struct discover *d, const struct dc_job *job);

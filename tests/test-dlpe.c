@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Discovery Log Page entry validator against hostile input: fields
+ * without NUL terminators, 255/256-byte fields, control characters,
+ * addresses of the wrong family, unknown codes; and the page conversion
+ * with the change computation through the cache.
+ */
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define startswith libnvme_startswith
+#include <nvme/types.h>
+#undef startswith
+
+#include "cache.h"
+#include "dlpe.h"
+#include "macro.h"
+#include "tap.h"
+
+#include "../helpers/stas-discover/stas-discover.h"
+
+static void raw_set(char *field, size_t size, const char *s)
+{
+	memset(field, 0, size);
+	memcpy(field, s, MIN(strlen(s), size));
+}
+
+static struct nvmf_disc_log_entry good_tcp(const char *nqn, const char *addr)
+{
+	struct nvmf_disc_log_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.trtype = NVMF_TRTYPE_TCP;
+	e.adrfam = strchr(addr, ':') ? NVMF_ADDR_FAMILY_IP6 : NVMF_ADDR_FAMILY_IP4;
+	e.subtype = NVME_NQN_NVME;
+	e.portid = htole16(7);
+	e.cntlid = htole16(0xffff);
+	e.asqsz = htole16(32);
+	e.eflags = htole16(NVMF_DISC_EFLAGS_NCC);
+	raw_set(e.trsvcid, sizeof(e.trsvcid), "4420");
+	raw_set(e.subnqn, sizeof(e.subnqn), nqn);
+	raw_set(e.traddr, sizeof(e.traddr), addr);
+	return e;
+}
+
+static int conv(const struct nvmf_disc_log_entry *raw, struct dlpe *out, const char **why)
+{
+	*why = NULL;
+	return dlpe_from_nvmf(raw, out, why);
+}
+
+static void test_valid(void)
+{
+	struct nvmf_disc_log_entry raw = good_tcp("nqn.2024-01.io.stas:a", "192.168.1.10");
+	struct dlpe e, back;
+	const char *why;
+
+	is_int(conv(&raw, &e, &why), 0, "a valid tcp entry");
+	is_str(e.transport, "tcp", "transport");
+	is_str(e.traddr, "192.168.1.10", "traddr");
+	is_str(e.trsvcid, "4420", "trsvcid");
+	is_int(e.portid, 7, "portid little-endian");
+	is_int(e.cntlid, 0xffff, "cntlid");
+	is_int(e.asqsz, 32, "asqsz");
+	ok(e.eflags & DLPE_EFLAG_NCC, "eflags NCC");
+
+	dlpe_to_nvmf(&e, &raw);
+	is_int(conv(&raw, &back, &why), 0, "round trip through the raw form");
+	ok(dlpe_equal(&e, &back), "round trip is equal");
+
+	raw = good_tcp("nqn.2024-01.io.stas:a", "FE80:0:0::0001");
+	is_int(conv(&raw, &e, &why), 0, "IPv6 entry");
+	is_str(e.traddr, "fe80::1", "IPv6 normalised");
+
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "04420   ");
+	is_int(conv(&raw, &e, &why), 0, "trsvcid with leading zero and space padding");
+	is_str(e.trsvcid, "4420", "trsvcid canonical");
+
+	/* Space padding, as some targets send, instead of NULs. */
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	memset(raw.traddr, ' ', sizeof(raw.traddr));
+	memcpy(raw.traddr, "10.0.0.2", 8);
+	is_int(conv(&raw, &e, &why), 0, "space-padded traddr");
+	is_str(e.traddr, "10.0.0.2", "padding stripped");
+
+	raw = good_tcp(NVME_DISC_SUBSYS_NQN, "10.0.0.3");
+	raw.subtype = NVME_NQN_DISC;
+	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "8009");
+	is_int(conv(&raw, &e, &why), 0, "a referral entry");
+	is_int(e.subtype, DLPE_SUBTYPE_REFERRAL, "subtype referral");
+
+	raw = good_tcp("nqn.2024-01.io.stas:fc", "x");
+	raw.trtype = NVMF_TRTYPE_FC;
+	raw.adrfam = NVMF_ADDR_FAMILY_FC;
+	raw_set(raw.traddr, sizeof(raw.traddr), "NN-0x1000AA:PN-0x2000BB");
+	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "");
+	is_int(conv(&raw, &e, &why), 0, "an fc entry");
+	is_str(e.traddr, "nn-0x1000aa:pn-0x2000bb", "fc address lower-cased");
+}
+
+static void test_hostile(void)
+{
+	struct nvmf_disc_log_entry raw;
+	struct dlpe e;
+	const char *why;
+	char nqn[300];
+
+	/* Every string field full, no NUL anywhere. */
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	memset(raw.subnqn, 'a', sizeof(raw.subnqn));
+	memcpy(raw.subnqn, "nqn.", 4);
+	ok(conv(&raw, &e, &why) < 0 && why, "256-byte NQN without NUL refused (%s)", strempty(why));
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	memset(raw.traddr, '1', sizeof(raw.traddr));
+	ok(conv(&raw, &e, &why) < 0 && why, "256-byte traddr without NUL refused (%s)",
+	   strempty(why));
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	memset(raw.trsvcid, '4', sizeof(raw.trsvcid));
+	ok(conv(&raw, &e, &why) < 0, "32-byte trsvcid without NUL refused (%s)", strempty(why));
+
+	/* 223 bytes is the longest valid NQN; 224 is one too many. */
+	memset(nqn, 'x', sizeof(nqn));
+	memcpy(nqn, "nqn.", 4);
+	nqn[223] = '\0';
+	raw = good_tcp(nqn, "10.0.0.1");
+	is_int(conv(&raw, &e, &why), 0, "223-byte NQN accepted");
+	nqn[223] = 'x';
+	nqn[224] = '\0';
+	raw = good_tcp(nqn, "10.0.0.1");
+	ok(conv(&raw, &e, &why) < 0, "224-byte NQN refused");
+	nqn[255] = '\0';
+	raw = good_tcp(nqn, "10.0.0.1");
+	ok(conv(&raw, &e, &why) < 0, "255-byte NQN refused");
+
+	/* Control characters and bytes outside ASCII. */
+	raw = good_tcp("nqn.2024-01.io.stas:a\nb", "10.0.0.1");
+	ok(conv(&raw, &e, &why) < 0, "newline in NQN refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1\x1b[2J");
+	ok(conv(&raw, &e, &why) < 0, "escape sequence in traddr refused");
+	raw = good_tcp("nqn.2024-01.io.stas:\xc3\xa9", "10.0.0.1");
+	ok(conv(&raw, &e, &why) < 0, "non-ASCII NQN refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a b", "10.0.0.1");
+	ok(conv(&raw, &e, &why) < 0, "space inside NQN refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw.trsvcid[2] = '\t';
+	ok(conv(&raw, &e, &why) < 0, "tab in trsvcid refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw.traddr[3] = '\0';
+	raw.traddr[5] = 'x'; /* garbage after the NUL is ignored */
+	is_int(conv(&raw, &e, &why), -EINVAL, "truncated address '10.' refused");
+
+	/* Address family and address disagree. */
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw.adrfam = NVMF_ADDR_FAMILY_IP6;
+	ok(conv(&raw, &e, &why) < 0, "IPv4 address with adrfam ipv6 refused (%s)", strempty(why));
+	raw = good_tcp("nqn.2024-01.io.stas:a", "fd00::1");
+	raw.adrfam = NVMF_ADDR_FAMILY_IP4;
+	ok(conv(&raw, &e, &why) < 0, "IPv6 address with adrfam ipv4 refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw.adrfam = NVMF_ADDR_FAMILY_FC;
+	ok(conv(&raw, &e, &why) < 0, "tcp with adrfam fc refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "storage.example");
+	ok(conv(&raw, &e, &why) < 0, "a host name is not an address");
+
+	/* Addresses that name no host are dropped, distinctly. */
+	raw = good_tcp("nqn.2024-01.io.stas:a", "0.0.0.0");
+	is_int(conv(&raw, &e, &why), -EADDRNOTAVAIL, "0.0.0.0 dropped");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "::");
+	is_int(conv(&raw, &e, &why), -EADDRNOTAVAIL, ":: dropped");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "");
+	is_int(conv(&raw, &e, &why), -EADDRNOTAVAIL, "empty address dropped");
+
+	/* Codes. */
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw.trtype = 77;
+	ok(conv(&raw, &e, &why) < 0, "unknown transport type refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw.subtype = 0;
+	ok(conv(&raw, &e, &why) < 0, "subtype 0 refused");
+	raw.subtype = 4;
+	ok(conv(&raw, &e, &why) < 0, "subtype 4 refused");
+	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "");
+	ok(conv(&raw, &e, &why) < 0, "tcp without trsvcid refused");
+	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "65536");
+	ok(conv(&raw, &e, &why) < 0, "trsvcid 65536 refused");
+	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "http");
+	ok(conv(&raw, &e, &why) < 0, "non-numeric trsvcid refused");
+	raw = good_tcp("not-an-nqn", "10.0.0.1");
+	ok(conv(&raw, &e, &why) < 0, "NQN without nqn. prefix refused");
+
+	/* Whatever the input, a refusal never writes the output. */
+	memset(&e, 0x5a, sizeof(e));
+	raw = good_tcp("bad", "10.0.0.1");
+	(void)conv(&raw, &e, &why);
+	ok(((unsigned char *)&e)[0] == 0x5a && ((unsigned char *)&e)[sizeof(e) - 1] == 0x5a,
+	   "output untouched on refusal");
+}
+
+/* A raw page of @n entries. */
+static struct nvmf_discovery_log *page_new(uint64_t genctr, const struct nvmf_disc_log_entry *v,
+					   size_t n)
+{
+	struct nvmf_discovery_log *log = calloc(1, sizeof(*log) + n * sizeof(*v));
+
+	log->genctr = htole64(genctr);
+	log->numrec = htole64(n);
+	memcpy(log->entries, v, n * sizeof(*v));
+	return log;
+}
+
+static void test_page_and_changes(void)
+{
+	struct nvmf_disc_log_entry v[5];
+	_cleanup_free_ struct nvmf_discovery_log *log = NULL, *log2 = NULL;
+	_cleanup_free_ struct dlpe *e = NULL, *e2 = NULL;
+	struct cache_dlp_change ch = {};
+	struct cache_dc dc = {};
+	struct cache *c = NULL;
+	char dir[] = "/tmp/test-dlpe.XXXXXX";
+	uint64_t genctr;
+	size_t n, n2;
+
+	v[0] = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
+	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
+	v[2] = good_tcp("nqn.2024-01.io.stas:bad\x01", "10.0.0.1"); /* skipped */
+	v[3] = good_tcp("nqn.2024-01.io.stas:c", "0.0.0.0"); /* dropped */
+	v[4] = good_tcp(NVME_DISC_SUBSYS_NQN, "10.0.0.9");
+	v[4].subtype = NVME_NQN_DISC;
+	log = page_new(5, v, 5);
+	is_int(dlp_to_entries(log, &e, &n, &genctr), 0, "page converted");
+	is_int(n, 3, "bad and addressless entries skipped, the rest kept");
+	is_int(genctr, 5, "genctr little-endian");
+
+	log->numrec = htole64(1000000);
+	ok(dlp_to_entries(log, &e2, &n2, &genctr) < 0, "absurd numrec refused");
+	log->numrec = htole64(5);
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	is_int(cache_open(dir, CACHE_RDWR | CACHE_NOSYNC, &c), 0, "cache opened");
+	strcpy(dc.tid.transport, "tcp");
+	strcpy(dc.tid.traddr, "10.0.0.1");
+	strcpy(dc.tid.trsvcid, "8009");
+	strcpy(dc.tid.subsysnqn, NVME_DISC_SUBSYS_NQN);
+	strcpy(dc.tid.host_nqn,
+	       "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001");
+
+	is_int(cache_dlp_put(c, &dc, e, n, genctr, &ch), 1, "first page stored");
+	ok(ch.nqns_added && ch.nqns_added[0] && ch.nqns_added[1] && !ch.nqns_added[2],
+	   "two NQNs added");
+	is_int(ch.n_referrals_added, 1, "one referral added");
+	cache_dlp_change_free(&ch);
+
+	is_int(cache_dlp_put(c, &dc, e, n, genctr, &ch), 0, "same page: nothing changed");
+	ok(!ch.nqns_added && !ch.nqns_removed && !ch.nqns_changed, "no NQN reported");
+	cache_dlp_change_free(&ch);
+
+	/* b changes port, a goes away, d appears, the referral goes. */
+	v[0] = good_tcp("nqn.2024-01.io.stas:d", "10.0.0.1");
+	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
+	v[1].portid = htole16(9);
+	log2 = page_new(6, v, 2);
+	is_int(dlp_to_entries(log2, &e2, &n2, &genctr), 0, "second page converted");
+	is_int(cache_dlp_put(c, &dc, e2, n2, genctr, &ch), 1, "second page stored");
+	ok(ch.nqns_added && streq(ch.nqns_added[0], "nqn.2024-01.io.stas:d") && !ch.nqns_added[1],
+	   "d added");
+	ok(ch.nqns_removed && streq(ch.nqns_removed[0], "nqn.2024-01.io.stas:a") &&
+		   !ch.nqns_removed[1],
+	   "a removed");
+	ok(ch.nqns_changed && streq(ch.nqns_changed[0], "nqn.2024-01.io.stas:b") &&
+		   !ch.nqns_changed[1],
+	   "b changed");
+	is_int(ch.n_referrals_removed, 1, "the referral removed");
+	cache_dlp_change_free(&ch);
+	cache_free(c);
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)!system(cmd);
+}
+
+int main(void)
+{
+	test_valid();
+	test_hostile();
+	test_page_and_changes();
+	return tap_done();
+}

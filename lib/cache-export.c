@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cache-export.c - complete, checksummed dumps of the cache and their
+ * all-or-nothing import. The format is described in stas-cache(7):
+ *
+ *   stas-cache-export <version> schema <n> records <n> bytes <n> sha256 <hex>\n
+ *   <db> <hex key> <hex value or "-">\n      (records lines, key order per db)
+ *
+ * Raw records are dumped, so a round trip is exact; the importer decodes
+ * every record with the same strict decoder the cache uses before it touches
+ * anything.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache-internal.h"
+#include "cache-record.h"
+#include "cache-sha256.h"
+#include "cache.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+
+#define EXPORT_MAGIC "stas-cache-export"
+#define EXPORT_MAX_SIZE ((size_t)1 << 31)
+#define LMDB_KEY_MAX 511
+
+/* Export order of the databases (meta first: a reader learns the schema early). */
+static const enum cache_db export_order[_CACHE_DB_MAX] = {
+	CACHE_DB_META, CACHE_DB_DC, CACHE_DB_DLPE, CACHE_DB_NQN, CACHE_DB_PATH, CACHE_DB_IKEY,
+};
+
+static void put_hex(FILE *f, const void *data, size_t size)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = data;
+
+	if (size == 0) {
+		fputc('-', f);
+		return;
+	}
+	for (size_t i = 0; i < size; i++) {
+		fputc(digits[p[i] >> 4], f);
+		fputc(digits[p[i] & 15], f);
+	}
+}
+
+int cache_export(struct cache *c, FILE *f)
+{
+	_cleanup_free_ char *body = NULL;
+	size_t body_size = 0;
+	uint64_t records = 0;
+	uint64_t schema = 0;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	char hexd[2 * SHA256_DIGEST_SIZE + 1];
+	MDB_txn *txn = NULL;
+	FILE *m;
+	int r = 0, rc = MDB_SUCCESS;
+
+	m = open_memstream(&body, &body_size);
+	if (!m)
+		return -ENOMEM;
+	r = cache_read_begin(c, &txn);
+	if (r < 0) {
+		fclose(m);
+		return r;
+	}
+	(void)cache_meta_get_uint(c, txn, "schema", &schema);
+	for (size_t i = 0; i < ELEMENTSOF(export_order) && r >= 0; i++) {
+		enum cache_db db = export_order[i];
+		MDB_cursor *cur = NULL;
+		MDB_val k, v;
+
+		if (!c->have[db])
+			continue;
+		rc = mdb_cursor_open(txn, c->dbi[db], &cur);
+		if (rc != MDB_SUCCESS)
+			break;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			fputs(cache_db_names[db], m);
+			fputc(' ', m);
+			put_hex(m, k.mv_data, k.mv_size);
+			fputc(' ', m);
+			put_hex(m, v.mv_data, v.mv_size);
+			fputc('\n', m);
+			records++;
+		}
+		mdb_cursor_close(cur);
+		if (rc != MDB_NOTFOUND)
+			break;
+		rc = MDB_SUCCESS;
+	}
+	cache_read_end(c, txn);
+	if (fclose(m) != 0)
+		return -ENOMEM;
+	if (rc != MDB_SUCCESS)
+		return cache_errno(rc);
+
+	sha256(body, body_size, digest);
+	if (fprintf(f,
+		    EXPORT_MAGIC " %u schema %" PRIu64 " records %" PRIu64 " bytes %zu sha256 %s\n",
+		    CACHE_EXPORT_VERSION, schema ? schema : CACHE_SCHEMA_VERSION, records,
+		    body_size, sha256_hex(digest, hexd)) < 0 ||
+	    fwrite(body, 1, body_size, f) != body_size || fflush(f) != 0)
+		return ferror(f) ? -EIO : negative_errno();
+	return (int)MIN(records, (uint64_t)INT32_MAX);
+}
+
+/* ---- import ----------------------------------------------------------- */
+
+struct row {
+	const uint8_t *key, *val; /* decoded in place in the import buffer */
+	size_t klen, vlen;
+};
+
+struct rows {
+	struct row *r;
+	size_t n, alloc;
+};
+
+struct import {
+	struct rows db[_CACHE_DB_MAX];
+	struct cache_import_summary *summary;
+};
+
+static void import_done(struct import *im)
+{
+	for (int i = 0; i < _CACHE_DB_MAX; i++)
+		free(im->db[i].r);
+}
+
+_printf_(3, 4) static int refuse(struct cache_import_summary *s, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
+	va_end(ap);
+	log_debug("cache: import refused: %s", s->reason);
+	return error;
+}
+
+static int unhex(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* Decode the hex field [p, end) in place into p. Return: length or -EBADMSG. */
+static ssize_t hex_in_place(char *p, const char *end)
+{
+	size_t l = (size_t)(end - p);
+
+	if (l == 1 && p[0] == '-')
+		return 0;
+	if (l == 0 || l % 2)
+		return -EBADMSG;
+	for (size_t i = 0; i < l / 2; i++) {
+		int hi = unhex(p[2 * i]), lo = unhex(p[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EBADMSG;
+		((uint8_t *)p)[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (ssize_t)(l / 2);
+}
+
+/* LMDB's default key order: memcmp, then shorter first. */
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int r = memcmp(a, b, MIN(al, bl));
+	return r ? r : (al > bl) - (al < bl);
+}
+
+static int check_record(enum cache_db db, const struct row *row)
+{
+	struct cache_dc dc;
+	struct dlpe e;
+	struct cache_path p;
+
+	if (row->klen == 0 || row->klen > LMDB_KEY_MAX)
+		return -EBADMSG;
+	switch (db) {
+	case CACHE_DB_DC:
+		return row->klen == CACHE_ID_SIZE ? record_decode_dc(row->val, row->vlen, &dc) :
+						    -EBADMSG;
+	case CACHE_DB_DLPE:
+		return row->klen == CACHE_DLPE_KEY_SIZE ?
+			       record_decode_dlpe(row->val, row->vlen, &e) :
+			       -EBADMSG;
+	case CACHE_DB_NQN:
+		return row->vlen == 0 && row->klen > CACHE_DLPE_KEY_SIZE + 1 ? 0 : -EBADMSG;
+	case CACHE_DB_PATH:
+		return record_decode_path(row->val, row->vlen, &p);
+	case CACHE_DB_IKEY:
+		return row->vlen == CACHE_ID_SIZE ? 0 : -EBADMSG;
+	case CACHE_DB_META:
+		return memchr(row->val, '\0', row->vlen) ? -EBADMSG : 0;
+	case _CACHE_DB_MAX:
+		break;
+	}
+	return -EBADMSG;
+}
+
+static int parse_body(struct import *im, char *body, size_t size, uint64_t records, uint64_t schema)
+{
+	struct cache_import_summary *s = im->summary;
+	char *p = body, *end = body + size;
+	uint64_t line = 1, n = 0;
+	bool schema_seen = false;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *sp1, *sp2;
+		struct row row;
+		struct rows *rs;
+		ssize_t kl, vl;
+		int db, r;
+
+		line++;
+		if (!nl)
+			return refuse(s, -EBADMSG, "line %" PRIu64 ": not terminated", line);
+		sp1 = memchr(p, ' ', (size_t)(nl - p));
+		sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nl - sp1 - 1)) : NULL;
+		if (!sp1 || !sp2)
+			return refuse(s, -EBADMSG, "line %" PRIu64 ": malformed", line);
+		db = cache_db_from_name(p, (size_t)(sp1 - p));
+		if (db < 0)
+			return refuse(s, -EBADMSG, "line %" PRIu64 ": unknown database \"%.*s\"",
+				      line, (int)MIN(sp1 - p, 32), p);
+		kl = hex_in_place(sp1 + 1, sp2);
+		vl = hex_in_place(sp2 + 1, nl);
+		if (kl < 0 || vl < 0)
+			return refuse(s, -EBADMSG, "line %" PRIu64 ": malformed hex", line);
+		row = (struct row){ (uint8_t *)sp1 + 1, (uint8_t *)sp2 + 1, (size_t)kl,
+				    (size_t)vl };
+		r = check_record(db, &row);
+		if (r < 0)
+			return refuse(s, -EBADMSG, "line %" PRIu64 ": invalid %s record", line,
+				      cache_db_names[db]);
+		rs = &im->db[db];
+		if (rs->n > 0 &&
+		    key_cmp(rs->r[rs->n - 1].key, rs->r[rs->n - 1].klen, row.key, row.klen) >= 0)
+			return refuse(s, -EBADMSG,
+				      "line %" PRIu64 ": %s key out of order or duplicated", line,
+				      cache_db_names[db]);
+		if (db == CACHE_DB_META && row.klen == 6 && memcmp(row.key, "schema", 6) == 0) {
+			char buf[24];
+			snprintf(buf, sizeof(buf), "%" PRIu64, schema);
+			if (row.vlen != strlen(buf) || memcmp(row.val, buf, row.vlen) != 0)
+				return refuse(s, -EBADMSG,
+					      "line %" PRIu64 ": schema differs from the header's",
+					      line);
+			schema_seen = true;
+		}
+		if (rs->n >= rs->alloc) {
+			size_t a = rs->alloc ? rs->alloc * 2 : 256;
+			struct row *nr = realloc(rs->r, a * sizeof(*nr));
+			if (!nr)
+				return -ENOMEM;
+			rs->r = nr;
+			rs->alloc = a;
+		}
+		rs->r[rs->n++] = row;
+		n++;
+		p = nl + 1;
+	}
+	if (n != records)
+		return refuse(s, -EBADMSG, "%" PRIu64 " records, the header says %" PRIu64, n,
+			      records);
+	if (!schema_seen)
+		return refuse(s, -EBADMSG, "no schema record");
+	return 0;
+}
+
+static int parse(struct import *im, char *buf, size_t size)
+{
+	struct cache_import_summary *s = im->summary;
+	unsigned version = 0;
+	uint64_t schema = 0, records = 0, bytes = 0;
+	char digest_hex[65] = "", expect[256], hexd[65], *nl;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	size_t hl;
+
+	if (size == 0)
+		return refuse(s, -ENODATA, "the file is empty");
+	if (size < STRLEN(EXPORT_MAGIC " ") ||
+	    memcmp(buf, EXPORT_MAGIC " ", MIN(size, STRLEN(EXPORT_MAGIC " "))) != 0)
+		return refuse(s, -EBADMSG, "not a stas cache export");
+	nl = memchr(buf, '\n', MIN(size, (size_t)255));
+	if (!nl)
+		return refuse(s, size < 255 ? -ENODATA : -EBADMSG,
+			      size < 255 ? "truncated header" : "malformed header");
+	*nl = '\0';
+	hl = (size_t)(nl - buf) + 1;
+	if (sscanf(buf, EXPORT_MAGIC " %u", &version) != 1)
+		return refuse(s, -EBADMSG, "malformed header");
+	if (version > CACHE_EXPORT_VERSION)
+		return refuse(s, -EPROTO, "export format %u is newer than this program's (%u)",
+			      version, CACHE_EXPORT_VERSION);
+	if (sscanf(buf,
+		   EXPORT_MAGIC " %u schema %" SCNu64 " records %" SCNu64 " bytes %" SCNu64
+				" sha256 %64s",
+		   &version, &schema, &records, &bytes, digest_hex) != 5)
+		return refuse(s, -EBADMSG, "malformed header");
+	/* The header must be exactly what cache_export() writes. */
+	snprintf(expect, sizeof(expect),
+		 EXPORT_MAGIC " %u schema %" PRIu64 " records %" PRIu64 " bytes %" PRIu64
+			      " sha256 %s",
+		 version, schema, records, bytes, digest_hex);
+	if (!streq(expect, buf) || version < 1 || strlen(digest_hex) != 64)
+		return refuse(s, -EBADMSG, "malformed header");
+	if (schema > CACHE_SCHEMA_VERSION)
+		return refuse(s, -EPROTO,
+			      "cache schema %" PRIu64 " is newer than this program's (%u)", schema,
+			      CACHE_SCHEMA_VERSION);
+	if (schema < CACHE_SCHEMA_VERSION)
+		return refuse(s, -EPROTO, "cache schema %" PRIu64 " is too old (no migration)",
+			      schema);
+	if (size - hl < bytes)
+		return refuse(s, -ENODATA, "truncated: %zu of %" PRIu64 " bytes", size - hl, bytes);
+	if (size - hl > bytes)
+		return refuse(s, -EBADMSG, "%zu bytes of trailing data", size - hl - (size_t)bytes);
+	sha256(buf + hl, (size_t)bytes, digest);
+	if (!streq(sha256_hex(digest, hexd), digest_hex))
+		return refuse(s, -EBADMSG, "checksum mismatch: the file was altered or damaged");
+	s->records = records;
+	return parse_body(im, buf + hl, (size_t)bytes, records, schema);
+}
+
+/* Rows of @rs whose key starts with @prefix: [*ret_first, *ret_end). */
+static void rows_range(const struct rows *rs, const uint8_t *prefix, size_t pl, size_t *ret_first,
+		       size_t *ret_end)
+{
+	size_t lo = 0, hi = rs->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (key_cmp(rs->r[mid].key, rs->r[mid].klen, prefix, pl) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ret_first = lo;
+	while (lo < rs->n && rs->r[lo].klen >= pl && memcmp(rs->r[lo].key, prefix, pl) == 0)
+		lo++;
+	*ret_end = lo;
+}
+
+/* Whether the cache holds exactly the file's entries for DC @id. */
+static int entries_same(struct cache *c, MDB_txn *txn, const struct rows *rs, const uint8_t *id)
+{
+	size_t i, end;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc;
+	bool same = true;
+
+	rows_range(rs, id, CACHE_ID_SIZE, &i, &end);
+	if (!c->have[CACHE_DB_DLPE])
+		return i == end;
+	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DLPE], &cur);
+	if (rc != MDB_SUCCESS)
+		return cache_errno(rc);
+	k = (MDB_val){ CACHE_ID_SIZE, (void *)id };
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == MDB_SUCCESS && k.mv_size >= CACHE_ID_SIZE &&
+	     memcmp(k.mv_data, id, CACHE_ID_SIZE) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), i++) {
+		if (i >= end || key_cmp(k.mv_data, k.mv_size, rs->r[i].key, rs->r[i].klen) != 0 ||
+		    key_cmp(v.mv_data, v.mv_size, rs->r[i].val, rs->r[i].vlen) != 0) {
+			same = false;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return cache_errno(rc);
+	return same && i == end;
+}
+
+static int summarize(struct cache *c, struct import *im)
+{
+	struct cache_import_summary *s = im->summary;
+	const struct rows *dcs = &im->db[CACHE_DB_DC];
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int r, rc;
+
+	s->dcs = dcs->n;
+	s->entries = im->db[CACHE_DB_DLPE].n;
+	s->paths = im->db[CACHE_DB_PATH].n;
+	r = cache_read_begin(c, &txn);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < dcs->n && r >= 0; i++) {
+		MDB_val key = { dcs->r[i].klen, (void *)dcs->r[i].key };
+		if (!c->have[CACHE_DB_DC] ||
+		    (rc = mdb_get(txn, c->dbi[CACHE_DB_DC], &key, &v)) == MDB_NOTFOUND) {
+			s->dcs_added++;
+			continue;
+		}
+		if (rc != MDB_SUCCESS) {
+			r = cache_errno(rc);
+			break;
+		}
+		r = key_cmp(v.mv_data, v.mv_size, dcs->r[i].val, dcs->r[i].vlen) == 0 ?
+			    entries_same(c, txn, &im->db[CACHE_DB_DLPE], dcs->r[i].key) :
+			    0;
+		if (r > 0)
+			s->dcs_unchanged++;
+		else if (r == 0)
+			s->dcs_changed++;
+	}
+	if (r >= 0 && c->have[CACHE_DB_DC]) {
+		rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DC], &cur);
+		for (rc = rc ?: mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			size_t first, end;
+			rows_range(dcs, k.mv_data, k.mv_size, &first, &end);
+			if (first == end || dcs->r[first].klen != k.mv_size)
+				s->dcs_removed++;
+		}
+		if (cur)
+			mdb_cursor_close(cur);
+		if (rc != MDB_NOTFOUND)
+			r = cache_errno(rc);
+	}
+	cache_read_end(c, txn);
+	return r < 0 ? r : 0;
+}
+
+static void import_report(const char *problem, void *userdata)
+{
+	struct cache_import_summary *s = userdata;
+
+	if (!s->reason[0])
+		snprintf(s->reason, sizeof(s->reason), "inconsistent content: %s", problem);
+}
+
+static int import_fn(struct cache *c, MDB_txn *txn, void *ud)
+{
+	struct import *im = ud;
+	char writer[128];
+	int r, rc;
+
+	for (int db = 0; db < _CACHE_DB_MAX; db++) {
+		rc = mdb_drop(txn, c->dbi[db], 0);
+		if (rc != MDB_SUCCESS)
+			return cache_errno(rc);
+		for (size_t i = 0; i < im->db[db].n; i++) {
+			const struct row *row = &im->db[db].r[i];
+			MDB_val k = { row->klen, (void *)row->key },
+				v = { row->vlen, (void *)row->val };
+			rc = mdb_put(txn, c->dbi[db], &k, &v, MDB_APPEND);
+			if (rc != MDB_SUCCESS)
+				return cache_errno(rc);
+		}
+	}
+	snprintf(writer, sizeof(writer), "%s %ld %llu", c->writer, (long)getpid(),
+		 (unsigned long long)cache_now_usec());
+	r = cache_meta_put_str(c, txn, "writer", writer);
+	if (r < 0)
+		return r;
+	r = cache_verify_txn(c, txn, import_report, im->summary);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return -EBADMSG; /* aborted: nothing changes */
+	return 1;
+}
+
+int cache_import(struct cache *c, FILE *f, bool dry_run, struct cache_import_summary *ret_summary)
+{
+	struct cache_import_summary s = {};
+	struct import im = { .summary = &s };
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	int r;
+
+	if (!dry_run && !cache_writable(c)) {
+		r = (c->flags & CACHE_RDWR) ? -EPROTO : -EROFS;
+		snprintf(s.reason, sizeof(s.reason), "%s",
+			 r == -EPROTO ? "the cache has a newer schema" : "the cache is read-only");
+		goto out;
+	}
+	r = read_full_stream(f, EXPORT_MAX_SIZE, &buf, &size);
+	if (r < 0) {
+		snprintf(s.reason, sizeof(s.reason), "cannot read the file: %s", strerror(-r));
+		goto out;
+	}
+	r = parse(&im, buf, size);
+	if (r >= 0)
+		r = summarize(c, &im);
+	if (r >= 0 && !dry_run) {
+		r = cache_write(c, import_fn, &im);
+		if (r == -EBADMSG && !s.reason[0])
+			snprintf(s.reason, sizeof(s.reason), "inconsistent content");
+	}
+out:
+	import_done(&im);
+	if (ret_summary)
+		*ret_summary = s;
+	return r;
+}

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cache.h - the persistent cache every stas program shares: discovery
+ * controllers (DCs), their Discovery Log Page entries, an index from
+ * subsystem NQN to entries, and I/O controller path state.
+ *
+ * One LMDB environment (default /var/cache/stas, $CACHE_DIRECTORY under
+ * systemd). LMDB gives one writer at a time and lock-free readers that see a
+ * consistent snapshot; stas keeps every logical change (a whole DLP, a DC
+ * purge, an import) in ONE short write transaction, so a reader or a process
+ * killed at any moment sees either the old or the new state, never a mix.
+ * See stas-cache(7) for the layout, the record encoding and the export
+ * format.
+ *
+ * Named databases (keys are binary; "dcid" is the first 8 bytes of
+ * SHA-256(tid_key(dc)), so keys stay well under LMDB's 511-byte key limit
+ * however long a transport ID is; each record holds the full TID and
+ * cache_verify() checks the key against it):
+ *   dc    dcid                                  -> DC record
+ *   dlpe  dcid . be32 index                     -> DLP entry record
+ *   nqn   subsysnqn . '\0' . dcid . be32 index  -> (empty)   I/O entries only
+ *   path  subsysnqn . '\0' . pathid             -> path record
+ *   ikey  "key-<hex>" instance key              -> dcid
+ *   meta  "schema", "created", "writer"         -> text
+ *
+ * Rules for callers:
+ *  - Functions return a negative errno on failure (LMDB codes are converted
+ *    here), 0 when there was nothing to do or nothing found, >0 when they
+ *    did something. Output parameters are untouched on failure.
+ *  - Never fork() with an open cache; open it in the child after fork().
+ *  - A program meeting a cache whose schema is newer than CACHE_SCHEMA_VERSION
+ *    may read the records it understands, but every write returns -EPROTO.
+ *  - foreach callbacks run inside a read transaction: they may call other
+ *    read functions, but should not write. A callback returns <0 to abort
+ *    (that value is returned), 0 to continue, >0 to stop (that value is
+ *    returned).
+ *  - lib/ logs at debug level only; the caller reports errors.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dlpe.h"
+#include "tid.h"
+
+/* Bumped when the layout changes incompatibly (see stas-cache(7)). */
+#define CACHE_SCHEMA_VERSION 1
+/* Version of the export file format. */
+#define CACHE_EXPORT_VERSION 1
+
+#define CACHE_ERRMSG_MAX 127
+#define CACHE_DEVICE_MAX 31
+#define CACHE_IKEY_MAX 63
+
+struct cache;
+
+enum cache_open_flags {
+	CACHE_RDONLY = 0,
+	CACHE_RDWR = 1 << 0,
+	/* Skip fsync on commit: a killed process still loses nothing, an OS
+	 * crash may lose the last commits. For tests and bulk tools only. */
+	CACHE_NOSYNC = 1 << 1,
+};
+
+enum cache_origin {
+	CACHE_ORIGIN_CONFIG,
+	CACHE_ORIGIN_MDNS,
+	CACHE_ORIGIN_REFERRAL,
+	CACHE_ORIGIN_UDEV,
+	CACHE_ORIGIN_MANUAL,
+	_CACHE_ORIGIN_MAX,
+};
+
+enum cache_dctype {
+	CACHE_DCTYPE_UNKNOWN,
+	CACHE_DCTYPE_DDC,
+	CACHE_DCTYPE_CDC,
+	_CACHE_DCTYPE_MAX,
+};
+
+/*
+ * A discovery controller as the cache keeps it. A plain value (no
+ * pointers). Times are CLOCK_REALTIME microseconds, 0 for "never".
+ */
+struct cache_dc {
+	struct tid tid; /* canonical; the identity */
+	enum cache_origin origin;
+	enum cache_dctype dctype;
+	bool persistent; /* a persistent discovery connection is wanted */
+	uint32_t kato; /* keep-alive timeout, seconds (0: default) */
+	char device[CACHE_DEVICE_MAX + 1]; /* kernel name of its persistent connection, "nvme3" */
+	char instance_key[CACHE_IKEY_MAX + 1]; /* "key-<hex>" when the unit instance is too long */
+	/* mDNS */
+	bool mdns_advertised;
+	uint64_t mdns_last_advertised_usec;
+	/* referrals: how many hops from a configured/mDNS DC, and which DC referred it */
+	uint8_t referral_depth;
+	struct tid referrer; /* all fields empty when none */
+	/* maintained by cache_dlp_put() / cache_dc_set_error(); ignored by cache_dc_put() */
+	uint64_t genctr;
+	uint64_t last_read_usec; /* last successful DLP read (to the minute) */
+	uint32_t n_entries;
+	bool stale; /* the last read failed; the entries are the last good page */
+	int32_t last_errno; /* positive errno of the last failure, 0 for none */
+	uint64_t last_error_usec;
+	char last_error[CACHE_ERRMSG_MAX + 1];
+};
+
+enum cache_path_owner {
+	CACHE_PATH_OWNER_STAS, /* stas connected it: stas may disconnect it */
+	CACHE_PATH_OWNER_OTHER, /* found connected by someone else */
+	_CACHE_PATH_OWNER_MAX,
+};
+
+enum cache_path_state {
+	CACHE_PATH_UNKNOWN,
+	CACHE_PATH_CONNECTING,
+	CACHE_PATH_CONNECTED,
+	CACHE_PATH_FAILED,
+	CACHE_PATH_DISCONNECTED,
+	_CACHE_PATH_STATE_MAX,
+};
+
+/* One I/O controller path (keyed by its canonical TID). */
+struct cache_path {
+	struct tid tid;
+	enum cache_path_owner owner;
+	enum cache_path_state state;
+	uint32_t attempts; /* failed connect attempts since the last success */
+	bool ncc; /* the DLP entry said "no CDC connectivity" */
+	int32_t last_errno;
+	char last_error[CACHE_ERRMSG_MAX + 1];
+	uint64_t updated_usec; /* set by cache_path_put() when 0 */
+	char device[CACHE_DEVICE_MAX + 1];
+};
+
+/* What a cache_dlp_put() changed. NULL-terminated string lists (may be NULL). */
+struct cache_dlp_change {
+	char **nqns_added; /* I/O subsystem NQNs this DC did not list before */
+	char **nqns_removed; /* ... no longer lists */
+	char **nqns_changed; /* ... still lists, with different entries */
+	struct dlpe *referrals_added; /* referral entries new in this page */
+	size_t n_referrals_added;
+	struct dlpe *referrals_removed;
+	size_t n_referrals_removed;
+};
+
+struct cache_stats {
+	uint64_t n_dcs, n_entries, n_nqn_rows, n_nqns, n_paths, n_ikeys;
+	uint64_t map_size; /* bytes reserved for the map */
+	uint64_t used_size; /* bytes of pages in use (last page number * page size) */
+	uint64_t file_size; /* data.mdb on disk */
+	uint32_t page_size;
+	unsigned schema; /* schema version in the cache (0: not initialised) */
+	uint64_t created_usec;
+	char writer[128]; /* last writer: "program pid usec" */
+};
+
+struct cache_import_summary {
+	uint64_t records; /* records in the file */
+	uint64_t dcs, entries, paths; /* in the file */
+	uint64_t dcs_added, dcs_removed, dcs_changed, dcs_unchanged; /* vs. the cache */
+	char reason[256]; /* why the import was refused; filled even on failure */
+};
+
+/**
+ * cache_default_dir() - $CACHE_DIRECTORY when set by systemd (the first of a
+ * ':'-separated list), else the compiled-in CACHEDIR (/var/cache/stas).
+ */
+const char *cache_default_dir(void);
+
+/**
+ * cache_open() - open (RDWR: create if needed, directory 0755) the cache in
+ * @dir (NULL: cache_default_dir()). Retries the open race with other
+ * processes, clears stale reader slots, and on RDWR creates the named
+ * databases and the meta records.
+ *
+ * Return: 0 and *ret; -ENOENT (RDONLY and no cache yet), -EACCES/-EROFS
+ * (RDWR on a directory that cannot be written), -EBADMSG (not an LMDB
+ * environment or corrupt), other negative errno.
+ */
+int cache_open(const char *dir, unsigned flags, struct cache **ret);
+
+/**
+ * cache_open_full() - cache_open() with an initial map size in bytes (0:
+ * the default 32 MiB, or the current size of an existing cache). The map
+ * grows by doubling when full, so this matters only for tests.
+ */
+int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cache **ret);
+
+/** cache_free() - close; accepts NULL. Return: NULL. */
+struct cache *cache_free(struct cache *c);
+
+static inline void cache_freep(struct cache **c)
+{
+	cache_free(*c);
+}
+#define _cleanup_cache_ __attribute__((cleanup(cache_freep)))
+
+/** cache_dir() - the directory @c was opened in. */
+const char *cache_dir(const struct cache *c);
+
+/**
+ * cache_schema() - the schema version found in the cache (0: none yet).
+ * cache_writable() - whether writes are possible (RDWR and schema known).
+ */
+unsigned cache_schema(const struct cache *c);
+bool cache_writable(const struct cache *c);
+
+/**
+ * cache_set_writer() - the program name recorded in meta "writer" by every
+ * write (default: program_invocation_short_name).
+ */
+void cache_set_writer(struct cache *c, const char *program);
+
+/*
+ * Enum names, as stasadm prints them and stas-cache(7) documents:
+ * origin: config mdns referral udev manual; dctype: unknown ddc cdc;
+ * owner: stas other; state: unknown connecting connected failed disconnected.
+ * _to_string() returns NULL for out-of-range; _from_string() -EINVAL.
+ */
+const char *cache_origin_to_string(enum cache_origin o);
+int cache_origin_from_string(const char *s);
+const char *cache_dctype_to_string(enum cache_dctype t);
+int cache_dctype_from_string(const char *s);
+const char *cache_path_owner_to_string(enum cache_path_owner o);
+int cache_path_owner_from_string(const char *s);
+const char *cache_path_state_to_string(enum cache_path_state s);
+int cache_path_state_from_string(const char *s);
+
+/* ---- discovery controllers ------------------------------------------- */
+
+/**
+ * cache_dc_put() - insert or update a DC's metadata: origin, dctype,
+ * persistent, kato, device, instance_key (and its ikey row), mdns_*,
+ * referral_depth, referrer. The fields maintained by cache_dlp_put() and
+ * cache_dc_set_error() (genctr, last_read_usec, n_entries, stale, last_*)
+ * are kept from the stored record (zero for a new DC).
+ *
+ * Return: 1 when written, 0 when the stored record was already identical,
+ * -EPROTO (newer schema), -EROFS (opened RDONLY), -EEXIST (@dc's instance key
+ * belongs to another DC), -EINVAL, other negative errno.
+ */
+int cache_dc_put(struct cache *c, const struct cache_dc *dc);
+
+/**
+ * cache_dc_get() - the record of the DC with TID @tid (canonical).
+ * Return: 1 and *ret when found, 0 when not, negative errno (-EBADMSG: the
+ * stored record is corrupt).
+ */
+int cache_dc_get(struct cache *c, const struct tid *tid, struct cache_dc *ret);
+
+/**
+ * cache_dc_get_by_instance_key() - resolve a "key-<hex>" unit instance.
+ * Return: as cache_dc_get().
+ */
+int cache_dc_get_by_instance_key(struct cache *c, const char *key, struct cache_dc *ret);
+
+typedef int (*cache_dc_cb)(const struct cache_dc *dc, void *userdata);
+
+/**
+ * cache_dc_foreach() - call @cb for every DC (in key order, which is not
+ * meaningful to humans: sort for display). Return: see the callback rules,
+ * -EBADMSG on a corrupt record, else 0.
+ */
+int cache_dc_foreach(struct cache *c, cache_dc_cb cb, void *userdata);
+
+/**
+ * cache_dc_set_error() - record that reading the DLP of an existing DC
+ * failed: @error (positive or negative errno) and a short message (may be
+ * NULL; truncated to CACHE_ERRMSG_MAX). The DC is marked stale and keeps its
+ * last good entries.
+ * Return: 1, -ENOENT when the DC is not in the cache (cache_dc_put() it
+ * first), other negative errno.
+ */
+int cache_dc_set_error(struct cache *c, const struct tid *tid, int error, const char *msg);
+
+/**
+ * cache_dc_set_advertised() - the mDNS advertisement state of an existing DC
+ * (@usec: when it was last seen advertised; 0 keeps the stored time).
+ * Return: 1 when written, 0 when unchanged, -ENOENT, negative errno.
+ */
+int cache_dc_set_advertised(struct cache *c, const struct tid *tid, bool advertised, uint64_t usec);
+
+/**
+ * cache_dc_purge() - remove a DC, its entries, their index rows and its
+ * instance key, in one transaction. Paths are kept (they record ownership).
+ * Return: 1 when removed, 0 when not there, negative errno.
+ */
+int cache_dc_purge(struct cache *c, const struct tid *tid);
+
+/**
+ * cache_purge_all() - remove every DC and entry (and, with @paths, every
+ * path record) in one transaction. Meta is kept.
+ * Return: the number of DCs removed, or negative errno.
+ */
+int cache_purge_all(struct cache *c, bool paths);
+
+/* ---- discovery log pages ---------------------------------------------- */
+
+/**
+ * cache_dlp_put() - store the DLP just read from @dc: in ONE transaction,
+ * upsert @dc's metadata (as cache_dc_put()), set genctr, clear stale and
+ * last error, and replace the entries and their NQN index rows - but only
+ * when @genctr or the entries differ from what is stored (entries are
+ * compared field by field, in order). @entries must be normalised (dlpe.h).
+ * @ret_change (may be NULL) receives what changed for this DC; free it with
+ * cache_dlp_change_free().
+ *
+ * Return: 1 when the page changed, 0 when it was identical (the DC record is
+ * still refreshed if its metadata changed or last_read_usec is older than a
+ * minute), negative errno (-EPROTO: newer schema; -ENOSPC: disk or map full;
+ * the previous content is intact on every error).
+ */
+int cache_dlp_put(struct cache *c, const struct cache_dc *dc, const struct dlpe *entries, size_t n,
+		  uint64_t genctr, struct cache_dlp_change *ret_change);
+
+/** cache_dlp_change_free() - release the lists; @ch itself is not freed. */
+void cache_dlp_change_free(struct cache_dlp_change *ch);
+
+/**
+ * cache_dlp_get() - all entries of one DC, newly allocated (NULL and 0 when
+ * none). Return: 1 found (the DC exists), 0 no such DC, negative errno.
+ */
+int cache_dlp_get(struct cache *c, const struct tid *dc_tid, struct dlpe **ret, size_t *ret_n);
+
+typedef int (*cache_entry_cb)(const struct cache_dc *dc, const struct dlpe *e, uint32_t index,
+			      void *userdata);
+
+/**
+ * cache_entries_foreach_dc() - every entry of one DC, in page order.
+ * Return: callback rules; -ENOENT when the DC is unknown.
+ */
+int cache_entries_foreach_dc(struct cache *c, const struct tid *dc_tid, cache_entry_cb cb,
+			     void *userdata);
+
+/**
+ * cache_entries_foreach_nqn() - every I/O (subtype nvme) entry for @nqn
+ * across all DCs, with the DC that listed it. One range scan of the index.
+ */
+int cache_entries_foreach_nqn(struct cache *c, const char *nqn, cache_entry_cb cb, void *userdata);
+
+/**
+ * cache_entries_foreach() - every entry of every DC (listing, export of
+ * pages, stas-cached's get_all_log_pages).
+ */
+int cache_entries_foreach(struct cache *c, cache_entry_cb cb, void *userdata);
+
+/**
+ * cache_nqns_foreach() - every distinct I/O subsystem NQN, with the number
+ * of entries (paths wanted) listing it.
+ */
+int cache_nqns_foreach(struct cache *c, int (*cb)(const char *nqn, unsigned n, void *userdata),
+		       void *userdata);
+
+/* ---- I/O controller paths ---------------------------------------------- */
+
+/**
+ * cache_path_put() - insert or replace the state of path @p->tid (its
+ * subsysnqn must be set). updated_usec is set to now when 0.
+ * Return: 1, negative errno.
+ */
+int cache_path_put(struct cache *c, const struct cache_path *p);
+
+/** cache_path_get() - Return: 1 and *ret, 0 when unknown, negative errno. */
+int cache_path_get(struct cache *c, const struct tid *tid, struct cache_path *ret);
+
+/** cache_path_remove() - Return: 1 removed, 0 not there, negative errno. */
+int cache_path_remove(struct cache *c, const struct tid *tid);
+
+/**
+ * cache_path_foreach() - every path, or those of subsystem @nqn (one range
+ * scan) when @nqn is not NULL.
+ */
+int cache_path_foreach(struct cache *c, const char *nqn,
+		       int (*cb)(const struct cache_path *p, void *userdata), void *userdata);
+
+/* ---- administration ---------------------------------------------------- */
+
+/** cache_stats() - counts and sizes. Return: 0 and *ret, negative errno. */
+int cache_stats(struct cache *c, struct cache_stats *ret);
+
+/**
+ * cache_verify() - check every record decodes, every key matches its
+ * record, the NQN index and the entries agree both ways, entry counts and
+ * instance keys are consistent, and the schema is known. Each problem is
+ * passed to @report (may be NULL) as one line of text.
+ * Return: the number of problems (0: clean), or negative errno.
+ */
+int cache_verify(struct cache *c, void (*report)(const char *problem, void *userdata),
+		 void *userdata);
+
+/**
+ * cache_export() - write a complete dump of every database to @f:
+ * a header line "stas-cache-export <version> schema <n> records <n>
+ * bytes <n> sha256 <hex>" then the body, one record per line
+ * ("<db> <hex key> <hex value>"), in key order, from one snapshot.
+ * Return: the number of records, or negative errno.
+ */
+int cache_export(struct cache *c, FILE *f);
+
+/**
+ * cache_import() - replace the whole cache with an export read from @f.
+ * Everything is checked before the cache is touched (header, length,
+ * checksum, every record decodes, no duplicates, schema); then the content
+ * is replaced and cross-checked (cache_verify() rules) in ONE write
+ * transaction that is committed only when clean. With @dry_run nothing is
+ * written. @ret_summary (may be NULL) gets counts and the DCs that would
+ * be/were added, removed or changed; its reason field says why the file was
+ * refused and is filled on failure too.
+ *
+ * Return: 0 (dry run) or 1 (imported); -ENODATA (truncated or empty),
+ * -EBADMSG (altered, corrupt, not an export), -EPROTO (newer export format
+ * or schema), other negative errno. The cache is unchanged on every error.
+ */
+int cache_import(struct cache *c, FILE *f, bool dry_run, struct cache_import_summary *ret_summary);

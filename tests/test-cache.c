@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test-cache - every lib/cache.h call, export/import and its refusals,
+ * schema versioning, map growth, read-only directories.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cache-record.h"
+#include "cache-sha256.h"
+#include "cache.h"
+#include "fileio.h"
+#include "macro.h"
+#include "tap.h"
+#include "cache-test-util.h"
+
+static int count_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
+{
+	(void)dc, (void)e, (void)index;
+	(*(unsigned *)ud)++;
+	return 0;
+}
+
+static int dc_count_cb(const struct cache_dc *dc, void *ud)
+{
+	(void)dc;
+	(*(unsigned *)ud)++;
+	return 0;
+}
+
+static int path_count_cb(const struct cache_path *p, void *ud)
+{
+	(void)p;
+	(*(unsigned *)ud)++;
+	return 0;
+}
+
+static int nqn_cb(const char *nqn, unsigned n, void *ud)
+{
+	(void)nqn;
+	*(unsigned *)ud += n * 1000 + 1;
+	return 0;
+}
+
+static void report_cb(const char *problem, void *ud)
+{
+	(void)ud;
+	diag("verify: %s", problem);
+}
+
+static void test_sha256(void)
+{
+	uint8_t d[32];
+	char h[65];
+	struct sha256_ctx ctx;
+	char mil[1001];
+
+	sha256("abc", 3, d);
+	is_str(sha256_hex(d, h), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	       "sha256(abc)");
+	sha256("", 0, d);
+	is_str(sha256_hex(d, h), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "sha256(empty)");
+	sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
+	is_str(sha256_hex(d, h), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	       "sha256(448 bits)");
+	memset(mil, 'a', sizeof(mil));
+	sha256_init(&ctx);
+	for (int i = 0; i < 1000; i++)
+		sha256_update(&ctx, mil, i % 2 ? 999 : 1001); /* uneven chunks, 10^6 bytes */
+	sha256_final(&ctx, d);
+	is_str(sha256_hex(d, h), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	       "sha256(million a)");
+}
+
+static void test_records(void)
+{
+	struct cache_dc dc, dc2;
+	struct dlpe e, e2;
+	struct cache_path p, p2;
+	struct record_buf b;
+	int bad = 0;
+
+	test_dc(7, &dc);
+	dc.persistent = true;
+	dc.stale = true;
+	dc.genctr = 1ULL << 40;
+	dc.last_errno = ETIMEDOUT;
+	strcpy(dc.last_error, "timed out");
+	strcpy(dc.instance_key, "key-0123");
+	{
+		struct cache_dc r;
+		test_dc(8, &r);
+		dc.referrer = r.tid;
+	}
+	dc.referral_depth = 2;
+	record_encode_dc(&dc, &b);
+	ok(record_decode_dc(b.data, b.size, &dc2) == 0 && memcmp(&dc, &dc2, sizeof(dc)) == 0,
+	   "dc record round trip (%zu bytes)", b.size);
+	/* every truncation and every extension is refused */
+	for (size_t l = 0; l < b.size; l++)
+		if (record_decode_dc(b.data, l, &dc2) != -EBADMSG)
+			bad++;
+	b.data[b.size] = 0;
+	if (record_decode_dc(b.data, b.size + 1, &dc2) != -EBADMSG)
+		bad++;
+	is_int(bad, 0, "truncated/extended dc records are -EBADMSG");
+	/* a newer record version with extra fields is read as far as we know it */
+	b.data[0] = CACHE_DC_RECORD_VERSION + 1;
+	b.data[b.size] = 0x55;
+	ok(record_decode_dc(b.data, b.size + 1, &dc2) == 0 && streq(dc2.last_error, "timed out"),
+	   "newer dc record version decodes its known prefix");
+	b.data[0] = 0;
+	is_int(record_decode_dc(b.data, b.size, &dc2), -EBADMSG, "version 0 refused");
+
+	test_entry(3, 9, &e);
+	e.tsas_rdma_pkey = 0xffff;
+	record_encode_dlpe(&e, &b);
+	ok(record_decode_dlpe(b.data, b.size, &e2) == 0 && dlpe_equal(&e, &e2),
+	   "dlpe record round trip (%zu bytes)", b.size);
+	bad = 0;
+	for (size_t l = 0; l < b.size; l++)
+		if (record_decode_dlpe(b.data, l, &e2) != -EBADMSG)
+			bad++;
+	is_int(bad, 0, "every truncated dlpe record is -EBADMSG");
+	/* random garbage never crashes (ASan watches), and mostly fails */
+	srand(42);
+	for (int i = 0; i < 20000; i++) {
+		uint8_t g[300];
+		size_t l = (size_t)rand() % sizeof(g);
+		for (size_t k = 0; k < l; k++)
+			g[k] = (uint8_t)rand();
+		g[0] = (uint8_t)(1 + rand() % 2);
+		(void)record_decode_dlpe(g, l, &e2);
+		(void)record_decode_dc(g, l, &dc2);
+		(void)record_decode_path(g, l, &p2);
+	}
+	ok(1, "20000 garbage records decoded without crashing");
+
+	memset(&p, 0, sizeof(p));
+	test_dc(3, &dc);
+	p.tid = dc.tid;
+	p.owner = CACHE_PATH_OWNER_OTHER;
+	p.state = CACHE_PATH_FAILED;
+	p.ncc = true;
+	p.attempts = 3;
+	record_encode_path(&p, &b);
+	ok(record_decode_path(b.data, b.size, &p2) == 0 && memcmp(&p, &p2, sizeof(p)) == 0,
+	   "path record round trip");
+	b.data[b.size - 8] = 9; /* owner: 8 one-byte fields from the end */
+	ok(record_decode_path(b.data, b.size, &p2) == -EBADMSG, "out-of-range enum refused");
+}
+
+static void test_api(void)
+{
+	char *dir = tmpdir_new(), sub[300];
+	struct cache *c = NULL, *ro = NULL;
+	struct cache_dc dc, got;
+	struct cache_dlp_change ch = {};
+	struct dlpe e[6], *all = NULL;
+	size_t n = 0;
+	unsigned cnt;
+	int r;
+
+	snprintf(sub, sizeof(sub), "%s/new/cache", dir);
+	is_int(cache_open(sub, CACHE_RDONLY, &c), -ENOENT, "RDONLY open of a missing cache");
+	is_int(cache_open(sub, CACHE_RDWR | CACHE_NOSYNC, &c), 0,
+	       "RDWR open creates the directory");
+	ok(c && cache_schema(c) == CACHE_SCHEMA_VERSION && cache_writable(c), "fresh schema");
+	is_int(cache_open(sub, CACHE_RDONLY, &ro), 0, "RDONLY open alongside a writer");
+
+	test_dc(1, &dc);
+	is_int(cache_dc_get(c, &dc.tid, &got), 0, "dc_get: unknown");
+	is_int(cache_dc_put(c, &dc), 1, "dc_put: new");
+	is_int(cache_dc_put(c, &dc), 0, "dc_put: identical is a no-op");
+	ok(cache_dc_get(ro, &dc.tid, &got) == 1 && got.origin == CACHE_ORIGIN_CONFIG &&
+		   got.kato == 30 && tid_equal(&got.tid, &dc.tid),
+	   "dc_get through the read-only handle");
+	is_int(cache_dc_put(ro, &dc), -EROFS, "writes through RDONLY are -EROFS");
+
+	for (unsigned i = 0; i < 4; i++)
+		test_entry(i % 2, i, &e[i]);
+	test_referral(100, &e[4]);
+	test_referral(101, &e[5]);
+	r = cache_dlp_put(c, &dc, e, 6, 5, &ch);
+	is_int(r, 1, "dlp_put: first page");
+	ok(strv_len(ch.nqns_added) == 2 && strv_has(ch.nqns_added, "nqn.2024-01.io.test:sub0") &&
+		   !ch.nqns_removed && !ch.nqns_changed && ch.n_referrals_added == 2,
+	   "change: 2 NQNs and 2 referrals added");
+	cache_dlp_change_free(&ch);
+	is_int(cache_dlp_put(c, &dc, e, 6, 5, &ch), 0, "dlp_put: same page, same genctr");
+	ok(!ch.nqns_added && !ch.nqns_changed && !ch.n_referrals_added, "no change reported");
+	cache_dlp_change_free(&ch);
+	is_int(cache_dlp_put(c, &dc, e, 6, 6, &ch), 1, "dlp_put: new genctr alone is a change");
+	ok(!ch.nqns_added && !ch.nqns_removed && !ch.nqns_changed, "...with no NQN change");
+	cache_dlp_change_free(&ch);
+
+	/* change: sub1 loses an entry, sub2 appears, referral 100 goes, 102 comes */
+	test_entry(2, 50, &e[3]);
+	test_referral(102, &e[4]);
+	is_int(cache_dlp_put(c, &dc, e, 6, 7, &ch), 1, "dlp_put: changed page");
+	ok(strv_len(ch.nqns_added) == 1 && strv_has(ch.nqns_added, "nqn.2024-01.io.test:sub2") &&
+		   strv_len(ch.nqns_changed) == 1 &&
+		   strv_has(ch.nqns_changed, "nqn.2024-01.io.test:sub1") && !ch.nqns_removed,
+	   "change: sub2 added, sub1 changed");
+	ok(ch.n_referrals_added == 1 && ch.n_referrals_removed == 1 &&
+		   ch.referrals_added[0].portid == 102 && ch.referrals_removed[0].portid == 100,
+	   "change: referral 102 added, 100 removed");
+	cache_dlp_change_free(&ch);
+
+	ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.genctr == 7 && got.n_entries == 6 &&
+		   got.last_read_usec > 0 && !got.stale,
+	   "dc record maintained by dlp_put");
+	ok(cache_dlp_get(c, &dc.tid, &all, &n) == 1 && n == 6 && dlpe_equal(&all[3], &e[3]) &&
+		   dlpe_equal(&all[4], &e[4]),
+	   "dlp_get returns the page in order");
+	free(all);
+	cnt = 0;
+	is_int(cache_entries_foreach_dc(c, &dc.tid, count_cb, &cnt), 0, "entries_foreach_dc");
+	is_int(cnt, 6, "...6 entries");
+	cnt = 0;
+	is_int(cache_entries_foreach_nqn(c, "nqn.2024-01.io.test:sub0", count_cb, &cnt), 0,
+	       "entries_foreach_nqn");
+	is_int(cnt, 2, "...sub0 has 2 entries");
+	cnt = 0;
+	cache_entries_foreach_nqn(c, "nqn.2024-01.io.test:sub", count_cb, &cnt);
+	is_int(cnt, 0, "a prefix of an NQN matches nothing");
+	cnt = 0;
+	is_int(cache_nqns_foreach(c, nqn_cb, &cnt), 0, "nqns_foreach");
+	is_int(cnt, 2 * 1000 + 1 + 1000 + 1 + 1000 + 1, "...sub0 x2, sub1 x1, sub2 x1");
+
+	/* a second DC sharing sub0 */
+	struct cache_dc dc2;
+	test_dc(2, &dc2);
+	dc2.origin = CACHE_ORIGIN_MDNS;
+	strcpy(dc2.instance_key, "key-abcdef");
+	is_int(cache_dlp_put(c, &dc2, e, 1, 1, NULL), 1, "dlp_put: second DC");
+	cnt = 0;
+	cache_entries_foreach_nqn(c, "nqn.2024-01.io.test:sub0", count_cb, &cnt);
+	is_int(cnt, 3, "sub0 now listed 3 times across 2 DCs");
+	ok(cache_dc_get_by_instance_key(c, "key-abcdef", &got) == 1 &&
+		   tid_equal(&got.tid, &dc2.tid),
+	   "dc_get_by_instance_key");
+	is_int(cache_dc_get_by_instance_key(c, "key-nope", &got), 0, "unknown instance key");
+	dc.instance_key[0] = 0;
+	strcpy(dc.instance_key, "key-abcdef");
+	is_int(cache_dc_put(c, &dc), -EEXIST, "an instance key cannot name two DCs");
+	dc.instance_key[0] = 0;
+	strcpy(dc2.instance_key, "key-fedcba");
+	is_int(cache_dc_put(c, &dc2), 1, "instance key renamed");
+	is_int(cache_dc_get_by_instance_key(c, "key-abcdef", &got), 0, "old instance key gone");
+	cnt = 0;
+	is_int(cache_dc_foreach(c, dc_count_cb, &cnt), 0, "dc_foreach");
+	is_int(cnt, 2, "...2 DCs");
+
+	/* errors keep the last good page */
+	is_int(cache_dc_set_error(c, &dc.tid, -ECONNREFUSED, "connection refused"), 1,
+	       "dc_set_error");
+	ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.stale && got.last_errno == ECONNREFUSED &&
+		   streq(got.last_error, "connection refused") && got.n_entries == 6,
+	   "stale, error recorded, entries kept");
+	struct cache_dc unknown;
+	test_dc(99, &unknown);
+	is_int(cache_dc_set_error(c, &unknown.tid, EIO, NULL), -ENOENT, "set_error: unknown DC");
+	is_int(cache_dc_set_advertised(c, &dc2.tid, true, 1234), 1, "set_advertised");
+	is_int(cache_dc_set_advertised(c, &dc2.tid, true, 1234), 0, "set_advertised: unchanged");
+	ok(cache_dc_get(c, &dc2.tid, &got) == 1 && got.mdns_advertised &&
+		   got.mdns_last_advertised_usec == 1234,
+	   "advertised state stored");
+	/* dc_put keeps what dlp_put maintains */
+	dc.kato = 60;
+	is_int(cache_dc_put(c, &dc), 1, "dc_put: metadata update");
+	ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.kato == 60 && got.genctr == 7 &&
+		   got.n_entries == 6 && got.stale,
+	   "dc_put keeps genctr, entries, stale");
+
+	/* paths */
+	struct cache_path p = {}, pg;
+	dlpe_to_tid(&e[0], &dc.tid, &p.tid);
+	p.owner = CACHE_PATH_OWNER_STAS;
+	p.state = CACHE_PATH_CONNECTED;
+	strcpy(p.device, "nvme4");
+	is_int(cache_path_put(c, &p), 1, "path_put");
+	ok(cache_path_get(c, &p.tid, &pg) == 1 && pg.state == CACHE_PATH_CONNECTED &&
+		   pg.updated_usec > 0 && streq(pg.device, "nvme4"),
+	   "path_get");
+	struct cache_path p2 = p;
+	dlpe_to_tid(&e[1], &dc.tid, &p2.tid);
+	p2.state = CACHE_PATH_FAILED;
+	p2.attempts = 2;
+	is_int(cache_path_put(c, &p2), 1, "path_put: another NQN");
+	cnt = 0;
+	cache_path_foreach(c, NULL, path_count_cb, &cnt);
+	is_int(cnt, 2, "path_foreach: all");
+	cnt = 0;
+	cache_path_foreach(c, e[1].subnqn, path_count_cb, &cnt);
+	is_int(cnt, 1, "path_foreach: one NQN");
+	is_int(cache_path_remove(c, &p2.tid), 1, "path_remove");
+	is_int(cache_path_remove(c, &p2.tid), 0, "path_remove: gone");
+	struct cache_path nop = {};
+	is_int(cache_path_put(c, &nop), -EINVAL, "path without subsysnqn refused");
+
+	struct cache_stats st;
+	ok(cache_stats(c, &st) == 0 && st.n_dcs == 2 && st.n_entries == 7 && st.n_nqn_rows == 5 &&
+		   st.n_nqns == 3 && st.n_paths == 1 && st.n_ikeys == 1 &&
+		   st.schema == CACHE_SCHEMA_VERSION && st.file_size > 0 && st.map_size > 0,
+	   "stats");
+	is_int(cache_verify(c, report_cb, NULL), 0, "verify: clean");
+
+	/* purge */
+	is_int(cache_dc_purge(c, &dc2.tid), 1, "dc_purge");
+	is_int(cache_dc_purge(c, &dc2.tid), 0, "dc_purge: gone");
+	cnt = 0;
+	cache_entries_foreach_nqn(c, "nqn.2024-01.io.test:sub0", count_cb, &cnt);
+	is_int(cnt, 2, "its index rows went with it");
+	is_int(cache_dc_get_by_instance_key(c, "key-fedcba", &got), 0, "and its instance key");
+	is_int(cache_verify(c, report_cb, NULL), 0, "verify: clean after purge");
+	is_int(cache_dlp_put(c, &dc, e, 2, 8, NULL), 1, "shrink page 6 -> 2");
+	is_int(cache_verify(c, report_cb, NULL), 0, "verify: clean after shrink");
+	is_int(cache_purge_all(c, false), 1, "purge_all: 1 DC");
+	ok(cache_stats(c, &st) == 0 && st.n_dcs == 0 && st.n_entries == 0 && st.n_nqn_rows == 0 &&
+		   st.n_paths == 1,
+	   "purge_all keeps paths");
+	is_int(cache_purge_all(c, true), 0, "purge_all with paths");
+	ok(cache_stats(c, &st) == 0 && st.n_paths == 0, "paths gone");
+
+	/* enum names */
+	is_str(cache_origin_to_string(CACHE_ORIGIN_REFERRAL), "referral", "origin name");
+	is_int(cache_origin_from_string("udev"), CACHE_ORIGIN_UDEV, "origin parse");
+	is_int(cache_path_state_from_string("bogus"), -EINVAL, "bad state name");
+	ok(cache_path_owner_to_string(_CACHE_PATH_OWNER_MAX) == NULL, "out-of-range name is NULL");
+
+	setenv("CACHE_DIRECTORY", "/run/x:/run/y", 1);
+	is_str(cache_default_dir(), "/run/x", "$CACHE_DIRECTORY, first entry");
+	unsetenv("CACHE_DIRECTORY");
+	is_str(cache_default_dir(), CACHEDIR, "compiled-in default");
+
+	cache_free(ro);
+	cache_free(c);
+	tmpdir_rm(dir);
+}
+
+/* Fill a cache with @ndc DCs of @n entries each, some paths. */
+static void fill(struct cache *c, unsigned ndc, unsigned n)
+{
+	struct dlpe *e = calloc(n, sizeof(*e));
+
+	for (unsigned d = 0; d < ndc; d++) {
+		struct cache_dc dc;
+		test_dc(d, &dc);
+		if (d % 3 == 0)
+			snprintf(dc.instance_key, sizeof(dc.instance_key), "key-%04x", d);
+		for (unsigned i = 0; i < n; i++)
+			test_entry((d + i) % 7, i, &e[i]);
+		if (n > 2)
+			test_referral(d, &e[n - 1]);
+		if (cache_dlp_put(c, &dc, e, n, d, NULL) < 0)
+			diag("fill failed");
+		struct cache_path p = {};
+		dlpe_to_tid(&e[0], &dc.tid, &p.tid);
+		p.state = CACHE_PATH_CONNECTED;
+		p.updated_usec = 1000 + d;
+		(void)cache_path_put(c, &p);
+	}
+	free(e);
+}
+
+static char *export_str(struct cache *c, size_t *ret_size)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (cache_export(c, f) < 0)
+		diag("export failed");
+	fclose(f);
+	*ret_size = size;
+	return buf;
+}
+
+/* An export body without the meta "writer" line (it names the importer). */
+static char *body_sans_writer(const char *exp)
+{
+	const char *body = strchr(exp, '\n') + 1;
+	char *out = malloc(strlen(body) + 1), *o = out;
+	static const char *writer_hex = "meta 777269746572 "; /* "writer" */
+
+	for (const char *l = body; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = (size_t)(nl - l) + 1;
+		if (strncmp(l, writer_hex, strlen(writer_hex)) != 0) {
+			memcpy(o, l, len);
+			o += len;
+		}
+		l += len;
+	}
+	*o = 0;
+	return out;
+}
+
+static int import_str(struct cache *c, const char *data, size_t size, bool dry,
+		      struct cache_import_summary *s)
+{
+	FILE *f = fmemopen((void *)data, size, "r");
+	int r;
+
+	if (size == 0) {
+		f = fopen("/dev/null", "re");
+	}
+	r = cache_import(c, f, dry, s);
+	fclose(f);
+	return r;
+}
+
+static void test_export_import(void)
+{
+	char *d1 = tmpdir_new(), *d2 = tmpdir_new();
+	struct cache *a = NULL, *b = NULL;
+	struct cache_import_summary s;
+	_cleanup_free_ char *ea = NULL, *eb = NULL, *eb2 = NULL, *ba = NULL, *bb = NULL;
+	size_t na, nb, nb2;
+	int r, bad;
+
+	cache_open(d1, CACHE_RDWR | CACHE_NOSYNC, &a);
+	cache_open(d2, CACHE_RDWR | CACHE_NOSYNC, &b);
+	fill(a, 20, 30);
+	fill(b, 5, 4); /* something different to be replaced */
+	ea = export_str(a, &na);
+	ok(na > 0 && startswith(ea, "stas-cache-export 1 schema 1 records "), "export header");
+
+	r = import_str(b, ea, na, true, &s);
+	ok(r == 0 && s.dcs == 20 && s.dcs_added == 15 && s.dcs_changed == 5 && s.dcs_removed == 0 &&
+		   s.entries == 600,
+	   "dry run: 15 added, 5 changed (r=%d %s)", r, s.reason);
+	eb = export_str(b, &nb);
+	ok(nb != na, "dry run changed nothing");
+	r = import_str(b, ea, na, false, &s);
+	is_int(r, 1, "import");
+	free(eb);
+	eb = export_str(b, &nb);
+	ba = body_sans_writer(ea);
+	bb = body_sans_writer(eb);
+	is_str(bb, ba, "round trip: identical content");
+	is_int(cache_verify(b, report_cb, NULL), 0, "imported cache verifies");
+	r = import_str(b, ea, na, true, &s);
+	ok(r == 0 && s.dcs_unchanged == 20 && s.dcs_added == 0 && s.dcs_changed == 0,
+	   "dry run of the same file: all unchanged");
+
+	/* refusals: the cache must not change */
+	eb2 = export_str(b, &nb2);
+	for (size_t cut = 0; cut < na; cut += na / 23 + 1) {
+		r = import_str(b, ea, cut, false, &s);
+		if (r >= 0 || (r != -ENODATA && r != -EBADMSG))
+			diag("cut at %zu: r=%d", cut, r);
+		if (r >= 0)
+			break;
+	}
+	ok(r < 0, "truncated exports refused");
+	r = import_str(b, ea, na - 1, false, &s);
+	ok(r == -ENODATA && strstr(s.reason, "truncated"), "truncated by one byte: %s", s.reason);
+	bad = 0;
+	for (size_t off = 0; off < na; off += na / 31 + 1) {
+		char *x = strdup(ea);
+		x[off] ^= 0x04;
+		r = import_str(b, x, na, false, &s);
+		if (r >= 0)
+			bad++;
+		free(x);
+	}
+	is_int(bad, 0, "bit flips at 32 offsets all refused");
+	{
+		char *x = strdup(ea);
+		x[na - 3] ^= 0x01;
+		r = import_str(b, x, na, false, &s);
+		ok(r == -EBADMSG && strstr(s.reason, "checksum"), "body bit flip: %s", s.reason);
+		free(x);
+	}
+	{
+		char *x = strdup(ea);
+		x[STRLEN("stas-cache-export ")] = '9';
+		r = import_str(b, x, na, false, &s);
+		ok(r == -EPROTO && strstr(s.reason, "newer"), "future export version: %s",
+		   s.reason);
+		free(x);
+	}
+	{
+		/* a future schema, correctly checksummed */
+		char *x = strdup(ea);
+		char *p = strstr(x, " schema 1 ");
+		p[8] = '2';
+		r = import_str(b, x, na, false, &s);
+		ok(r == -EPROTO, "future schema: %s", s.reason);
+		free(x);
+	}
+	{
+		/* a well-formed, checksummed file whose index is inconsistent */
+		const char *body = strchr(ea, '\n') + 1;
+		char *nqnline = strstr(body, "\nnqn ");
+		size_t bl = strlen(body);
+		char *nb_ = malloc(bl + 1), *hdr = NULL, *file = NULL;
+		char *eol = strchr(nqnline + 1, '\n');
+		uint8_t dg[32];
+		char hx[65];
+		size_t body_len;
+		unsigned long long recs = 0;
+		/* drop one nqn row */
+		memcpy(nb_, body, (size_t)(nqnline + 1 - body));
+		strcpy(nb_ + (nqnline + 1 - body), eol + 1);
+		body_len = strlen(nb_);
+		sscanf(ea, "stas-cache-export 1 schema 1 records %llu", &recs);
+		sha256(nb_, body_len, dg);
+		(void)!asprintf(&hdr,
+				"stas-cache-export 1 schema 1 records %llu bytes %zu sha256 %s\n",
+				recs - 1, body_len, sha256_hex(dg, hx));
+		(void)!asprintf(&file, "%s%s", hdr, nb_);
+		r = import_str(b, file, strlen(file), false, &s);
+		ok(r == -EBADMSG && strstr(s.reason, "index"), "inconsistent index refused: %s",
+		   s.reason);
+		free(nb_), free(hdr), free(file);
+	}
+	r = import_str(b, "", 0, false, &s);
+	is_int(r, -ENODATA, "empty file refused");
+	r = import_str(b, "hello\n", 6, false, &s);
+	is_int(r, -EBADMSG, "not an export refused");
+	free(eb);
+	eb = export_str(b, &nb);
+	ok(nb == nb2 && memcmp(eb, eb2, nb) == 0, "the cache is byte-for-byte unchanged");
+
+	cache_free(a);
+	cache_free(b);
+	tmpdir_rm(d1);
+	tmpdir_rm(d2);
+}
+
+/* Write a raw meta value, as a newer stas would. */
+static void set_meta(const char *dir, const char *key, const char *value)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { strlen(key), (void *)key }, v = { strlen(value), (void *)value };
+
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 16);
+	mdb_env_open(env, dir, 0, 0644);
+	mdb_txn_begin(env, NULL, 0, &txn);
+	mdb_dbi_open(txn, "meta", 0, &dbi);
+	mdb_put(txn, dbi, &k, &v, 0);
+	mdb_txn_commit(txn);
+	mdb_env_close(env);
+}
+
+static void test_schema(void)
+{
+	char *dir = tmpdir_new();
+	struct cache *c = NULL;
+	struct cache_dc dc, got;
+
+	cache_open(dir, CACHE_RDWR | CACHE_NOSYNC, &c);
+	test_dc(1, &dc);
+	cache_dc_put(c, &dc);
+	cache_free(c);
+	set_meta(dir, "schema", "99");
+
+	is_int(cache_open(dir, CACHE_RDWR, &c), 0, "a newer schema still opens");
+	is_int(cache_schema(c), 99, "...and says which");
+	ok(!cache_writable(c), "...not writable");
+	is_int(cache_dc_get(c, &dc.tid, &got), 1, "reads what it understands");
+	is_int(cache_dc_put(c, &dc), -EPROTO, "write refused with -EPROTO");
+	is_int(cache_dlp_put(c, &dc, NULL, 0, 1, NULL), -EPROTO, "dlp_put refused");
+	is_int(cache_purge_all(c, true), -EPROTO, "purge refused");
+	ok(cache_verify(c, NULL, NULL) == 1, "verify reports the schema");
+	cache_free(c);
+
+	/* a schema bump while a writer has the cache open */
+	set_meta(dir, "schema", "1");
+	cache_open(dir, CACHE_RDWR, &c);
+	is_int(cache_dc_put(c, &dc), 0, "writable again at schema 1");
+	set_meta(dir, "schema", "2");
+	is_int(cache_dc_set_error(c, &dc.tid, EIO, "x"), -EPROTO,
+	       "upgrade under an open handle is noticed");
+	cache_free(c);
+	tmpdir_rm(dir);
+}
+
+static void test_map_growth(void)
+{
+	char *dir = tmpdir_new();
+	struct cache *c = NULL, *r2 = NULL;
+	struct cache_stats st;
+	unsigned cnt = 0;
+
+	is_int(cache_open_full(dir, CACHE_RDWR | CACHE_NOSYNC, 64 * 1024, &c), 0,
+	       "open with a 64 KiB map");
+	cache_open(dir, CACHE_RDONLY, &r2);
+	fill(c, 30, 200); /* ~6000 entries: far more than 64 KiB */
+	int r = cache_stats(c, &st);
+	ok(r == 0 && st.n_entries == 6000 && st.map_size > 64 * 1024,
+	   "the map grew to %llu bytes, all 6000 entries stored", (unsigned long long)st.map_size);
+	ok(cache_stats(r2, &st) == 0 && st.n_entries == 6000,
+	   "a reader opened before the growth sees everything");
+	cache_entries_foreach(r2, count_cb, &cnt);
+	is_int(cnt, 6000, "...and can walk it");
+	is_int(cache_verify(c, report_cb, NULL), 0, "verify after growth");
+	cache_free(r2);
+	cache_free(c);
+	tmpdir_rm(dir);
+}
+
+static void test_readonly_dir(void)
+{
+	char *dir = tmpdir_new(), sub[300];
+	struct cache *c = NULL;
+	int status = 0;
+	pid_t pid;
+
+	/* create a cache, then make the directory unwritable */
+	cache_open(dir, CACHE_RDWR, &c);
+	struct cache_dc dc;
+	test_dc(1, &dc);
+	cache_dc_put(c, &dc);
+	cache_free(c);
+	chmod(dir, 0755);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+
+	pid = fork();
+	if (pid == 0) {
+		/* root ignores permissions: become nobody for this check */
+		if (geteuid() == 0 && setresuid(65534, 65534, 65534) < 0)
+			_exit(10);
+		int r1 = cache_open(sub, CACHE_RDWR, &c); /* cannot create */
+		int r2 = cache_open(dir, CACHE_RDWR, &c); /* cannot write */
+		_exit((r1 == -EACCES ? 0 : 1) | (r2 == -EACCES ? 0 : 2));
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "read-only directory: -EACCES (status %d)", WEXITSTATUS(status));
+
+	cache_open(dir, CACHE_RDONLY, &c);
+	struct cache_dc got;
+	is_int(cache_dc_get(c, &dc.tid, &got), 1, "previous content intact");
+	cache_free(c);
+	tmpdir_rm(dir);
+}
+
+int main(void)
+{
+	test_sha256();
+	test_records();
+	test_api();
+	test_export_import();
+	test_schema();
+	test_map_growth();
+	test_readonly_dir();
+	return tap_done();
+}

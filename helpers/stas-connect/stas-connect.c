@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stas-connect - make the kernel's connections to one NVMe subsystem (or to
+ * all of them) match what the stas cache and configuration want. Run by
+ * stas-connect@<nqn>.service; see stas-connect(8). The policy is in
+ * lib/reconcile.c; this is argument parsing, output and --all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "kernel.h"
+#include "log.h"
+#include "macro.h"
+#include "reconcile.h"
+#include "stas-connect.h"
+#include "tid.h"
+
+#define JOBS_MAX 64
+
+static const char *arg_nqn;
+static bool arg_all;
+static bool arg_dry_run;
+static bool arg_json;
+static bool arg_verbose;
+static const char *arg_cache_dir;
+static const char *arg_config;
+static unsigned arg_jobs = 1;
+
+static void help(void)
+{
+	printf("Usage: stas-connect [OPTIONS] NQN\n"
+	       "       stas-connect [OPTIONS] --all\n\n"
+	       "Connect the paths to subsystem NQN that the stas cache and configuration\n"
+	       "want, and disconnect the stale ones stas owns (see stas-connect(8)).\n\n"
+	       "     --all            every subsystem known to the cache or configuration,\n"
+	       "                      and every one with paths stas connected\n"
+	       "  -j --jobs=N         with --all: reconcile N subsystems at a time (1)\n"
+	       "     --dry-run        print the plan (connect, keep, disconnect, skip,\n"
+	       "                      forget), change nothing\n"
+	       "     --json           print the plan and results as JSON\n"
+	       "  -v --verbose        print every action, not only what was done\n"
+	       "     --cache-dir=DIR  the cache (default: $CACHE_DIRECTORY or " CACHEDIR ")\n"
+	       "     --config=FILE    the configuration (default: " SYSCONFDIR "/stas/stas.conf)\n"
+	       "     --tron           debug messages\n"
+	       "  -h --help           this help\n"
+	       "     --version        the version\n");
+}
+
+static int parse_argv(int argc, char **argv)
+{
+	enum {
+		OPT_ALL = 0x100,
+		OPT_DRY_RUN,
+		OPT_JSON,
+		OPT_CACHE_DIR,
+		OPT_CONFIG,
+		OPT_TRON,
+		OPT_VERSION,
+	};
+	static const struct option options[] = {
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "tron", no_argument, NULL, OPT_TRON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hj:v", options, NULL)) >= 0) {
+		switch (c) {
+		case OPT_ALL:
+			arg_all = true;
+			break;
+		case 'j': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > JOBS_MAX) {
+				log_error("--jobs wants a number from 1 to %d, not '%s'.", JOBS_MAX,
+					  optarg);
+				return -EINVAL;
+			}
+			arg_jobs = (unsigned)v;
+			break;
+		}
+		case OPT_DRY_RUN:
+			arg_dry_run = true;
+			break;
+		case OPT_JSON:
+			arg_json = true;
+			break;
+		case 'v':
+			arg_verbose = true;
+			break;
+		case OPT_CACHE_DIR:
+			arg_cache_dir = optarg;
+			break;
+		case OPT_CONFIG:
+			arg_config = optarg;
+			break;
+		case OPT_TRON:
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			help();
+			return 0;
+		case OPT_VERSION:
+			printf("stas-connect (stas) %s\n", STAS_VERSION);
+			return 0;
+		case '?':
+			return -EINVAL;
+		default:
+			return -EINVAL;
+		}
+	}
+
+	if (arg_all) {
+		if (optind != argc) {
+			log_error("--all takes no NQN.");
+			return -EINVAL;
+		}
+	} else {
+		if (optind + 1 != argc) {
+			log_error("Expected one subsystem NQN (or --all); see --help.");
+			return -EINVAL;
+		}
+		arg_nqn = argv[optind];
+		/* systemd hands over %I, the unescaped instance: check it as an NQN. */
+		if (!nqn_is_valid(arg_nqn)) {
+			log_error("'%s' is not a valid NQN (\"nqn.\" prefix, at most 223 printable "
+				  "characters, no spaces).",
+				  arg_nqn);
+			return -EINVAL;
+		}
+		if (streq(arg_nqn, NVME_DISC_SUBSYS_NQN)) {
+			log_error("%s is the discovery subsystem; stas-connect connects I/O "
+				  "subsystems (discovery controllers are stas-discover's).",
+				  arg_nqn);
+			return -EINVAL;
+		}
+	}
+	return 1;
+}
+
+/* Reconcile @nqn and describe the outcome as a JSON object. */
+static struct json_object *reconcile_one(struct cache *c, const struct stas_config *cfg,
+					 const char *nqn)
+{
+	_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
+	int r;
+
+	r = reconcile_nqn(c, cfg, nqn, arg_dry_run, &plan);
+	if (!plan) {
+		log_debug_errno(r, "Cannot reconcile %s: %m", nqn);
+		return plan_error_to_json(nqn, r < 0 ? r : -EIO);
+	}
+	if (r < 0)
+		log_error_errno(r, "%s: failed to record path state in the cache: %m", nqn);
+	return plan_to_json(plan, arg_dry_run);
+}
+
+static int cache_get(struct cache **ret)
+{
+	int r;
+
+	r = cache_open(arg_cache_dir, arg_dry_run ? CACHE_RDONLY : CACHE_RDWR, ret);
+	if (r == -ENOENT && arg_dry_run) {
+		/* No cache yet: plan from the configuration alone. */
+		*ret = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Failed to open the cache in %s: %m",
+				       arg_cache_dir ?: cache_default_dir());
+	return 0;
+}
+
+/* A worker of --all: reconcile every @jobs-th NQN from @first, one JSON line each. */
+static _noreturn_ void worker(char **nqns, size_t first, unsigned jobs,
+			      const struct stas_config *cfg, int fd)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	FILE *f;
+	size_t n = 0;
+
+	while (nqns[n])
+		n++;
+	f = fdopen(fd, "w");
+	if (!f)
+		_exit(EXIT_FAILURE);
+	/* The cache is opened after fork(), never inherited (LMDB). */
+	if (cache_get(&c) < 0)
+		_exit(EXIT_FAILURE);
+	for (size_t i = first; i < n; i += jobs) {
+		struct json_object *o = reconcile_one(c, cfg, nqns[i]);
+
+		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fflush(f);
+		json_object_put(o);
+	}
+	kernel_close();
+	c = cache_free(c);
+	_exit(fclose(f) == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+struct reader {
+	int fd;
+	char *buf;
+	size_t len, alloc;
+};
+
+/* Move every complete line in @rd into @out as a parsed JSON object. */
+static void reader_lines(struct reader *rd, struct json_object *out)
+{
+	char *start = rd->buf, *nl;
+
+	while ((nl = memchr(start, '\n', rd->len - (size_t)(start - rd->buf)))) {
+		struct json_object *o;
+
+		*nl = '\0';
+		o = json_tokener_parse(start);
+		if (o)
+			json_object_array_add(out, o);
+		else
+			log_error("A worker sent an unreadable result, ignoring.");
+		start = nl + 1;
+	}
+	rd->len -= (size_t)(start - rd->buf);
+	memmove(rd->buf, start, rd->len);
+}
+
+static int run_workers(char **nqns, size_t n, const struct stas_config *cfg,
+		       struct json_object *out)
+{
+	struct reader rd[JOBS_MAX] = {};
+	struct pollfd pfd[JOBS_MAX];
+	pid_t pids[JOBS_MAX];
+	unsigned jobs = MIN(arg_jobs, (unsigned)n), open_fds;
+	int ret = 0;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (unsigned k = 0; k < jobs; k++) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return log_error_errno(errno, "Failed to create a pipe: %m");
+		pids[k] = fork();
+		if (pids[k] < 0)
+			return log_error_errno(errno, "Failed to fork: %m");
+		if (pids[k] == 0) {
+			close(p[0]);
+			for (unsigned j = 0; j < k; j++)
+				close(rd[j].fd);
+			worker(nqns, k, jobs, cfg, p[1]);
+		}
+		close(p[1]);
+		rd[k].fd = p[0];
+	}
+
+	open_fds = jobs;
+	while (open_fds > 0) {
+		for (unsigned k = 0; k < jobs; k++)
+			pfd[k] = (struct pollfd){ .fd = rd[k].fd, .events = POLLIN };
+		if (poll(pfd, jobs, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = log_error_errno(errno, "poll() failed: %m");
+			break;
+		}
+		for (unsigned k = 0; k < jobs; k++) {
+			ssize_t l;
+
+			if (rd[k].fd < 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (rd[k].alloc - rd[k].len < 4096) {
+				size_t na = rd[k].alloc ? rd[k].alloc * 2 : 65536;
+				char *b = realloc(rd[k].buf, na);
+				if (!b) {
+					ret = log_oom();
+					goto finish;
+				}
+				rd[k].buf = b;
+				rd[k].alloc = na;
+			}
+			l = read(rd[k].fd, rd[k].buf + rd[k].len, rd[k].alloc - rd[k].len);
+			if (l < 0 && errno == EINTR)
+				continue;
+			if (l <= 0) {
+				close(rd[k].fd);
+				rd[k].fd = -1;
+				open_fds--;
+				continue;
+			}
+			rd[k].len += (size_t)l;
+			reader_lines(&rd[k], out);
+		}
+	}
+finish:
+	for (unsigned k = 0; k < jobs; k++) {
+		int status;
+
+		if (rd[k].fd >= 0)
+			close(rd[k].fd);
+		free(rd[k].buf);
+		if (waitpid(pids[k], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			log_error("A worker of --all failed.");
+			if (ret == 0)
+				ret = -EIO;
+		}
+	}
+	return ret;
+}
+
+static int compare_nqn(const void *a, const void *b)
+{
+	struct json_object *const *x = a, *const *y = b;
+	struct json_object *vx, *vy;
+
+	if (!json_object_object_get_ex(*x, "nqn", &vx) ||
+	    !json_object_object_get_ex(*y, "nqn", &vy))
+		return 0;
+	return strcmp(json_object_get_string(vx), json_object_get_string(vy));
+}
+
+static int run(void)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_strv_free_ char **nqns = NULL;
+	_cleanup_cache_ struct cache *c = NULL;
+	struct json_object *results = NULL;
+	int r, n, failed;
+
+	/* The configuration first: an error in it stops us before any kernel call. */
+	r = config_load(arg_config, &cfg, &errors);
+	if (r < 0) {
+		STRV_FOREACH(e, errors)
+			log_error("%s", *e);
+		if (!errors)
+			log_error_errno(r, "Failed to load the configuration %s: %m",
+					arg_config ?: CONFIG_FILE_DEFAULT);
+		log_error("The configuration has errors; nothing was connected or disconnected.");
+		return EXIT_CONFIG;
+	}
+	if (cfg->global.tron)
+		log_set_max_level(LOG_DEBUG);
+
+	r = cache_get(&c);
+	if (r < 0)
+		return EXIT_PATHS_FAILED;
+
+	if (arg_all) {
+		n = reconcile_nqns_all(c, cfg, &nqns);
+		if (n < 0) {
+			log_error_errno(n, "Failed to list the subsystems to reconcile: %m");
+			return EXIT_PATHS_FAILED;
+		}
+	} else {
+		nqns = calloc(2, sizeof(char *));
+		if (!nqns || !(nqns[0] = strdup(arg_nqn))) {
+			log_oom();
+			return EXIT_PATHS_FAILED;
+		}
+		n = 1;
+	}
+
+	results = json_object_new_array();
+	if (arg_all && arg_jobs > 1 && n > 1) {
+		/* Never fork with the cache open: each worker opens its own. */
+		c = cache_free(c);
+		r = run_workers(nqns, (size_t)n, cfg, results);
+		json_object_array_sort(results, compare_nqn);
+	} else {
+		r = 0;
+		for (int i = 0; i < n; i++)
+			json_object_array_add(results, reconcile_one(c, cfg, nqns[i]));
+	}
+
+	if (!arg_json)
+		for (size_t i = 0; i < json_object_array_length(results); i++)
+			output_plan_text(json_object_array_get_idx(results, i), arg_dry_run,
+					 arg_verbose);
+	failed = output_summary(results, arg_json, arg_dry_run, arg_verbose);
+	json_object_put(results);
+	kernel_close();
+	if (r < 0 || failed > 0) {
+		if (failed > 0 && !arg_json)
+			log_error("%d path(s) or subsystem(s) not reconciled; exiting with failure "
+				  "so the unit is retried.",
+				  failed);
+		return EXIT_PATHS_FAILED;
+	}
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	log_set_ident("stas-connect");
+	log_set_target_auto();
+
+	r = parse_argv(argc, argv);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+	return run();
+}

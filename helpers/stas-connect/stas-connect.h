@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stas-connect.h - what the files of stas-connect share.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "reconcile.h"
+
+/* Exit statuses (see stas-connect(8)). */
+enum {
+	EXIT_PATHS_FAILED = 1, /* some wanted path is not live, or a fatal error */
+	EXIT_USAGE = 2, /* bad arguments, invalid NQN */
+	EXIT_CONFIG = 6, /* the configuration has errors (LSB "not configured") */
+};
+
+/**
+ * plan_to_json() - one subsystem's plan (and results unless @dry_run) as a
+ * JSON object: {"nqn", "actions": [...], "counts": {...}, "kernel-calls",
+ * "cache-writes", "failed"}. Never contains a secret.
+ */
+struct json_object *plan_to_json(const struct reconcile_plan *p, bool dry_run);
+
+/**
+ * plan_error_to_json() - the object for an NQN whose reconcile could not
+ * even be planned (@error: negative errno).
+ */
+struct json_object *plan_error_to_json(const char *nqn, int error);
+
+/**
+ * output_plan_text() - print a plan object as text: with @dry_run every
+ * action ("connect X", "keep Y (nvme3)", "disconnect Z (nvme4): reason",
+ * "skip W (reason)"), otherwise what was done; failures go to stderr as
+ * one line per failed path.
+ */
+void output_plan_text(struct json_object *o, bool dry_run, bool verbose);
+
+/**
+ * output_summary() - the whole run: with @json the document
+ * {"dry-run", "subsystems": [...], "counts": {...}, "kernel-calls",
+ * "cache-writes", "failed"} on stdout; otherwise a one-line summary when
+ * @verbose. Return: the number of failed paths plus subsystems that could
+ * not be reconciled.
+ */
+int output_summary(struct json_object *subsystems, bool json, bool dry_run, bool verbose);

@@ -1,0 +1,1016 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * reconcile.c - one subsystem's paths: gather, plan, execute (reconcile.h).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "conn-opts.h"
+#include "dlpe.h"
+#include "fileio.h"
+#include "kernel.h"
+#include "log.h"
+#include "macro.h"
+#include "reconcile.h"
+#include "tid.h"
+
+#define RUNTIME_DIR_DEFAULT "/run/stas"
+
+static const char *const action_names[_RECONCILE_ACTION_MAX] = {
+	[RECONCILE_CONNECT] = "connect",       [RECONCILE_KEEP] = "keep",
+	[RECONCILE_DISCONNECT] = "disconnect", [RECONCILE_SKIP] = "skip",
+	[RECONCILE_FORGET] = "forget",
+};
+
+const char *reconcile_action_to_string(enum reconcile_action a)
+{
+	return (unsigned)a < _RECONCILE_ACTION_MAX ? action_names[a] : NULL;
+}
+
+void reconcile_policy_from_config(const struct stas_config *cfg, struct reconcile_policy *ret)
+{
+	struct config_path_opts po;
+
+	*ret = (struct reconcile_policy){
+		.cfg = cfg,
+		.disconnect_scope = CONFIG_DISCONNECT_ONLY_STAS,
+		.disconnect_trtypes = CONFIG_TRTYPE_TCP,
+		.ip_family = CONFIG_IP_FAMILY_BOTH,
+	};
+	if (!cfg)
+		return;
+	ret->disconnect_scope = cfg->io.disconnect_scope;
+	ret->disconnect_trtypes = cfg->io.disconnect_trtypes;
+	ret->connect_attempts_on_ncc = cfg->io.connect_attempts_on_ncc;
+	(void)config_conn_opts_resolve(cfg, CONFIG_ROLE_IO, NULL, &po);
+	ret->ip_family = (unsigned)po.conn.ip_family;
+	ret->ignore_iface = po.conn.ignore_iface > 0;
+}
+
+/* ------------------------------------------------------------- gathering */
+
+/* The first configured I/O controller whose (partial) TID matches @t. */
+static const struct config_controller *config_ctrl_match(const struct stas_config *cfg,
+							 const struct tid *t)
+{
+	const struct config_section *s;
+
+	if (!cfg)
+		return NULL;
+	s = config_section(cfg, CONFIG_ROLE_IO);
+	for (size_t i = 0; i < s->n_controllers; i++)
+		if (tid_match(&s->controllers[i].tid, t))
+			return &s->controllers[i];
+	return NULL;
+}
+
+struct wants {
+	const struct stas_config *cfg;
+	const char *nqn;
+	struct reconcile_want *v;
+	size_t n, alloc;
+};
+
+static int wants_add(struct wants *w, const struct reconcile_want *x)
+{
+	if (w->n == w->alloc) {
+		size_t na = w->alloc ? w->alloc * 2 : 8;
+		struct reconcile_want *p = reallocarray(w->v, na, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		w->v = p;
+		w->alloc = na;
+	}
+	w->v[w->n++] = *x;
+	return 0;
+}
+
+/* Options for path @t: the matching configured controller's, else the section's. */
+static void want_resolve(const struct stas_config *cfg, const struct config_controller *cc,
+			 struct reconcile_want *x)
+{
+	struct config_path_opts po = {};
+
+	if (cfg) {
+		(void)config_conn_opts_resolve(cfg, CONFIG_ROLE_IO, cc, &po);
+		conn_opts_from_config(&po, &x->opts);
+	}
+	if (isempty(x->tid.host_nqn) && po.hostnqn)
+		(void)strscpy_checked(x->tid.host_nqn, sizeof(x->tid.host_nqn), po.hostnqn);
+}
+
+static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *userdata)
+{
+	struct wants *w = userdata;
+	struct reconcile_want x = {};
+	const struct config_controller *cc;
+	int r;
+
+	(void)index;
+	if (e->subtype != DLPE_SUBTYPE_NVME || !streq(e->subnqn, w->nqn))
+		return 0;
+	dlpe_to_tid(e, &dc->tid, &x.tid);
+	/* Every path carries a host NQN: the kernel's controllers always report one. */
+	if (isempty(x.tid.host_nqn) && w->cfg && !isempty(w->cfg->host.nqn))
+		(void)strscpy_checked(x.tid.host_nqn, sizeof(x.tid.host_nqn), w->cfg->host.nqn);
+	tid_set_default_trsvcid(&x.tid, false);
+	r = tid_canonicalize(&x.tid);
+	if (r < 0) {
+		log_debug("Ignoring a log page entry for %s that names no valid path.", w->nqn);
+		return 0;
+	}
+	cc = config_ctrl_match(w->cfg, &x.tid);
+	want_resolve(w->cfg, cc, &x);
+	if (e->treq & DLPE_TREQ_DISABLE_SQFLOW)
+		x.opts.disable_sqflow = true;
+	x.tls_required = (e->treq & 0x3) == DLPE_TREQ_REQUIRED;
+	x.ncc = e->eflags & DLPE_EFLAG_NCC;
+	x.sources = RECONCILE_SOURCE_DLP;
+	(void)snprintf(x.source, sizeof(x.source), "dc %s/%s/%s", dc->tid.transport, dc->tid.traddr,
+		       dc->tid.trsvcid);
+	return wants_add(w, &x);
+}
+
+int reconcile_wants_gather(struct cache *c, const struct stas_config *cfg, const char *nqn,
+			   struct reconcile_want **ret)
+{
+	struct wants w = { .cfg = cfg, .nqn = nqn };
+	int r;
+
+	assert(nqn);
+	assert(ret);
+
+	if (c) {
+		r = cache_entries_foreach_nqn(c, nqn, entry_cb, &w);
+		if (r < 0) {
+			free(w.v);
+			return r;
+		}
+	}
+	if (cfg) {
+		const struct config_section *s = config_section(cfg, CONFIG_ROLE_IO);
+		for (size_t i = 0; i < s->n_controllers; i++) {
+			const struct config_controller *cc = &s->controllers[i];
+			struct reconcile_want x = {};
+
+			if (!streq(cc->tid.subsysnqn, nqn))
+				continue;
+			x.tid = cc->tid;
+			want_resolve(cfg, cc, &x);
+			x.sources = RECONCILE_SOURCE_CONFIG;
+			(void)snprintf(x.source, sizeof(x.source), "%s", strempty(cc->source));
+			r = wants_add(&w, &x);
+			if (r < 0) {
+				free(w.v);
+				return r;
+			}
+		}
+	}
+	*ret = w.v;
+	return (int)w.n;
+}
+
+struct records {
+	struct cache_path *v;
+	size_t n, alloc;
+};
+
+static int record_cb(const struct cache_path *p, void *userdata)
+{
+	struct records *rs = userdata;
+
+	if (rs->n == rs->alloc) {
+		size_t na = rs->alloc ? rs->alloc * 2 : 8;
+		struct cache_path *q = reallocarray(rs->v, na, sizeof(*q));
+		if (!q)
+			return -ENOMEM;
+		rs->v = q;
+		rs->alloc = na;
+	}
+	rs->v[rs->n++] = *p;
+	return 0;
+}
+
+int reconcile_records_gather(struct cache *c, const char *nqn, struct cache_path **ret)
+{
+	struct records rs = {};
+	int r;
+
+	r = cache_path_foreach(c, nqn, record_cb, &rs);
+	if (r < 0) {
+		free(rs.v);
+		return r;
+	}
+	*ret = rs.v;
+	return (int)rs.n;
+}
+
+/* -------------------------------------------------------------- planning */
+
+struct planner {
+	const struct reconcile_policy *policy;
+	struct reconcile_plan *plan;
+	size_t alloc;
+	const struct kctrl *ctrls;
+	size_t n_ctrls;
+	bool *ctrl_used;
+	const struct cache_path *records;
+	size_t n_records;
+	bool *record_used;
+};
+
+static struct reconcile_item *item_new(struct planner *pl)
+{
+	struct reconcile_plan *p = pl->plan;
+
+	if (p->n_items == pl->alloc) {
+		size_t na = pl->alloc ? pl->alloc * 2 : 8;
+		struct reconcile_item *v = reallocarray(p->items, na, sizeof(*v));
+		if (!v)
+			return NULL;
+		p->items = v;
+		pl->alloc = na;
+	}
+	p->items[p->n_items] = (struct reconcile_item){};
+	return &p->items[p->n_items++];
+}
+
+_printf_(2, 3) static void item_reason(struct reconcile_item *it, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(it->reason, sizeof(it->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Claim the stored record of @it->tid, if any. */
+static void item_attach_record(struct planner *pl, struct reconcile_item *it)
+{
+	for (size_t i = 0; i < pl->n_records; i++)
+		if (!pl->record_used[i] && tid_equal(&pl->records[i].tid, &it->tid)) {
+			pl->record_used[i] = true;
+			it->have_record = true;
+			it->record = pl->records[i];
+			return;
+		}
+}
+
+/* The usable controller of @t not yet claimed, as an index, or -1. */
+static ssize_t ctrl_claim(struct planner *pl, const struct tid *t)
+{
+	for (size_t i = 0; i < pl->n_ctrls; i++)
+		if (!pl->ctrl_used[i] && kctrl_is_usable(&pl->ctrls[i]) &&
+		    tid_equal(&pl->ctrls[i].tid, t)) {
+			pl->ctrl_used[i] = true;
+			return (ssize_t)i;
+		}
+	return -1;
+}
+
+static bool records_differ(const struct cache_path *a, const struct cache_path *b)
+{
+	return a->owner != b->owner || a->state != b->state || a->attempts != b->attempts ||
+	       a->ncc != b->ncc || a->last_errno != b->last_errno ||
+	       !streq(a->last_error, b->last_error) || !streq(a->device, b->device) ||
+	       !tid_equal(&a->tid, &b->tid);
+}
+
+static unsigned trtype_bit(const char *transport)
+{
+	if (streq(transport, "tcp"))
+		return CONFIG_TRTYPE_TCP;
+	if (streq(transport, "rdma"))
+		return CONFIG_TRTYPE_RDMA;
+	if (streq(transport, "fc"))
+		return CONFIG_TRTYPE_FC;
+	return 0;
+}
+
+/*
+ * A controller no wanted path claims: disconnect it when the policy says so.
+ * @why says why it is not wanted.
+ */
+static void plan_stale(struct planner *pl, struct reconcile_item *it, const struct kctrl *k,
+		       const char *why)
+{
+	const struct reconcile_policy *po = pl->policy;
+	bool ours = it->have_record && it->record.owner == CACHE_PATH_OWNER_STAS;
+
+	(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), k->name);
+	if (startswith(k->state, "deleting")) {
+		it->action = RECONCILE_SKIP;
+		item_reason(it, "%s; %s is already being deleted", why, k->name);
+		return;
+	}
+	switch (po->disconnect_scope) {
+	case CONFIG_DISCONNECT_ONLY_STAS:
+		if (ours) {
+			it->action = RECONCILE_DISCONNECT;
+			item_reason(it, "%s; connected by stas", why);
+		} else {
+			it->action = RECONCILE_SKIP;
+			item_reason(it, "%s; not connected by stas (disconnect-scope %s)", why,
+				    config_disconnect_scope_to_string(po->disconnect_scope));
+		}
+		return;
+	case CONFIG_DISCONNECT_ALL_MATCHING_TRTYPES:
+		if (trtype_bit(k->tid.transport) & po->disconnect_trtypes) {
+			it->action = RECONCILE_DISCONNECT;
+			item_reason(it, "%s; %s is in disconnect-trtypes", why, k->tid.transport);
+		} else {
+			it->action = RECONCILE_SKIP;
+			item_reason(it, "%s; %s is not in disconnect-trtypes", why,
+				    k->tid.transport);
+		}
+		return;
+	case CONFIG_DISCONNECT_NONE:
+		it->action = RECONCILE_SKIP;
+		item_reason(it, "%s; disconnect-scope no-disconnect", why);
+		return;
+	case _CONFIG_DISCONNECT_MAX:
+		break;
+	}
+	it->action = RECONCILE_SKIP;
+	item_reason(it, "%s; unknown disconnect-scope", why);
+}
+
+/* Why a wanted path is filtered out, or NULL when it is wanted. */
+static const char *want_filter(const struct reconcile_policy *po, const struct reconcile_want *w)
+{
+	int af;
+
+	if (isempty(w->tid.host_nqn))
+		return "no host NQN (set host.nqn in stas.conf or create /etc/nvme/hostnqn)";
+	if (po->cfg && config_is_excluded(po->cfg, CONFIG_ROLE_IO, &w->tid))
+		return "excluded by configuration (io.exclude)";
+	af = tid_adrfam(&w->tid);
+	if (af == AF_INET && !(po->ip_family & CONFIG_IP_FAMILY_IPV4))
+		return "IPv4 address, but ip-family is ipv6";
+	if (af == AF_INET6 && !(po->ip_family & CONFIG_IP_FAMILY_IPV6))
+		return "IPv6 address, but ip-family is ipv4";
+	return NULL;
+}
+
+static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_required)
+{
+	const struct reconcile_policy *po = pl->policy;
+	uint32_t attempts = 0;
+	bool ncc_reset = false;
+	ssize_t k;
+
+	item_attach_record(pl, it);
+	if (it->have_record) {
+		attempts = it->record.attempts;
+		/* A later page cleared NCC: try again from scratch. */
+		if (it->record.ncc && !it->ncc) {
+			ncc_reset = true;
+			attempts = 0;
+		}
+	}
+
+	k = ctrl_claim(pl, &it->tid);
+	if (k >= 0) {
+		const struct kctrl *c = &pl->ctrls[k];
+		struct cache_path want = {
+			.tid = it->tid,
+			.owner = it->have_record ? it->record.owner : CACHE_PATH_OWNER_OTHER,
+			.state = CACHE_PATH_CONNECTED,
+			.ncc = it->ncc,
+		};
+
+		it->action = RECONCILE_KEEP;
+		(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), c->name);
+		(void)strscpy_checked(want.device, sizeof(want.device), c->name);
+		it->new_record = want;
+		it->record_put = !it->have_record || records_differ(&it->record, &want);
+		return;
+	}
+
+	it->new_record = (struct cache_path){
+		.tid = it->tid,
+		.owner = CACHE_PATH_OWNER_STAS,
+		.state = CACHE_PATH_CONNECTING,
+		.attempts = attempts,
+		.ncc = it->ncc,
+	};
+	if (tls_required) {
+		it->action = RECONCILE_SKIP;
+		if (po->tls_supported > 0)
+			item_reason(it, "the target requires TLS, which stas does not set up "
+					"(no PSK configuration with libnvme 1.3)");
+		else
+			item_reason(it, "the target requires TLS, which this kernel does not "
+					"offer (no \"tls\" in /dev/nvme-fabrics)");
+		return;
+	}
+	if (it->ncc && po->connect_attempts_on_ncc > 0 && attempts >= po->connect_attempts_on_ncc) {
+		it->action = RECONCILE_SKIP;
+		item_reason(it,
+			    "no CDC connectivity (NCC): gave up after %u failed attempts "
+			    "(connect-attempts-on-ncc); waiting for a log page without NCC",
+			    attempts);
+		return;
+	}
+	it->action = RECONCILE_CONNECT;
+	if (ncc_reset)
+		item_reason(it, "NCC cleared: attempts reset");
+}
+
+int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, size_t n_wants,
+			 const struct kctrl *ctrls, size_t n_ctrls,
+			 const struct cache_path *records, size_t n_records,
+			 const struct reconcile_policy *policy, struct reconcile_plan **ret)
+{
+	_cleanup_free_ bool *ctrl_used = NULL, *record_used = NULL, *want_ok = NULL;
+	_cleanup_free_ bool *tls = NULL;
+	_cleanup_free_ const char **why = NULL;
+	_cleanup_reconcile_plan_ struct reconcile_plan *p = NULL;
+	struct reconcile_policy defaults;
+	struct planner pl;
+	size_t n_wanted_items;
+
+	assert(nqn);
+	assert(ret);
+
+	if (strlen(nqn) > TID_NQN_MAX)
+		return -EINVAL;
+	if (!policy) {
+		reconcile_policy_from_config(NULL, &defaults);
+		policy = &defaults;
+	}
+	p = calloc(1, sizeof(*p));
+	ctrl_used = calloc(n_ctrls + 1, sizeof(bool));
+	record_used = calloc(n_records + 1, sizeof(bool));
+	want_ok = calloc(n_wants + 1, sizeof(bool));
+	tls = calloc(n_wants + 1, sizeof(bool));
+	why = calloc(n_wants + 1, sizeof(char *));
+	if (!p || !ctrl_used || !record_used || !want_ok || !tls || !why)
+		return -ENOMEM;
+	(void)strscpy_checked(p->nqn, sizeof(p->nqn), nqn);
+	pl = (struct planner){
+		.policy = policy,
+		.plan = p,
+		.ctrls = ctrls,
+		.n_ctrls = n_ctrls,
+		.ctrl_used = ctrl_used,
+		.records = records,
+		.n_records = n_records,
+		.record_used = record_used,
+	};
+
+	/* Controllers that are none of our business are claimed up front. */
+	for (size_t i = 0; i < n_ctrls; i++)
+		if (!ctrls[i].fabrics || ctrls[i].discovery || !streq(ctrls[i].tid.subsysnqn, nqn))
+			ctrl_used[i] = true;
+
+	/*
+	 * 1. Wanted paths, merged by TID (after ignore-iface). Items 0..n-1 of
+	 * the plan are the distinct paths, in the order first seen; a path is
+	 * wanted when any of its sources passes the filters.
+	 */
+	for (size_t i = 0; i < n_wants; i++) {
+		const struct reconcile_want *w = &wants[i];
+		struct tid t = w->tid;
+		const char *reason = want_filter(policy, w);
+		struct reconcile_item *it = NULL;
+		size_t j;
+
+		if (!streq(t.subsysnqn, nqn))
+			continue;
+		if (policy->ignore_iface)
+			t.host_iface[0] = '\0';
+		for (j = 0; j < p->n_items; j++)
+			if (tid_equal(&p->items[j].tid, &t)) {
+				it = &p->items[j];
+				break;
+			}
+		if (!it) {
+			it = item_new(&pl);
+			if (!it)
+				return -ENOMEM;
+			j = p->n_items - 1;
+			it->tid = t;
+			it->opts = w->opts;
+			it->ncc = w->ncc;
+			it->sources = w->sources;
+			(void)snprintf(it->source, sizeof(it->source), "%s", w->source);
+			want_ok[j] = !reason;
+			tls[j] = w->tls_required;
+			why[j] = reason;
+			continue;
+		}
+		/* A duplicate: merge. */
+		it->sources |= w->sources;
+		it->ncc = it->ncc && w->ncc;
+		it->opts.disable_sqflow = it->opts.disable_sqflow || w->opts.disable_sqflow;
+		tls[j] = tls[j] || w->tls_required;
+		if (!reason && !want_ok[j]) {
+			/* The first source was filtered out, this one is not. */
+			want_ok[j] = true;
+			why[j] = NULL;
+			it->opts = w->opts;
+			(void)snprintf(it->source, sizeof(it->source), "%s", w->source);
+		}
+	}
+	n_wanted_items = p->n_items;
+
+	/* 2. Decide each path. Wanted ones first, so they claim their controllers. */
+	for (size_t j = 0; j < n_wanted_items; j++)
+		if (want_ok[j]) {
+			p->items[j].wanted = true;
+			plan_wanted(&pl, &p->items[j], tls[j]);
+		}
+	for (size_t j = 0; j < n_wanted_items; j++) {
+		struct reconcile_item *it = &p->items[j];
+		ssize_t k;
+
+		if (want_ok[j])
+			continue;
+		item_attach_record(&pl, it);
+		k = ctrl_claim(&pl, &it->tid);
+		if (k >= 0) {
+			plan_stale(&pl, it, &pl.ctrls[k], why[j]);
+			continue;
+		}
+		it->action = RECONCILE_SKIP;
+		item_reason(it, "%s", why[j]);
+		/* Nothing to record for a path that is neither wanted nor there. */
+		it->record_remove = it->have_record;
+	}
+
+	/* 3. Stale controllers: every one of this NQN no wanted path claimed. */
+	for (size_t i = 0; i < n_ctrls; i++) {
+		struct reconcile_item *it;
+
+		if (ctrl_used[i])
+			continue;
+		ctrl_used[i] = true;
+		it = item_new(&pl);
+		if (!it)
+			return -ENOMEM;
+		it->tid = ctrls[i].tid;
+		item_attach_record(&pl, it);
+		plan_stale(&pl, it, &ctrls[i], "no longer wanted");
+	}
+
+	/* 4. Records no item claimed: their paths are gone and not wanted. */
+	for (size_t i = 0; i < n_records; i++) {
+		struct reconcile_item *it;
+
+		if (record_used[i] || !streq(records[i].tid.subsysnqn, nqn))
+			continue;
+		record_used[i] = true;
+		it = item_new(&pl);
+		if (!it)
+			return -ENOMEM;
+		it->action = RECONCILE_FORGET;
+		it->tid = records[i].tid;
+		it->have_record = true;
+		it->record = records[i];
+		item_reason(it, "no controller and no longer wanted: dropping the %s record",
+			    cache_path_owner_to_string(records[i].owner));
+	}
+
+	for (size_t j = 0; j < p->n_items; j++) {
+		const struct reconcile_item *it = &p->items[j];
+
+		p->n[it->action]++;
+		if (it->record_put || it->record_remove || it->action == RECONCILE_FORGET)
+			p->n_record_writes++;
+	}
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+struct reconcile_plan *reconcile_plan_free(struct reconcile_plan *p)
+{
+	if (p) {
+		/* Options point into the configuration; nothing secret is owned here. */
+		free(p->items);
+		free(p);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------- executing */
+
+/* Block SIGTERM and SIGINT (and SIGHUP) around a kernel call and its record. */
+static void signals_block(sigset_t *old)
+{
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &ss, old);
+}
+
+static void signals_restore(const sigset_t *old)
+{
+	(void)sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+static void item_error(struct reconcile_item *it, int error, const char *detail)
+{
+	it->error = error;
+	(void)snprintf(it->error_text, sizeof(it->error_text), "%s",
+		       !isempty(detail) ? detail : strerror(-error));
+}
+
+static int path_put(struct reconcile_plan *p, struct cache *c, const struct cache_path *rec)
+{
+	int r = cache_path_put(c, rec);
+	if (r >= 0)
+		p->n_cache_writes++;
+	return r;
+}
+
+static int path_remove(struct reconcile_plan *p, struct cache *c, const struct tid *t)
+{
+	int r = cache_path_remove(c, t);
+	if (r > 0)
+		p->n_cache_writes++;
+	return r;
+}
+
+/* Find the controller of @t after the kernel said it already exists. */
+static void ctrl_lookup(const struct tid *t, char name[KCTRL_NAME_MAX + 1])
+{
+	_cleanup_free_ struct kctrl *v = NULL;
+	const struct kctrl *k;
+	int n;
+
+	n = kernel_ctrls_scan(t->subsysnqn, false, false, &v);
+	if (n <= 0)
+		return;
+	k = kctrl_find(v, (size_t)n, t);
+	if (k)
+		(void)strscpy_checked(name, KCTRL_NAME_MAX + 1, k->name);
+}
+
+static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, struct cache *c)
+{
+	struct cache_path rec = it->new_record;
+	char name[KCTRL_NAME_MAX + 1] = "";
+	char tbuf[TID_FORMAT_MAX];
+	sigset_t old;
+	int r, k;
+
+	signals_block(&old);
+	/* Intent first: a kill after the connect still leaves a record that says "ours". */
+	rec.owner = CACHE_PATH_OWNER_STAS;
+	rec.state = CACHE_PATH_CONNECTING;
+	rec.updated_usec = 0;
+	r = path_put(p, c, &rec);
+	if (r < 0) {
+		signals_restore(&old);
+		item_error(it, r, "failed to record the path before connecting");
+		return r;
+	}
+
+	p->n_kernel_calls++;
+	k = kernel_connect(&it->tid, &it->opts, false, name);
+	if (k == 0) {
+		rec.state = CACHE_PATH_CONNECTED;
+		rec.attempts = 0;
+		rec.last_errno = 0;
+		rec.last_error[0] = '\0';
+		(void)strscpy_checked(rec.device, sizeof(rec.device), name);
+		(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), name);
+		log_debug("Connected %s as %s.", tid_format(&it->tid, tbuf, sizeof(tbuf)), name);
+	} else if (k == -EALREADY) {
+		/* Someone else made it between our scan and now: not ours. */
+		ctrl_lookup(&it->tid, name);
+		rec.owner = it->have_record ? it->record.owner : CACHE_PATH_OWNER_OTHER;
+		rec.state = CACHE_PATH_CONNECTED;
+		rec.attempts = 0;
+		rec.last_errno = 0;
+		rec.last_error[0] = '\0';
+		(void)strscpy_checked(rec.device, sizeof(rec.device), name);
+		(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), name);
+		k = 0;
+	} else {
+		rec.state = CACHE_PATH_FAILED;
+		rec.attempts++;
+		rec.last_errno = -k;
+		(void)snprintf(rec.last_error, sizeof(rec.last_error), "%s",
+			       !isempty(kernel_strerror()) ? kernel_strerror() : strerror(-k));
+		rec.device[0] = '\0';
+		item_error(it, k, rec.last_error);
+	}
+	r = path_put(p, c, &rec);
+	signals_restore(&old);
+	it->done = k == 0;
+	if (k < 0)
+		p->n_failed++;
+	if (r < 0) {
+		if (k == 0)
+			item_error(it, r, "connected, but failed to record the path");
+		return r;
+	}
+	return 0;
+}
+
+static int execute_disconnect(struct reconcile_plan *p, struct reconcile_item *it, struct cache *c)
+{
+	sigset_t old;
+	int r = 0, k;
+
+	signals_block(&old);
+	p->n_kernel_calls++;
+	k = kernel_disconnect(it->ctrl);
+	if (k == 0 || k == -ENOENT) {
+		if (it->have_record)
+			r = path_remove(p, c, &it->tid);
+		it->done = true;
+	} else {
+		item_error(it, k, NULL);
+		p->n_failed++;
+		if (it->have_record) {
+			struct cache_path rec = it->record;
+			rec.last_errno = -k;
+			(void)snprintf(rec.last_error, sizeof(rec.last_error),
+				       "disconnect failed: %s", strerror(-k));
+			rec.updated_usec = 0;
+			r = path_put(p, c, &rec);
+		}
+	}
+	signals_restore(&old);
+	return r < 0 ? r : 0;
+}
+
+int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c)
+{
+	int r;
+
+	assert(p);
+
+	p->n_kernel_calls = p->n_cache_writes = p->n_failed = 0;
+	if (!c && (p->n[RECONCILE_CONNECT] || p->n[RECONCILE_DISCONNECT] || p->n_record_writes))
+		return -EINVAL;
+
+	/* Make before break: connect what is missing before dropping anything. */
+	for (size_t i = 0; i < p->n_items; i++) {
+		struct reconcile_item *it = &p->items[i];
+		if (it->action != RECONCILE_CONNECT)
+			continue;
+		r = execute_connect(p, it, c);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < p->n_items; i++) {
+		struct reconcile_item *it = &p->items[i];
+		if (it->action != RECONCILE_DISCONNECT)
+			continue;
+		r = execute_disconnect(p, it, c);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < p->n_items; i++) {
+		struct reconcile_item *it = &p->items[i];
+
+		switch (it->action) {
+		case RECONCILE_KEEP:
+		case RECONCILE_SKIP:
+			if (it->record_put) {
+				it->new_record.updated_usec = 0;
+				r = path_put(p, c, &it->new_record);
+			} else if (it->record_remove)
+				r = path_remove(p, c, &it->tid);
+			else
+				r = 0;
+			if (r < 0) {
+				item_error(it, r, "failed to update the path record");
+				return r;
+			}
+			it->done = true;
+			break;
+		case RECONCILE_FORGET:
+			r = path_remove(p, c, &it->tid);
+			if (r < 0) {
+				item_error(it, r, "failed to drop the path record");
+				return r;
+			}
+			it->done = true;
+			break;
+		case RECONCILE_CONNECT:
+		case RECONCILE_DISCONNECT:
+			break;
+		case _RECONCILE_ACTION_MAX:
+			assert(false);
+		}
+	}
+	return (int)p->n_failed;
+}
+
+/* ------------------------------------------------------------- locking */
+
+static uint64_t fnv1a64(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+static int lock_in(const char *dir, const char *name, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return negative_errno();
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd)
+{
+	const char *rt = getenv("RUNTIME_DIRECTORY");
+	char name[64], dir[4096] = "";
+	int r = -ENOENT;
+
+	assert(nqn);
+	assert(ret_fd);
+
+	(void)snprintf(name, sizeof(name), "connect-%016llx.lock",
+		       (unsigned long long)fnv1a64(nqn));
+	if (!isempty(rt)) {
+		/* systemd passes a ':'-separated list; the first is ours. */
+		size_t l = strcspn(rt, ":");
+		if (l < sizeof(dir)) {
+			memcpy(dir, rt, l);
+			dir[l] = '\0';
+			r = lock_in(dir, name, ret_fd);
+			if (r >= 0)
+				return r;
+		}
+	}
+	if (mkdir(RUNTIME_DIR_DEFAULT, 0755) < 0 && errno != EEXIST)
+		log_debug_errno(errno, "Cannot create " RUNTIME_DIR_DEFAULT ", ignoring: %m");
+	r = lock_in(RUNTIME_DIR_DEFAULT, name, ret_fd);
+	if (r >= 0)
+		return r;
+	if (!isempty(fallback_dir))
+		r = lock_in(fallback_dir, name, ret_fd);
+	return r;
+}
+
+/* ------------------------------------------------------------ one NQN */
+
+int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nqn, bool dry_run,
+		  struct reconcile_plan **ret_plan)
+{
+	_cleanup_free_ struct reconcile_want *wants = NULL;
+	_cleanup_free_ struct cache_path *records = NULL;
+	_cleanup_free_ struct kctrl *ctrls = NULL;
+	_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	struct reconcile_policy policy;
+	int n_wants, n_records = 0, n_ctrls, r;
+
+	assert(nqn);
+	assert(ret_plan);
+
+	if (!nqn_is_valid(nqn))
+		return -EINVAL;
+	/* The whole gather-plan-execute runs under the lock: one instance per NQN. */
+	if (!dry_run) {
+		r = reconcile_lock(nqn, c ? cache_dir(c) : NULL, &lock_fd);
+		if (r < 0)
+			return r;
+	}
+
+	n_wants = reconcile_wants_gather(c, cfg, nqn, &wants);
+	if (n_wants < 0)
+		return n_wants;
+	if (c) {
+		n_records = reconcile_records_gather(c, nqn, &records);
+		if (n_records < 0)
+			return n_records;
+	}
+	n_ctrls = kernel_ctrls_scan(nqn, false, false, &ctrls);
+	if (n_ctrls < 0)
+		return n_ctrls;
+
+	reconcile_policy_from_config(cfg, &policy);
+	for (int i = 0; i < n_wants; i++)
+		if (wants[i].tls_required) {
+			policy.tls_supported = kernel_fabrics_has_option("tls");
+			break;
+		}
+
+	r = reconcile_plan_build(nqn, wants, (size_t)n_wants, ctrls, (size_t)n_ctrls, records,
+				 (size_t)n_records, &policy, &plan);
+	if (r < 0)
+		return r;
+	r = dry_run ? 0 : reconcile_plan_execute(plan, c);
+	*ret_plan = TAKE_PTR(plan);
+	return r;
+}
+
+/* ------------------------------------------------------------ all NQNs */
+
+struct nqn_set {
+	char **v;
+	size_t n, alloc;
+};
+
+static int nqn_set_add(struct nqn_set *s, const char *nqn)
+{
+	char *d;
+
+	if (isempty(nqn) || streq(nqn, NVME_DISC_SUBSYS_NQN))
+		return 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->v[i], nqn))
+			return 0;
+	if (s->n + 1 >= s->alloc) {
+		size_t na = s->alloc ? s->alloc * 2 : 16;
+		char **p = reallocarray(s->v, na, sizeof(char *));
+		if (!p)
+			return -ENOMEM;
+		s->v = p;
+		s->alloc = na;
+	}
+	d = strdup(nqn);
+	if (!d)
+		return -ENOMEM;
+	s->v[s->n++] = d;
+	s->v[s->n] = NULL;
+	return 0;
+}
+
+static int nqn_cb(const char *nqn, unsigned n, void *userdata)
+{
+	(void)n;
+	return nqn_set_add(userdata, nqn);
+}
+
+static int stas_path_cb(const struct cache_path *p, void *userdata)
+{
+	if (p->owner != CACHE_PATH_OWNER_STAS)
+		return 0;
+	return nqn_set_add(userdata, p->tid.subsysnqn);
+}
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int reconcile_nqns_all(struct cache *c, const struct stas_config *cfg, char ***ret)
+{
+	struct nqn_set s = {};
+	int r = 0;
+
+	assert(ret);
+
+	if (c) {
+		r = cache_nqns_foreach(c, nqn_cb, &s);
+		if (r >= 0)
+			r = cache_path_foreach(c, NULL, stas_path_cb, &s);
+	}
+	if (r >= 0 && cfg) {
+		const struct config_section *sec = config_section(cfg, CONFIG_ROLE_IO);
+		for (size_t i = 0; r >= 0 && i < sec->n_controllers; i++)
+			r = nqn_set_add(&s, sec->controllers[i].tid.subsysnqn);
+	}
+	if (r < 0) {
+		strv_free(s.v);
+		return r;
+	}
+	if (!s.v) {
+		s.v = calloc(1, sizeof(char *));
+		if (!s.v)
+			return -ENOMEM;
+	}
+	qsort(s.v, s.n, sizeof(char *), strcmp_ptr);
+	*ret = s.v;
+	return (int)s.n;
+}

@@ -133,9 +133,13 @@ static uint8_t get_u8(struct reader *r)
 	return r->p[r->off++];
 }
 
-static uint64_t get_varint(struct reader *r, uint64_t max)
+static inline uint64_t get_varint(struct reader *r, uint64_t max)
 {
 	uint64_t v = 0;
+
+	/* fast path: most values (lengths, enums, small counters) are one byte */
+	if (_likely_(!r->err && r->off < r->size && !(r->p[r->off] & 0x80) && r->p[r->off] <= max))
+		return r->p[r->off++];
 
 	for (unsigned shift = 0; shift < 64; shift += 7) {
 		uint8_t byte = get_u8(r);
@@ -157,17 +161,26 @@ static uint64_t get_varint(struct reader *r, uint64_t max)
 	return 0;
 }
 
-static void get_str(struct reader *r, char *buf, size_t size)
+static inline void get_str(struct reader *r, char *buf, size_t size)
 {
 	uint64_t l = get_varint(r, size - 1);
+	const uint8_t *p;
 
 	if (r->err)
 		return;
-	if (l > r->size - r->off || memchr(r->p + r->off, '\0', l)) {
+	if (l > r->size - r->off) {
 		r->err = -EBADMSG;
 		return;
 	}
-	memcpy(buf, r->p + r->off, l);
+	/* copy and refuse embedded NULs in one pass */
+	p = r->p + r->off;
+	for (size_t i = 0; i < l; i++) {
+		if (_unlikely_(p[i] == 0)) {
+			r->err = -EBADMSG;
+			return;
+		}
+		buf[i] = (char)p[i];
+	}
 	buf[l] = '\0';
 	r->off += l;
 }

@@ -245,6 +245,14 @@ int cache_verify_txn(struct cache *c, MDB_txn *txn,
 	uint64_t schema = 0, created = 0;
 	int r;
 
+	if (!c->have[CACHE_DB_META]) {
+		/* created but never initialised (the creator died before its first
+		 * commit): an empty cache, not a damaged one */
+		for (int i = 0; i < _CACHE_DB_MAX; i++)
+			if (c->have[i])
+				problem(&v, "meta: missing, but %s exists", cache_db_names[i]);
+		return (int)v.problems;
+	}
 	r = cache_meta_get_uint(c, txn, "schema", &schema);
 	if (r == 0)
 		problem(&v, "meta: no schema version");

@@ -1,0 +1,910 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stasadm-cache.c - the cache verbs: ls, show, paths, stats, verify, purge,
+ * export, import. Listings take --json. Exit status: 0 ok, 1 failure or
+ * problems found, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "dlpe.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "tid.h"
+#include "unit-name.h"
+#include "stasadm-cache.h"
+#include "stasadm.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+void json_print(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+const char *dc_state(const struct cache_dc *dc)
+{
+	if (!dc->stale && dc->last_errno == 0)
+		return "ok";
+	return dc->last_read_usec ? "stale" : "error";
+}
+
+const char *age_format(uint64_t usec, char *buf, size_t size)
+{
+	struct timespec ts;
+	uint64_t now, s;
+
+	if (!usec)
+		return "-";
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	s = now > usec ? (now - usec) / 1000000ULL : 0;
+	if (s < 120)
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	else if (s < 7200)
+		snprintf(buf, size, "%" PRIu64 "m", s / 60);
+	else if (s < 172800)
+		snprintf(buf, size, "%" PRIu64 "h", s / 3600);
+	else
+		snprintf(buf, size, "%" PRIu64 "d", s / 86400);
+	return buf;
+}
+
+const char *dc_short(const struct tid *t, char *buf, size_t size)
+{
+	bool v6 = strchr(t->traddr, ':') != NULL;
+
+	snprintf(buf, size, "%s %s%s%s%s%s%s%s%s", t->transport, v6 ? "[" : "", t->traddr,
+		 v6 ? "]" : "", isempty(t->trsvcid) ? "" : ":", t->trsvcid,
+		 isempty(t->host_iface) ? "" : " %", t->host_iface,
+		 streq(t->subsysnqn, NVME_DISC_SUBSYS_NQN) || isempty(t->subsysnqn) ? "" :
+										      " (nqn)");
+	return buf;
+}
+
+static void json_add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(strempty(v)));
+}
+
+static void json_add_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static json_object *tid_to_json(const struct tid *t)
+{
+	json_object *o = json_object_new_object();
+
+	for (int f = 0; f < _TID_FIELD_MAX; f++)
+		json_add_str(o, tid_field_to_string(f), tid_field_get(t, f));
+	return o;
+}
+
+json_object *dc_to_json(const struct cache_dc *dc)
+{
+	json_object *o = json_object_new_object();
+	char key[TID_KEY_MAX];
+
+	if (tid_key(&dc->tid, key, sizeof(key)) < 0)
+		key[0] = '\0';
+	json_add_str(o, "key", key);
+	json_object_object_add(o, "tid", tid_to_json(&dc->tid));
+	json_add_str(o, "origin", cache_origin_to_string(dc->origin));
+	json_add_str(o, "dctype", cache_dctype_to_string(dc->dctype));
+	json_add_str(o, "state", dc_state(dc));
+	json_object_object_add(o, "persistent", json_object_new_boolean(dc->persistent));
+	json_add_int(o, "kato", dc->kato);
+	json_add_str(o, "device", dc->device);
+	json_add_str(o, "instance-key", dc->instance_key);
+	json_add_int(o, "genctr", (int64_t)dc->genctr);
+	json_add_int(o, "entries", dc->n_entries);
+	json_add_int(o, "last-read-usec", (int64_t)dc->last_read_usec);
+	json_object_object_add(o, "stale", json_object_new_boolean(dc->stale));
+	json_add_int(o, "last-errno", dc->last_errno);
+	json_add_str(o, "last-error", dc->last_error);
+	json_add_int(o, "last-error-usec", (int64_t)dc->last_error_usec);
+	json_object_object_add(o, "mdns-advertised", json_object_new_boolean(dc->mdns_advertised));
+	json_add_int(o, "mdns-last-advertised-usec", (int64_t)dc->mdns_last_advertised_usec);
+	json_add_int(o, "referral-depth", dc->referral_depth);
+	if (!isempty(dc->referrer.transport))
+		json_object_object_add(o, "referrer", tid_to_json(&dc->referrer));
+	return o;
+}
+
+static json_object *dlpe_to_json(const struct dlpe *e, uint32_t index)
+{
+	json_object *o = json_object_new_object();
+	char treq[96];
+
+	json_add_int(o, "index", index);
+	json_add_str(o, "subtype", dlpe_subtype_to_string(e->subtype));
+	json_add_str(o, "transport", e->transport);
+	json_add_str(o, "adrfam", dlpe_adrfam_to_string(e->adrfam));
+	json_add_str(o, "traddr", e->traddr);
+	json_add_str(o, "trsvcid", e->trsvcid);
+	json_add_str(o, "subsysnqn", e->subnqn);
+	json_add_int(o, "portid", e->portid);
+	json_add_int(o, "cntlid", e->cntlid);
+	json_add_int(o, "asqsz", e->asqsz);
+	json_add_int(o, "eflags", e->eflags);
+	json_add_str(o, "treq", dlpe_treq_to_string(e->treq, treq, sizeof(treq)));
+	json_add_int(o, "tsas-sectype", e->tsas_sectype);
+	return o;
+}
+
+static json_object *path_to_json(const struct cache_path *p)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "tid", tid_to_json(&p->tid));
+	json_add_str(o, "owner", cache_path_owner_to_string(p->owner));
+	json_add_str(o, "state", cache_path_state_to_string(p->state));
+	json_add_int(o, "attempts", p->attempts);
+	json_object_object_add(o, "ncc", json_object_new_boolean(p->ncc));
+	json_add_str(o, "device", p->device);
+	json_add_int(o, "last-errno", p->last_errno);
+	json_add_str(o, "last-error", p->last_error);
+	json_add_int(o, "updated-usec", (int64_t)p->updated_usec);
+	return o;
+}
+
+static const char *cache_error(int r)
+{
+	switch (r) {
+	case -EPROTO:
+		return "the cache was written by a newer stas (schema too new); not writing";
+	case -EROFS:
+		return "read-only file system or read-only access";
+	case -EACCES:
+		return "permission denied";
+	case -ENOSPC:
+		return "no space left on device";
+	case -EBADMSG:
+		return "the cache is corrupt (run 'stasadm verify')";
+	default:
+		return strerror(-r);
+	}
+}
+
+int stasadm_cache_open(unsigned flags, struct cache **ret)
+{
+	const char *dir = arg_cache_dir ?: cache_default_dir();
+	int r;
+
+	r = cache_open(dir, flags, ret);
+	if (r == -ENOENT && !(flags & CACHE_RDWR)) {
+		log_debug("No cache in %s yet.", dir);
+		return 0;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Failed to open the cache in %s: %s", dir,
+				       cache_error(r));
+	cache_set_writer(*ret, "stasadm");
+	return 1;
+}
+
+static int dc_collect(const struct cache_dc *dc, void *ud)
+{
+	struct {
+		struct cache_dc *v;
+		size_t n, alloc;
+	} *l = ud;
+
+	if (l->n >= l->alloc) {
+		size_t a = l->alloc ? l->alloc * 2 : 16;
+		struct cache_dc *nv = realloc(l->v, a * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->alloc = a;
+	}
+	l->v[l->n++] = *dc;
+	return 0;
+}
+
+static int dc_cmp(const void *a, const void *b)
+{
+	const struct tid *x = &((const struct cache_dc *)a)->tid;
+	const struct tid *y = &((const struct cache_dc *)b)->tid;
+	int r;
+
+	for (int f = 0; f < _TID_FIELD_MAX; f++)
+		if ((r = strcmp(tid_field_get(x, f), tid_field_get(y, f))) != 0)
+			return r;
+	return 0;
+}
+
+int dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n)
+{
+	struct {
+		struct cache_dc *v;
+		size_t n, alloc;
+	} l = {};
+	int r;
+
+	if (c) {
+		r = cache_dc_foreach(c, dc_collect, &l);
+		if (r < 0) {
+			free(l.v);
+			return r;
+		}
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), dc_cmp);
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
+}
+
+/*
+ * Find the one DC named on the command line: a tid_key ("tcp/1.2.3.4/8009/..."),
+ * a stas-discover@ instance ("tcp-192.168.1.10-8009", "key-<hex>", "nvme3"),
+ * and/or -t/-a/-s/... options. Unset fields are wildcards.
+ */
+static int dc_resolve(struct cache *c, const char *arg, const struct tid *opts,
+		      struct cache_dc *ret)
+{
+	_cleanup_free_ char *ctrl = NULL, *key = NULL;
+	_cleanup_free_ struct cache_dc *v = NULL;
+	struct tid pattern = *opts;
+	size_t n, found = 0, which = 0;
+	char buf[TID_FORMAT_MAX];
+	int r;
+
+	if (arg && strchr(arg, '/')) {
+		r = tid_from_key(arg, &pattern);
+		if (r < 0)
+			return log_error_errno(r, "Invalid DC key '%s'.", arg);
+	} else if (arg) {
+		r = dc_instance_parse(arg, &pattern, &ctrl, &key);
+		if (r < 0)
+			return log_error_errno(r,
+					       "Invalid DC '%s': not a key, unit instance or "
+					       "controller name.",
+					       arg);
+		if (key) {
+			r = c ? cache_dc_get_by_instance_key(c, key, ret) : 0;
+			if (r < 0)
+				return log_error_errno(r, "Failed to look up %s: %s", key,
+						       cache_error(r));
+			if (r == 0)
+				return log_error_errno(
+					ENOENT, "No DC with instance key %s in the cache.", key);
+			return 0;
+		}
+		/* the instance leaves fields unset: options may add to it */
+		for (int f = 0; f < _TID_FIELD_MAX; f++)
+			if (!isempty(tid_field_get(opts, f)))
+				(void)tid_field_set(&pattern, f, tid_field_get(opts, f));
+	} else if (isempty(opts->traddr) && isempty(opts->transport))
+		return log_error_errno(EINVAL,
+				       "Which DC? Give a key, a unit instance or -t/-a/-s.");
+
+	r = dc_list(c, &v, &n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the cache: %s", cache_error(r));
+	for (size_t i = 0; i < n; i++) {
+		bool m = ctrl ? streq(v[i].device, ctrl) : tid_match(&pattern, &v[i].tid);
+		if (m) {
+			if (found == 1)
+				log_error("'%s' matches several DCs:\n  %s", strempty(arg),
+					  tid_format(&v[which].tid, buf, sizeof(buf)));
+			if (found >= 1)
+				log_error("  %s", tid_format(&v[i].tid, buf, sizeof(buf)));
+			found++;
+			which = i;
+		}
+	}
+	if (found == 0)
+		return log_error_errno(ENOENT, "No such DC in the cache: %s",
+				       arg ?: tid_format(&pattern, buf, sizeof(buf)));
+	if (found > 1)
+		return -EINVAL;
+	*ret = v[which];
+	return 0;
+}
+
+/* -t/-a/-s/-w/-f/-n/-q options naming a DC, as nvme-cli spells them */
+#define DC_SHORT_OPTS "t:a:s:w:f:n:q:"
+#define DC_LONG_OPTIONS                                                                            \
+	{ "transport", required_argument, NULL, 't' }, { "traddr", required_argument, NULL, 'a' }, \
+		{ "trsvcid", required_argument, NULL, 's' },                                       \
+		{ "host-traddr", required_argument, NULL, 'w' },                                   \
+		{ "host-iface", required_argument, NULL, 'f' },                                    \
+		{ "nqn", required_argument, NULL, 'n' },                                           \
+	{                                                                                          \
+		"hostnqn", required_argument, NULL, 'q'                                            \
+	}
+
+static int dc_option(int opt, const char *value, struct tid *t)
+{
+	static const struct {
+		int opt;
+		enum tid_field f;
+	} map[] = {
+		{ 't', TID_FIELD_TRANSPORT },  { 'a', TID_FIELD_TRADDR },
+		{ 's', TID_FIELD_TRSVCID },    { 'w', TID_FIELD_HOST_TRADDR },
+		{ 'f', TID_FIELD_HOST_IFACE }, { 'n', TID_FIELD_SUBSYSNQN },
+		{ 'q', TID_FIELD_HOST_NQN },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(map); i++)
+		if (map[i].opt == opt) {
+			int r = tid_field_set(t, map[i].f, value);
+			if (r < 0)
+				return log_error_errno(r, "Invalid --%s '%s'.",
+						       tid_field_to_string(map[i].f), value);
+			return 1;
+		}
+	return 0;
+}
+
+/* Parse the verb's options; returns optind or -EXIT_USAGE. */
+static int parse_simple(int argc, char **argv, const char *usage, int max_args)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		if (c == 'h') {
+			printf("Usage: stasadm %s\n\nSee stasadm(8).\n", usage);
+			return -1000;
+		}
+		if (c == '?' || !common_option(c, optarg))
+			return -EXIT_USAGE;
+	}
+	if (argc - optind > max_args) {
+		log_error("Too many arguments; usage: stasadm %s", usage);
+		return -EXIT_USAGE;
+	}
+	return optind;
+}
+
+#define PARSE_OR_RETURN(i, argc, argv, usage, max)        \
+	do {                                              \
+		i = parse_simple(argc, argv, usage, max); \
+		if (i == -1000)                           \
+			return 0;                         \
+		if (i < 0)                                \
+			return -i;                        \
+	} while (0)
+
+/* ---- ls ----------------------------------------------------------------- */
+
+int verb_cache_ls(int argc, char **argv)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	_cleanup_free_ struct cache_dc *v = NULL;
+	size_t n;
+	int i, r;
+
+	PARSE_OR_RETURN(i, argc, argv, "ls [--json]", 0);
+	(void)i;
+	r = stasadm_cache_open(CACHE_RDONLY, &c);
+	if (r < 0)
+		return 1;
+	r = dc_list(c, &v, &n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the cache: %s", cache_error(r)), 1;
+
+	if (arg_json) {
+		_cleanup_json_ json_object *a = json_object_new_array();
+		for (size_t k = 0; k < n; k++)
+			json_object_array_add(a, dc_to_json(&v[k]));
+		json_print(a);
+		return 0;
+	}
+	if (n == 0) {
+		printf("No discovery controllers in the cache.\n");
+		return 0;
+	}
+	printf("%-40s %-8s %-7s %-5s %7s %5s %s\n", "DC", "ORIGIN", "TYPE", "STATE", "ENTRIES",
+	       "AGE", "DEVICE");
+	for (size_t k = 0; k < n; k++) {
+		char s[TID_FORMAT_MAX], age[16];
+		printf("%-40s %-8s %-7s %-5s %7" PRIu32 " %5s %s\n",
+		       dc_short(&v[k].tid, s, sizeof(s)), cache_origin_to_string(v[k].origin),
+		       cache_dctype_to_string(v[k].dctype), dc_state(&v[k]), v[k].n_entries,
+		       age_format(v[k].last_read_usec, age, sizeof(age)),
+		       isempty(v[k].device) ? "-" : v[k].device);
+	}
+	return 0;
+}
+
+/* ---- show --------------------------------------------------------------- */
+
+static int show_entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
+{
+	json_object *a = ud;
+
+	(void)dc;
+	if (a) {
+		json_object_array_add(a, dlpe_to_json(e, index));
+		return 0;
+	}
+	printf("%4" PRIu32 " %-8s %-5s %-39s %-6s %5u %6u %s%s\n", index,
+	       dlpe_subtype_to_string(e->subtype), e->transport, e->traddr, e->trsvcid, e->portid,
+	       e->cntlid, e->subnqn, (e->eflags & DLPE_EFLAG_NCC) ? " [ncc]" : "");
+	return 0;
+}
+
+int verb_cache_show(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		DC_LONG_OPTIONS,
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	_cleanup_cache_ struct cache *c = NULL;
+	struct tid opts = {};
+	struct cache_dc dc;
+	char buf[TID_FORMAT_MAX], key[TID_KEY_MAX], age[16];
+	int o, r;
+
+	while ((o = getopt_long(argc, argv, "h" DC_SHORT_OPTS, options, NULL)) >= 0) {
+		if (o == 'h') {
+			printf("Usage: stasadm show DC [--json]\n"
+			       "       stasadm show -t TRANSPORT -a TRADDR [-s TRSVCID] [-f IFACE] "
+			       "[-w HOST-TRADDR] [-n NQN] [-q HOSTNQN]\n\n"
+			       "DC is a cache key (stasadm ls --json), a stas-discover@ unit instance\n"
+			       "(tcp-192.168.1.10-8009, key-<hex>) or a kernel controller (nvme3).\n");
+			return 0;
+		}
+		r = dc_option(o, optarg, &opts);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r == 0 && (o == '?' || !common_option(o, optarg)))
+			return EXIT_USAGE;
+	}
+	if (argc - optind > 1) {
+		log_error("Too many arguments; usage: stasadm show DC");
+		return EXIT_USAGE;
+	}
+	r = stasadm_cache_open(CACHE_RDONLY, &c);
+	if (r < 0)
+		return 1;
+	if (r == 0)
+		return log_error("No cache yet: no DC to show."), 1;
+	r = dc_resolve(c, optind < argc ? argv[optind] : NULL, &opts, &dc);
+	if (r < 0)
+		return r == -EINVAL ? EXIT_USAGE : 1;
+
+	if (arg_json) {
+		_cleanup_json_ json_object *j = dc_to_json(&dc);
+		json_object *a = json_object_new_array();
+		json_object_object_add(j, "log-page", a);
+		r = cache_entries_foreach_dc(c, &dc.tid, show_entry_cb, a);
+		if (r < 0)
+			return log_error_errno(r, "Failed to read entries: %s", cache_error(r)), 1;
+		json_print(j);
+		return 0;
+	}
+	if (tid_key(&dc.tid, key, sizeof(key)) < 0)
+		key[0] = '\0';
+	printf("DC:           %s\n", tid_format(&dc.tid, buf, sizeof(buf)));
+	printf("Key:          %s\n", key);
+	if (!isempty(dc.instance_key))
+		printf("Instance key: %s\n", dc.instance_key);
+	printf("Origin:       %s%s\n", cache_origin_to_string(dc.origin),
+	       dc.origin == CACHE_ORIGIN_MDNS ?
+		       (dc.mdns_advertised ? " (advertised)" : " (no longer advertised)") :
+		       "");
+	if (dc.origin == CACHE_ORIGIN_REFERRAL && !isempty(dc.referrer.transport))
+		printf("Referred by:  %s (depth %u)\n", tid_format(&dc.referrer, buf, sizeof(buf)),
+		       dc.referral_depth);
+	printf("Type:         %s%s, kato %" PRIu32 "s\n", cache_dctype_to_string(dc.dctype),
+	       dc.persistent ? ", persistent" : "", dc.kato);
+	printf("Device:       %s\n", isempty(dc.device) ? "-" : dc.device);
+	printf("State:        %s", dc_state(&dc));
+	if (dc.last_errno || dc.last_error[0])
+		printf(" (%s: %s, %s ago)", strerror(dc.last_errno), dc.last_error,
+		       age_format(dc.last_error_usec, age, sizeof(age)));
+	printf("\nLast read:    %s ago, genctr %" PRIu64 ", %" PRIu32 " entries\n\n",
+	       age_format(dc.last_read_usec, age, sizeof(age)), dc.genctr, dc.n_entries);
+	printf("%4s %-8s %-5s %-39s %-6s %5s %6s %s\n", "#", "SUBTYPE", "TRANS", "TRADDR", "SVCID",
+	       "PORT", "CNTLID", "SUBSYSNQN");
+	r = cache_entries_foreach_dc(c, &dc.tid, show_entry_cb, NULL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read entries: %s", cache_error(r)), 1;
+	return 0;
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
+static int path_print_cb(const struct cache_path *p, void *ud)
+{
+	json_object *a = ud;
+	char age[16];
+
+	if (a) {
+		json_object_array_add(a, path_to_json(p));
+		return 0;
+	}
+	printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3" PRIu32 " %-7s %5s %s\n", p->tid.subsysnqn,
+	       p->tid.transport, p->tid.traddr, p->tid.trsvcid,
+	       isempty(p->tid.host_iface) ? "-" : p->tid.host_iface,
+	       cache_path_owner_to_string(p->owner), cache_path_state_to_string(p->state),
+	       p->attempts, isempty(p->device) ? "-" : p->device,
+	       age_format(p->updated_usec, age, sizeof(age)), p->last_error);
+	return 0;
+}
+
+int verb_cache_paths(int argc, char **argv)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	_cleanup_json_ json_object *a = NULL;
+	const char *nqn;
+	int i, r;
+
+	PARSE_OR_RETURN(i, argc, argv, "paths [NQN] [--json]", 1);
+	nqn = i < argc ? argv[i] : NULL;
+	r = stasadm_cache_open(CACHE_RDONLY, &c);
+	if (r < 0)
+		return 1;
+	if (arg_json)
+		a = json_object_new_array();
+	else
+		printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3s %-7s %5s %s\n", "SUBSYSNQN",
+		       "TRANS", "TRADDR", "SVCID", "IFACE", "OWNER", "STATE", "TRY", "DEVICE",
+		       "AGE", "ERROR");
+	if (c) {
+		r = cache_path_foreach(c, nqn, path_print_cb, a);
+		if (r == -EINVAL)
+			return log_error("Invalid NQN '%s'.", nqn), EXIT_USAGE;
+		if (r < 0)
+			return log_error_errno(r, "Failed to read paths: %s", cache_error(r)), 1;
+	}
+	if (a)
+		json_print(a);
+	return 0;
+}
+
+/* ---- stats -------------------------------------------------------------- */
+
+int verb_cache_stats(int argc, char **argv)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	struct cache_stats s = {};
+	int i, r;
+
+	PARSE_OR_RETURN(i, argc, argv, "stats [--json]", 0);
+	(void)i;
+	r = stasadm_cache_open(CACHE_RDONLY, &c);
+	if (r < 0)
+		return 1;
+	if (c) {
+		r = cache_stats(c, &s);
+		if (r < 0)
+			return log_error_errno(r, "Failed to read statistics: %s", cache_error(r)),
+			       1;
+	}
+	if (arg_json) {
+		_cleanup_json_ json_object *o = json_object_new_object();
+		json_add_str(o, "directory", arg_cache_dir ?: cache_default_dir());
+		json_add_int(o, "schema", s.schema);
+		json_add_int(o, "dcs", (int64_t)s.n_dcs);
+		json_add_int(o, "entries", (int64_t)s.n_entries);
+		json_add_int(o, "nqns", (int64_t)s.n_nqns);
+		json_add_int(o, "nqn-index-rows", (int64_t)s.n_nqn_rows);
+		json_add_int(o, "paths", (int64_t)s.n_paths);
+		json_add_int(o, "instance-keys", (int64_t)s.n_ikeys);
+		json_add_int(o, "map-size", (int64_t)s.map_size);
+		json_add_int(o, "used-size", (int64_t)s.used_size);
+		json_add_int(o, "file-size", (int64_t)s.file_size);
+		json_add_int(o, "page-size", s.page_size);
+		json_add_int(o, "created-usec", (int64_t)s.created_usec);
+		json_add_str(o, "last-writer", s.writer);
+		json_print(o);
+		return 0;
+	}
+	printf("Directory:      %s%s\n", arg_cache_dir ?: cache_default_dir(),
+	       c ? "" : " (no cache yet)");
+	if (!c)
+		return 0;
+	printf("Schema:         %u%s\n", s.schema,
+	       s.schema > CACHE_SCHEMA_VERSION ? " (newer than this stasadm: read-only)" : "");
+	printf("DCs:            %" PRIu64 "\n", s.n_dcs);
+	printf("Entries:        %" PRIu64 " (%" PRIu64 " I/O, %" PRIu64 " subsystems)\n",
+	       s.n_entries, s.n_nqn_rows, s.n_nqns);
+	printf("Paths:          %" PRIu64 "\n", s.n_paths);
+	printf("Instance keys:  %" PRIu64 "\n", s.n_ikeys);
+	printf("File size:      %" PRIu64 " KiB (used %" PRIu64 " KiB of a %" PRIu64 " KiB map)\n",
+	       s.file_size / 1024, s.used_size / 1024, s.map_size / 1024);
+	printf("Last writer:    %s\n", s.writer[0] ? s.writer : "-");
+	return 0;
+}
+
+/* ---- verify ------------------------------------------------------------- */
+
+static void verify_report(const char *problem, void *ud)
+{
+	json_object *a = ud;
+
+	if (a)
+		json_object_array_add(a, json_object_new_string(problem));
+	else
+		printf("%s\n", problem);
+}
+
+int verb_cache_verify(int argc, char **argv)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	_cleanup_json_ json_object *a = NULL;
+	struct cache_stats s = {};
+	int i, r;
+
+	PARSE_OR_RETURN(i, argc, argv, "verify [--json]", 0);
+	(void)i;
+	r = stasadm_cache_open(CACHE_RDONLY, &c);
+	if (r < 0)
+		return 1;
+	if (r == 0) {
+		printf("No cache in %s: nothing to verify.\n",
+		       arg_cache_dir ?: cache_default_dir());
+		return 0;
+	}
+	if (arg_json)
+		a = json_object_new_array();
+	r = cache_verify(c, verify_report, a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to verify the cache: %s", cache_error(r)), 1;
+	(void)cache_stats(c, &s);
+	if (a) {
+		_cleanup_json_ json_object *o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
+		json_object_object_add(o, "problems", json_object_get(a));
+		json_print(o);
+	} else if (r == 0)
+		printf("Cache OK: schema %u, %" PRIu64 " DCs, %" PRIu64 " entries, %" PRIu64
+		       " paths.\n",
+		       s.schema, s.n_dcs, s.n_entries, s.n_paths);
+	else
+		printf("%d problem%s found. 'stasadm purge' the DCs concerned, or 'stasadm import' "
+		       "a good export.\n",
+		       r, r == 1 ? "" : "s");
+	return r == 0 ? 0 : 1;
+}
+
+/* ---- purge -------------------------------------------------------------- */
+
+int verb_cache_purge(int argc, char **argv)
+{
+	enum { OPT_ALL = _OPT_COMMON_MAX, OPT_PATHS };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "paths", no_argument, NULL, OPT_PATHS },
+		DC_LONG_OPTIONS,
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	_cleanup_cache_ struct cache *c = NULL;
+	bool all = false, paths = false;
+	struct tid opts = {};
+	struct cache_dc dc;
+	char buf[TID_FORMAT_MAX];
+	int o, r;
+
+	while ((o = getopt_long(argc, argv, "h" DC_SHORT_OPTS, options, NULL)) >= 0) {
+		if (o == 'h') {
+			printf("Usage: stasadm purge DC | -t .. -a .. | --all [--paths]\n\n"
+			       "Remove a DC with its log page entries, or every DC (--all; --paths\n"
+			       "also forgets path ownership). stas rediscovers what is configured.\n");
+			return 0;
+		}
+		if (o == OPT_ALL) {
+			all = true;
+			continue;
+		}
+		if (o == OPT_PATHS) {
+			paths = true;
+			continue;
+		}
+		r = dc_option(o, optarg, &opts);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r == 0 && (o == '?' || !common_option(o, optarg)))
+			return EXIT_USAGE;
+	}
+	if (argc - optind > (all ? 0 : 1)) {
+		log_error("Usage: stasadm purge DC | --all");
+		return EXIT_USAGE;
+	}
+	r = stasadm_cache_open(CACHE_RDWR, &c);
+	if (r < 0)
+		return 1;
+	if (all) {
+		r = cache_purge_all(c, paths);
+		if (r < 0)
+			return log_error_errno(r, "Failed to purge the cache: %s", cache_error(r)),
+			       1;
+		printf("Purged %d DC%s%s.\n", r, r == 1 ? "" : "s", paths ? " and every path" : "");
+		return 0;
+	}
+	r = dc_resolve(c, optind < argc ? argv[optind] : NULL, &opts, &dc);
+	if (r < 0)
+		return r == -EINVAL ? EXIT_USAGE : 1;
+	r = cache_dc_purge(c, &dc.tid);
+	if (r < 0)
+		return log_error_errno(r, "Failed to purge %s: %s",
+				       tid_format(&dc.tid, buf, sizeof(buf)), cache_error(r)),
+		       1;
+	printf("Purged %s (%" PRIu32 " entries).\n", tid_format(&dc.tid, buf, sizeof(buf)),
+	       dc.n_entries);
+	return 0;
+}
+
+/* ---- export / import ---------------------------------------------------- */
+
+int verb_cache_export(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	_cleanup_cache_ struct cache *c = NULL;
+	_cleanup_free_ char *buf = NULL;
+	const char *output = NULL;
+	size_t size = 0;
+	FILE *m;
+	int o, r, records;
+
+	while ((o = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
+		if (o == 'h') {
+			printf("Usage: stasadm export [-o FILE]\n\n"
+			       "Write a complete, checksummed dump of the cache (stas-cache(7)) to\n"
+			       "FILE (replaced atomically) or stdout.\n");
+			return 0;
+		}
+		if (o == 'o')
+			output = optarg;
+		else if (o == '?' || !common_option(o, optarg))
+			return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		log_error("Usage: stasadm export [-o FILE]");
+		return EXIT_USAGE;
+	}
+	r = stasadm_cache_open(CACHE_RDONLY, &c);
+	if (r < 0)
+		return 1;
+	if (r == 0)
+		return log_error("No cache in %s: nothing to export.",
+				 arg_cache_dir ?: cache_default_dir()),
+		       1;
+	m = open_memstream(&buf, &size);
+	if (!m)
+		return log_oom(), 1;
+	records = cache_export(c, m);
+	fclose(m);
+	if (records < 0)
+		return log_error_errno(records, "Failed to export the cache: %s",
+				       cache_error(records)),
+		       1;
+	if (!output || streq(output, "-")) {
+		if (fwrite(buf, 1, size, stdout) != size || fflush(stdout) != 0)
+			return log_error_errno(EIO, "Failed to write the export: %m"), 1;
+		return 0;
+	}
+	r = write_file_atomic(output, buf, size, 0644);
+	if (r < 0)
+		return log_error_errno(r, "Failed to write %s: %m", output), 1;
+	log_info("Exported %d records to %s.", records, output);
+	return 0;
+}
+
+static void rm_cache_dir(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		(void)unlink(p);
+	}
+	(void)rmdir(dir);
+}
+
+int verb_cache_import(int argc, char **argv)
+{
+	enum { OPT_DRY_RUN = _OPT_COMMON_MAX };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	_cleanup_cache_ struct cache *c = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	struct cache_import_summary s = {};
+	bool dry_run = false;
+	const char *file;
+	int o, r;
+
+	while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		if (o == 'h') {
+			printf("Usage: stasadm import FILE [--dry-run]\n\n"
+			       "Replace the whole cache with an export (FILE or - for stdin). The file\n"
+			       "is checked completely first; a truncated, altered or newer-version\n"
+			       "file is refused and the cache is left as it was.\n");
+			return 0;
+		}
+		if (o == OPT_DRY_RUN)
+			dry_run = true;
+		else if (o == '?' || !common_option(o, optarg))
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		log_error("Usage: stasadm import FILE [--dry-run]");
+		return EXIT_USAGE;
+	}
+	file = argv[optind];
+	if (streq(file, "-"))
+		f = fdopen(dup(STDIN_FILENO), "r");
+	else
+		f = fopen(file, "re");
+	if (!f)
+		return log_error_errno(errno, "Failed to open %s: %m", file), 1;
+	r = stasadm_cache_open(dry_run ? CACHE_RDONLY : CACHE_RDWR, &c);
+	if (r < 0)
+		return 1;
+	if (r == 0) {
+		/* a dry run and no cache yet: compare with an empty, throw-away one */
+		char tmp[] = "/tmp/stasadm-import-XXXXXX";
+		if (!mkdtemp(tmp))
+			return log_error_errno(errno, "Failed to create a temporary directory: %m"),
+			       1;
+		r = cache_open(tmp, CACHE_RDWR | CACHE_NOSYNC, &c);
+		if (r >= 0)
+			r = cache_import(c, f, true, &s);
+		c = cache_free(c);
+		rm_cache_dir(tmp);
+	} else
+		r = cache_import(c, f, dry_run, &s);
+	if (r < 0) {
+		log_error("Refusing %s: %s", file, s.reason[0] ? s.reason : cache_error(r));
+		log_error("The cache was not changed.");
+		return 1;
+	}
+	if (arg_json) {
+		_cleanup_json_ json_object *jo = json_object_new_object();
+		json_object_object_add(jo, "dry-run", json_object_new_boolean(dry_run));
+		json_add_int(jo, "records", (int64_t)s.records);
+		json_add_int(jo, "dcs", (int64_t)s.dcs);
+		json_add_int(jo, "entries", (int64_t)s.entries);
+		json_add_int(jo, "paths", (int64_t)s.paths);
+		json_add_int(jo, "dcs-added", (int64_t)s.dcs_added);
+		json_add_int(jo, "dcs-removed", (int64_t)s.dcs_removed);
+		json_add_int(jo, "dcs-changed", (int64_t)s.dcs_changed);
+		json_add_int(jo, "dcs-unchanged", (int64_t)s.dcs_unchanged);
+		json_print(jo);
+		return 0;
+	}
+	printf("%s %" PRIu64 " DCs (%" PRIu64 " entries, %" PRIu64 " paths): %" PRIu64
+	       " added, %" PRIu64 " removed, %" PRIu64 " changed, %" PRIu64 " unchanged.\n",
+	       dry_run ? "Would import" : "Imported", s.dcs, s.entries, s.paths, s.dcs_added,
+	       s.dcs_removed, s.dcs_changed, s.dcs_unchanged);
+	return 0;
+}

@@ -368,15 +368,19 @@ int tid_field_set(struct tid *t, enum tid_field f, const char *value)
 	return strscpy_checked(tid_field_ptr(t, f), tid_field_size(f), value);
 }
 
-/* Each field of @t NUL-terminated within its buffer, and "none" cleared. */
+/*
+ * Each field of @t NUL-terminated within its buffer. "none" is not special
+ * here: it means "unset" only where the kernel or a user wrote it
+ * (tid_field_set(), tid_parse_sysfs_address(), tid_parse_kv()); clearing it
+ * here made canonicalisation non-idempotent (fc "NONE" -> "none" -> "") and
+ * let a network entry's literal "none" pass as an unset field.
+ */
 static int tid_sanitize(struct tid *t)
 {
 	for (unsigned f = 0; f < _TID_FIELD_MAX; f++) {
 		char *p = tid_field_ptr(t, f);
 		if (strnlen(p, tid_field_size(f)) >= tid_field_size(f))
 			return -EINVAL;
-		if (streq(p, "none"))
-			p[0] = '\0';
 	}
 	return 0;
 }

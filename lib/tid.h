@@ -97,7 +97,11 @@ int tid_field_set(struct tid *t, enum tid_field f, const char *value);
  * empty allowed for loop only), trsvcid numeric (1..65535) for tcp/rdma,
  * host_traddr an IP literal for tcp/rdma when set, host_iface a valid
  * interface name when set, NQNs valid when set (either may be empty).
- * "none" in any field means unset. fc addresses are lower-cased.
+ * A literal "none" is NOT special here (it is refused where the field needs
+ * a number, an address or an NQN): "none" means unset only at the input
+ * boundaries that take it (tid_field_set(), tid_parse_sysfs_address(),
+ * tid_parse_kv()). Canonicalisation is idempotent. fc addresses are
+ * lower-cased.
  * An empty trsvcid is left empty (callers fill defaults with
  * tid_set_default_trsvcid()).
  *

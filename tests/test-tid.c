@@ -290,7 +290,7 @@ static void test_canonicalize_other(void)
 	canon_good(mk3("tcp", "1.2.3.4", "1"), TID_FIELD_TRSVCID, "1", "trsvcid 1");
 	canon_good(mk3("tcp", "1.2.3.4", "65535"), TID_FIELD_TRSVCID, "65535", "trsvcid 65535");
 	canon_good(mk3("tcp", "1.2.3.4", ""), TID_FIELD_TRSVCID, "", "trsvcid empty stays empty");
-	canon_good(mk3("tcp", "1.2.3.4", "none"), TID_FIELD_TRSVCID, "", "trsvcid none -> empty");
+	canon_bad(mk3("tcp", "1.2.3.4", "none"), "literal trsvcid none (e.g. from the network)");
 	canon_good(mk3("rdma", "1.2.3.4", "4420"), TID_FIELD_TRSVCID, "4420", "rdma trsvcid");
 	canon_bad(mk3("tcp", "1.2.3.4", "0"), "trsvcid 0");
 	canon_bad(mk3("tcp", "1.2.3.4", "00000"), "trsvcid 00000");
@@ -314,14 +314,14 @@ static void test_canonicalize_other(void)
 
 	/* loop: no address */
 	canon_good(mk3("loop", "", ""), TID_FIELD_TRADDR, "", "loop with empty traddr");
-	canon_good(mk3("loop", "none", "none"), TID_FIELD_TRADDR, "", "loop traddr none");
+	canon_good(mk3("loop", "none", ""), TID_FIELD_TRADDR, "none", "loop traddr none is literal");
 	canon_bad(mk3("tcp", "", "4420"), "tcp without traddr");
 	canon_bad(mk3("tcp", "none", "4420"), "tcp traddr none");
 	canon_bad(mk3("rdma", "", "4420"), "rdma without traddr");
 
 	/* host fields */
-	canon_good(mk("tcp", "1.2.3.4", "", "", "none", "none", "none"), TID_FIELD_HOST_TRADDR, "",
-		   "host fields none -> empty");
+	canon_bad(mk("tcp", "1.2.3.4", "", "", "none", "", ""), "literal host_traddr none");
+	canon_bad(mk("tcp", "1.2.3.4", "", "", "", "", "none"), "literal host_nqn none");
 	canon_bad(mk("tcp", "1.2.3.4", "", "", "nn-0x1:pn-0x2", "", ""), "tcp host_traddr not IP");
 	canon_bad(mk("tcp", "1.2.3.4", "", "", "", "eth 0", ""), "host_iface with space");
 	canon_bad(mk("tcp", "1.2.3.4", "", "", "", "eth/0", ""), "host_iface with '/'");
@@ -332,8 +332,7 @@ static void test_canonicalize_other(void)
 	/* NQNs */
 	canon_good(mk("tcp", "1.2.3.4", "", "", "", "", ""), TID_FIELD_SUBSYSNQN, "",
 		   "empty subsysnqn allowed");
-	canon_good(mk("tcp", "1.2.3.4", "", "none", "", "", ""), TID_FIELD_SUBSYSNQN, "",
-		   "subsysnqn none -> empty");
+	canon_bad(mk("tcp", "1.2.3.4", "", "none", "", "", ""), "literal subsysnqn none");
 	canon_bad(mk("tcp", "1.2.3.4", "", "iqn.x", "", "", ""), "bad subsysnqn");
 	canon_bad(mk("tcp", "1.2.3.4", "", NQN_IO, "", "", "nqn. x"), "bad host_nqn");
 

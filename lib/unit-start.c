@@ -37,7 +37,7 @@ static int bus_get(sd_bus **ret)
 
 bool unit_start_available(void)
 {
-	sd_bus *b;
+	sd_bus *b = NULL;
 	int r;
 
 	if (bus_get(&b) < 0)
@@ -51,7 +51,7 @@ int unit_start(const char *unit, enum unit_start_mode mode)
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
 	const char *method;
-	sd_bus *b;
+	sd_bus *b = NULL;
 	int r;
 
 	switch (mode) {

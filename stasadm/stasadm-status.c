@@ -14,32 +14,52 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "conf.h"
 #include "hostid.h"
+#include "kernel.h"
 #include "log.h"
 #include "macro.h"
+#include "reconcile.h"
 #include "stasadm-cache.h"
 #include "stasadm.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
-/*
- * Live paths of subsystem @nqn: controllers the kernel has connected now.
- * Return: the count, or -1 when unknown.
- *
- * TODO(lead): fill from a kernel scan (lib/kernel.h); until then "-" is
- * printed and JSON carries null.
- */
+/* Live paths of subsystem @nqn: usable controllers the kernel has now. */
 static int status_live_paths(const char *nqn)
 {
-	(void)nqn;
-	return -1;
+	_cleanup_free_ struct kctrl *v = NULL;
+	int n, live = 0;
+
+	n = kernel_ctrls_scan(nqn, false, false, &v);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		live += kctrl_is_usable(&v[i]);
+	return live;
 }
 
 struct subsys {
 	char nqn[TID_NQN_MAX + 1];
 	unsigned wanted;
 };
+
+/*
+ * Wanted paths of @nqn as stas-connect would see them (exclude, ip-family,
+ * NCC and TLS applied): a dry-run plan. -1 when it cannot be planned.
+ */
+static int status_wanted_paths(struct cache *c, const struct stas_config *cfg, const char *nqn)
+{
+	_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
+	int wanted = 0;
+
+	if (reconcile_nqn(c, cfg, nqn, true, &plan) < 0)
+		return -1;
+	for (size_t i = 0; i < plan->n_items; i++)
+		wanted += plan->items[i].wanted;
+	return wanted;
+}
 
 struct subsys_list {
 	struct subsys *v;
@@ -80,6 +100,9 @@ int verb_status(int argc, char **argv)
 	size_t n_dcs = 0;
 	int o, r, rn, ri, rc, ret = 0;
 	bool config_exists;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	_cleanup_strv_free_ char **cfg_errors = NULL, **nqns = NULL;
+	int rcfg;
 
 	while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		if (o == 'h') {
@@ -96,6 +119,7 @@ int verb_status(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	rcfg = config_load(arg_config, &cfg, &cfg_errors);
 	rn = hostid_read_file(HOSTNQN_PATH, &hostnqn);
 	ri = hostid_read_file(HOSTID_PATH, &hostid);
 	config_exists = access(config, F_OK) == 0;
@@ -109,6 +133,18 @@ int verb_status(int argc, char **argv)
 			r = dc_list(c, &dcs, &n_dcs);
 		if (r >= 0)
 			r = cache_nqns_foreach(c, subsys_cb, &subs);
+		/* With a valid configuration, the NQNs stas-connect --all would visit:
+		 * configured ones and those with stas-owned paths too. */
+		if (r >= 0 && cfg && reconcile_nqns_all(c, cfg, &nqns) >= 0) {
+			subs.n = 0;
+			STRV_FOREACH(q, nqns)
+			{
+				int w = status_wanted_paths(c, cfg, *q);
+				r = subsys_cb(*q, w < 0 ? 0 : (unsigned)w, &subs);
+				if (r < 0)
+					break;
+			}
+		}
 		if (r < 0) {
 			log_error_errno(r, "Failed to read the cache: %m");
 			ret = 1;
@@ -128,6 +164,13 @@ int verb_status(int argc, char **argv)
 		json_object_object_add(jo, "host", h);
 		json_object_object_add(cf, "path", json_object_new_string(config));
 		json_object_object_add(cf, "exists", json_object_new_boolean(config_exists));
+		json_object_object_add(cf, "valid", json_object_new_boolean(rcfg >= 0));
+		if (cfg_errors) {
+			json_object *ea = json_object_new_array();
+			STRV_FOREACH(e, cfg_errors)
+			json_object_array_add(ea, json_object_new_string(*e));
+			json_object_object_add(cf, "errors", ea);
+		}
 		json_object_object_add(jo, "config", cf);
 		json_object_object_add(ca, "directory", json_object_new_string(dir));
 		json_object_object_add(ca, "exists", json_object_new_boolean(c != NULL));
@@ -160,7 +203,10 @@ int verb_status(int argc, char **argv)
 	printf("Host ID:    %s\n", ri >= 0	 ? hostid :
 				   ri == -ENOENT ? "(not set: " HOSTID_PATH " missing)" :
 						   "(unreadable)");
-	printf("Config:     %s%s\n", config, config_exists ? "" : " (missing: defaults apply)");
+	printf("Config:     %s%s\n", config,
+	       rcfg < 0	       ? " (INVALID: see 'stasadm config check')" :
+	       !config_exists ? " (missing: defaults apply)" :
+				" (valid)");
 	if (c)
 		printf("Cache:      %s (%" PRIu64 " KiB, schema %u%s)\n", dir, st.file_size / 1024,
 		       st.schema,

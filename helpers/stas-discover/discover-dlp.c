@@ -95,7 +95,7 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 		(void)strscpy_checked(rec.device, sizeof(rec.device), s->ctrl.name);
 	else
 		rec.device[0] = '\0';
-	if (dc_instance_format(&job->tid, &instance, &is_key) >= 0 && is_key)
+	if (dc_instance(d, &job->tid, &instance, &is_key) >= 0 && is_key)
 		(void)strscpy_checked(rec.instance_key, sizeof(rec.instance_key), instance);
 
 	r = cache_dlp_put(d->cache, &rec, entries, n, genctr, ret_change);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "macro.h"
 #include "stas-discover.h"
+#include "unit-name.h"
 
 const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t)
 {
@@ -24,6 +25,20 @@ const struct config_controller *dc_config_find(const struct stas_config *cfg, co
 		if (tid_equal(&s->controllers[i].tid, t))
 			return &s->controllers[i];
 	return NULL;
+}
+
+/*
+ * The stas-discover@ instance of DC @t. The host NQN is left out when it is
+ * the configured one (stas-discover fills that in), so unit names stay short
+ * and one DC has one name.
+ */
+int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key)
+{
+	struct tid x = *t;
+
+	if (d->cfg->host.nqn && streq(x.host_nqn, d->cfg->host.nqn))
+		x.host_nqn[0] = '\0';
+	return dc_instance_format(&x, ret, ret_is_key);
 }
 
 /*
@@ -168,10 +183,20 @@ int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_sess
 		lsp = NVMF_LOG_DISC_LSP_PLEO;
 
 	r = kernel_get_discovery_log(s->ctrl.name, lsp, &s->log);
-	if (r < 0)
+	if (r < 0) {
+		struct kctrl now;
+
+		/* A persistent connection whose target went away sits in "connecting". */
+		if (kernel_ctrl_read(s->ctrl.name, &now) >= 0 && !streq(now.state, "live"))
+			return log_error_errno(
+				EHOSTUNREACH,
+				"Discovery controller %s is not reachable (%s is %s).",
+				tid_format(&job->tid, (char[TID_FORMAT_MAX]){}, TID_FORMAT_MAX),
+				now.name, now.state);
 		return log_error_errno(r, "Failed to read the discovery log page of %s: %s",
 				       s->ctrl.name,
 				       *kernel_strerror() ? kernel_strerror() : strerror(-r));
+	}
 	return 0;
 }
 

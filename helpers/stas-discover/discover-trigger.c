@@ -78,7 +78,7 @@ static int trigger_discover(struct discover *d, const struct dc_job *job)
 	if (d->no_systemd)
 		return discover_one(d, job);
 
-	r = dc_instance_format(&job->tid, &instance, &is_key);
+	r = dc_instance(d, &job->tid, &instance, &is_key);
 	if (r < 0)
 		return log_error_errno(r, "No unit instance for a referral: %m");
 	unit = unit_name_build("stas-discover", instance, ".service");

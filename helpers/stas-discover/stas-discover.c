@@ -189,7 +189,7 @@ static void summary_add(struct discover *d, const struct dc_job *job, const char
 	o = json_object_new_object();
 	(void)tid_key(&job->tid, key, sizeof(key));
 	json_object_object_add(o, "dc", json_object_new_string(key));
-	if (dc_instance_format(&job->tid, &instance, &is_key) >= 0)
+	if (dc_instance(d, &job->tid, &instance, &is_key) >= 0)
 		json_object_object_add(o, "instance", json_object_new_string(instance));
 	json_object_object_add(o, "origin",
 			       json_object_new_string(cache_origin_to_string(job->origin)));
@@ -239,8 +239,11 @@ static int record_failure(struct discover *d, const struct dc_job *job, int erro
 		if (r < 0)
 			return log_error_errno(r, "Failed to record the DC in the cache: %m");
 	}
+	/* The kernel's detail helps for a failed connect, not for an unreachable DC. */
 	r = cache_dc_set_error(d->cache, &job->tid, error,
-			       *kernel_strerror() ? kernel_strerror() : strerror(abs(error)));
+			       abs(error) != EHOSTUNREACH && *kernel_strerror() ?
+				       kernel_strerror() :
+				       strerror(abs(error)));
 	if (r < 0)
 		return log_error_errno(r, "Failed to record the error in the cache: %m");
 	return 0;

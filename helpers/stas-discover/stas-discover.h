@@ -54,6 +54,7 @@ struct dc_session {
 };
 
 /* discover-session.c */
+int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key);
 const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t);
 int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_session *ret);
 int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s);

@@ -61,7 +61,7 @@ nvmet_link 1 "$V:vol5"
 nvmet_unlink 1 "$V:vol2"
 # On a real host the DC's discovery-log-change AEN makes udev restart
 # stas-discover@<ctrl>.service; here we run what that unit runs.
-dc=$("$STASADM" show --json tcp/127.0.0.1/8009 | jq -r '.dc.device')
+dc=$("$STASADM" show --json tcp-127.0.0.1-8009 | jq -r '.device')
 run "$DISCOVER" --no-systemd "$dc"
 
 say "The kernel's view after the change"

@@ -37,9 +37,9 @@ check "two DCs were read (A, then the referral B)" test "$(jq length <<<"$out")"
 check "B was found by referral" \
 	test "$(jq -r '.[1].origin' <<<"$out")" = referral
 check "B's subsystems are in the cache" \
-	test "$(adm show --json tcp/127.0.0.1/8010 | jq -c '[.entries[] | select(.subtype == "nvme") | .subnqn] | sort')" = "[\"$P-b1\",\"$P-b2\"]"
+	test "$(adm show --json tcp-127.0.0.1-8010 | jq -c '[.["log-page"][] | select(.subtype == "nvme") | .subsysnqn] | sort')" = "[\"$P-b1\",\"$P-b2\"]"
 check "B records its referrer and depth 1" \
-	test "$(adm show --json tcp/127.0.0.1/8010 | jq -c '.dc | [.origin, .["referral-depth"]]')" = '["referral",1]'
+	test "$(adm show --json tcp-127.0.0.1-8010 | jq -c '[.origin, .["referral-depth"]]')" = '["referral",1]'
 
 # A loop: B refers back to A.
 nvmet_referral_add 2 to-a 127.0.0.1 8009
@@ -55,7 +55,7 @@ nvmet_referral_del 2 to-a
 nvmet_referral_del 1 to-b
 out=$(sd --json -t tcp -a 127.0.0.1 -s 8009) && rc=0 || rc=$?
 check "A reread after the referral was removed" test "$rc" = 0
-check "B is gone from the cache" sh -c "! $STASADM --cache-dir $C show tcp/127.0.0.1/8010 >/dev/null 2>&1"
+check "B is gone from the cache" sh -c "! $STASADM --cache-dir $C show tcp-127.0.0.1-8010 >/dev/null 2>&1"
 check "no discovery controller left for B" \
 	sh -c "! grep -lq 'trsvcid=8010' /sys/class/nvme/nvme*/address 2>/dev/null"
 check "cache verifies clean" adm verify

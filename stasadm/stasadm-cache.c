@@ -263,7 +263,7 @@ static int dc_resolve(struct cache *c, const char *arg, const struct tid *opts,
 	_cleanup_free_ struct cache_dc *v = NULL;
 	struct tid pattern = *opts;
 	size_t n, found = 0, which = 0;
-	char buf[TID_FORMAT_MAX];
+	char buf[TID_FORMAT_MAX], pbuf[TID_FORMAT_MAX];
 	int r;
 
 	if (arg && strchr(arg, '/')) {
@@ -302,7 +302,8 @@ static int dc_resolve(struct cache *c, const char *arg, const struct tid *opts,
 		bool m = ctrl ? streq(v[i].device, ctrl) : tid_match(&pattern, &v[i].tid);
 		if (m) {
 			if (found == 1)
-				log_error("'%s' matches several DCs:\n  %s", strempty(arg),
+				log_error("'%s' matches several DCs:\n  %s",
+					  arg ?: tid_format(&pattern, pbuf, sizeof(pbuf)),
 					  tid_format(&v[which].tid, buf, sizeof(buf)));
 			if (found >= 1)
 				log_error("  %s", tid_format(&v[i].tid, buf, sizeof(buf)));
@@ -558,6 +559,9 @@ int verb_cache_paths(int argc, char **argv)
 
 	PARSE_OR_RETURN(i, argc, argv, "paths [NQN] [--json]", 1);
 	nqn = i < argc ? argv[i] : NULL;
+	/* checked here, not by the cache: a typo must not look like "no paths" */
+	if (nqn && !nqn_is_valid(nqn))
+		return log_error("Invalid NQN '%s'.", nqn), EXIT_USAGE;
 	r = stasadm_cache_open(CACHE_RDONLY, &c);
 	if (r < 0)
 		return 1;
@@ -569,8 +573,6 @@ int verb_cache_paths(int argc, char **argv)
 		       "AGE", "ERROR");
 	if (c) {
 		r = cache_path_foreach(c, nqn, path_print_cb, a);
-		if (r == -EINVAL)
-			return log_error("Invalid NQN '%s'.", nqn), EXIT_USAGE;
 		if (r < 0)
 			return log_error_errno(r, "Failed to read paths: %s", cache_error(r)), 1;
 	}

@@ -59,6 +59,20 @@ int dlp_to_entries(const struct nvmf_discovery_log *log, struct dlpe **ret, size
 	return 0;
 }
 
+/*
+ * The stas-discover@ instance of DC @t. The host NQN is left out when it is
+ * the configured one (stas-discover fills that in), so unit names stay short
+ * and one DC has one name.
+ */
+int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key)
+{
+	struct tid x = *t;
+
+	if (d->cfg->host.nqn && streq(x.host_nqn, d->cfg->host.nqn))
+		x.host_nqn[0] = '\0';
+	return dc_instance_format(&x, ret, ret_is_key);
+}
+
 static enum cache_dctype dctype_from_kernel(const char *s)
 {
 	if (streq(s, "ddc"))

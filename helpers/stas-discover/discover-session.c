@@ -15,7 +15,6 @@
 #include "log.h"
 #include "macro.h"
 #include "stas-discover.h"
-#include "unit-name.h"
 
 const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t)
 {
@@ -25,20 +24,6 @@ const struct config_controller *dc_config_find(const struct stas_config *cfg, co
 		if (tid_equal(&s->controllers[i].tid, t))
 			return &s->controllers[i];
 	return NULL;
-}
-
-/*
- * The stas-discover@ instance of DC @t. The host NQN is left out when it is
- * the configured one (stas-discover fills that in), so unit names stay short
- * and one DC has one name.
- */
-int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key)
-{
-	struct tid x = *t;
-
-	if (d->cfg->host.nqn && streq(x.host_nqn, d->cfg->host.nqn))
-		x.host_nqn[0] = '\0';
-	return dc_instance_format(&x, ret, ret_is_key);
 }
 
 /*

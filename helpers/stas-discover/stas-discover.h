@@ -54,13 +54,13 @@ struct dc_session {
 };
 
 /* discover-session.c */
-int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key);
 const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t);
 int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_session *ret);
 int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s);
 void dc_session_close(struct discover *d, struct dc_session *s);
 
 /* discover-dlp.c */
+int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key);
 int dlp_to_entries(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
 		   uint64_t *ret_genctr);
 int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_session *s,

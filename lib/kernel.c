@@ -424,6 +424,23 @@ int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discover
 	log = nvmf_get_discovery_wargs(&args);
 	if (!log)
 		return nvme_errno_convert(errno ? errno : EIO);
+
+	/*
+	 * Acknowledge the discovery-log-change event. libnvme 1.3 reads a page
+	 * longer than 4 KiB in chunks and clears RAE only on the last one, at a
+	 * non-zero offset; Linux's nvmet (6.1) unmasks the event only for a read
+	 * at offset 0 with RAE clear. Without this, a DC with more than three
+	 * entries sends its change AEN once and never again. One 1 KiB header
+	 * read at offset 0 with RAE clear unmasks it on every target.
+	 */
+	{
+		struct nvmf_discovery_log hdr;
+		int fd = nvme_ctrl_get_fd(c);
+
+		if (fd >= 0 && nvme_get_log_discovery(fd, false, 0, sizeof(hdr), &hdr) != 0)
+			log_debug("%s: acknowledging the log page change failed, ignoring: %m",
+				  name);
+	}
 	*ret = log;
 	return 0;
 }

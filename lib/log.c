@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "log.h"
@@ -68,17 +69,16 @@ int log_internalv(int level, int error, const char *file, int line, const char *
 	(void)vsnprintf(buf, sizeof(buf), format, ap);
 
 	if (to_journal) {
-		char codeline[32];
-		(void)snprintf(codeline, sizeof(codeline), "CODE_LINE=%d", line);
+		/* Our own CODE_* fields: the caller's location, not this file's. */
 		if (error)
-			(void)sd_journal_send_with_location("CODE_FILE=", file, codeline, func,
-							    "MESSAGE=%s", buf, "PRIORITY=%i", level,
-							    "SYSLOG_IDENTIFIER=%s", ident,
-							    "ERRNO=%i", error, NULL);
+			(void)sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%i", level,
+					      "SYSLOG_IDENTIFIER=%s", ident, "CODE_FILE=%s", file,
+					      "CODE_LINE=%i", line, "CODE_FUNC=%s", func,
+					      "ERRNO=%i", error, NULL);
 		else
-			(void)sd_journal_send_with_location("CODE_FILE=", file, codeline, func,
-							    "MESSAGE=%s", buf, "PRIORITY=%i", level,
-							    "SYSLOG_IDENTIFIER=%s", ident, NULL);
+			(void)sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%i", level,
+					      "SYSLOG_IDENTIFIER=%s", ident, "CODE_FILE=%s", file,
+					      "CODE_LINE=%i", line, "CODE_FUNC=%s", func, NULL);
 	} else {
 		if (max_level >= LOG_DEBUG)
 			(void)fprintf(stderr, "%s: %s (%s:%d)\n", ident, buf, file, line);

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The real flow, system mode, with stas installed (units, udev rule) and
+# nothing run by hand but systemctl start stas.target:
+#  - boot: stas-discover-all.service discovers the configured DC and
+#    stas-connect@<nqn> units connect its two subsystems;
+#  - a subsystem is linked to the port: the DC's discovery-log-change AEN
+#    makes udev restart stas-discover@<ctrl>.service, which starts
+#    stas-connect@<nqn>.service, which connects it;
+#  - a subsystem is unlinked: the same chain disconnects it;
+#  - a third change still gets through (every AEN, not only the first);
+#  - no stas unit failed, nvme-cli's own autoconnect rule did not fire.
+# Run: make install DESTDIR=D && tests/vm/run --system --install-dir D tests/vm/e2e-system.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ "$STAS_VM_MODE" = system ] || skip_all "needs system mode (tests/vm/run --system)"
+[ -x /usr/libexec/stas/stas-discover ] || skip_all "stas is not installed in the guest (--install-dir)"
+STASADM=/usr/sbin/stasadm
+
+V=nqn.2026-11.io.stas.e2e
+nvmet_port_add 1 127.0.0.1 8009
+for v in a b; do
+	nvmet_subsys_add "$V:$v"
+	nvmet_link 1 "$V:$v"
+done
+mkdir -p /etc/stas
+cat >/etc/stas/stas.conf <<'CONF'
+discovery: {
+  controllers = ( { transport = "tcp"; traddr = "127.0.0.1"; trsvcid = 8009; } );
+};
+CONF
+check "config is valid" "$STASADM" config check
+check "nvme-cli's autoconnect rule is masked" test "$(readlink /etc/udev/rules.d/70-nvmf-autoconnect.rules)" = /dev/null
+check "stas's udev rule is installed" test -f /usr/lib/udev/rules.d/70-stas-autoconnect.rules -o -f /lib/udev/rules.d/70-stas-autoconnect.rules
+udevadm control --reload
+systemctl daemon-reload
+
+live_io() { # live I/O controllers of NQN
+	local n=0 c
+	for c in /sys/class/nvme/nvme*; do
+		[ -e "$c/subsysnqn" ] || continue
+		[ "$(cat "$c/subsysnqn")" = "$1" ] && [ "$(cat "$c/state")" = live ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+has_live() { [ "$(live_io "$1")" -ge 1 ]; }
+# No controller of NQN at all, in any state: deleted, not merely reconnecting
+# (an unlinked subsystem leaves the host's controller in "connecting").
+gone() { ! grep -qxF "$1" /sys/class/nvme/nvme*/subsysnqn 2>/dev/null; }
+
+t0=$(date +%s)
+systemctl start stas.target || true
+if wait_until 90 has_live "$V:a" && wait_until 30 has_live "$V:b"; then
+	ok "boot: both subsystems connected by the units ($(($(date +%s) - t0)) s)"
+else
+	fail "boot: both subsystems connected by the units"
+fi
+check "stas-discover-all.service succeeded" systemctl is-active stas-discover-all.service
+dc=$(find_ctrl nqn.2014-08.org.nvmexpress.discovery 127.0.0.1 8009) || bail "no persistent DC"
+diag "persistent DC: $dc (kato $(ctrl_attr "$dc" kato 2>/dev/null || echo ?))"
+udevadm settle --timeout=20 || true
+
+t0=$(date +%s)
+nvmet_subsys_add "$V:c"
+nvmet_link 1 "$V:c"
+if wait_until 90 has_live "$V:c"; then
+	ok "AEN: the new subsystem is connected by udev -> stas-discover@$dc -> stas-connect@ ($(($(date +%s) - t0)) s)"
+else
+	fail "AEN: the new subsystem is connected"
+fi
+check "stas-discover@$dc ran" sh -c "journalctl -b -u 'stas-discover@$dc.service' | grep -q 'changed'"
+
+t0=$(date +%s)
+nvmet_unlink 1 "$V:a"
+if wait_until 90 gone "$V:a"; then
+	ok "AEN: the withdrawn subsystem's controller is deleted by stas ($(($(date +%s) - t0)) s)"
+else
+	fail "AEN: the withdrawn subsystem is disconnected"
+fi
+check "stas-connect@ logged the disconnect" sh -c "journalctl -b --no-pager -t stas-connect | grep -q 'disconnect.*$V:a'"
+check "the others stay" sh -c "[ $(live_io "$V:b") -ge 1 ] && [ $(live_io "$V:c") -ge 1 ]"
+
+# A third change: a DC with more than three entries still sends its AEN
+# (stas acknowledges each page change; see kernel_get_discovery_log()).
+t0=$(date +%s)
+nvmet_subsys_add "$V:d"
+nvmet_link 1 "$V:d"
+if wait_until 90 has_live "$V:d"; then
+	ok "third AEN: another subsystem is connected ($(($(date +%s) - t0)) s)"
+else
+	fail "third AEN: another subsystem is connected"
+fi
+
+failed=$(systemctl list-units --failed --plain --no-legend 'stas*' | awk '{print $1}' | xargs)
+check "no stas unit failed${failed:+ ($failed)}" test -z "$failed"
+check "nvme-cli's nvmf-connect@ units never ran" \
+	sh -c "! journalctl -b --no-pager | grep -q 'nvmf-connect@'"
+diag "$("$STASADM" status 2>&1)"
+journalctl -b --no-pager -o short-monotonic -u 'stas-*' | tail -40 | sed 's/^/  /' | while IFS= read -r l; do diag "$l"; done

@@ -292,78 +292,174 @@ static int nvme_errno_convert(int e)
 	}
 }
 
+/* Append ",key=value" (or ",key" for a flag when @value is NULL). */
+static int opt_add(char *buf, size_t size, size_t *len, const char *key, const char *value)
+{
+	int n;
+
+	/* The kernel splits options on ',' and '\n': a value holding one cannot be passed. */
+	if (value && strpbrk(value, ",\n"))
+		return -EINVAL;
+	n = snprintf(buf + *len, size - *len, "%s%s%s%s", *len ? "," : "", key, value ? "=" : "",
+		     value ? value : "");
+	if (n < 0 || (size_t)n >= size - *len)
+		return -E2BIG;
+	*len += (size_t)n;
+	return 0;
+}
+
+static int opt_add_int(char *buf, size_t size, size_t *len, const char *key, int value)
+{
+	char v[16];
+
+	(void)snprintf(v, sizeof(v), "%d", value);
+	return opt_add(buf, size, len, key, v);
+}
+
+int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool discovery,
+			   char *buf, size_t size)
+{
+	size_t len = 0;
+	int r = 0;
+
+	r = r ?: opt_add(buf, size, &len, "nqn", t->subsysnqn);
+	r = r ?: opt_add(buf, size, &len, "transport", t->transport);
+	if (!isempty(t->traddr))
+		r = r ?: opt_add(buf, size, &len, "traddr", t->traddr);
+	if (!isempty(t->trsvcid))
+		r = r ?: opt_add(buf, size, &len, "trsvcid", t->trsvcid);
+	if (!isempty(t->host_traddr))
+		r = r ?: opt_add(buf, size, &len, "host_traddr", t->host_traddr);
+	if (!isempty(t->host_iface))
+		r = r ?: opt_add(buf, size, &len, "host_iface", t->host_iface);
+	if (!isempty(t->host_nqn))
+		r = r ?: opt_add(buf, size, &len, "hostnqn", t->host_nqn);
+	if (o && !isempty(o->hostid))
+		r = r ?: opt_add(buf, size, &len, "hostid", o->hostid);
+	/* A unique discovery NQN (TP8013) needs the flag; the well-known one implies it. */
+	if (discovery && !streq(t->subsysnqn, NVME_DISC_SUBSYS_NQN) &&
+	    kernel_fabrics_has_option("discovery") > 0)
+		r = r ?: opt_add(buf, size, &len, "discovery", NULL);
+	if (o) {
+		if (o->kato > 0)
+			r = r ?: opt_add_int(buf, size, &len, "keep_alive_tmo", o->kato);
+		if (o->reconnect_delay > 0)
+			r = r	  ?:
+				    opt_add_int(buf, size, &len, "reconnect_delay",
+						o->reconnect_delay);
+		if (o->ctrl_loss_tmo_set && !streq(t->transport, "loop"))
+			r = r ?: opt_add_int(buf, size, &len, "ctrl_loss_tmo", o->ctrl_loss_tmo);
+		if (!discovery) {
+			if (o->nr_io_queues > 0)
+				r = r	  ?:
+					    opt_add_int(buf, size, &len, "nr_io_queues",
+							o->nr_io_queues);
+			if (o->nr_write_queues > 0)
+				r = r	  ?:
+					    opt_add_int(buf, size, &len, "nr_write_queues",
+							o->nr_write_queues);
+			if (o->nr_poll_queues > 0)
+				r = r	  ?:
+					    opt_add_int(buf, size, &len, "nr_poll_queues",
+							o->nr_poll_queues);
+			if (o->queue_size > 0)
+				r = r ?: opt_add_int(buf, size, &len, "queue_size", o->queue_size);
+			if (!isempty(o->dhchap_secret))
+				r = r	  ?:
+					    opt_add(buf, size, &len, "dhchap_secret",
+						    o->dhchap_secret);
+			if (!isempty(o->dhchap_ctrl_secret))
+				r = r	  ?:
+					    opt_add(buf, size, &len, "dhchap_ctrl_secret",
+						    o->dhchap_ctrl_secret);
+		}
+		if (o->disable_sqflow)
+			r = r ?: opt_add(buf, size, &len, "disable_sqflow", NULL);
+		if (streq(t->transport, "tcp") && o->hdr_digest)
+			r = r ?: opt_add(buf, size, &len, "hdr_digest", NULL);
+		if (streq(t->transport, "tcp") && o->data_digest)
+			r = r ?: opt_add(buf, size, &len, "data_digest", NULL);
+	}
+	/* Never "tls": see NVME-NOTES (libnvme 1.3 + kernel 6.1). */
+	return r;
+}
+
+/* Which option of @opts this kernel's /dev/nvme-fabrics does not offer, if any. */
+static const char *connect_option_unsupported(const char *opts)
+{
+	static const char *const optional[] = { "host_iface",	  "discovery",
+						"dhchap_secret",  "dhchap_ctrl_secret",
+						"nr_poll_queues", "nr_write_queues" };
+
+	for (size_t i = 0; i < ELEMENTSOF(optional); i++) {
+		size_t l = strlen(optional[i]);
+		const char *p = strstr(opts, optional[i]);
+
+		if (p && (p == opts || p[-1] == ',') && (p[l] == '=' || p[l] == ',' || !p[l]) &&
+		    kernel_fabrics_has_option(optional[i]) == 0)
+			return optional[i];
+	}
+	return NULL;
+}
+
+/*
+ * Connect by writing the options to /dev/nvme-fabrics and reading back
+ * "instance=N,cntlid=M". libnvme's nvmf_add_ctrl() does the same write and
+ * then re-reads about fifteen sysfs attributes and walks every subsystem
+ * directory to find the new one - work stas does not need (it reads what it
+ * uses from sysfs itself) and that grows with the number of subsystems.
+ */
 int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discovery,
 		   char ret_name[KCTRL_NAME_MAX + 1])
 {
-	struct nvme_fabrics_config cfg;
-	nvme_root_t r = root_get();
-	nvme_host_t h;
-	nvme_ctrl_t c;
-	const char *name;
-	int e;
+	_cleanup_close_ int fd = -1;
+	char opts[2048], resp[128];
+	const char *bad;
+	int instance = -1, r;
+	ssize_t n;
 
 	last_error[0] = '\0';
-	if (!r)
-		return -ENOMEM;
-	h = nvme_lookup_host(r, isempty(t->host_nqn) ? NULL : t->host_nqn,
-			     o && !isempty(o->hostid) ? o->hostid : NULL);
-	if (!h)
-		return nvme_errno_convert(errno ? errno : ENOMEM);
-
-	c = nvme_create_ctrl(r, t->subsysnqn, t->transport, t->traddr,
-			     isempty(t->host_traddr) ? NULL : t->host_traddr,
-			     isempty(t->host_iface) ? NULL : t->host_iface,
-			     isempty(t->trsvcid) ? NULL : t->trsvcid);
-	if (!c)
-		return nvme_errno_convert(errno ? errno : ENOMEM);
-
-	nvmf_default_config(&cfg);
-	cfg.host_traddr = isempty(t->host_traddr) ? NULL : (char *)t->host_traddr;
-	cfg.host_iface = isempty(t->host_iface) ? NULL : (char *)t->host_iface;
-	cfg.tls = false; /* never, see NVME-NOTES: libnvme 1.3 + kernel 6.1 */
-	if (o) {
-		if (o->kato > 0)
-			cfg.keep_alive_tmo = o->kato;
-		if (o->queue_size > 0)
-			cfg.queue_size = o->queue_size;
-		if (o->nr_io_queues > 0)
-			cfg.nr_io_queues = o->nr_io_queues;
-		if (o->nr_write_queues > 0)
-			cfg.nr_write_queues = o->nr_write_queues;
-		if (o->nr_poll_queues > 0)
-			cfg.nr_poll_queues = o->nr_poll_queues;
-		if (o->reconnect_delay > 0)
-			cfg.reconnect_delay = o->reconnect_delay;
-		if (o->ctrl_loss_tmo_set)
-			cfg.ctrl_loss_tmo = o->ctrl_loss_tmo;
-		cfg.hdr_digest = o->hdr_digest;
-		cfg.data_digest = o->data_digest;
-		cfg.disable_sqflow = o->disable_sqflow;
-		if (!discovery && !isempty(o->dhchap_secret))
-			nvme_ctrl_set_dhchap_host_key(c, o->dhchap_secret);
-		if (!discovery && !isempty(o->dhchap_ctrl_secret))
-			nvme_ctrl_set_dhchap_key(c, o->dhchap_ctrl_secret);
+	r = kernel_connect_options(t, o, discovery, opts, sizeof(opts));
+	if (r < 0) {
+		(void)snprintf(last_error, sizeof(last_error), "%s",
+			       r == -EINVAL ? "a value contains ',' or a newline" :
+					      "the options are too long");
+		return r;
 	}
-	if (discovery) {
-		nvme_ctrl_set_discovery_ctrl(c, true);
-		/* A unique discovery NQN (TP8013) goes with "discovery" when the kernel knows it. */
-		if (!streq(t->subsysnqn, NVME_DISC_SUBSYS_NQN) &&
-		    kernel_fabrics_has_option("discovery") <= 0)
-			nvme_ctrl_set_discovery_ctrl(c, false);
+	bad = connect_option_unsupported(opts);
+	if (bad) {
+		(void)snprintf(last_error, sizeof(last_error),
+			       "this kernel's nvme-fabrics does not support '%s'", bad);
+		return -EOPNOTSUPP;
 	}
 
-	errno = 0;
-	if (nvmf_add_ctrl(h, c, &cfg) < 0) {
-		e = nvme_errno_convert(errno ? errno : EIO);
-		nvme_free_ctrl(c);
-		return e;
+	fd = open(fabrics_dev(), O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = negative_errno();
+		(void)snprintf(last_error, sizeof(last_error), "cannot open %s: %s", fabrics_dev(),
+			       strerror(-r));
+		return r;
 	}
-	name = nvme_ctrl_get_name(c);
-	if (!name || strscpy_checked(ret_name, KCTRL_NAME_MAX + 1, name) < 0) {
-		nvme_free_ctrl(c);
+	n = write(fd, opts, strlen(opts));
+	if (n < 0) {
+		r = negative_errno();
+		/* The kernel's answers, in words an administrator can act on. */
+		(void)snprintf(last_error, sizeof(last_error), "%s",
+			       r == -EALREADY	  ? "already connected" :
+			       r == -ECONNREFUSED ? "connection refused" :
+			       r == -EADDRINUSE	  ? "host NQN already in use" :
+			       r == -ENODEV	  ? "invalid interface or transport not loaded" :
+			       r == -EINVAL	  ? "invalid arguments or configuration" :
+						    strerror(-r));
+		return r;
+	}
+	n = read(fd, resp, sizeof(resp) - 1);
+	if (n <= 0)
 		return -EIO;
-	}
-	nvme_free_ctrl(c);
+	resp[n] = '\0';
+	if (sscanf(resp, "instance=%d", &instance) != 1 || instance < 0)
+		return -EIO;
+	(void)snprintf(ret_name, KCTRL_NAME_MAX + 1, "nvme%d", instance);
 	return 0;
 }
 

@@ -8,11 +8,13 @@
  * so stas-connect@<nqn> touches only its own subsystem's controllers. The
  * sysfs root can be moved with $STAS_SYSFS_ROOT (tests use a fake tree).
  *
- * Connecting, Get Log Page and DIM go through libnvme (one nvme_root_t per
+ * Connecting writes the options to /dev/nvme-fabrics directly (the device is
+ * the kernel's interface; libnvme's connect adds sysfs walks stas does not
+ * need). Get Log Page and DIM go through libnvme (one nvme_root_t per
  * process, created on first use, its messages routed to log.h). libnvme's
  * -1/errno convention and its ENVME_CONNECT_* codes are converted here, once,
  * into negative errno values; kernel_strerror() gives the precise text of
- * the last libnvme failure.
+ * the last failure.
  */
 #pragma once
 
@@ -106,6 +108,15 @@ int kernel_fabrics_has_option(const char *opt);
  */
 int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discovery,
 		   char ret_name[KCTRL_NAME_MAX + 1]);
+
+/**
+ * kernel_connect_options() - the option string kernel_connect() writes to
+ * /dev/nvme-fabrics for @t and @o ("nqn=...,transport=tcp,traddr=...").
+ * Return: 0; -EINVAL when a value holds ',' or a newline (the kernel would
+ * split it); -E2BIG when @size is too small.
+ */
+int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool discovery,
+			   char *buf, size_t size);
 
 /**
  * kernel_disconnect() - delete controller @name (fabrics only).

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/kernel against a fake sysfs tree ($STAS_SYSFS_ROOT) and a fake
+ * /dev/nvme-fabrics ($STAS_NVME_FABRICS): controller scans and their NQN
+ * filter, path matching, the connect option string, capability detection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "kernel.h"
+#include "macro.h"
+#include "tap.h"
+
+#define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
+
+static char root[] = "/tmp/test-kernel.XXXXXX";
+
+static void put(const char *ctrl, const char *attr, const char *value)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/class/nvme/%s", root, ctrl);
+	(void)mkdir_p(path, 0755);
+	snprintf(path, sizeof(path), "%s/class/nvme/%s/%s", root, ctrl, attr);
+	(void)write_file_atomic(path, value, strlen(value), 0644);
+}
+
+static void ctrl(const char *name, const char *transport, const char *nqn, const char *address,
+		 const char *state, const char *cntrltype)
+{
+	put(name, "transport", transport);
+	put(name, "subsysnqn", nqn);
+	put(name, "address", address);
+	put(name, "state", state);
+	put(name, "hostnqn", HOSTNQN "\n");
+	if (cntrltype)
+		put(name, "cntrltype", cntrltype);
+}
+
+static void test_scan(void)
+{
+	_cleanup_free_ struct kctrl *v = NULL, *w = NULL, *d = NULL;
+	struct tid want = {};
+	struct kctrl k;
+	int n;
+
+	ctrl("nvme0", "tcp", "nqn.2014-08.org.nvmexpress.discovery",
+	     "traddr=127.0.0.1,trsvcid=8009,src_addr=127.0.0.1\n", "live\n", "discovery\n");
+	ctrl("nvme1", "tcp", "nqn.2024-01.io.stas:a", "traddr=127.0.0.1,trsvcid=4420\n", "live\n",
+	     "io\n");
+	ctrl("nvme2", "tcp", "nqn.2024-01.io.stas:a",
+	     "traddr=FE80:0::1%lo,trsvcid=04420,host_iface=lo\n", "connecting\n", "io\n");
+	ctrl("nvme3", "tcp", "nqn.2024-01.io.stas:b", "traddr=10.0.0.1,trsvcid=4420\n",
+	     "deleting\n", NULL);
+	ctrl("nvme4", "pcie", "nqn.2024-01.io.stas:a", "0000:00:04.0\n", "live\n", NULL);
+	put("nvme-subsys0", "subsysnqn", "nqn.2024-01.io.stas:a"); /* not a controller */
+
+	n = kernel_ctrls_scan("nqn.2024-01.io.stas:a", false, false, &v);
+	is_int(n, 2, "scan by NQN: the two fabrics I/O controllers (not pcie, not others)");
+	n = kernel_ctrls_scan(NULL, false, true, &d);
+	is_int(n, 1, "scan of discovery controllers");
+	if (n == 1)
+		ok(d[0].discovery && streq(d[0].name, "nvme0"), "nvme0 is the DC");
+	n = kernel_ctrls_scan(NULL, true, false, &w);
+	is_int(n, 4, "scan of every fabrics controller");
+
+	is_int(kernel_ctrl_read("nvme2", &k), 0, "read nvme2");
+	is_str(k.tid.traddr, "fe80::1%lo", "sysfs address canonicalised");
+	is_str(k.tid.trsvcid, "4420", "trsvcid canonical");
+	is_str(k.tid.host_iface, "lo", "host_iface");
+	is_str(k.tid.host_nqn, HOSTNQN, "hostnqn (newline stripped)");
+	ok(kctrl_is_usable(&k), "connecting counts as present");
+	is_int(kernel_ctrl_read("nvme3", &k), 0, "read nvme3");
+	ok(!kctrl_is_usable(&k), "deleting does not");
+	is_int(kernel_ctrl_read("nvme9", &k), -ENOENT, "absent controller");
+	is_int(kernel_ctrl_read("../etc", &k), -EINVAL, "a name that is not nvmeN is refused");
+
+	strcpy(want.transport, "tcp");
+	strcpy(want.traddr, "127.0.0.1");
+	strcpy(want.trsvcid, "4420");
+	strcpy(want.subsysnqn, "nqn.2024-01.io.stas:a");
+	strcpy(want.host_nqn, HOSTNQN);
+	ok(kctrl_find(v, 2, &want) && streq(kctrl_find(v, 2, &want)->name, "nvme1"),
+	   "kctrl_find matches the exact path");
+	strcpy(want.host_iface, "eth0");
+	ok(!kctrl_find(v, 2, &want), "a different host-iface is another path");
+}
+
+static void test_options(void)
+{
+	struct kconn_opts o = {
+		.kato = 30,
+		.nr_io_queues = 4,
+		.queue_size = 64,
+		.ctrl_loss_tmo = -1,
+		.ctrl_loss_tmo_set = true,
+		.hdr_digest = true,
+		.hostid = "00000000-0000-0000-0000-000000000001",
+		.dhchap_secret = "DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MVbH5w==:",
+	};
+	struct tid t = {};
+	char buf[2048];
+
+	strcpy(t.transport, "tcp");
+	strcpy(t.traddr, "192.168.1.2");
+	strcpy(t.trsvcid, "4420");
+	strcpy(t.subsysnqn, "nqn.2024-01.io.stas:a");
+	strcpy(t.host_iface, "eth0");
+	strcpy(t.host_nqn, HOSTNQN);
+	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), 0, "I/O options");
+	is_str(buf,
+	       "nqn=nqn.2024-01.io.stas:a,transport=tcp,traddr=192.168.1.2,trsvcid=4420,"
+	       "host_iface=eth0,hostnqn=" HOSTNQN ",hostid=00000000-0000-0000-0000-000000000001,"
+	       "keep_alive_tmo=30,ctrl_loss_tmo=-1,nr_io_queues=4,queue_size=64,"
+	       "dhchap_secret=DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MVbH5w==:,hdr_digest",
+	       "the option string");
+	ok(!strstr(buf, "tls"), "never tls");
+
+	is_int(kernel_connect_options(&t, &o, true, buf, sizeof(buf)), 0, "DC options");
+	ok(!strstr(buf, "nr_io_queues") && !strstr(buf, "dhchap"),
+	   "no queue counts or secrets for a discovery controller");
+
+	strcpy(t.subsysnqn, "nqn.2024-01.io.stas:a,transport=rdma");
+	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), -EINVAL,
+	       "a ',' inside a value is refused (it would inject an option)");
+	strcpy(t.subsysnqn, "nqn.2024-01.io.stas:a");
+	is_int(kernel_connect_options(&t, &o, false, buf, 64), -E2BIG, "too small a buffer");
+}
+
+static void test_fabrics_options(void)
+{
+	char dev[512];
+
+	snprintf(dev, sizeof(dev), "%s/nvme-fabrics", root);
+	setenv("STAS_NVME_FABRICS", dev, 1);
+	ok(!kernel_fabrics_available(), "no /dev/nvme-fabrics");
+	ok(kernel_fabrics_has_option("tls") < 0, "cannot tell without the device");
+	(void)write_file_atomic(dev,
+				"instance=-1,cntlid=-1,transport=%s,traddr=%s,trsvcid=%s,"
+				"nqn=%s,queue_size=%d,nr_io_queues=%d,host_iface=%s,"
+				"discovery,dhchap_secret=%s\n",
+				strlen("instance=-1,cntlid=-1,transport=%s,traddr=%s,trsvcid=%s,"
+				       "nqn=%s,queue_size=%d,nr_io_queues=%d,host_iface=%s,"
+				       "discovery,dhchap_secret=%s\n"),
+				0600);
+	ok(kernel_fabrics_available(), "/dev/nvme-fabrics present");
+	is_int(kernel_fabrics_has_option("host_iface"), 1, "host_iface offered");
+	is_int(kernel_fabrics_has_option("discovery"), 1, "discovery (a flag) offered");
+	is_int(kernel_fabrics_has_option("tls"), 0, "tls not offered");
+	is_int(kernel_fabrics_has_option("nqn"), 1, "nqn offered");
+	is_int(kernel_fabrics_has_option("nq"), 0, "no prefix matches");
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	if (!mkdtemp(root))
+		return 1;
+	setenv("STAS_SYSFS_ROOT", root, 1);
+	test_scan();
+	test_options();
+	test_fabrics_options();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	(void)!system(cmd);
+	return tap_done();
+}

@@ -44,15 +44,14 @@ bool kctrl_is_usable(const struct kctrl *c)
 	       streq(c->state, "resetting") || streq(c->state, "new");
 }
 
-/* Read a small sysfs attribute, trailing newline stripped; "" when absent. */
-static int attr_read(const char *dir, const char *attr, char *buf, size_t size)
+/* Read a small sysfs attribute of the directory @dfd, trailing newline
+ * stripped; "" when absent. openat(): no path to build per attribute. */
+static int attr_read(int dfd, const char *attr, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
-	char path[512];
 	ssize_t n;
 
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dfd, attr, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		buf[0] = '\0';
 		return errno == ENOENT ? 0 : negative_errno();
@@ -86,7 +85,7 @@ static bool ctrl_name_is_valid(const char *name)
  * controller belongs to another subsystem, returns 0 early without reading
  * more (the caller skips it: ret->name stays empty).
  */
-static int ctrl_read_dir(const char *dir, const char *name, const char *nqn, struct kctrl *ret)
+static int ctrl_read_dir(int dir, const char *name, const char *nqn, struct kctrl *ret)
 {
 	char buf[512], addr[512];
 	struct kctrl c = {};
@@ -134,17 +133,18 @@ static int ctrl_read_dir(const char *dir, const char *name, const char *nqn, str
 
 int kernel_ctrl_read(const char *name, struct kctrl *ret)
 {
-	char dir[512];
-	struct stat st;
+	_cleanup_close_ int fd = -1;
 	struct kctrl c = {};
+	char dir[512];
 	int r;
 
 	if (!ctrl_name_is_valid(name))
 		return -EINVAL;
 	(void)snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs_root(), name);
-	if (stat(dir, &st) < 0)
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return negative_errno();
-	r = ctrl_read_dir(dir, name, NULL, &c);
+	r = ctrl_read_dir(fd, name, NULL, &c);
 	if (r < 0)
 		return r;
 	*ret = c;
@@ -168,14 +168,16 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 		return 0;
 	}
 	while ((de = readdir(d))) {
+		_cleanup_close_ int cfd = -1;
 		struct kctrl c = {};
-		char cdir[800];
 
 		if (!ctrl_name_is_valid(de->d_name))
 			continue;
-		(void)snprintf(cdir, sizeof(cdir), "%s/%s", dir, de->d_name);
 		/* A controller may vanish while we look: skip it. */
-		if (ctrl_read_dir(cdir, de->d_name, nqn, &c) < 0 || isempty(c.name) || !c.fabrics)
+		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		if (ctrl_read_dir(cfd, de->d_name, nqn, &c) < 0 || isempty(c.name) || !c.fabrics)
 			continue;
 		if (!any && c.discovery != discovery)
 			continue;

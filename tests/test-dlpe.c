@@ -106,21 +106,24 @@ static void test_hostile(void)
 {
 	struct nvmf_disc_log_entry raw;
 	struct dlpe e;
-	const char *why;
+	const char *why = NULL;
+	int r;
 	char nqn[300];
 
 	/* Every string field full, no NUL anywhere. */
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	memset(raw.subnqn, 'a', sizeof(raw.subnqn));
 	memcpy(raw.subnqn, "nqn.", 4);
-	ok(conv(&raw, &e, &why) < 0 && why, "256-byte NQN without NUL refused (%s)", strempty(why));
+	r = conv(&raw, &e, &why);
+	ok(r < 0 && why, "256-byte NQN without NUL refused (%s)", strempty(why));
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	memset(raw.traddr, '1', sizeof(raw.traddr));
-	ok(conv(&raw, &e, &why) < 0 && why, "256-byte traddr without NUL refused (%s)",
-	   strempty(why));
+	r = conv(&raw, &e, &why);
+	ok(r < 0 && why, "256-byte traddr without NUL refused (%s)", strempty(why));
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	memset(raw.trsvcid, '4', sizeof(raw.trsvcid));
-	ok(conv(&raw, &e, &why) < 0, "32-byte trsvcid without NUL refused (%s)", strempty(why));
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "32-byte trsvcid without NUL refused (%s)", strempty(why));
 
 	/* 223 bytes is the longest valid NQN; 224 is one too many. */
 	memset(nqn, 'x', sizeof(nqn));
@@ -131,23 +134,30 @@ static void test_hostile(void)
 	nqn[223] = 'x';
 	nqn[224] = '\0';
 	raw = good_tcp(nqn, "10.0.0.1");
-	ok(conv(&raw, &e, &why) < 0, "224-byte NQN refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "224-byte NQN refused");
 	nqn[255] = '\0';
 	raw = good_tcp(nqn, "10.0.0.1");
-	ok(conv(&raw, &e, &why) < 0, "255-byte NQN refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "255-byte NQN refused");
 
 	/* Control characters and bytes outside ASCII. */
 	raw = good_tcp("nqn.2024-01.io.stas:a\nb", "10.0.0.1");
-	ok(conv(&raw, &e, &why) < 0, "newline in NQN refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "newline in NQN refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1\x1b[2J");
-	ok(conv(&raw, &e, &why) < 0, "escape sequence in traddr refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "escape sequence in traddr refused");
 	raw = good_tcp("nqn.2024-01.io.stas:\xc3\xa9", "10.0.0.1");
-	ok(conv(&raw, &e, &why) < 0, "non-ASCII NQN refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "non-ASCII NQN refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a b", "10.0.0.1");
-	ok(conv(&raw, &e, &why) < 0, "space inside NQN refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "space inside NQN refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	raw.trsvcid[2] = '\t';
-	ok(conv(&raw, &e, &why) < 0, "tab in trsvcid refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "tab in trsvcid refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	raw.traddr[3] = '\0';
 	raw.traddr[5] = 'x'; /* garbage after the NUL is ignored */
@@ -156,15 +166,19 @@ static void test_hostile(void)
 	/* Address family and address disagree. */
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	raw.adrfam = NVMF_ADDR_FAMILY_IP6;
-	ok(conv(&raw, &e, &why) < 0, "IPv4 address with adrfam ipv6 refused (%s)", strempty(why));
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "IPv4 address with adrfam ipv6 refused (%s)", strempty(why));
 	raw = good_tcp("nqn.2024-01.io.stas:a", "fd00::1");
 	raw.adrfam = NVMF_ADDR_FAMILY_IP4;
-	ok(conv(&raw, &e, &why) < 0, "IPv6 address with adrfam ipv4 refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "IPv6 address with adrfam ipv4 refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	raw.adrfam = NVMF_ADDR_FAMILY_FC;
-	ok(conv(&raw, &e, &why) < 0, "tcp with adrfam fc refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "tcp with adrfam fc refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a", "storage.example");
-	ok(conv(&raw, &e, &why) < 0, "a host name is not an address");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "a host name is not an address");
 
 	/* Addresses that name no host are dropped, distinctly. */
 	raw = good_tcp("nqn.2024-01.io.stas:a", "0.0.0.0");
@@ -177,21 +191,28 @@ static void test_hostile(void)
 	/* Codes. */
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	raw.trtype = 77;
-	ok(conv(&raw, &e, &why) < 0, "unknown transport type refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "unknown transport type refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	raw.subtype = 0;
-	ok(conv(&raw, &e, &why) < 0, "subtype 0 refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "subtype 0 refused");
 	raw.subtype = 4;
-	ok(conv(&raw, &e, &why) < 0, "subtype 4 refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "subtype 4 refused");
 	raw = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "");
-	ok(conv(&raw, &e, &why) < 0, "tcp without trsvcid refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "tcp without trsvcid refused");
 	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "65536");
-	ok(conv(&raw, &e, &why) < 0, "trsvcid 65536 refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "trsvcid 65536 refused");
 	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "http");
-	ok(conv(&raw, &e, &why) < 0, "non-numeric trsvcid refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "non-numeric trsvcid refused");
 	raw = good_tcp("not-an-nqn", "10.0.0.1");
-	ok(conv(&raw, &e, &why) < 0, "NQN without nqn. prefix refused");
+	r = conv(&raw, &e, &why);
+	ok(r < 0, "NQN without nqn. prefix refused");
 
 	/* Whatever the input, a refusal never writes the output. */
 	memset(&e, 0x5a, sizeof(e));

@@ -137,8 +137,7 @@ int verb_status(int argc, char **argv)
 		 * configured ones and those with stas-owned paths too. */
 		if (r >= 0 && cfg && reconcile_nqns_all(c, cfg, &nqns) >= 0) {
 			subs.n = 0;
-			STRV_FOREACH(q, nqns)
-			{
+			STRV_FOREACH(q, nqns) {
 				int w = status_wanted_paths(c, cfg, *q);
 				r = subsys_cb(*q, w < 0 ? 0 : (unsigned)w, &subs);
 				if (r < 0)
@@ -168,7 +167,7 @@ int verb_status(int argc, char **argv)
 		if (cfg_errors) {
 			json_object *ea = json_object_new_array();
 			STRV_FOREACH(e, cfg_errors)
-			json_object_array_add(ea, json_object_new_string(*e));
+				json_object_array_add(ea, json_object_new_string(*e));
 			json_object_object_add(cf, "errors", ea);
 		}
 		json_object_object_add(jo, "config", cf);
@@ -204,7 +203,7 @@ int verb_status(int argc, char **argv)
 				   ri == -ENOENT ? "(not set: " HOSTID_PATH " missing)" :
 						   "(unreadable)");
 	printf("Config:     %s%s\n", config,
-	       rcfg < 0	       ? " (INVALID: see 'stasadm config check')" :
+	       rcfg < 0	      ? " (INVALID: see 'stasadm config check')" :
 	       !config_exists ? " (missing: defaults apply)" :
 				" (valid)");
 	if (c)

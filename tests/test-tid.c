@@ -314,7 +314,8 @@ static void test_canonicalize_other(void)
 
 	/* loop: no address */
 	canon_good(mk3("loop", "", ""), TID_FIELD_TRADDR, "", "loop with empty traddr");
-	canon_good(mk3("loop", "none", ""), TID_FIELD_TRADDR, "none", "loop traddr none is literal");
+	canon_good(mk3("loop", "none", ""), TID_FIELD_TRADDR, "none",
+		   "loop traddr none is literal");
 	canon_bad(mk3("tcp", "", "4420"), "tcp without traddr");
 	canon_bad(mk3("tcp", "none", "4420"), "tcp traddr none");
 	canon_bad(mk3("rdma", "", "4420"), "rdma without traddr");

@@ -181,15 +181,9 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 			continue;
 		if (!any && c.discovery != discovery)
 			continue;
-		if (n == alloc) {
-			size_t na = alloc ? alloc * 2 : 16;
-			struct kctrl *p = realloc(v, na * sizeof(*v));
-			if (!p) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = p;
-			alloc = na;
+		if (GREEDY_REALLOC(v, alloc, n) < 0) {
+			closedir(d);
+			return -ENOMEM;
 		}
 		v[n++] = c;
 	}

@@ -134,3 +134,26 @@ static inline void strv_free(char **l)
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
+
+/*
+ * Make room for one more element in the array *p of *alloc elements of
+ * @size bytes, of which @n are used: doubles the allocation (from 8) when
+ * full. Return: 0, or -ENOMEM with *p and *alloc unchanged.
+ */
+static inline int greedy_realloc(void **p, size_t *alloc, size_t n, size_t size)
+{
+	size_t na;
+	void *q;
+
+	if (n < *alloc)
+		return 0;
+	na = *alloc ? *alloc * 2 : 8;
+	q = reallocarray(*p, na, size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*alloc = na;
+	return 0;
+}
+#define GREEDY_REALLOC(array, alloc, n) \
+	greedy_realloc((void **)&(array), &(alloc), (n), sizeof(*(array)))

@@ -87,14 +87,8 @@ struct wants {
 
 static int wants_add(struct wants *w, const struct reconcile_want *x)
 {
-	if (w->n == w->alloc) {
-		size_t na = w->alloc ? w->alloc * 2 : 8;
-		struct reconcile_want *p = reallocarray(w->v, na, sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		w->v = p;
-		w->alloc = na;
-	}
+	if (GREEDY_REALLOC(w->v, w->alloc, w->n) < 0)
+		return -ENOMEM;
 	w->v[w->n++] = *x;
 	return 0;
 }
@@ -193,14 +187,8 @@ static int record_cb(const struct cache_path *p, void *userdata)
 {
 	struct records *rs = userdata;
 
-	if (rs->n == rs->alloc) {
-		size_t na = rs->alloc ? rs->alloc * 2 : 8;
-		struct cache_path *q = reallocarray(rs->v, na, sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		rs->v = q;
-		rs->alloc = na;
-	}
+	if (GREEDY_REALLOC(rs->v, rs->alloc, rs->n) < 0)
+		return -ENOMEM;
 	rs->v[rs->n++] = *p;
 	return 0;
 }

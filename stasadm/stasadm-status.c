@@ -70,14 +70,8 @@ static int subsys_cb(const char *nqn, unsigned n, void *ud)
 {
 	struct subsys_list *l = ud;
 
-	if (l->n >= l->alloc) {
-		size_t a = l->alloc ? l->alloc * 2 : 16;
-		struct subsys *nv = realloc(l->v, a * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->alloc = a;
-	}
+	if (GREEDY_REALLOC(l->v, l->alloc, l->n) < 0)
+		return -ENOMEM;
 	snprintf(l->v[l->n].nqn, sizeof(l->v[l->n].nqn), "%s", nqn);
 	l->v[l->n++].wanted = n;
 	return 0;

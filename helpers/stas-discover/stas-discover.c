@@ -395,17 +395,15 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 struct all_ctx {
 	struct discover *d;
 	struct cache_dc *dcs;
-	size_t n;
+	size_t n, alloc;
 };
 
 static int collect_dc(const struct cache_dc *dc, void *userdata)
 {
 	struct all_ctx *a = userdata;
-	struct cache_dc *p = realloc(a->dcs, (a->n + 1) * sizeof(*p));
 
-	if (!p)
+	if (GREEDY_REALLOC(a->dcs, a->alloc, a->n) < 0)
 		return -ENOMEM;
-	a->dcs = p;
 	a->dcs[a->n++] = *dc;
 	return 0;
 }

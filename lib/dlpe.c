@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#define startswith libnvme_startswith
 #include <nvme/types.h>
-#undef startswith
 
 #include "dlpe.h"
+#include "log.h"
 #include "macro.h"
+
+/* A page longer than this is not a discovery log any target sends. */
+#define DLP_ENTRIES_MAX 65536
 
 _Static_assert(sizeof(struct nvmf_disc_log_entry) == 1024, "DLP entry is 1024 bytes");
 
@@ -41,6 +45,25 @@ void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret)
 		memcpy(t.host_nqn, dc->host_nqn, sizeof(t.host_nqn));
 	}
 	*ret = t;
+}
+
+int tid_from_dlpe(const struct dlpe *e, const struct tid *dc, const char *host_nqn, struct tid *ret)
+{
+	struct tid t;
+
+	assert(e);
+	assert(ret);
+
+	dlpe_to_tid(e, dc, &t);
+	/* Every path carries a host NQN: the kernel's controllers always report one. */
+	if (isempty(t.host_nqn) && !isempty(host_nqn) &&
+	    strscpy_checked(t.host_nqn, sizeof(t.host_nqn), host_nqn) < 0)
+		return -EINVAL;
+	tid_set_default_trsvcid(&t, e->subtype == DLPE_SUBTYPE_REFERRAL);
+	if (tid_canonicalize(&t) < 0)
+		return -EINVAL;
+	*ret = t;
+	return 0;
 }
 
 const char *dlpe_subtype_to_string(uint8_t subtype)
@@ -272,4 +295,50 @@ void dlpe_to_nvmf(const struct dlpe *e, struct nvmf_disc_log_entry *ret)
 		ret->tsas.rdma.cms = e->tsas_rdma_cms;
 		ret->tsas.rdma.pkey = htole16(e->tsas_rdma_pkey);
 	}
+}
+
+int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
+		       uint64_t *ret_genctr, size_t *ret_n_malformed)
+{
+	_cleanup_free_ struct dlpe *v = NULL;
+	uint64_t numrec;
+	size_t n = 0, bad = 0;
+
+	assert(log);
+	assert(ret);
+	assert(ret_n);
+
+	numrec = le64toh(log->numrec);
+	if (numrec > DLP_ENTRIES_MAX)
+		return log_debug_errno(EBADMSG, "Discovery log page claims %llu entries, refusing.",
+				       (unsigned long long)numrec);
+	if (numrec > 0) {
+		v = calloc(numrec, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < numrec; i++) {
+		const char *why = NULL;
+		int r;
+
+		r = dlpe_from_nvmf(&log->entries[i], &v[n], &why);
+		if (r == -EADDRNOTAVAIL) {
+			log_debug("Dropping log page entry %llu: %s.", (unsigned long long)i, why);
+			continue;
+		}
+		if (r < 0) {
+			log_debug("Skipping malformed log page entry %llu: %s.",
+				  (unsigned long long)i, why ? why : "invalid");
+			bad++;
+			continue;
+		}
+		n++;
+	}
+	if (ret_genctr)
+		*ret_genctr = le64toh(log->genctr);
+	if (ret_n_malformed)
+		*ret_n_malformed = bad;
+	*ret_n = n;
+	*ret = TAKE_PTR(v);
+	return 0;
 }

@@ -71,6 +71,18 @@ bool dlpe_equal(const struct dlpe *a, const struct dlpe *b);
 void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret);
 
 /**
+ * tid_from_dlpe() - the canonical path TID of entry @e as stas stores and
+ * compares it: dlpe_to_tid() on behalf of DC @dc, the host NQN filled with
+ * @host_nqn (the configured one; may be NULL) when @dc has none, the default
+ * trsvcid of the entry's kind (8009 for a referral, 4420 otherwise), then
+ * tid_canonicalize().
+ * Return: 0 and *ret filled; -EINVAL when the entry names no valid path
+ * (*ret untouched).
+ */
+int tid_from_dlpe(const struct dlpe *e, const struct tid *dc, const char *host_nqn,
+		  struct tid *ret);
+
+/**
  * dlpe_subtype_to_string() - "referral", "nvme", "current", or "unknown".
  * dlpe_adrfam_to_string() - "ipv4", "ipv6", "ib", "fc", "loop", "unknown".
  * dlpe_treq_to_string() - "not specified", "required", "not required",
@@ -82,6 +94,7 @@ const char *dlpe_adrfam_to_string(uint8_t adrfam);
 const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size);
 
 struct nvmf_disc_log_entry; /* libnvme <nvme/types.h>: the raw 1024-byte record */
+struct nvmf_discovery_log; /* libnvme <nvme/types.h>: the page, header and records */
 
 /**
  * dlpe_from_nvmf() - validate and normalise one raw entry as received from a
@@ -97,6 +110,19 @@ struct nvmf_disc_log_entry; /* libnvme <nvme/types.h>: the raw 1024-byte record 
  */
 int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret,
 		   const char **ret_reason);
+
+/**
+ * dlpe_list_from_log() - every entry of the Discovery Log Page @log through
+ * dlpe_from_nvmf(). Entries that name no host are dropped quietly; malformed
+ * ones are skipped and counted in *ret_n_malformed (the reasons are logged at
+ * debug level).
+ * Return: 0, a malloc()ed array of *ret_n entries in *ret (NULL when none),
+ * the page's generation counter in *ret_genctr; -EBADMSG for a page claiming
+ * more entries than any target sends; -ENOMEM. @ret_genctr and
+ * @ret_n_malformed may be NULL.
+ */
+int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
+		       uint64_t *ret_genctr, size_t *ret_n_malformed);
 
 /**
  * dlpe_to_nvmf() - the inverse, for tests and fuzz targets that need to

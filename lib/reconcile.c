@@ -117,12 +117,7 @@ static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t in
 	(void)index;
 	if (e->subtype != DLPE_SUBTYPE_NVME || !streq(e->subnqn, w->nqn))
 		return 0;
-	dlpe_to_tid(e, &dc->tid, &x.tid);
-	/* Every path carries a host NQN: the kernel's controllers always report one. */
-	if (isempty(x.tid.host_nqn) && w->cfg && !isempty(w->cfg->host.nqn))
-		(void)strscpy_checked(x.tid.host_nqn, sizeof(x.tid.host_nqn), w->cfg->host.nqn);
-	tid_set_default_trsvcid(&x.tid, false);
-	r = tid_canonicalize(&x.tid);
+	r = tid_from_dlpe(e, &dc->tid, w->cfg ? w->cfg->host.nqn : NULL, &x.tid);
 	if (r < 0) {
 		log_debug("Ignoring a log page entry for %s that names no valid path.", w->nqn);
 		return 0;
@@ -655,6 +650,7 @@ static void ctrl_lookup(const struct tid *t, char name[KCTRL_NAME_MAX + 1])
 static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, struct cache *c)
 {
 	struct cache_path rec = it->new_record;
+	struct kernel_error kerr = {};
 	char name[KCTRL_NAME_MAX + 1] = "";
 	char tbuf[TID_FORMAT_MAX];
 	sigset_t old;
@@ -673,7 +669,7 @@ static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, 
 	}
 
 	p->n_kernel_calls++;
-	k = kernel_connect(&it->tid, &it->opts, false, name);
+	k = kernel_connect(&it->tid, &it->opts, false, &kerr, name);
 	if (k == 0) {
 		rec.state = CACHE_PATH_CONNECTED;
 		rec.attempts = 0;
@@ -698,7 +694,7 @@ static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, 
 		rec.attempts++;
 		rec.last_errno = -k;
 		(void)snprintf(rec.last_error, sizeof(rec.last_error), "%s",
-			       !isempty(kernel_strerror()) ? kernel_strerror() : strerror(-k));
+			       kernel_error_message(&kerr, k));
 		rec.device[0] = '\0';
 		item_error(it, k, rec.last_error);
 	}

@@ -6,21 +6,18 @@
  * with the change computation through the cache.
  */
 #include <endian.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define startswith libnvme_startswith
 #include <nvme/types.h>
-#undef startswith
 
 #include "cache.h"
 #include "dlpe.h"
 #include "macro.h"
 #include "tap.h"
-
-#include "../helpers/stas-discover/stas-discover.h"
 
 static void raw_set(char *field, size_t size, const char *s)
 {
@@ -244,7 +241,7 @@ static void test_page_and_changes(void)
 	struct cache *c = NULL;
 	char dir[] = "/tmp/test-dlpe.XXXXXX";
 	uint64_t genctr;
-	size_t n, n2;
+	size_t n, n2, bad;
 
 	v[0] = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
@@ -253,12 +250,13 @@ static void test_page_and_changes(void)
 	v[4] = good_tcp(NVME_DISC_SUBSYS_NQN, "10.0.0.9");
 	v[4].subtype = NVME_NQN_DISC;
 	log = page_new(5, v, 5);
-	is_int(dlp_to_entries(log, &e, &n, &genctr), 0, "page converted");
+	is_int(dlpe_list_from_log(log, &e, &n, &genctr, &bad), 0, "page converted");
 	is_int(n, 3, "bad and addressless entries skipped, the rest kept");
+	is_int(bad, 1, "the malformed entry counted, the addressless one not");
 	is_int(genctr, 5, "genctr little-endian");
 
 	log->numrec = htole64(1000000);
-	ok(dlp_to_entries(log, &e2, &n2, &genctr) < 0, "absurd numrec refused");
+	is_int(dlpe_list_from_log(log, &e2, &n2, &genctr, NULL), -EBADMSG, "absurd numrec refused");
 	log->numrec = htole64(5);
 
 	if (!mkdtemp(dir)) {
@@ -288,7 +286,7 @@ static void test_page_and_changes(void)
 	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
 	v[1].portid = htole16(9);
 	log2 = page_new(6, v, 2);
-	is_int(dlp_to_entries(log2, &e2, &n2, &genctr), 0, "second page converted");
+	is_int(dlpe_list_from_log(log2, &e2, &n2, &genctr, NULL), 0, "second page converted");
 	is_int(cache_dlp_put(c, &dc, e2, n2, genctr, &ch), 1, "second page stored");
 	ok(ch.nqns_added && streq(ch.nqns_added[0], "nqn.2024-01.io.stas:d") && !ch.nqns_added[1],
 	   "d added");
@@ -307,8 +305,43 @@ static void test_page_and_changes(void)
 	(void)!system(cmd);
 }
 
+static void test_tid_from_dlpe(void)
+{
+	static const char host[] =
+		"nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001";
+	struct dlpe e = { .subtype = DLPE_SUBTYPE_NVME };
+	struct tid dc = {}, t, untouched;
+
+	strcpy(dc.transport, "tcp");
+	strcpy(dc.traddr, "10.0.0.1");
+	strcpy(dc.trsvcid, "8009");
+	strcpy(dc.host_iface, "eth0");
+	strcpy(e.transport, "tcp");
+	strcpy(e.traddr, "10.0.0.2");
+	strcpy(e.subnqn, "nqn.2024-01.io.stas:a");
+
+	is_int(tid_from_dlpe(&e, &dc, host, &t), 0, "I/O entry without trsvcid");
+	is_str(t.trsvcid, "4420", "I/O default trsvcid");
+	is_str(t.host_nqn, host, "host NQN filled from the configured one");
+	is_str(t.host_iface, "eth0", "host side inherited from the DC");
+	is_str(t.traddr, "10.0.0.2", "address kept");
+
+	e.subtype = DLPE_SUBTYPE_REFERRAL;
+	strcpy(dc.host_nqn, "nqn.2014-08.org.nvmexpress:uuid:dc-own");
+	is_int(tid_from_dlpe(&e, &dc, host, &t), 0, "referral without trsvcid");
+	is_str(t.trsvcid, "8009", "discovery default trsvcid");
+	is_str(t.host_nqn, dc.host_nqn, "the DC's own host NQN wins");
+
+	strcpy(e.traddr, "not an address");
+	memset(&untouched, 0x5a, sizeof(untouched));
+	t = untouched;
+	is_int(tid_from_dlpe(&e, &dc, host, &t), -EINVAL, "invalid address refused");
+	ok(memcmp(&t, &untouched, sizeof(t)) == 0, "output untouched on refusal");
+}
+
 int main(void)
 {
+	test_tid_from_dlpe();
 	test_valid();
 	test_hostile();
 	test_page_and_changes();

@@ -66,78 +66,67 @@ int tid_from_dlpe(const struct dlpe *e, const struct tid *dc, const char *host_n
 	return 0;
 }
 
-const char *dlpe_subtype_to_string(uint8_t subtype)
-{
-	switch (subtype) {
-	case DLPE_SUBTYPE_REFERRAL:
-		return "referral";
-	case DLPE_SUBTYPE_NVME:
-		return "nvme";
-	case DLPE_SUBTYPE_CURRENT:
-		return "current";
-	default:
-		return "unknown";
+/*
+ * The words for the raw values, exactly as libnvme 1.3's nvmf_*_str() spell
+ * them (src/nvme/fabrics.c) - the words nvme-cli prints and nvme-stas's D-Bus
+ * API carries - including "unrecognized" for a value libnvme has no word for
+ * (adrfam loop, treq 3 and above 4).
+ */
+static const char *const trtype_words[] = {
+	[NVMF_TRTYPE_RDMA] = "rdma",
+	[NVMF_TRTYPE_FC] = "fc",
+	[NVMF_TRTYPE_TCP] = "tcp",
+	[NVMF_TRTYPE_LOOP] = "loop",
+};
+
+static const char *const adrfam_words[] = {
+	[NVMF_ADDR_FAMILY_PCI] = "pci",		 [NVMF_ADDR_FAMILY_IP4] = "ipv4",
+	[NVMF_ADDR_FAMILY_IP6] = "ipv6",	 [NVMF_ADDR_FAMILY_IB] = "infiniband",
+	[NVMF_ADDR_FAMILY_FC] = "fibre-channel",
+};
+
+static const char *const subtype_words[] = {
+	[DLPE_SUBTYPE_REFERRAL] = "discovery subsystem referral",
+	[DLPE_SUBTYPE_NVME] = "nvme subsystem",
+	[DLPE_SUBTYPE_CURRENT] = "current discovery subsystem",
+};
+
+static const char *const treq_words[] = {
+	[DLPE_TREQ_NOT_SPECIFIED] = "not specified",
+	[DLPE_TREQ_REQUIRED] = "required",
+	[DLPE_TREQ_NOT_REQUIRED] = "not required",
+	[DLPE_TREQ_DISABLE_SQFLOW] = "not specified, sq flow control disable supported",
+};
+
+/* <name>_to_string(): a table's word or "unrecognized"; <name>_from_string(): its index. */
+#define DEFINE_DLPE_STRING_TABLE(name, table)                                            \
+	const char *dlpe_##name##_to_string(uint8_t v)                                   \
+	{                                                                                \
+		return v < ELEMENTSOF(table) && table[v] ? table[v] : DLPE_UNRECOGNIZED; \
+	}                                                                                \
+	int dlpe_##name##_from_string(const char *s)                                     \
+	{                                                                                \
+		for (size_t i = 0; s && i < ELEMENTSOF(table); i++)                      \
+			if (table[i] && streq(table[i], s))                              \
+				return (int)i;                                           \
+		return -EINVAL;                                                          \
 	}
-}
 
-const char *dlpe_adrfam_to_string(uint8_t adrfam)
-{
-	switch (adrfam) {
-	case NVMF_ADDR_FAMILY_PCI:
-		return "pci";
-	case NVMF_ADDR_FAMILY_IP4:
-		return "ipv4";
-	case NVMF_ADDR_FAMILY_IP6:
-		return "ipv6";
-	case NVMF_ADDR_FAMILY_IB:
-		return "ib";
-	case NVMF_ADDR_FAMILY_FC:
-		return "fc";
-	case NVMF_ADDR_FAMILY_LOOP:
-		return "loop";
-	default:
-		return "unknown";
-	}
-}
-
-const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size)
-{
-	static const char *const secure[] = { "not specified", "required", "not required",
-					      "reserved" };
-
-	(void)snprintf(buf, size, "%s%s", secure[treq & 3],
-		       (treq & DLPE_TREQ_DISABLE_SQFLOW) ? ", sq flow control disable supported" :
-							   "");
-	return buf;
-}
+DEFINE_DLPE_STRING_TABLE(trtype, trtype_words)
+DEFINE_DLPE_STRING_TABLE(adrfam, adrfam_words)
+DEFINE_DLPE_STRING_TABLE(subtype, subtype_words)
+DEFINE_DLPE_STRING_TABLE(treq, treq_words)
 
 const char *dlpe_transport_from_trtype(uint8_t trtype)
 {
-	switch (trtype) {
-	case NVMF_TRTYPE_RDMA:
-		return "rdma";
-	case NVMF_TRTYPE_FC:
-		return "fc";
-	case NVMF_TRTYPE_TCP:
-		return "tcp";
-	case NVMF_TRTYPE_LOOP:
-		return "loop";
-	default:
-		return NULL;
-	}
+	return trtype < ELEMENTSOF(trtype_words) ? trtype_words[trtype] : NULL;
 }
 
 static uint8_t trtype_from_transport(const char *t)
 {
-	if (streq(t, "rdma"))
-		return NVMF_TRTYPE_RDMA;
-	if (streq(t, "fc"))
-		return NVMF_TRTYPE_FC;
-	if (streq(t, "tcp"))
-		return NVMF_TRTYPE_TCP;
-	if (streq(t, "loop"))
-		return NVMF_TRTYPE_LOOP;
-	return NVMF_TRTYPE_UNSPECIFIED;
+	int r = dlpe_trtype_from_string(t);
+
+	return r < 0 ? NVMF_TRTYPE_UNSPECIFIED : (uint8_t)r;
 }
 
 /*

@@ -82,16 +82,29 @@ void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret);
 int tid_from_dlpe(const struct dlpe *e, const struct tid *dc, const char *host_nqn,
 		  struct tid *ret);
 
-/**
- * dlpe_subtype_to_string() - "referral", "nvme", "current", or "unknown".
- * dlpe_adrfam_to_string() - "ipv4", "ipv6", "ib", "fc", "loop", "unknown".
- * dlpe_treq_to_string() - "not specified", "required", "not required",
- * with ", sq flow control disable supported" appended when that bit is set
- * (buf of at least 64 bytes).
+/*
+ * The words for an entry's raw fields: one table each, spelled exactly as
+ * libnvme 1.3's nvmf_trtype_str(), nvmf_adrfam_str(), nvmf_subtype_str() and
+ * nvmf_treq_str() spell them (nvme-cli prints them, nvme-stas's D-Bus API
+ * carries them, stas-cached reproduces them): "tcp"; "ipv4", "infiniband",
+ * "fibre-channel"; "nvme subsystem", "discovery subsystem referral",
+ * "current discovery subsystem"; "not specified", "required", "not
+ * required", "not specified, sq flow control disable supported". A value
+ * libnvme has no word for is "unrecognized". struct dlpe keeps the raw values.
+ *
+ * dlpe_<field>_to_string() - the word for @v (never NULL).
+ * dlpe_<field>_from_string() - Return: the raw value, -EINVAL for no word of
+ * the table (and for "unrecognized").
  */
-const char *dlpe_subtype_to_string(uint8_t subtype);
-const char *dlpe_adrfam_to_string(uint8_t adrfam);
-const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size);
+#define DLPE_UNRECOGNIZED "unrecognized"
+const char *dlpe_trtype_to_string(uint8_t v);
+int dlpe_trtype_from_string(const char *s);
+const char *dlpe_adrfam_to_string(uint8_t v);
+int dlpe_adrfam_from_string(const char *s);
+const char *dlpe_subtype_to_string(uint8_t v);
+int dlpe_subtype_from_string(const char *s);
+const char *dlpe_treq_to_string(uint8_t v);
+int dlpe_treq_from_string(const char *s);
 
 struct nvmf_disc_log_entry; /* libnvme <nvme/types.h>: the raw 1024-byte record */
 struct nvmf_discovery_log; /* libnvme <nvme/types.h>: the page, header and records */

@@ -339,8 +339,43 @@ static void test_tid_from_dlpe(void)
 	ok(memcmp(&t, &untouched, sizeof(t)) == 0, "output untouched on refusal");
 }
 
+/* libnvme 1.3's words (src/nvme/fabrics.c), value by value. */
+static void test_vocabulary(void)
+{
+	is_str(dlpe_subtype_to_string(NVME_NQN_DISC), "discovery subsystem referral", "subtype 1");
+	is_str(dlpe_subtype_to_string(NVME_NQN_NVME), "nvme subsystem", "subtype 2");
+	is_str(dlpe_subtype_to_string(NVME_NQN_CURR), "current discovery subsystem", "subtype 3");
+	is_str(dlpe_subtype_to_string(0), "unrecognized", "subtype 0");
+	is_str(dlpe_subtype_to_string(4), "unrecognized", "subtype 4");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_PCI), "pci", "adrfam pci");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_IP4), "ipv4", "adrfam ipv4");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_IP6), "ipv6", "adrfam ipv6");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_IB), "infiniband", "adrfam ib");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_FC), "fibre-channel", "adrfam fc");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_LOOP), "unrecognized",
+	       "adrfam loop: libnvme 1.3 has no word");
+	is_str(dlpe_trtype_to_string(NVMF_TRTYPE_TCP), "tcp", "trtype tcp");
+	is_str(dlpe_trtype_to_string(NVMF_TRTYPE_LOOP), "loop", "trtype loop");
+	is_str(dlpe_trtype_to_string(0), "unrecognized", "trtype 0");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_NOT_SPECIFIED), "not specified", "treq 0");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_REQUIRED), "required", "treq 1");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_NOT_REQUIRED), "not required", "treq 2");
+	is_str(dlpe_treq_to_string(3), "unrecognized", "treq 3");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_DISABLE_SQFLOW),
+	       "not specified, sq flow control disable supported", "treq 4");
+	is_str(dlpe_treq_to_string(5), "unrecognized", "treq 5, as libnvme");
+
+	is_int(dlpe_subtype_from_string("nvme subsystem"), NVME_NQN_NVME, "subtype back");
+	is_int(dlpe_adrfam_from_string("infiniband"), NVMF_ADDR_FAMILY_IB, "adrfam back");
+	is_int(dlpe_trtype_from_string("rdma"), NVMF_TRTYPE_RDMA, "trtype back");
+	is_int(dlpe_treq_from_string("not required"), NVMF_TREQ_NOT_REQUIRED, "treq back");
+	is_int(dlpe_treq_from_string("unrecognized"), -EINVAL, "no value for unrecognized");
+	is_int(dlpe_subtype_from_string(NULL), -EINVAL, "NULL refused");
+}
+
 int main(void)
 {
+	test_vocabulary();
 	test_tid_from_dlpe();
 	test_valid();
 	test_hostile();

@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
+#include "sha256.h"
 #include "tid.h"
 
 #define RUNTIME_DIR_DEFAULT "/run/stas"
@@ -805,17 +807,6 @@ int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c)
 
 /* ------------------------------------------------------------- locking */
 
-static uint64_t fnv1a64(const char *s)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
-
 static int lock_in(const char *dir, const char *name, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
@@ -842,8 +833,8 @@ int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd)
 	assert(nqn);
 	assert(ret_fd);
 
-	(void)snprintf(name, sizeof(name), "connect-%016llx.lock",
-		       (unsigned long long)fnv1a64(nqn));
+	(void)snprintf(name, sizeof(name), "connect-%016" PRIx64 ".lock",
+		       sha256_u64(nqn, strlen(nqn)));
 	if (!isempty(rt)) {
 		/* systemd passes a ':'-separated list; the first is ours. */
 		size_t l = strcspn(rt, ":");

@@ -261,7 +261,12 @@ bool unit_name_is_valid_instance(const char *s)
 	return true;
 }
 
-/* FNV-1a, 64 bit: stable across hosts, releases and architectures. */
+/*
+ * FNV-1a, 64 bit: stable across hosts, releases and architectures. The one
+ * hash in stas that is not SHA-256 (sha256.h), on purpose: "key-<hex>" names
+ * are persisted in unit names, in the cache's ikey index and documented in
+ * stas-discover(8); another hash would rename every existing long-ID DC unit.
+ */
 static uint64_t fnv1a_64(const char *s)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);

@@ -16,8 +16,10 @@
  *     ("nvme3"), or the path-escaped short form of a DC's TID:
  *     "tcp/192.168.1.10/8009[/host-iface=eth0][/host-traddr=..][/nqn=..]"
  *     or, when the resulting unit name would exceed 255 bytes, "key-<hex>"
- *     where <hex> is a stable hash of the tid_key(); the cache stores the
- *     key so the instance can be resolved back.
+ *     where <hex> is the FNV-1a 64 hash of the tid_key(); the cache stores the
+ *     key so the instance can be resolved back. (FNV-1a, not the SHA-256
+ *     stas uses elsewhere: these names are persisted and documented, and a
+ *     new hash would rename existing units; see sha256.h.)
  */
 #pragma once
 

@@ -613,6 +613,34 @@ static void test_dc_invalid(void)
 	}
 }
 
+/* The names stas-discover and stas-mdns-watch both give a DC's unit. */
+static void test_dc_unit(void)
+{
+	static const char host[] =
+		"nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001";
+	_cleanup_free_ char *u1 = NULL, *u2 = NULL, *i3 = NULL;
+	struct tid t = {};
+	bool is_key = true;
+
+	strcpy(t.transport, "tcp");
+	strcpy(t.traddr, "192.168.1.10");
+	strcpy(t.trsvcid, "8009");
+	strcpy(t.subsysnqn, NVME_DISC_SUBSYS_NQN);
+	strcpy(t.host_nqn, host);
+
+	is_int(unit_name_dc(&t, host, &u1, &is_key), 0, "unit_name_dc: configured host NQN");
+	is_str(u1, "stas-discover@tcp-192.168.1.10-8009.service",
+	       "  ... the configured host NQN is left out");
+	ok(!is_key, "  ... not a key");
+	is_int(unit_name_dc(&t, NULL, &u2, NULL), 0, "unit_name_dc: no configured host NQN");
+	is_str(u2,
+	       "stas-discover@tcp-192.168.1.10-8009-hostnqn\\x3dnqn.2014\\x2d08.org.nvmexpress:"
+	       "uuid:00000000\\x2d0000\\x2d0000\\x2d0000\\x2d000000000001.service",
+	       "  ... another host NQN is kept");
+	is_int(unit_name_dc_instance(&t, host, &i3, NULL), 0, "unit_name_dc_instance");
+	is_str(i3, "tcp-192.168.1.10-8009", "  ... the instance alone");
+}
+
 int main(void)
 {
 	_cleanup_free_ char *probe = NULL;
@@ -627,5 +655,6 @@ int main(void)
 	test_build();
 	test_dc();
 	test_dc_invalid();
+	test_dc_unit();
 	return tap_done();
 }

@@ -117,7 +117,8 @@ DEFINE_DLPE_STRING_TABLE(adrfam, adrfam_words)
 DEFINE_DLPE_STRING_TABLE(subtype, subtype_words)
 DEFINE_DLPE_STRING_TABLE(treq, treq_words)
 
-const char *dlpe_transport_from_trtype(uint8_t trtype)
+/* A transport stas handles, or NULL. */
+static const char *transport_from_trtype(uint8_t trtype)
 {
 	return trtype < ELEMENTSOF(trtype_words) ? trtype_words[trtype] : NULL;
 }
@@ -176,7 +177,7 @@ int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret, cons
 	struct tid t = {};
 	const char *transport;
 
-	transport = dlpe_transport_from_trtype(raw->trtype);
+	transport = transport_from_trtype(raw->trtype);
 	if (!transport)
 		FAIL(-EPROTONOSUPPORT, "unknown transport type");
 	if (raw->subtype < DLPE_SUBTYPE_REFERRAL || raw->subtype > DLPE_SUBTYPE_CURRENT)

@@ -142,8 +142,3 @@ int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, 
  * build raw records.
  */
 void dlpe_to_nvmf(const struct dlpe *e, struct nvmf_disc_log_entry *ret);
-
-/**
- * dlpe_transport_from_trtype() - "tcp", "rdma", "fc", "loop" or NULL.
- */
-const char *dlpe_transport_from_trtype(uint8_t trtype);

@@ -20,11 +20,11 @@
 
 #include "cache-internal.h"
 #include "cache-record.h"
-#include "cache-sha256.h"
 #include "cache.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "sha256.h"
 
 #define EXPORT_MAGIC "stas-cache-export"
 #define EXPORT_MAX_SIZE ((size_t)1 << 31)

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cache-record.h"
-#include "cache-sha256.h"
 #include "macro.h"
+#include "sha256.h"
 
 enum {
 	DC_FLAG_PERSISTENT = 1 << 0,

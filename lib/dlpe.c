@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#define startswith libnvme_startswith
 #include <nvme/types.h>
-#undef startswith
 
 #include "dlpe.h"
+#include "log.h"
 #include "macro.h"
+
+/* A page longer than this is not a discovery log any target sends. */
+#define DLP_ENTRIES_MAX 65536
 
 _Static_assert(sizeof(struct nvmf_disc_log_entry) == 1024, "DLP entry is 1024 bytes");
 
@@ -43,78 +47,87 @@ void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret)
 	*ret = t;
 }
 
-const char *dlpe_subtype_to_string(uint8_t subtype)
+int tid_from_dlpe(const struct dlpe *e, const struct tid *dc, const char *host_nqn, struct tid *ret)
 {
-	switch (subtype) {
-	case DLPE_SUBTYPE_REFERRAL:
-		return "referral";
-	case DLPE_SUBTYPE_NVME:
-		return "nvme";
-	case DLPE_SUBTYPE_CURRENT:
-		return "current";
-	default:
-		return "unknown";
-	}
+	struct tid t;
+
+	assert(e);
+	assert(ret);
+
+	dlpe_to_tid(e, dc, &t);
+	/* Every path carries a host NQN: the kernel's controllers always report one. */
+	if (isempty(t.host_nqn) && !isempty(host_nqn) &&
+	    strscpy_checked(t.host_nqn, sizeof(t.host_nqn), host_nqn) < 0)
+		return -EINVAL;
+	tid_set_default_trsvcid(&t, e->subtype == DLPE_SUBTYPE_REFERRAL);
+	if (tid_canonicalize(&t) < 0)
+		return -EINVAL;
+	*ret = t;
+	return 0;
 }
 
-const char *dlpe_adrfam_to_string(uint8_t adrfam)
-{
-	switch (adrfam) {
-	case NVMF_ADDR_FAMILY_PCI:
-		return "pci";
-	case NVMF_ADDR_FAMILY_IP4:
-		return "ipv4";
-	case NVMF_ADDR_FAMILY_IP6:
-		return "ipv6";
-	case NVMF_ADDR_FAMILY_IB:
-		return "ib";
-	case NVMF_ADDR_FAMILY_FC:
-		return "fc";
-	case NVMF_ADDR_FAMILY_LOOP:
-		return "loop";
-	default:
-		return "unknown";
+/*
+ * The words for the raw values, exactly as libnvme 1.3's nvmf_*_str() spell
+ * them (src/nvme/fabrics.c) - the words nvme-cli prints and nvme-stas's D-Bus
+ * API carries - including "unrecognized" for a value libnvme has no word for
+ * (adrfam loop, treq 3 and above 4).
+ */
+static const char *const trtype_words[] = {
+	[NVMF_TRTYPE_RDMA] = "rdma",
+	[NVMF_TRTYPE_FC] = "fc",
+	[NVMF_TRTYPE_TCP] = "tcp",
+	[NVMF_TRTYPE_LOOP] = "loop",
+};
+
+static const char *const adrfam_words[] = {
+	[NVMF_ADDR_FAMILY_PCI] = "pci",		 [NVMF_ADDR_FAMILY_IP4] = "ipv4",
+	[NVMF_ADDR_FAMILY_IP6] = "ipv6",	 [NVMF_ADDR_FAMILY_IB] = "infiniband",
+	[NVMF_ADDR_FAMILY_FC] = "fibre-channel",
+};
+
+static const char *const subtype_words[] = {
+	[DLPE_SUBTYPE_REFERRAL] = "discovery subsystem referral",
+	[DLPE_SUBTYPE_NVME] = "nvme subsystem",
+	[DLPE_SUBTYPE_CURRENT] = "current discovery subsystem",
+};
+
+static const char *const treq_words[] = {
+	[DLPE_TREQ_NOT_SPECIFIED] = "not specified",
+	[DLPE_TREQ_REQUIRED] = "required",
+	[DLPE_TREQ_NOT_REQUIRED] = "not required",
+	[DLPE_TREQ_DISABLE_SQFLOW] = "not specified, sq flow control disable supported",
+};
+
+/* <name>_to_string(): a table's word or "unrecognized"; <name>_from_string(): its index. */
+#define DEFINE_DLPE_STRING_TABLE(name, table)                                            \
+	const char *dlpe_##name##_to_string(uint8_t v)                                   \
+	{                                                                                \
+		return v < ELEMENTSOF(table) && table[v] ? table[v] : DLPE_UNRECOGNIZED; \
+	}                                                                                \
+	int dlpe_##name##_from_string(const char *s)                                     \
+	{                                                                                \
+		for (size_t i = 0; s && i < ELEMENTSOF(table); i++)                      \
+			if (table[i] && streq(table[i], s))                              \
+				return (int)i;                                           \
+		return -EINVAL;                                                          \
 	}
-}
 
-const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size)
+DEFINE_DLPE_STRING_TABLE(trtype, trtype_words)
+DEFINE_DLPE_STRING_TABLE(adrfam, adrfam_words)
+DEFINE_DLPE_STRING_TABLE(subtype, subtype_words)
+DEFINE_DLPE_STRING_TABLE(treq, treq_words)
+
+/* A transport stas handles, or NULL. */
+static const char *transport_from_trtype(uint8_t trtype)
 {
-	static const char *const secure[] = { "not specified", "required", "not required",
-					      "reserved" };
-
-	(void)snprintf(buf, size, "%s%s", secure[treq & 3],
-		       (treq & DLPE_TREQ_DISABLE_SQFLOW) ? ", sq flow control disable supported" :
-							   "");
-	return buf;
-}
-
-const char *dlpe_transport_from_trtype(uint8_t trtype)
-{
-	switch (trtype) {
-	case NVMF_TRTYPE_RDMA:
-		return "rdma";
-	case NVMF_TRTYPE_FC:
-		return "fc";
-	case NVMF_TRTYPE_TCP:
-		return "tcp";
-	case NVMF_TRTYPE_LOOP:
-		return "loop";
-	default:
-		return NULL;
-	}
+	return trtype < ELEMENTSOF(trtype_words) ? trtype_words[trtype] : NULL;
 }
 
 static uint8_t trtype_from_transport(const char *t)
 {
-	if (streq(t, "rdma"))
-		return NVMF_TRTYPE_RDMA;
-	if (streq(t, "fc"))
-		return NVMF_TRTYPE_FC;
-	if (streq(t, "tcp"))
-		return NVMF_TRTYPE_TCP;
-	if (streq(t, "loop"))
-		return NVMF_TRTYPE_LOOP;
-	return NVMF_TRTYPE_UNSPECIFIED;
+	int r = dlpe_trtype_from_string(t);
+
+	return r < 0 ? NVMF_TRTYPE_UNSPECIFIED : (uint8_t)r;
 }
 
 /*
@@ -164,7 +177,7 @@ int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret, cons
 	struct tid t = {};
 	const char *transport;
 
-	transport = dlpe_transport_from_trtype(raw->trtype);
+	transport = transport_from_trtype(raw->trtype);
 	if (!transport)
 		FAIL(-EPROTONOSUPPORT, "unknown transport type");
 	if (raw->subtype < DLPE_SUBTYPE_REFERRAL || raw->subtype > DLPE_SUBTYPE_CURRENT)
@@ -272,4 +285,50 @@ void dlpe_to_nvmf(const struct dlpe *e, struct nvmf_disc_log_entry *ret)
 		ret->tsas.rdma.cms = e->tsas_rdma_cms;
 		ret->tsas.rdma.pkey = htole16(e->tsas_rdma_pkey);
 	}
+}
+
+int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
+		       uint64_t *ret_genctr, size_t *ret_n_malformed)
+{
+	_cleanup_free_ struct dlpe *v = NULL;
+	uint64_t numrec;
+	size_t n = 0, bad = 0;
+
+	assert(log);
+	assert(ret);
+	assert(ret_n);
+
+	numrec = le64toh(log->numrec);
+	if (numrec > DLP_ENTRIES_MAX)
+		return log_debug_errno(EBADMSG, "Discovery log page claims %llu entries, refusing.",
+				       (unsigned long long)numrec);
+	if (numrec > 0) {
+		v = calloc(numrec, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < numrec; i++) {
+		const char *why = NULL;
+		int r;
+
+		r = dlpe_from_nvmf(&log->entries[i], &v[n], &why);
+		if (r == -EADDRNOTAVAIL) {
+			log_debug("Dropping log page entry %llu: %s.", (unsigned long long)i, why);
+			continue;
+		}
+		if (r < 0) {
+			log_debug("Skipping malformed log page entry %llu: %s.",
+				  (unsigned long long)i, why ? why : "invalid");
+			bad++;
+			continue;
+		}
+		n++;
+	}
+	if (ret_genctr)
+		*ret_genctr = le64toh(log->genctr);
+	if (ret_n_malformed)
+		*ret_n_malformed = bad;
+	*ret_n = n;
+	*ret = TAKE_PTR(v);
+	return 0;
 }

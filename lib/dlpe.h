@@ -71,17 +71,43 @@ bool dlpe_equal(const struct dlpe *a, const struct dlpe *b);
 void dlpe_to_tid(const struct dlpe *e, const struct tid *dc, struct tid *ret);
 
 /**
- * dlpe_subtype_to_string() - "referral", "nvme", "current", or "unknown".
- * dlpe_adrfam_to_string() - "ipv4", "ipv6", "ib", "fc", "loop", "unknown".
- * dlpe_treq_to_string() - "not specified", "required", "not required",
- * with ", sq flow control disable supported" appended when that bit is set
- * (buf of at least 64 bytes).
+ * tid_from_dlpe() - the canonical path TID of entry @e as stas stores and
+ * compares it: dlpe_to_tid() on behalf of DC @dc, the host NQN filled with
+ * @host_nqn (the configured one; may be NULL) when @dc has none, the default
+ * trsvcid of the entry's kind (8009 for a referral, 4420 otherwise), then
+ * tid_canonicalize().
+ * Return: 0 and *ret filled; -EINVAL when the entry names no valid path
+ * (*ret untouched).
  */
-const char *dlpe_subtype_to_string(uint8_t subtype);
-const char *dlpe_adrfam_to_string(uint8_t adrfam);
-const char *dlpe_treq_to_string(uint8_t treq, char *buf, size_t size);
+int tid_from_dlpe(const struct dlpe *e, const struct tid *dc, const char *host_nqn,
+		  struct tid *ret);
+
+/*
+ * The words for an entry's raw fields: one table each, spelled exactly as
+ * libnvme 1.3's nvmf_trtype_str(), nvmf_adrfam_str(), nvmf_subtype_str() and
+ * nvmf_treq_str() spell them (nvme-cli prints them, nvme-stas's D-Bus API
+ * carries them, stas-cached reproduces them): "tcp"; "ipv4", "infiniband",
+ * "fibre-channel"; "nvme subsystem", "discovery subsystem referral",
+ * "current discovery subsystem"; "not specified", "required", "not
+ * required", "not specified, sq flow control disable supported". A value
+ * libnvme has no word for is "unrecognized". struct dlpe keeps the raw values.
+ *
+ * dlpe_<field>_to_string() - the word for @v (never NULL).
+ * dlpe_<field>_from_string() - Return: the raw value, -EINVAL for no word of
+ * the table (and for "unrecognized").
+ */
+#define DLPE_UNRECOGNIZED "unrecognized"
+const char *dlpe_trtype_to_string(uint8_t v);
+int dlpe_trtype_from_string(const char *s);
+const char *dlpe_adrfam_to_string(uint8_t v);
+int dlpe_adrfam_from_string(const char *s);
+const char *dlpe_subtype_to_string(uint8_t v);
+int dlpe_subtype_from_string(const char *s);
+const char *dlpe_treq_to_string(uint8_t v);
+int dlpe_treq_from_string(const char *s);
 
 struct nvmf_disc_log_entry; /* libnvme <nvme/types.h>: the raw 1024-byte record */
+struct nvmf_discovery_log; /* libnvme <nvme/types.h>: the page, header and records */
 
 /**
  * dlpe_from_nvmf() - validate and normalise one raw entry as received from a
@@ -99,12 +125,20 @@ int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret,
 		   const char **ret_reason);
 
 /**
+ * dlpe_list_from_log() - every entry of the Discovery Log Page @log through
+ * dlpe_from_nvmf(). Entries that name no host are dropped quietly; malformed
+ * ones are skipped and counted in *ret_n_malformed (the reasons are logged at
+ * debug level).
+ * Return: 0, a malloc()ed array of *ret_n entries in *ret (NULL when none),
+ * the page's generation counter in *ret_genctr; -EBADMSG for a page claiming
+ * more entries than any target sends; -ENOMEM. @ret_genctr and
+ * @ret_n_malformed may be NULL.
+ */
+int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
+		       uint64_t *ret_genctr, size_t *ret_n_malformed);
+
+/**
  * dlpe_to_nvmf() - the inverse, for tests and fuzz targets that need to
  * build raw records.
  */
 void dlpe_to_nvmf(const struct dlpe *e, struct nvmf_disc_log_entry *ret);
-
-/**
- * dlpe_transport_from_trtype() - "tcp", "rdma", "fc", "loop" or NULL.
- */
-const char *dlpe_transport_from_trtype(uint8_t trtype);

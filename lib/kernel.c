@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,6 @@
 #include "macro.h"
 
 static nvme_root_t root;
-static char last_error[256];
 
 static const char *sysfs_root(void)
 {
@@ -247,16 +247,35 @@ void kernel_close(void)
 	}
 }
 
-const char *kernel_strerror(void)
+/* Fill @err (when non-NULL) with printf-style words; always returns @r. */
+_printf_(3, 4) static int error_set(struct kernel_error *err, int r, const char *format, ...)
 {
-	return last_error;
+	va_list ap;
+
+	if (err) {
+		va_start(ap, format);
+		(void)vsnprintf(err->text, sizeof(err->text), format, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static void error_clear(struct kernel_error *err)
+{
+	if (err)
+		err->text[0] = '\0';
+}
+
+const char *kernel_error_message(const struct kernel_error *err, int r)
+{
+	return err && err->text[0] ? err->text : strerror(abs(r));
 }
 
 /* Convert libnvme's errno (>= 1000 for its own codes) to a negative errno. */
-static int nvme_errno_convert(int e)
+static int nvme_errno_convert(int e, struct kernel_error *err)
 {
-	(void)snprintf(last_error, sizeof(last_error), "%s",
-		       e >= ENVME_CONNECT_RESOLVE ? nvme_errno_to_string(e) : strerror(e));
+	(void)error_set(err, 0, "%s",
+			e >= ENVME_CONNECT_RESOLVE ? nvme_errno_to_string(e) : strerror(e));
 	switch (e) {
 	case ENVME_CONNECT_ALREADY:
 		return -EALREADY;
@@ -406,7 +425,7 @@ static const char *connect_option_unsupported(const char *opts)
  * uses from sysfs itself) and that grows with the number of subsystems.
  */
 int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discovery,
-		   char ret_name[KCTRL_NAME_MAX + 1])
+		   struct kernel_error *err, char ret_name[KCTRL_NAME_MAX + 1])
 {
 	_cleanup_close_ int fd = -1;
 	char opts[2048], resp[128];
@@ -414,40 +433,33 @@ int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discove
 	int instance = -1, r;
 	ssize_t n;
 
-	last_error[0] = '\0';
+	error_clear(err);
 	r = kernel_connect_options(t, o, discovery, opts, sizeof(opts));
-	if (r < 0) {
-		(void)snprintf(last_error, sizeof(last_error), "%s",
-			       r == -EINVAL ? "a value contains ',' or a newline" :
-					      "the options are too long");
-		return r;
-	}
+	if (r < 0)
+		return error_set(err, r, "%s",
+				 r == -EINVAL ? "a value contains ',' or a newline" :
+						"the options are too long");
 	bad = connect_option_unsupported(opts);
-	if (bad) {
-		(void)snprintf(last_error, sizeof(last_error),
-			       "this kernel's nvme-fabrics does not support '%s'", bad);
-		return -EOPNOTSUPP;
-	}
+	if (bad)
+		return error_set(err, -EOPNOTSUPP,
+				 "this kernel's nvme-fabrics does not support '%s'", bad);
 
 	fd = open(fabrics_dev(), O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		r = negative_errno();
-		(void)snprintf(last_error, sizeof(last_error), "cannot open %s: %s", fabrics_dev(),
-			       strerror(-r));
-		return r;
+		return error_set(err, r, "cannot open %s: %s", fabrics_dev(), strerror(-r));
 	}
 	n = write(fd, opts, strlen(opts));
 	if (n < 0) {
 		r = negative_errno();
 		/* The kernel's answers, in words an administrator can act on. */
-		(void)snprintf(last_error, sizeof(last_error), "%s",
-			       r == -EALREADY	  ? "already connected" :
-			       r == -ECONNREFUSED ? "connection refused" :
-			       r == -EADDRINUSE	  ? "host NQN already in use" :
-			       r == -ENODEV	  ? "invalid interface or transport not loaded" :
-			       r == -EINVAL	  ? "invalid arguments or configuration" :
-						    strerror(-r));
-		return r;
+		return error_set(err, r, "%s",
+				 r == -EALREADY	    ? "already connected" :
+				 r == -ECONNREFUSED ? "connection refused" :
+				 r == -EADDRINUSE   ? "host NQN already in use" :
+				 r == -ENODEV	    ? "invalid interface or transport not loaded" :
+				 r == -EINVAL	    ? "invalid arguments or configuration" :
+						      strerror(-r));
 	}
 	n = read(fd, resp, sizeof(resp) - 1);
 	if (n <= 0)
@@ -476,12 +488,12 @@ int kernel_disconnect(const char *name)
 	return 0;
 }
 
-static int ctrl_scan(const char *name, nvme_ctrl_t *ret)
+static int ctrl_scan(const char *name, struct kernel_error *err, nvme_ctrl_t *ret)
 {
 	nvme_root_t r = root_get();
 	nvme_ctrl_t c;
 
-	last_error[0] = '\0';
+	error_clear(err);
 	if (!r)
 		return -ENOMEM;
 	if (!ctrl_name_is_valid(name))
@@ -489,25 +501,26 @@ static int ctrl_scan(const char *name, nvme_ctrl_t *ret)
 	errno = 0;
 	c = nvme_scan_ctrl(r, name);
 	if (!c)
-		return nvme_errno_convert(errno ? errno : ENODEV);
+		return nvme_errno_convert(errno ? errno : ENODEV, err);
 	*ret = c;
 	return 0;
 }
 
-int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discovery_log **ret)
+int kernel_get_discovery_log(const char *name, bool pleo, struct kernel_error *err,
+			     struct nvmf_discovery_log **ret)
 {
 	struct nvme_get_discovery_args args = {
 		.args_size = sizeof(args),
 		.max_retries = 4,
 		.timeout = 0,
-		.lsp = lsp,
+		.lsp = pleo ? NVMF_LOG_DISC_LSP_PLEO : 0,
 	};
 	struct nvmf_discovery_log *log;
 	uint32_t result = 0;
 	nvme_ctrl_t c;
 	int r;
 
-	r = ctrl_scan(name, &c);
+	r = ctrl_scan(name, err, &c);
 	if (r < 0)
 		return r;
 	args.c = c;
@@ -515,7 +528,7 @@ int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discover
 	errno = 0;
 	log = nvmf_get_discovery_wargs(&args);
 	if (!log)
-		return nvme_errno_convert(errno ? errno : EIO);
+		return nvme_errno_convert(errno ? errno : EIO, err);
 
 	/*
 	 * Acknowledge the discovery-log-change event. libnvme 1.3 reads a page
@@ -558,13 +571,13 @@ int kernel_discovery_supports_pleo(const char *name)
 	return (lid & 1) && ((lid >> 16) & NVMF_LOG_DISC_LID_PLEOS) ? 1 : 0;
 }
 
-int kernel_dim_register(const char *name, bool reg, uint32_t *ret_result)
+int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, uint32_t *ret_result)
 {
 	uint32_t result = 0;
 	nvme_ctrl_t c;
 	int r;
 
-	r = ctrl_scan(name, &c);
+	r = ctrl_scan(name, err, &c);
 	if (r < 0)
 		return r;
 	if (!nvmf_is_registration_supported(c))
@@ -573,11 +586,9 @@ int kernel_dim_register(const char *name, bool reg, uint32_t *ret_result)
 	r = nvmf_register_ctrl(c, reg ? NVMF_DIM_TAS_REGISTER : NVMF_DIM_TAS_DEREGISTER, &result);
 	if (r != 0) {
 		/* > 0 is an NVMe status from the DC: it refused. */
-		if (r > 0) {
-			(void)snprintf(last_error, sizeof(last_error), "NVMe status 0x%x", r);
-			return -EREMOTEIO;
-		}
-		return nvme_errno_convert(errno ? errno : EIO);
+		if (r > 0)
+			return error_set(err, -EREMOTEIO, "NVMe status 0x%x", r);
+		return nvme_errno_convert(errno ? errno : EIO, err);
 	}
 	if (ret_result)
 		*ret_result = result;

@@ -13,8 +13,9 @@
  * need). Get Log Page and DIM go through libnvme (one nvme_root_t per
  * process, created on first use, its messages routed to log.h). libnvme's
  * -1/errno convention and its ENVME_CONNECT_* codes are converted here, once,
- * into negative errno values; kernel_strerror() gives the precise text of
- * the last failure.
+ * into negative errno values. The precise words of a failure (the
+ * kernel's answer, libnvme's ENVME_CONNECT_* text, an NVMe status) go to the
+ * caller's struct kernel_error, never to a global a later call could read.
  */
 #pragma once
 
@@ -27,6 +28,17 @@
 struct nvmf_discovery_log;
 
 #define KCTRL_NAME_MAX 31
+
+/* The words for one failed call, filled by the call that failed. */
+struct kernel_error {
+	char text[256]; /* "" when the errno alone says it */
+};
+
+/**
+ * kernel_error_message() - @err's text when the failing call left one, else
+ * strerror() of negative errno @r. @err may be NULL.
+ */
+const char *kernel_error_message(const struct kernel_error *err, int r);
 
 /* One controller as sysfs shows it. tid is canonical. */
 struct kctrl {
@@ -102,12 +114,12 @@ int kernel_fabrics_has_option(const char *opt);
 /**
  * kernel_connect() - create a controller for @t. TLS is never requested
  * (libnvme 1.3 would set it from treq and the 6.1 kernel refuses it).
+ * @err: when non-NULL, cleared, then given the detail of a failure.
  * Return: 0 and the new controller's name in @ret_name; -EALREADY when the
- * kernel already has this exact path; other negative errno on failure
- * (kernel_strerror() has the detail).
+ * kernel already has this exact path; other negative errno on failure.
  */
 int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discovery,
-		   char ret_name[KCTRL_NAME_MAX + 1]);
+		   struct kernel_error *err, char ret_name[KCTRL_NAME_MAX + 1]);
 
 /**
  * kernel_connect_options() - the option string kernel_connect() writes to
@@ -127,10 +139,12 @@ int kernel_disconnect(const char *name);
 /**
  * kernel_get_discovery_log() - read the whole Discovery Log Page from
  * discovery controller @name (libnvme re-reads until genctr is stable).
- * @lsp: 0, or NVMF_LOG_DISC_LSP_PLEO for port-local entries only.
+ * @pleo: ask for port-local entries only (NVMF_LOG_DISC_LSP_PLEO).
+ * @err: when non-NULL, cleared, then given the detail of a failure.
  * Return: 0 and a malloc()ed log in *ret, or negative errno.
  */
-int kernel_get_discovery_log(const char *name, uint8_t lsp, struct nvmf_discovery_log **ret);
+int kernel_get_discovery_log(const char *name, bool pleo, struct kernel_error *err,
+			     struct nvmf_discovery_log **ret);
 
 /**
  * kernel_discovery_supports_pleo() - whether discovery controller @name
@@ -143,16 +157,11 @@ int kernel_discovery_supports_pleo(const char *name);
 /**
  * kernel_dim_register() - TP8010 explicit registration (or deregistration)
  * with the discovery controller @name, which must be a DDC or CDC.
+ * @err: when non-NULL, cleared, then given the detail of a failure.
  * Return: 0, -EOPNOTSUPP when the controller does not support it, negative
  * errno; *ret_result gets the completion's dword 0 when non-NULL.
  */
-int kernel_dim_register(const char *name, bool reg, uint32_t *ret_result);
-
-/**
- * kernel_strerror() - text of the last libnvme failure in this process,
- * or "" when none.
- */
-const char *kernel_strerror(void);
+int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, uint32_t *ret_result);
 
 /**
  * kernel_close() - release the libnvme root (before exit; optional).

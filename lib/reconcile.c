@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
+#include "sha256.h"
 #include "tid.h"
 
 #define RUNTIME_DIR_DEFAULT "/run/stas"
@@ -117,12 +119,7 @@ static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t in
 	(void)index;
 	if (e->subtype != DLPE_SUBTYPE_NVME || !streq(e->subnqn, w->nqn))
 		return 0;
-	dlpe_to_tid(e, &dc->tid, &x.tid);
-	/* Every path carries a host NQN: the kernel's controllers always report one. */
-	if (isempty(x.tid.host_nqn) && w->cfg && !isempty(w->cfg->host.nqn))
-		(void)strscpy_checked(x.tid.host_nqn, sizeof(x.tid.host_nqn), w->cfg->host.nqn);
-	tid_set_default_trsvcid(&x.tid, false);
-	r = tid_canonicalize(&x.tid);
+	r = tid_from_dlpe(e, &dc->tid, w->cfg ? w->cfg->host.nqn : NULL, &x.tid);
 	if (r < 0) {
 		log_debug("Ignoring a log page entry for %s that names no valid path.", w->nqn);
 		return 0;
@@ -655,6 +652,7 @@ static void ctrl_lookup(const struct tid *t, char name[KCTRL_NAME_MAX + 1])
 static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, struct cache *c)
 {
 	struct cache_path rec = it->new_record;
+	struct kernel_error kerr = {};
 	char name[KCTRL_NAME_MAX + 1] = "";
 	char tbuf[TID_FORMAT_MAX];
 	sigset_t old;
@@ -673,7 +671,7 @@ static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, 
 	}
 
 	p->n_kernel_calls++;
-	k = kernel_connect(&it->tid, &it->opts, false, name);
+	k = kernel_connect(&it->tid, &it->opts, false, &kerr, name);
 	if (k == 0) {
 		rec.state = CACHE_PATH_CONNECTED;
 		rec.attempts = 0;
@@ -698,7 +696,7 @@ static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, 
 		rec.attempts++;
 		rec.last_errno = -k;
 		(void)snprintf(rec.last_error, sizeof(rec.last_error), "%s",
-			       !isempty(kernel_strerror()) ? kernel_strerror() : strerror(-k));
+			       kernel_error_message(&kerr, k));
 		rec.device[0] = '\0';
 		item_error(it, k, rec.last_error);
 	}
@@ -809,17 +807,6 @@ int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c)
 
 /* ------------------------------------------------------------- locking */
 
-static uint64_t fnv1a64(const char *s)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
-
 static int lock_in(const char *dir, const char *name, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
@@ -846,8 +833,8 @@ int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd)
 	assert(nqn);
 	assert(ret_fd);
 
-	(void)snprintf(name, sizeof(name), "connect-%016llx.lock",
-		       (unsigned long long)fnv1a64(nqn));
+	(void)snprintf(name, sizeof(name), "connect-%016" PRIx64 ".lock",
+		       sha256_u64(nqn, strlen(nqn)));
 	if (!isempty(rt)) {
 		/* systemd passes a ':'-separated list; the first is ours. */
 		size_t l = strcspn(rt, ":");

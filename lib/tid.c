@@ -580,15 +580,7 @@ static char *next_token(char **p)
 	return t;
 }
 
-static const char *set_bad_key(const char *key)
-{
-	static char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s", key);
-	return buf;
-}
-
-int tid_parse_kv(const char *s, struct tid *ret, const char **ret_bad_key)
+int tid_parse_kv(const char *s, struct tid *ret, char **ret_bad_key)
 {
 	const char *values[_TID_FIELD_MAX] = {};
 	const char *keys[_TID_FIELD_MAX] = {};
@@ -599,16 +591,20 @@ int tid_parse_kv(const char *s, struct tid *ret, const char **ret_bad_key)
 	assert(s);
 	assert(ret);
 
-#define FAIL(err, key)                                                  \
-	do {                                                            \
-		if (ret_bad_key)                                        \
-			*ret_bad_key = (key) ? set_bad_key(key) : NULL; \
-		return (err);                                           \
+	/* The offending key is copied out: @copy goes away on return. */
+#define FAIL(err, key)                                             \
+	do {                                                       \
+		if (ret_bad_key)                                   \
+			*ret_bad_key = (key) ? strdup(key) : NULL; \
+		return (err);                                      \
 	} while (0)
 
 	copy = strdup(s);
-	if (!copy)
-		FAIL(-ENOMEM, NULL);
+	if (!copy) {
+		if (ret_bad_key)
+			*ret_bad_key = NULL;
+		return -ENOMEM;
+	}
 
 	p = copy;
 	while ((token = next_token(&p))) {

@@ -147,14 +147,15 @@ int tid_parse_sysfs_address(const char *address, struct tid *ret);
  * pattern ("traddr=192.168.0.0/16") parses too: follow with
  * tid_canonicalize() for a TID or tid_pattern_canonicalize() for a pattern.
  * On failure the offending key (unknown, repeated, without a value or with
- * a bad value; or the malformed token) is named in @ret_bad_key when given
- * (a pointer into a static buffer, overwritten by the next call).
+ * a bad value; or the malformed token) is named in *@ret_bad_key when
+ * @ret_bad_key is non-NULL: a newly allocated copy for the caller to free
+ * (NULL when out of memory or there is no key to name).
  *
  * Return: 0, -EINVAL for a malformed token, an unknown or repeated key or a
  * bad value, -ENAMETOOLONG for a value too long for its field (ret
  * untouched on failure).
  */
-int tid_parse_kv(const char *s, struct tid *ret, const char **ret_bad_key);
+int tid_parse_kv(const char *s, struct tid *ret, char **ret_bad_key);
 
 /**
  * tid_equal() - whether @a and @b (both canonical) name the same path.

@@ -16,8 +16,6 @@
 #include "tid.h"
 #include "unit-name.h"
 
-#define DC_UNIT_PREFIX "stas-discover"
-#define DC_UNIT_SUFFIX ".service"
 #define DC_KEY_PREFIX "key-"
 #define DC_KEY_HEX 16
 
@@ -74,19 +72,17 @@ char *unit_name_escape(const char *s)
  * Simplify @path as systemd does before path escaping: drop empty and "."
  * components (so duplicate, leading and trailing '/' go), refuse "..".
  * Returns the components joined by '/' without a leading '/' ("" for the
- * root), or NULL with errno set.
+ * root) in *ret. Return: 0, -EINVAL for "..", "." alone, -ENOMEM.
  */
-static char *path_simplify_relative(const char *path)
+static int path_simplify_relative(const char *path, char **ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t n = 0;
 	const char *p = path;
 
 	buf = malloc(strlen(path) + 1);
-	if (!buf) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!buf)
+		return -ENOMEM;
 
 	while (*p) {
 		size_t l;
@@ -95,10 +91,8 @@ static char *path_simplify_relative(const char *path)
 		l = strcspn(p, "/");
 		if (l == 0)
 			break;
-		if (l == 2 && p[0] == '.' && p[1] == '.') {
-			errno = EINVAL;
-			return NULL;
-		}
+		if (l == 2 && p[0] == '.' && p[1] == '.')
+			return -EINVAL;
 		if (!(l == 1 && p[0] == '.')) {
 			if (n > 0)
 				buf[n++] = '/';
@@ -110,30 +104,29 @@ static char *path_simplify_relative(const char *path)
 	buf[n] = '\0';
 
 	/* "." or "./." has no component left, but is not the root either. */
-	if (n == 0 && path[0] != '\0' && path[0] != '/') {
-		errno = EINVAL;
-		return NULL;
-	}
-	return TAKE_PTR(buf);
+	if (n == 0 && path[0] != '\0' && path[0] != '/')
+		return -EINVAL;
+	*ret = TAKE_PTR(buf);
+	return 0;
 }
 
-char *unit_name_path_escape(const char *path)
+int unit_name_path_escape(const char *path, char **ret)
 {
 	_cleanup_free_ char *p = NULL;
 	char *s;
+	int r;
 
 	assert(path);
+	assert(ret);
 
-	p = path_simplify_relative(path);
-	if (!p)
-		return NULL;
-	if (p[0] == '\0')
-		s = strdup("-");
-	else
-		s = unit_name_escape(p);
+	r = path_simplify_relative(path, &p);
+	if (r < 0)
+		return r;
+	s = p[0] == '\0' ? strdup("-") : unit_name_escape(p);
 	if (!s)
-		errno = ENOMEM;
-	return s;
+		return -ENOMEM;
+	*ret = s;
+	return 0;
 }
 
 int unit_name_unescape(const char *s, char **ret)
@@ -229,23 +222,33 @@ int unit_name_path_unescape(const char *s, char **ret)
 	return 0;
 }
 
-char *unit_name_build(const char *prefix, const char *instance, const char *suffix)
+int unit_name_build(const char *prefix, const char *instance, const char *suffix, char **ret)
 {
 	char *s;
 
 	assert(prefix);
 	assert(instance);
 	assert(suffix);
+	assert(ret);
 
-	if (strlen(prefix) + 1 + strlen(instance) + strlen(suffix) > UNIT_NAME_MAX) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	if (asprintf(&s, "%s@%s%s", prefix, instance, suffix) < 0) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return s;
+	if (strlen(prefix) + 1 + strlen(instance) + strlen(suffix) > UNIT_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (asprintf(&s, "%s@%s%s", prefix, instance, suffix) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+int unit_name_connect(const char *nqn, char **ret)
+{
+	_cleanup_free_ char *esc = NULL;
+
+	assert(nqn);
+
+	esc = unit_name_escape(nqn);
+	if (!esc)
+		return -ENOMEM;
+	return unit_name_build(UNIT_PREFIX_CONNECT, esc, UNIT_SUFFIX_SERVICE, ret);
 }
 
 bool unit_name_is_valid_instance(const char *s)
@@ -258,7 +261,12 @@ bool unit_name_is_valid_instance(const char *s)
 	return true;
 }
 
-/* FNV-1a, 64 bit: stable across hosts, releases and architectures. */
+/*
+ * FNV-1a, 64 bit: stable across hosts, releases and architectures. The one
+ * hash in stas that is not SHA-256 (sha256.h), on purpose: "key-<hex>" names
+ * are persisted in unit names, in the cache's ikey index and documented in
+ * stas-discover(8); another hash would rename every existing long-ID DC unit.
+ */
 static uint64_t fnv1a_64(const char *s)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
@@ -279,8 +287,8 @@ static bool component_ok(const char *v)
 	return !isempty(v) && !strchr(v, '/') && !streq(v, ".") && !streq(v, "..");
 }
 
-/* The path form, or NULL (errno EINVAL) when @dc's fields cannot be one. */
-static char *dc_path_format(const struct tid *dc)
+/* The path form in *ret; -EINVAL when @dc's fields cannot be one. */
+static int dc_path_format(const struct tid *dc, char **ret)
 {
 	static const struct {
 		enum tid_field field;
@@ -297,10 +305,8 @@ static char *dc_path_format(const struct tid *dc)
 	bool bad = false;
 
 	f = open_memstream(&path, &size);
-	if (!f) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!f)
+		return -ENOMEM;
 
 	if (!component_ok(dc->transport) || !component_ok(dc->traddr))
 		bad = true;
@@ -323,15 +329,12 @@ static char *dc_path_format(const struct tid *dc)
 		fprintf(f, "/%s=%s", opts[i].name, v);
 	}
 
-	if (fclose(f) != 0) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (bad) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return TAKE_PTR(path);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	if (bad)
+		return -EINVAL;
+	*ret = TAKE_PTR(path);
+	return 0;
 }
 
 int dc_instance_format(const struct tid *dc, char **ret, bool *ret_is_key)
@@ -347,16 +350,17 @@ int dc_instance_format(const struct tid *dc, char **ret, bool *ret_is_key)
 	if (isempty(dc->transport))
 		return -EINVAL;
 
-	path = dc_path_format(dc);
-	if (!path && errno == ENOMEM)
-		return -ENOMEM;
-	if (path) {
-		escaped = unit_name_path_escape(path);
-		if (!escaped && errno == ENOMEM)
-			return -ENOMEM;
+	r = dc_path_format(dc, &path);
+	if (r == -ENOMEM)
+		return r;
+	if (r >= 0) {
+		r = unit_name_path_escape(path, &escaped);
+		if (r == -ENOMEM)
+			return r;
 	}
-	if (escaped && STRLEN(DC_UNIT_PREFIX "@") + strlen(escaped) + STRLEN(DC_UNIT_SUFFIX) <=
-			       UNIT_NAME_MAX) {
+	if (escaped &&
+	    STRLEN(UNIT_PREFIX_DISCOVER "@") + strlen(escaped) + STRLEN(UNIT_SUFFIX_SERVICE) <=
+		    UNIT_NAME_MAX) {
 		*ret = TAKE_PTR(escaped);
 		if (ret_is_key)
 			*ret_is_key = false;
@@ -372,6 +376,32 @@ int dc_instance_format(const struct tid *dc, char **ret, bool *ret_is_key)
 	*ret = s;
 	if (ret_is_key)
 		*ret_is_key = true;
+	return 0;
+}
+
+int unit_name_dc_instance(const struct tid *dc, const char *host_nqn, char **ret, bool *ret_is_key)
+{
+	struct tid x = *dc;
+
+	if (!isempty(host_nqn) && streq(x.host_nqn, host_nqn))
+		x.host_nqn[0] = '\0';
+	return dc_instance_format(&x, ret, ret_is_key);
+}
+
+int unit_name_dc(const struct tid *dc, const char *host_nqn, char **ret_unit, bool *ret_is_key)
+{
+	_cleanup_free_ char *instance = NULL;
+	bool is_key = false;
+	int r;
+
+	r = unit_name_dc_instance(dc, host_nqn, &instance, &is_key);
+	if (r < 0)
+		return r;
+	r = unit_name_build(UNIT_PREFIX_DISCOVER, instance, UNIT_SUFFIX_SERVICE, ret_unit);
+	if (r < 0)
+		return r;
+	if (ret_is_key)
+		*ret_is_key = is_key;
 	return 0;
 }
 

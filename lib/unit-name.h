@@ -16,8 +16,10 @@
  *     ("nvme3"), or the path-escaped short form of a DC's TID:
  *     "tcp/192.168.1.10/8009[/host-iface=eth0][/host-traddr=..][/nqn=..]"
  *     or, when the resulting unit name would exceed 255 bytes, "key-<hex>"
- *     where <hex> is a stable hash of the tid_key(); the cache stores the
- *     key so the instance can be resolved back.
+ *     where <hex> is the FNV-1a 64 hash of the tid_key(); the cache stores the
+ *     key so the instance can be resolved back. (FNV-1a, not the SHA-256
+ *     stas uses elsewhere: these names are persisted and documented, and a
+ *     new hash would rename existing units; see sha256.h.)
  */
 #pragma once
 
@@ -28,6 +30,11 @@
 
 #define UNIT_NAME_MAX 255
 
+/* The units stas hands work to, and the suffix of each. */
+#define UNIT_PREFIX_DISCOVER "stas-discover"
+#define UNIT_PREFIX_CONNECT "stas-connect"
+#define UNIT_SUFFIX_SERVICE ".service"
+
 /**
  * unit_name_escape() - systemd plain escaping of @s.
  * Return: a newly allocated string, NULL on OOM.
@@ -36,10 +43,10 @@ char *unit_name_escape(const char *s);
 
 /**
  * unit_name_path_escape() - systemd path escaping (systemd-escape --path).
- * Return: a newly allocated string, NULL on OOM or for a path that
- * systemd refuses ("..", a component that is "." or "..").
+ * Return: 0 and a newly allocated string in *ret; -EINVAL for a path that
+ * systemd refuses ("..", a component that is "." or ".."); -ENOMEM.
  */
-char *unit_name_path_escape(const char *path);
+int unit_name_path_escape(const char *path, char **ret);
 
 /**
  * unit_name_unescape() - inverse of unit_name_escape().
@@ -56,11 +63,19 @@ int unit_name_path_unescape(const char *s, char **ret);
 
 /**
  * unit_name_build() - "<prefix>@<instance><suffix>", e.g.
- * ("stas-connect", escaped-nqn, ".service"). Return: a newly allocated
- * string, NULL on OOM; -ENAMETOOLONG is reported via errno (NULL returned)
- * when the name exceeds UNIT_NAME_MAX.
+ * (UNIT_PREFIX_CONNECT, escaped-nqn, UNIT_SUFFIX_SERVICE).
+ * Return: 0 and a newly allocated name in *ret; -ENAMETOOLONG when the name
+ * would exceed UNIT_NAME_MAX; -ENOMEM.
  */
-char *unit_name_build(const char *prefix, const char *instance, const char *suffix);
+int unit_name_build(const char *prefix, const char *instance, const char *suffix, char **ret);
+
+/**
+ * unit_name_connect() - "stas-connect@<escaped nqn>.service", the unit that
+ * reconciles the connections to subsystem @nqn.
+ * Return: 0 and a newly allocated name in *ret; -ENAMETOOLONG for an NQN
+ * too long to be an instance; -ENOMEM.
+ */
+int unit_name_connect(const char *nqn, char **ret);
 
 /**
  * unit_name_is_valid_instance() - whether @s only has characters systemd
@@ -75,6 +90,23 @@ bool unit_name_is_valid_instance(const char *s);
  * Return: 0 and newly allocated *ret, or negative errno.
  */
 int dc_instance_format(const struct tid *dc, char **ret, bool *ret_is_key);
+
+/**
+ * unit_name_dc_instance() - the stas-discover@ instance every stas program
+ * uses for DC @dc: dc_instance_format() with the host NQN left out when it is
+ * @host_nqn (the configured one, which stas-discover fills back in), so unit
+ * names stay short and one DC has one name. @host_nqn may be NULL.
+ * Return: as dc_instance_format().
+ */
+int unit_name_dc_instance(const struct tid *dc, const char *host_nqn, char **ret, bool *ret_is_key);
+
+/**
+ * unit_name_dc() - the full unit name "stas-discover@<instance>.service" of
+ * DC @dc, instance as unit_name_dc_instance().
+ * Return: 0 and a newly allocated name in *ret_unit (*ret_is_key set when
+ * non-NULL), or negative errno.
+ */
+int unit_name_dc(const struct tid *dc, const char *host_nqn, char **ret_unit, bool *ret_is_key);
 
 /**
  * dc_instance_parse() - parse a stas-discover@ instance (already unescaped

@@ -8,50 +8,52 @@
 #include "macro.h"
 #include "unit-start.h"
 
-static sd_bus *bus;
-static int bus_error;
+struct unit_starter {
+	sd_bus *bus;
+};
 
-static int bus_get(sd_bus **ret)
+int unit_starter_new(struct unit_starter **ret_u)
 {
-	int r;
+	struct unit_starter *u = calloc(1, sizeof(*u));
 
-	if (bus) {
-		*ret = bus;
-		return 0;
-	}
-	if (bus_error)
-		return bus_error;
-	if (getenv("STAS_NO_SYSTEMD")) {
-		bus_error = -ENOMEDIUM;
-		return bus_error;
-	}
-	r = sd_bus_open_system(&bus);
-	if (r < 0) {
-		log_debug_errno(r, "No system bus: %m");
-		bus_error = -ENOMEDIUM;
-		return bus_error;
-	}
-	*ret = bus;
+	if (!u)
+		return -ENOMEM;
+	*ret_u = u;
 	return 0;
 }
 
-bool unit_start_available(void)
+struct unit_starter *unit_starter_free(struct unit_starter *u)
 {
-	sd_bus *b = NULL;
-	int r;
-
-	if (bus_get(&b) < 0)
-		return false;
-	r = sd_bus_get_name_creds(b, "org.freedesktop.systemd1", 0, NULL);
-	return r >= 0;
+	if (u) {
+		sd_bus_flush_close_unref(u->bus);
+		free(u);
+	}
+	return NULL;
 }
 
-int unit_start(const char *unit, enum unit_start_mode mode)
+static int bus_get(struct unit_starter *u, sd_bus **ret)
 {
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	const char *method;
-	sd_bus *b = NULL;
+	int r;
+
+	if (!u->bus) {
+		if (getenv("STAS_NO_SYSTEMD"))
+			return -ENOMEDIUM;
+		r = sd_bus_open_system(&u->bus);
+		if (r < 0) {
+			log_debug_errno(r, "No system bus: %m");
+			return -ENOMEDIUM;
+		}
+	}
+	*ret = u->bus;
+	return 0;
+}
+
+int unit_starter_start(struct unit_starter *u, const char *unit, enum unit_start_mode mode)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *method = NULL;
+	sd_bus *bus;
 	int r;
 
 	switch (mode) {
@@ -62,30 +64,23 @@ int unit_start(const char *unit, enum unit_start_mode mode)
 		method = "RestartUnit";
 		break;
 	case _UNIT_START_MODE_MAX:
-	default:
-		return -EINVAL;
+		break;
 	}
+	if (!method)
+		return -EINVAL;
 
-	r = bus_get(&b);
+	r = bus_get(u, &bus);
 	if (r < 0)
 		return r;
-	r = sd_bus_call_method(b, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 			       "org.freedesktop.systemd1.Manager", method, &error, &reply, "ss",
 			       unit, "replace");
 	if (r < 0) {
 		if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
 		    sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
 			r = -ENOMEDIUM;
-		log_debug_errno(r, "%s(%s) failed: %s", method, unit,
-				error.message ? error.message : "");
+		return log_debug_errno(r, "%s(%s) failed: %s", method, unit,
+				       error.message ? error.message : "");
 	}
-	sd_bus_error_free(&error);
-	sd_bus_message_unref(reply);
-	return r < 0 ? r : 0;
-}
-
-void unit_start_close(void)
-{
-	bus = sd_bus_flush_close_unref(bus);
-	bus_error = 0;
+	return 0;
 }

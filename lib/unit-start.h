@@ -8,10 +8,14 @@
  * straight to org.freedesktop.systemd1.Manager on the system bus - never
  * through a shell or systemctl - and does not wait for the job: the units
  * run concurrently and each is idempotent.
+ *
+ * The bus connection is a unit_starter owned by the caller's context; a
+ * resident program keeps one and calls unit_starter_start() as often as it
+ * likes.
  */
 #pragma once
 
-#include <stdbool.h>
+#include "macro.h"
 
 enum unit_start_mode {
 	UNIT_START, /* StartUnit: merged with a run already queued or running */
@@ -19,20 +23,29 @@ enum unit_start_mode {
 	_UNIT_START_MODE_MAX,
 };
 
-/**
- * unit_start() - queue a start job for @unit (a full, valid unit name).
- * The system bus connection is opened on first use and kept.
- * Return: 0; -ENOMEDIUM when there is no system bus or no systemd on it
- * (callers fall back to doing the work in-process); other negative errno.
- */
-int unit_start(const char *unit, enum unit_start_mode mode);
+struct unit_starter;
 
 /**
- * unit_start_available() - whether a system bus with systemd is reachable.
+ * unit_starter_new() - a starter with no bus connection yet; the system bus
+ * is opened on the first unit_starter_start().
+ * Return: 0 and the starter in *ret_u, or -ENOMEM.
  */
-bool unit_start_available(void);
+int unit_starter_new(struct unit_starter **ret_u);
 
 /**
- * unit_start_close() - drop the bus connection (before exit; optional).
+ * unit_starter_free() - close the bus connection (flushing it) and free @u.
+ * Accepts NULL. Return: NULL.
  */
-void unit_start_close(void);
+struct unit_starter *unit_starter_free(struct unit_starter *u);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit_starter *, unit_starter_free)
+#define _cleanup_unit_starter_ _cleanup_(unit_starter_freep)
+
+/**
+ * unit_starter_start() - queue a start job for @unit (a full, valid unit
+ * name). The system bus is opened when @u has no connection yet; a failed
+ * open is tried again on the next call.
+ * Return: 0; -ENOMEDIUM when there is no system bus or no systemd on it, or
+ * $STAS_NO_SYSTEMD is set (callers fall back to doing the work in-process);
+ * other negative errno.
+ */
+int unit_starter_start(struct unit_starter *u, const char *unit, enum unit_start_mode mode);

@@ -129,7 +129,6 @@ json_object *dc_to_json(const struct cache_dc *dc)
 static json_object *dlpe_to_json(const struct dlpe *e, uint32_t index)
 {
 	json_object *o = json_object_new_object();
-	char treq[96];
 
 	json_add_int(o, "index", index);
 	json_add_str(o, "subtype", dlpe_subtype_to_string(e->subtype));
@@ -142,7 +141,7 @@ static json_object *dlpe_to_json(const struct dlpe *e, uint32_t index)
 	json_add_int(o, "cntlid", e->cntlid);
 	json_add_int(o, "asqsz", e->asqsz);
 	json_add_int(o, "eflags", e->eflags);
-	json_add_str(o, "treq", dlpe_treq_to_string(e->treq, treq, sizeof(treq)));
+	json_add_str(o, "treq", dlpe_treq_to_string(e->treq));
 	json_add_int(o, "tsas-sectype", e->tsas_sectype);
 	return o;
 }
@@ -442,7 +441,7 @@ static int show_entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32
 		json_object_array_add(a, dlpe_to_json(e, index));
 		return 0;
 	}
-	printf("%4" PRIu32 " %-8s %-5s %-39s %-6s %5u %6u %s%s\n", index,
+	printf("%4" PRIu32 " %-28s %-5s %-39s %-6s %5u %6u %s%s\n", index,
 	       dlpe_subtype_to_string(e->subtype), e->transport, e->traddr, e->trsvcid, e->portid,
 	       e->cntlid, e->subnqn, (e->eflags & DLPE_EFLAG_NCC) ? " [ncc]" : "");
 	return 0;
@@ -522,7 +521,7 @@ int verb_cache_show(int argc, char **argv)
 		       age_format(dc.last_error_usec, age, sizeof(age)));
 	printf("\nLast read:    %s ago, genctr %" PRIu64 ", %" PRIu32 " entries\n\n",
 	       age_format(dc.last_read_usec, age, sizeof(age)), dc.genctr, dc.n_entries);
-	printf("%4s %-8s %-5s %-39s %-6s %5s %6s %s\n", "#", "SUBTYPE", "TRANS", "TRADDR", "SVCID",
+	printf("%4s %-28s %-5s %-39s %-6s %5s %6s %s\n", "#", "SUBTYPE", "TRANS", "TRADDR", "SVCID",
 	       "PORT", "CNTLID", "SUBSYSNQN");
 	r = cache_entries_foreach_dc(c, &dc.tid, show_entry_cb, NULL);
 	if (r < 0)

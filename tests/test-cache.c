@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "cache-record.h"
-#include "cache-sha256.h"
 #include "cache.h"
 #include "fileio.h"
 #include "macro.h"
+#include "sha256.h"
 #include "tap.h"
 #include "cache-test-util.h"
 
@@ -50,31 +50,6 @@ static void report_cb(const char *problem, void *ud)
 {
 	(void)ud;
 	diag("verify: %s", problem);
-}
-
-static void test_sha256(void)
-{
-	uint8_t d[32];
-	char h[65];
-	struct sha256_ctx ctx;
-	char mil[1001];
-
-	sha256("abc", 3, d);
-	is_str(sha256_hex(d, h), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-	       "sha256(abc)");
-	sha256("", 0, d);
-	is_str(sha256_hex(d, h), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	       "sha256(empty)");
-	sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
-	is_str(sha256_hex(d, h), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
-	       "sha256(448 bits)");
-	memset(mil, 'a', sizeof(mil));
-	sha256_init(&ctx);
-	for (int i = 0; i < 1000; i++)
-		sha256_update(&ctx, mil, i % 2 ? 999 : 1001); /* uneven chunks, 10^6 bytes */
-	sha256_final(&ctx, d);
-	is_str(sha256_hex(d, h), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
-	       "sha256(million a)");
 }
 
 static void test_records(void)
@@ -649,7 +624,6 @@ static void test_readonly_dir(void)
 
 int main(void)
 {
-	test_sha256();
 	test_records();
 	test_api();
 	test_export_import();

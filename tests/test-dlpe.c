@@ -6,21 +6,18 @@
  * with the change computation through the cache.
  */
 #include <endian.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define startswith libnvme_startswith
 #include <nvme/types.h>
-#undef startswith
 
 #include "cache.h"
 #include "dlpe.h"
 #include "macro.h"
 #include "tap.h"
-
-#include "../helpers/stas-discover/stas-discover.h"
 
 static void raw_set(char *field, size_t size, const char *s)
 {
@@ -244,7 +241,7 @@ static void test_page_and_changes(void)
 	struct cache *c = NULL;
 	char dir[] = "/tmp/test-dlpe.XXXXXX";
 	uint64_t genctr;
-	size_t n, n2;
+	size_t n, n2, bad;
 
 	v[0] = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
@@ -253,12 +250,13 @@ static void test_page_and_changes(void)
 	v[4] = good_tcp(NVME_DISC_SUBSYS_NQN, "10.0.0.9");
 	v[4].subtype = NVME_NQN_DISC;
 	log = page_new(5, v, 5);
-	is_int(dlp_to_entries(log, &e, &n, &genctr), 0, "page converted");
+	is_int(dlpe_list_from_log(log, &e, &n, &genctr, &bad), 0, "page converted");
 	is_int(n, 3, "bad and addressless entries skipped, the rest kept");
+	is_int(bad, 1, "the malformed entry counted, the addressless one not");
 	is_int(genctr, 5, "genctr little-endian");
 
 	log->numrec = htole64(1000000);
-	ok(dlp_to_entries(log, &e2, &n2, &genctr) < 0, "absurd numrec refused");
+	is_int(dlpe_list_from_log(log, &e2, &n2, &genctr, NULL), -EBADMSG, "absurd numrec refused");
 	log->numrec = htole64(5);
 
 	if (!mkdtemp(dir)) {
@@ -288,7 +286,7 @@ static void test_page_and_changes(void)
 	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
 	v[1].portid = htole16(9);
 	log2 = page_new(6, v, 2);
-	is_int(dlp_to_entries(log2, &e2, &n2, &genctr), 0, "second page converted");
+	is_int(dlpe_list_from_log(log2, &e2, &n2, &genctr, NULL), 0, "second page converted");
 	is_int(cache_dlp_put(c, &dc, e2, n2, genctr, &ch), 1, "second page stored");
 	ok(ch.nqns_added && streq(ch.nqns_added[0], "nqn.2024-01.io.stas:d") && !ch.nqns_added[1],
 	   "d added");
@@ -307,8 +305,78 @@ static void test_page_and_changes(void)
 	(void)!system(cmd);
 }
 
+static void test_tid_from_dlpe(void)
+{
+	static const char host[] =
+		"nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001";
+	struct dlpe e = { .subtype = DLPE_SUBTYPE_NVME };
+	struct tid dc = {}, t, untouched;
+
+	strcpy(dc.transport, "tcp");
+	strcpy(dc.traddr, "10.0.0.1");
+	strcpy(dc.trsvcid, "8009");
+	strcpy(dc.host_iface, "eth0");
+	strcpy(e.transport, "tcp");
+	strcpy(e.traddr, "10.0.0.2");
+	strcpy(e.subnqn, "nqn.2024-01.io.stas:a");
+
+	is_int(tid_from_dlpe(&e, &dc, host, &t), 0, "I/O entry without trsvcid");
+	is_str(t.trsvcid, "4420", "I/O default trsvcid");
+	is_str(t.host_nqn, host, "host NQN filled from the configured one");
+	is_str(t.host_iface, "eth0", "host side inherited from the DC");
+	is_str(t.traddr, "10.0.0.2", "address kept");
+
+	e.subtype = DLPE_SUBTYPE_REFERRAL;
+	strcpy(dc.host_nqn, "nqn.2014-08.org.nvmexpress:uuid:dc-own");
+	is_int(tid_from_dlpe(&e, &dc, host, &t), 0, "referral without trsvcid");
+	is_str(t.trsvcid, "8009", "discovery default trsvcid");
+	is_str(t.host_nqn, dc.host_nqn, "the DC's own host NQN wins");
+
+	strcpy(e.traddr, "not an address");
+	memset(&untouched, 0x5a, sizeof(untouched));
+	t = untouched;
+	is_int(tid_from_dlpe(&e, &dc, host, &t), -EINVAL, "invalid address refused");
+	ok(memcmp(&t, &untouched, sizeof(t)) == 0, "output untouched on refusal");
+}
+
+/* libnvme 1.3's words (src/nvme/fabrics.c), value by value. */
+static void test_vocabulary(void)
+{
+	is_str(dlpe_subtype_to_string(NVME_NQN_DISC), "discovery subsystem referral", "subtype 1");
+	is_str(dlpe_subtype_to_string(NVME_NQN_NVME), "nvme subsystem", "subtype 2");
+	is_str(dlpe_subtype_to_string(NVME_NQN_CURR), "current discovery subsystem", "subtype 3");
+	is_str(dlpe_subtype_to_string(0), "unrecognized", "subtype 0");
+	is_str(dlpe_subtype_to_string(4), "unrecognized", "subtype 4");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_PCI), "pci", "adrfam pci");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_IP4), "ipv4", "adrfam ipv4");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_IP6), "ipv6", "adrfam ipv6");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_IB), "infiniband", "adrfam ib");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_FC), "fibre-channel", "adrfam fc");
+	is_str(dlpe_adrfam_to_string(NVMF_ADDR_FAMILY_LOOP), "unrecognized",
+	       "adrfam loop: libnvme 1.3 has no word");
+	is_str(dlpe_trtype_to_string(NVMF_TRTYPE_TCP), "tcp", "trtype tcp");
+	is_str(dlpe_trtype_to_string(NVMF_TRTYPE_LOOP), "loop", "trtype loop");
+	is_str(dlpe_trtype_to_string(0), "unrecognized", "trtype 0");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_NOT_SPECIFIED), "not specified", "treq 0");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_REQUIRED), "required", "treq 1");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_NOT_REQUIRED), "not required", "treq 2");
+	is_str(dlpe_treq_to_string(3), "unrecognized", "treq 3");
+	is_str(dlpe_treq_to_string(NVMF_TREQ_DISABLE_SQFLOW),
+	       "not specified, sq flow control disable supported", "treq 4");
+	is_str(dlpe_treq_to_string(5), "unrecognized", "treq 5, as libnvme");
+
+	is_int(dlpe_subtype_from_string("nvme subsystem"), NVME_NQN_NVME, "subtype back");
+	is_int(dlpe_adrfam_from_string("infiniband"), NVMF_ADDR_FAMILY_IB, "adrfam back");
+	is_int(dlpe_trtype_from_string("rdma"), NVMF_TRTYPE_RDMA, "trtype back");
+	is_int(dlpe_treq_from_string("not required"), NVMF_TREQ_NOT_REQUIRED, "treq back");
+	is_int(dlpe_treq_from_string("unrecognized"), -EINVAL, "no value for unrecognized");
+	is_int(dlpe_subtype_from_string(NULL), -EINVAL, "NULL refused");
+}
+
 int main(void)
 {
+	test_vocabulary();
+	test_tid_from_dlpe();
 	test_valid();
 	test_hostile();
 	test_page_and_changes();

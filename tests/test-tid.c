@@ -459,7 +459,7 @@ static void test_sysfs(void)
 
 static void test_kv(void)
 {
-	const char *bad = NULL;
+	_cleanup_free_ char *bad = NULL;
 	struct tid t, before;
 
 	is_int(tid_parse_kv("transport=tcp;traddr=1.2.3.4;trsvcid=8009;host-iface=eth0;nqn=" NQN_IO,
@@ -544,7 +544,8 @@ static void test_kv(void)
 	before = t = mk3("tcp", "9.9.9.9", "9");
 #define KV_BAD(str, err, key, what)                                              \
 	do {                                                                     \
-		bad = "(unset)";                                                 \
+		free(bad);                                                       \
+		bad = NULL;                                                      \
 		is_int(tid_parse_kv(str, &t, &bad), err, "kv rejects %s", what); \
 		is_str(bad, key, "  ... names \"%s\"", key);                     \
 		ok(memcmp(&t, &before, sizeof(t)) == 0, "  ... ret untouched");  \
@@ -748,7 +749,7 @@ static void test_match(void)
 	strcpy(p.host_iface, "a/b");
 	is_int(tid_pattern_canonicalize(&p), -EINVAL, "pattern bad host_iface");
 	{
-		const char *bad = NULL;
+		_cleanup_free_ char *bad = NULL;
 		is_int(tid_parse_kv("transport=TCP;traddr=10.1.0.0/16", &p, &bad), 0,
 		       "kv -> pattern");
 		is_int(tid_pattern_canonicalize(&p), 0, "  ... canonicalises");

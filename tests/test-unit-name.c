@@ -252,12 +252,11 @@ static void test_path(void)
 
 	for (size_t i = 0; i < ELEMENTSOF(inputs); i++) {
 		_cleanup_free_ char *e = NULL, *ref = NULL;
-		int rc = 0;
+		int rc = 0, r;
 
-		errno = 0;
-		e = unit_name_path_escape(inputs[i]);
-		if (!e)
-			ok(errno == EINVAL, "path escape #%zu '%s' refused with EINVAL", i,
+		r = unit_name_path_escape(inputs[i], &e);
+		if (r < 0)
+			ok(r == -EINVAL && !e, "path escape #%zu '%s' refused with EINVAL", i,
 			   inputs[i]);
 		else
 			ok(unit_name_is_valid_instance(e), "path escape #%zu '%s' -> '%s'", i,
@@ -274,7 +273,8 @@ static void test_path(void)
 			/* Unescaping gives the simplified path, which escapes the same. */
 			is_int(unit_name_path_unescape(e, &u), 0, "path #%zu unescape", i);
 			ok(u && u[0] == '/', "path #%zu unescaped is absolute", i);
-			again = u ? unit_name_path_escape(u) : NULL;
+			if (u)
+				(void)unit_name_path_escape(u, &again);
 			is_str(again, e, "path #%zu round trip", i);
 		}
 	}
@@ -309,19 +309,23 @@ static void test_path(void)
 
 static void test_build(void)
 {
-	_cleanup_free_ char *n = unit_name_build("stas-connect", "nqn.x", ".service");
 	_cleanup_free_ char *inst = repeat('a', UNIT_NAME_MAX - 21, "");
-	_cleanup_free_ char *fits = NULL, *over = NULL;
+	_cleanup_free_ char *inst2 = repeat('a', UNIT_NAME_MAX - 20, "");
+	_cleanup_free_ char *n = NULL, *fits = NULL, *over = NULL, *c = NULL;
 
-	is_str(n, "stas-connect@nqn.x.service", "unit_name_build");
-	fits = unit_name_build("stas-connect", inst, ".service"); /* 12+1+234+8 = 255 */
+	is_int(unit_name_build(UNIT_PREFIX_CONNECT, "nqn.x", UNIT_SUFFIX_SERVICE, &n), 0,
+	       "unit_name_build");
+	is_str(n, "stas-connect@nqn.x.service", "unit_name_build: name");
+	/* 12+1+234+8 = 255 */
+	is_int(unit_name_build("stas-connect", inst, ".service", &fits), 0, "255 bytes: built");
 	ok(fits && strlen(fits) == UNIT_NAME_MAX, "255-byte unit name built");
-	{
-		_cleanup_free_ char *inst2 = repeat('a', UNIT_NAME_MAX - 20, "");
-		errno = 0;
-		over = unit_name_build("stas-connect", inst2, ".service");
-		ok(!over && errno == ENAMETOOLONG, "256-byte unit name refused with ENAMETOOLONG");
-	}
+	is_int(unit_name_build("stas-connect", inst2, ".service", &over), -ENAMETOOLONG,
+	       "256-byte unit name refused with ENAMETOOLONG");
+	ok(!over, "256-byte unit name: nothing returned");
+
+	is_int(unit_name_connect("nqn.2014-08.org:a/b c", &c), 0, "unit_name_connect");
+	is_str(c, "stas-connect@nqn.2014\\x2d08.org:a-b\\x20c.service",
+	       "unit_name_connect escapes the NQN");
 
 	ok(!unit_name_is_valid_instance(""), "empty instance invalid");
 	ok(!unit_name_is_valid_instance(NULL), "NULL instance invalid");
@@ -371,7 +375,7 @@ static void check_dc(const char *name, const struct tid *t, const char *want_ins
 	if (want_instance)
 		is_str(inst, want_instance, "%s: instance", name);
 	ok(unit_name_is_valid_instance(inst), "%s: valid instance", name);
-	unit = unit_name_build("stas-discover", inst, ".service");
+	(void)unit_name_build(UNIT_PREFIX_DISCOVER, inst, UNIT_SUFFIX_SERVICE, &unit);
 	ok(unit && strlen(unit) <= UNIT_NAME_MAX, "%s: unit name fits (%zu)", name,
 	   unit ? strlen(unit) : 0);
 
@@ -609,6 +613,34 @@ static void test_dc_invalid(void)
 	}
 }
 
+/* The names stas-discover and stas-mdns-watch both give a DC's unit. */
+static void test_dc_unit(void)
+{
+	static const char host[] =
+		"nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001";
+	_cleanup_free_ char *u1 = NULL, *u2 = NULL, *i3 = NULL;
+	struct tid t = {};
+	bool is_key = true;
+
+	strcpy(t.transport, "tcp");
+	strcpy(t.traddr, "192.168.1.10");
+	strcpy(t.trsvcid, "8009");
+	strcpy(t.subsysnqn, NVME_DISC_SUBSYS_NQN);
+	strcpy(t.host_nqn, host);
+
+	is_int(unit_name_dc(&t, host, &u1, &is_key), 0, "unit_name_dc: configured host NQN");
+	is_str(u1, "stas-discover@tcp-192.168.1.10-8009.service",
+	       "  ... the configured host NQN is left out");
+	ok(!is_key, "  ... not a key");
+	is_int(unit_name_dc(&t, NULL, &u2, NULL), 0, "unit_name_dc: no configured host NQN");
+	is_str(u2,
+	       "stas-discover@tcp-192.168.1.10-8009-hostnqn\\x3dnqn.2014\\x2d08.org.nvmexpress:"
+	       "uuid:00000000\\x2d0000\\x2d0000\\x2d0000\\x2d000000000001.service",
+	       "  ... another host NQN is kept");
+	is_int(unit_name_dc_instance(&t, host, &i3, NULL), 0, "unit_name_dc_instance");
+	is_str(i3, "tcp-192.168.1.10-8009", "  ... the instance alone");
+}
+
 int main(void)
 {
 	_cleanup_free_ char *probe = NULL;
@@ -623,5 +655,6 @@ int main(void)
 	test_build();
 	test_dc();
 	test_dc_invalid();
+	test_dc_unit();
 	return tap_done();
 }

@@ -3,15 +3,9 @@
  * A Discovery Log Page from the network, validated entry by entry, into the
  * cache in one transaction.
  */
-#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#define startswith libnvme_startswith
-#include <nvme/types.h>
-#undef startswith
 
 #include "dlpe.h"
 #include "log.h"
@@ -19,58 +13,23 @@
 #include "stas-discover.h"
 #include "unit-name.h"
 
-/* A page longer than this is not a discovery log any target sends. */
-#define DLP_ENTRIES_MAX 65536
-
-int dlp_to_entries(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
-		   uint64_t *ret_genctr)
+int dlp_read(const struct dc_session *s, struct dlpe **ret, size_t *ret_n, uint64_t *ret_genctr)
 {
-	_cleanup_free_ struct dlpe *v = NULL;
-	uint64_t numrec = le64toh(log->numrec);
-	size_t n = 0;
+	size_t bad = 0;
+	int r;
 
-	if (numrec > DLP_ENTRIES_MAX)
-		return log_error_errno(EBADMSG, "Discovery log page claims %llu entries, refusing.",
-				       (unsigned long long)numrec);
-	if (numrec > 0) {
-		v = calloc(numrec, sizeof(*v));
-		if (!v)
-			return log_oom();
-	}
-	for (uint64_t i = 0; i < numrec; i++) {
-		const char *why = NULL;
-		int r;
-
-		r = dlpe_from_nvmf(&log->entries[i], &v[n], &why);
-		if (r == -EADDRNOTAVAIL) {
-			log_debug("Dropping log page entry %llu: %s.", (unsigned long long)i, why);
-			continue;
-		}
-		if (r < 0) {
-			log_warning("Skipping malformed log page entry %llu: %s.",
-				    (unsigned long long)i, why ? why : "invalid");
-			continue;
-		}
-		n++;
-	}
-	*ret_genctr = le64toh(log->genctr);
-	*ret_n = n;
-	*ret = TAKE_PTR(v);
+	r = dlpe_list_from_log(s->log, ret, ret_n, ret_genctr, &bad);
+	if (r == -EBADMSG)
+		return log_error_errno(r,
+				       "The discovery log page of %s claims more entries than "
+				       "any target sends, refusing.",
+				       s->ctrl.name);
+	if (r < 0)
+		return log_oom();
+	if (bad > 0)
+		log_warning("Skipped %zu malformed log page entries of %s (--tron says why).", bad,
+			    s->ctrl.name);
 	return 0;
-}
-
-/*
- * The stas-discover@ instance of DC @t. The host NQN is left out when it is
- * the configured one (stas-discover fills that in), so unit names stay short
- * and one DC has one name.
- */
-int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key)
-{
-	struct tid x = *t;
-
-	if (d->cfg->host.nqn && streq(x.host_nqn, d->cfg->host.nqn))
-		x.host_nqn[0] = '\0';
-	return dc_instance_format(&x, ret, ret_is_key);
 }
 
 static enum cache_dctype dctype_from_kernel(const char *s)
@@ -109,7 +68,7 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 		(void)strscpy_checked(rec.device, sizeof(rec.device), s->ctrl.name);
 	else
 		rec.device[0] = '\0';
-	if (dc_instance(d, &job->tid, &instance, &is_key) >= 0 && is_key)
+	if (unit_name_dc_instance(&job->tid, d->cfg->host.nqn, &instance, &is_key) >= 0 && is_key)
 		(void)strscpy_checked(rec.instance_key, sizeof(rec.instance_key), instance);
 
 	r = cache_dlp_put(d->cache, &rec, entries, n, genctr, ret_change);

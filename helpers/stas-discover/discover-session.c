@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nvme/types.h>
-
 #include "conn-opts.h"
 #include "log.h"
 #include "macro.h"
@@ -76,7 +74,8 @@ static int dc_find_existing(const struct tid *t, struct kctrl *ret)
 	return 0;
 }
 
-int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_session *ret)
+int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_error *err,
+		    struct dc_session *ret)
 {
 	char buf[TID_FORMAT_MAX], name[KCTRL_NAME_MAX + 1];
 	struct config_path_opts popts;
@@ -119,7 +118,7 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_sess
 	if (!s.persistent)
 		kopts.kato = 0;
 
-	r = kernel_connect(&job->tid, &kopts, true, name);
+	r = kernel_connect(&job->tid, &kopts, true, err, name);
 	if (r == -EALREADY) {
 		/* Another run connected it in the meantime: use that one. */
 		r = dc_find_existing(&job->tid, &s.ctrl);
@@ -133,7 +132,7 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_sess
 	if (r < 0)
 		return log_error_errno(r, "Failed to connect to discovery controller %s: %s",
 				       tid_format(&job->tid, buf, sizeof(buf)),
-				       *kernel_strerror() ? kernel_strerror() : strerror(-r));
+				       kernel_error_message(err, r));
 
 	r = kernel_ctrl_read(name, &s.ctrl);
 	if (r < 0)
@@ -149,6 +148,7 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_sess
 /* TP8010: a DDC or CDC wants the host registered, once per connection. */
 static void dc_dim_register(struct discover *d, const struct dc_job *job, struct dc_session *s)
 {
+	struct kernel_error err;
 	struct cache_dc rec;
 	uint32_t result = 0;
 	int r;
@@ -158,26 +158,24 @@ static void dc_dim_register(struct discover *d, const struct dc_job *job, struct
 	if (!s->connected_here && cache_dc_get(d->cache, &job->tid, &rec) > 0 &&
 	    streq(rec.device, s->ctrl.name))
 		return; /* registered when this connection was made */
-	r = kernel_dim_register(s->ctrl.name, true, &result);
+	r = kernel_dim_register(s->ctrl.name, true, &err, &result);
 	if (r < 0)
 		log_notice_errno(r, "DIM registration with %s refused (%s), ignoring.",
-				 s->ctrl.name,
-				 *kernel_strerror() ? kernel_strerror() : strerror(-r));
+				 s->ctrl.name, kernel_error_message(&err, r));
 	else
 		log_info("Registered with %s %s (DIM).", s->ctrl.dctype, s->ctrl.name);
 }
 
-int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s)
+int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s,
+		    struct kernel_error *err)
 {
-	uint8_t lsp = 0;
+	bool pleo;
 	int r;
 
 	dc_dim_register(d, job, s);
 
-	if (d->cfg->discovery.pleo && kernel_discovery_supports_pleo(s->ctrl.name) > 0)
-		lsp = NVMF_LOG_DISC_LSP_PLEO;
-
-	r = kernel_get_discovery_log(s->ctrl.name, lsp, &s->log);
+	pleo = d->cfg->discovery.pleo && kernel_discovery_supports_pleo(s->ctrl.name) > 0;
+	r = kernel_get_discovery_log(s->ctrl.name, pleo, err, &s->log);
 	if (r < 0) {
 		struct kctrl now;
 
@@ -189,8 +187,7 @@ int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_sess
 				tid_format(&job->tid, (char[TID_FORMAT_MAX]){}, TID_FORMAT_MAX),
 				now.name, now.state);
 		return log_error_errno(r, "Failed to read the discovery log page of %s: %s",
-				       s->ctrl.name,
-				       *kernel_strerror() ? kernel_strerror() : strerror(-r));
+				       s->ctrl.name, kernel_error_message(err, r));
 	}
 	return 0;
 }

@@ -3,8 +3,10 @@
  * What a changed page sets off. Every subsystem NQN whose entries appeared,
  * changed or disappeared gets a stas-connect@<nqn>.service run; every new
  * referral gets discovered (as its own stas-discover@ unit); a referral no
- * longer listed is retired. Without systemd the same work happens here, in
- * this process, once every DC of the run has been read.
+ * longer listed is retired. All of it is queued on struct discover: main()
+ * drains the queue, starting units, or - without systemd - discovering the
+ * referrals and reconciling the connections in this process. Nothing here
+ * calls back into stas-discover.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,84 +17,95 @@
 #include "macro.h"
 #include "reconcile.h"
 #include "stas-discover.h"
+#include "strv.h"
 #include "unit-name.h"
 #include "unit-start.h"
 
-static int strv_add_unique(char ***l, const char *s)
+int trigger_discover(struct discover *d, const struct dc_job *job)
 {
-	size_t n = 0;
-	char **p;
-
-	STRV_FOREACH(i, *l) {
-		if (streq(*i, s))
-			return 0;
-		n++;
-	}
-	p = realloc(*l, (n + 2) * sizeof(char *));
-	if (!p)
-		return -ENOMEM;
-	*l = p;
-	p[n] = strdup(s);
-	if (!p[n])
-		return -ENOMEM;
-	p[n + 1] = NULL;
+	if (GREEDY_REALLOC(d->jobs, d->n_jobs_alloc, d->n_jobs) < 0)
+		return log_oom();
+	d->jobs[d->n_jobs++] = *job;
 	return 1;
 }
 
 int trigger_connect(struct discover *d, const char *nqn)
 {
-	_cleanup_free_ char *esc = NULL, *unit = NULL;
 	int r;
 
 	if (d->no_connect)
 		return 0;
-	if (!d->no_systemd) {
-		esc = unit_name_escape(nqn);
-		if (!esc)
-			return log_oom();
-		unit = unit_name_build("stas-connect", esc, ".service");
-		if (!unit)
-			return log_error_errno(errno ? errno : ENOMEM,
-					       "No valid unit name for subsystem %s: %m", nqn);
-		/* Restart: a run already underway may have read the old page. */
-		r = unit_start(unit, UNIT_RESTART);
-		if (r >= 0) {
-			log_debug("Started %s.", unit);
-			return 1;
-		}
-		if (r != -ENOMEDIUM)
-			return log_error_errno(r, "Failed to start %s: %m", unit);
-		log_info("No systemd on the system bus: reconciling connections in-process.");
-		d->no_systemd = true;
-	}
-	r = strv_add_unique(&d->nqns_pending, nqn);
+	r = strv_extend_unique(&d->nqns, nqn);
 	return r < 0 ? log_oom() : r;
 }
 
-static int trigger_discover(struct discover *d, const struct dc_job *job)
+static int unit_start(struct discover *d, const char *unit, enum unit_start_mode mode)
 {
-	_cleanup_free_ char *instance = NULL, *unit = NULL;
-	bool is_key = false;
 	int r;
 
-	if (d->no_systemd)
-		return discover_one(d, job);
-
-	r = dc_instance(d, &job->tid, &instance, &is_key);
-	if (r < 0)
-		return log_error_errno(r, "No unit instance for a referral: %m");
-	unit = unit_name_build("stas-discover", instance, ".service");
-	if (!unit)
+	if (!d->units && unit_starter_new(&d->units) < 0)
 		return log_oom();
-	r = unit_start(unit, UNIT_START);
-	if (r == -ENOMEDIUM) {
+	r = unit_starter_start(d->units, unit, mode);
+	if (r == -ENOMEDIUM)
 		d->no_systemd = true;
-		return discover_one(d, job);
-	}
+	return r;
+}
+
+/* -ENOMEDIUM: no systemd, the caller discovers @job in this process. */
+int trigger_start_dc(struct discover *d, const struct dc_job *job)
+{
+	_cleanup_free_ char *unit = NULL;
+	int r;
+
+	r = unit_name_dc(&job->tid, d->cfg->host.nqn, &unit, NULL);
+	if (r < 0)
+		return log_error_errno(r, "No unit name for a referral: %m");
+	r = unit_start(d, unit, UNIT_START);
+	if (r == -ENOMEDIUM)
+		return r;
 	if (r < 0)
 		return log_error_errno(r, "Failed to start %s: %m", unit);
 	log_debug("Started %s.", unit);
 	return 1;
+}
+
+/* A stas-connect@ unit for every queued NQN; without systemd they stay queued. */
+int trigger_start_connects(struct discover *d)
+{
+	size_t i, n = strv_length(d->nqns);
+	int r, ret = 0;
+
+	for (i = 0; i < n && !d->no_systemd; i++) {
+		_cleanup_free_ char *unit = NULL;
+
+		r = unit_name_connect(d->nqns[i], &unit);
+		if (r < 0) {
+			log_error_errno(r, "No valid unit name for subsystem %s: %m", d->nqns[i]);
+			if (ret == 0)
+				ret = r;
+			continue;
+		}
+		/* Restart: a run already underway may have read the old page. */
+		r = unit_start(d, unit, UNIT_RESTART);
+		if (r == -ENOMEDIUM) {
+			log_info(
+				"No systemd on the system bus: reconciling connections in-process.");
+			break;
+		}
+		if (r < 0) {
+			log_error_errno(r, "Failed to start %s: %m", unit);
+			if (ret == 0)
+				ret = r;
+			continue;
+		}
+		log_debug("Started %s.", unit);
+	}
+	/* Drop the NQNs handed to systemd; the rest are reconciled here. */
+	for (size_t j = 0; j < i; j++)
+		free(d->nqns[j]);
+	if (i > 0)
+		memmove(d->nqns, d->nqns + i, (n - i + 1) * sizeof(char *));
+	return ret;
 }
 
 int trigger_referrals(struct discover *d, const struct dc_job *job,
@@ -106,8 +119,8 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 		struct tid t;
 
 		/* Referrals inherit the referring DC's host side. */
-		dlpe_to_tid(&ch->referrals_removed[i], &job->tid, &t);
-		if (tid_canonicalize(&t) < 0 || cache_dc_get(d->cache, &t, &old) <= 0)
+		if (tid_from_dlpe(&ch->referrals_removed[i], &job->tid, d->cfg->host.nqn, &t) < 0 ||
+		    cache_dc_get(d->cache, &t, &old) <= 0)
 			continue;
 		if (old.origin != CACHE_ORIGIN_REFERRAL || !tid_equal(&old.referrer, &job->tid))
 			continue;
@@ -121,12 +134,12 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 			.origin = CACHE_ORIGIN_REFERRAL,
 			.depth = (uint8_t)(job->depth + 1),
 			.referrer = job->tid,
+			.spawn = true,
 		};
 		struct cache_dc known, rec = {};
 
-		dlpe_to_tid(&ch->referrals_added[i], &job->tid, &next.tid);
-		tid_set_default_trsvcid(&next.tid, true);
-		if (tid_canonicalize(&next.tid) < 0) {
+		if (tid_from_dlpe(&ch->referrals_added[i], &job->tid, d->cfg->host.nqn, &next.tid) <
+		    0) {
 			log_warning("Ignoring a referral that is not a valid transport ID.");
 			continue;
 		}
@@ -171,7 +184,7 @@ static int collect_nqn(const struct cache_dc *dc, const struct dlpe *e, uint32_t
 
 	if (e->subtype != DLPE_SUBTYPE_NVME)
 		return 0;
-	return strv_add_unique(l, e->subnqn) < 0 ? -ENOMEM : 0;
+	return strv_extend_unique(l, e->subnqn) < 0 ? -ENOMEM : 0;
 }
 
 int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
@@ -192,7 +205,7 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 	if (!isempty(dc->device) && dc->origin != CACHE_ORIGIN_UDEV &&
 	    kernel_ctrl_read(dc->device, &k) >= 0 && k.discovery && tid_equal(&k.tid, &dc->tid)) {
 		if (streq(k.dctype, "ddc") || streq(k.dctype, "cdc"))
-			(void)kernel_dim_register(k.name, false, NULL);
+			(void)kernel_dim_register(k.name, false, NULL, NULL);
 		r = kernel_disconnect(k.name);
 		if (r < 0 && r != -ENOENT)
 			log_warning_errno(r, "Failed to disconnect %s, ignoring: %m", k.name);
@@ -214,9 +227,9 @@ int trigger_flush(struct discover *d)
 {
 	int r, ret = 0;
 
-	if (d->no_connect || !d->nqns_pending)
+	if (d->no_connect || !d->nqns)
 		return 0;
-	STRV_FOREACH(nqn, d->nqns_pending) {
+	STRV_FOREACH(nqn, d->nqns) {
 		_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
 		char buf[TID_FORMAT_MAX];
 
@@ -242,7 +255,7 @@ int trigger_flush(struct discover *d)
 		if (r > 0 && ret == 0)
 			ret = -EHOSTUNREACH;
 	}
-	strv_free(d->nqns_pending);
-	d->nqns_pending = NULL;
+	strv_free(d->nqns);
+	d->nqns = NULL;
 	return ret;
 }

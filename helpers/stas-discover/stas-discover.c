@@ -15,7 +15,9 @@
 #include "log.h"
 #include "macro.h"
 #include "stas-discover.h"
+#include "strv.h"
 #include "unit-name.h"
+#include "unit-start.h"
 
 static const char *arg_config;
 static const char *arg_cache_dir;
@@ -189,7 +191,7 @@ static void summary_add(struct discover *d, const struct dc_job *job, const char
 	o = json_object_new_object();
 	(void)tid_key(&job->tid, key, sizeof(key));
 	json_object_object_add(o, "dc", json_object_new_string(key));
-	if (dc_instance(d, &job->tid, &instance, &is_key) >= 0)
+	if (unit_name_dc_instance(&job->tid, d->cfg->host.nqn, &instance, &is_key) >= 0)
 		json_object_object_add(o, "instance", json_object_new_string(instance));
 	json_object_object_add(o, "origin",
 			       json_object_new_string(cache_origin_to_string(job->origin)));
@@ -225,7 +227,8 @@ static void summary_add(struct discover *d, const struct dc_job *job, const char
 	json_object_array_add(d->summary, o);
 }
 
-static int record_failure(struct discover *d, const struct dc_job *job, int error)
+static int record_failure(struct discover *d, const struct dc_job *job, int error,
+			  const struct kernel_error *err)
 {
 	struct cache_dc rec;
 	int r;
@@ -241,17 +244,17 @@ static int record_failure(struct discover *d, const struct dc_job *job, int erro
 	}
 	/* The kernel's detail helps for a failed connect, not for an unreachable DC. */
 	r = cache_dc_set_error(d->cache, &job->tid, error,
-			       abs(error) != EHOSTUNREACH && *kernel_strerror() ?
-				       kernel_strerror() :
-				       strerror(abs(error)));
+			       abs(error) != EHOSTUNREACH ? kernel_error_message(err, error) :
+							    strerror(abs(error)));
 	if (r < 0)
 		return log_error_errno(r, "Failed to record the error in the cache: %m");
 	return 0;
 }
 
-int discover_one(struct discover *d, const struct dc_job *job_in)
+static int discover_one(struct discover *d, const struct dc_job *job_in)
 {
 	_cleanup_free_ struct dlpe *entries = NULL;
+	struct kernel_error kerr = {};
 	struct cache_dlp_change ch = {};
 	struct dc_session s = {};
 	char key[TID_KEY_MAX], buf[TID_FORMAT_MAX];
@@ -268,23 +271,11 @@ int discover_one(struct discover *d, const struct dc_job *job_in)
 	}
 	if (tid_key(&job.tid, key, sizeof(key)) < 0)
 		return -EINVAL;
-	STRV_FOREACH(v, d->visited)
-		if (streq(*v, key))
-			return 0;
-	{
-		size_t nv = 0;
-		char **p;
-		STRV_FOREACH(v, d->visited)
-			nv++;
-		p = realloc(d->visited, (nv + 2) * sizeof(char *));
-		if (!p)
-			return log_oom();
-		d->visited = p;
-		p[nv] = strdup(key);
-		p[nv + 1] = NULL;
-		if (!p[nv])
-			return log_oom();
-	}
+	r = strv_extend_unique(&d->visited, key);
+	if (r < 0)
+		return log_oom();
+	if (r == 0)
+		return 0; /* already discovered in this run */
 	tid_format(&job.tid, buf, sizeof(buf));
 
 	if (config_is_excluded(d->cfg, CONFIG_ROLE_DISCOVERY, &job.tid)) {
@@ -294,16 +285,16 @@ int discover_one(struct discover *d, const struct dc_job *job_in)
 		return 0;
 	}
 
-	r = dc_session_open(d, &job, &s);
+	r = dc_session_open(d, &job, &kerr, &s);
 	if (r >= 0)
-		r = dc_session_read(d, &job, &s);
+		r = dc_session_read(d, &job, &s, &kerr);
 	if (r >= 0)
-		r = dlp_to_entries(s.log, &entries, &n, &genctr);
+		r = dlp_read(&s, &entries, &n, &genctr);
 	if (r >= 0)
 		r = dlp_store(d, &job, &s, entries, n, genctr, &ch);
 	dc_session_close(d, &s);
 	if (r < 0) {
-		(void)record_failure(d, &job, r);
+		(void)record_failure(d, &job, r, &kerr);
 		summary_add(d, &job, s.ctrl.name, r, 0, 0, 0, NULL);
 		d->failed++;
 		return r;
@@ -421,9 +412,9 @@ static int discover_all(struct discover *d)
 			.origin = CACHE_ORIGIN_CONFIG,
 			.conf = &sec->controllers[i],
 		};
-		r = discover_one(d, &job);
-		if (r < 0 && ret == 0)
-			ret = r;
+		r = trigger_discover(d, &job);
+		if (r < 0)
+			return r;
 	}
 
 	r = cache_dc_foreach(d->cache, collect_dc, &a);
@@ -448,22 +439,34 @@ static int discover_all(struct discover *d)
 			continue;
 		}
 		job.conf = dc_config_find(d->cfg, &dc->tid);
-		r = discover_one(d, &job);
-		if (r < 0 && ret == 0)
-			ret = r;
+		r = trigger_discover(d, &job);
+		if (r < 0) {
+			free(a.dcs);
+			return r;
+		}
 	}
 	free(a.dcs);
 	return ret;
 }
 
+static void discover_done(struct discover *d)
+{
+	config_free(d->cfg);
+	cache_free(d->cache);
+	unit_starter_free(d->units);
+	json_object_put(d->summary);
+	strv_free(d->visited);
+	free(d->jobs);
+	strv_free(d->nqns);
+	kernel_close();
+}
+
 int main(int argc, char **argv)
 {
-	_cleanup_config_free_ struct stas_config *cfg = NULL;
 	_cleanup_strv_free_ char **errors = NULL;
-	_cleanup_cache_ struct cache *cache = NULL;
-	struct discover d = {};
+	_cleanup_(discover_done) struct discover d = {};
 	struct dc_job job;
-	int r;
+	int r, ret;
 
 	log_set_ident("stas-discover");
 	log_set_target_auto();
@@ -473,14 +476,14 @@ int main(int argc, char **argv)
 		return r < 0 ? 2 : 0;
 
 	/* Configuration problems stop us before any kernel call. */
-	r = config_load(arg_config, &cfg, &errors);
+	r = config_load(arg_config, &d.cfg, &errors);
 	if (r < 0) {
 		STRV_FOREACH(e, errors)
 			log_error("%s", *e);
 		log_error_errno(r, "Invalid configuration, not discovering anything.");
 		return 2;
 	}
-	if (cfg->global.tron)
+	if (d.cfg->global.tron)
 		log_set_max_level(LOG_DEBUG);
 
 	/* A malformed instance is a usage error: say so before touching the cache. */
@@ -496,16 +499,14 @@ int main(int argc, char **argv)
 		}
 	}
 
-	r = cache_open(arg_cache_dir, CACHE_RDWR, &cache);
+	r = cache_open(arg_cache_dir, CACHE_RDWR, &d.cache);
 	if (r < 0) {
 		log_error_errno(r, "Failed to open the cache in %s: %m",
 				arg_cache_dir ? arg_cache_dir : cache_default_dir());
 		return 1;
 	}
-	cache_set_writer(cache, "stas-discover");
+	cache_set_writer(d.cache, "stas-discover");
 
-	d.cfg = cfg;
-	d.cache = cache;
 	d.no_connect = arg_no_connect;
 	d.no_systemd = arg_no_systemd;
 	d.dry_run = arg_dry_run;
@@ -514,28 +515,35 @@ int main(int argc, char **argv)
 		d.summary = json_object_new_array();
 
 	if (arg_all)
-		r = discover_all(&d);
+		ret = discover_all(&d);
 	else {
 		r = job_from_args(&d, &job);
-		if (r < 0) {
-			json_object_put(d.summary);
-			strv_free(d.visited);
+		if (r < 0)
 			return 2;
-		}
-		r = discover_one(&d, &job);
+		ret = trigger_discover(&d, &job);
 	}
 
-	int rf = trigger_flush(&d);
-	if (rf < 0 && r >= 0)
-		r = rf;
+	/*
+	 * Drain the queue: DCs (and the referrals they add), then the units of
+	 * the subsystems whose entries changed. Without systemd a referral is
+	 * discovered here and the connections are reconciled at the end.
+	 */
+	while (d.n_jobs_done < d.n_jobs) {
+		job = d.jobs[d.n_jobs_done++];
+		r = job.spawn && !d.no_systemd ? trigger_start_dc(&d, &job) : -ENOMEDIUM;
+		if (r == -ENOMEDIUM)
+			r = discover_one(&d, &job);
+		if (r >= 0)
+			r = trigger_start_connects(&d);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	r = trigger_flush(&d);
+	if (r < 0 && ret >= 0)
+		ret = r;
 
-	if (d.json) {
+	if (d.json)
 		puts(json_object_to_json_string_ext(
 			d.summary, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(d.summary);
-	}
-	strv_free(d.visited);
-	strv_free(d.nqns_pending);
-	kernel_close();
-	return r < 0 || d.failed > 0 ? 1 : 0;
+	return ret < 0 || d.failed > 0 ? 1 : 0;
 }

@@ -5,7 +5,11 @@
  *   discover-session.c  the kernel connection to a DC, DIM, reading the page
  *   discover-dlp.c      raw page -> validated entries -> the cache
  *   discover-trigger.c  what a changed page sets off: stas-connect@ units,
- *                       referrals, retired DCs
+ *                       referrals, retired DCs - as jobs queued on the
+ *                       context, which only main() drains
+ *
+ * The call graph has no cycle: stas-discover.c calls into the other three
+ * files and none of them calls back.
  */
 #pragma once
 
@@ -18,22 +22,10 @@
 #include "conf.h"
 #include "kernel.h"
 #include "tid.h"
+#include "unit-start.h"
 
 /* Referrals more hops away than this from a configured/mDNS DC are ignored. */
 #define REFERRAL_DEPTH_MAX 8
-
-struct discover {
-	struct stas_config *cfg;
-	struct cache *cache;
-	bool no_connect; /* only read pages, start nothing */
-	bool no_systemd; /* do connect reconciliation in-process */
-	bool dry_run; /* with no_systemd: print the plan, change nothing */
-	bool json;
-	json_object *summary; /* array of per-DC results */
-	char **visited; /* tid keys discovered in this run (loop safety) */
-	char **nqns_pending; /* NQNs to reconcile in-process at the end */
-	unsigned failed;
-};
 
 /* A discovery controller to work on. */
 struct dc_job {
@@ -43,6 +35,25 @@ struct dc_job {
 	struct tid referrer; /* empty unless a referral */
 	char device[KCTRL_NAME_MAX + 1]; /* the kernel controller named by udev, or "" */
 	const struct config_controller *conf; /* its config entry, or NULL */
+	bool spawn; /* a referral: run as its own stas-discover@ unit when systemd is there */
+};
+
+/* One run; owns everything it points to (discover_done() frees it). */
+struct discover {
+	struct stas_config *cfg;
+	struct cache *cache;
+	struct unit_starter *units; /* the system bus, opened on first start */
+	bool no_connect; /* only read pages, start nothing */
+	bool no_systemd; /* do connect reconciliation in-process */
+	bool dry_run; /* with no_systemd: print the plan, change nothing */
+	bool json;
+	json_object *summary; /* array of per-DC results */
+	char **visited; /* tid keys discovered in this run (loop safety) */
+	/* The job queue, drained by main() only. */
+	struct dc_job *jobs; /* DCs to discover, in order */
+	size_t n_jobs, n_jobs_done, n_jobs_alloc;
+	char **nqns; /* subsystems whose connections to reconcile (unit or in-process) */
+	unsigned failed;
 };
 
 /* What one session produced. */
@@ -55,24 +66,24 @@ struct dc_session {
 
 /* discover-session.c */
 const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t);
-int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_session *ret);
-int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s);
+int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_error *err,
+		    struct dc_session *ret);
+int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s,
+		    struct kernel_error *err);
 void dc_session_close(struct discover *d, struct dc_session *s);
 
 /* discover-dlp.c */
-int dc_instance(const struct discover *d, const struct tid *t, char **ret, bool *ret_is_key);
-int dlp_to_entries(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
-		   uint64_t *ret_genctr);
+int dlp_read(const struct dc_session *s, struct dlpe **ret, size_t *ret_n, uint64_t *ret_genctr);
 int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_session *s,
 	      const struct dlpe *entries, size_t n, uint64_t genctr,
 	      struct cache_dlp_change *ret_change);
 
-/* discover-trigger.c */
+/* discover-trigger.c: queue work; main() drains the queue */
+int trigger_discover(struct discover *d, const struct dc_job *job);
 int trigger_connect(struct discover *d, const char *nqn);
 int trigger_referrals(struct discover *d, const struct dc_job *job,
 		      const struct cache_dlp_change *ch);
-int trigger_flush(struct discover *d);
 int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why);
-
-/* stas-discover.c */
-int discover_one(struct discover *d, const struct dc_job *job);
+int trigger_start_dc(struct discover *d, const struct dc_job *job);
+int trigger_start_connects(struct discover *d);
+int trigger_flush(struct discover *d);

@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define startswith libnvme_startswith
 #include <nvme/types.h>
-#undef startswith
 
 #include "dlpe.h"
 #include "fuzz.h"

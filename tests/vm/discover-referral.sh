@@ -37,7 +37,7 @@ check "two DCs were read (A, then the referral B)" test "$(jq length <<<"$out")"
 check "B was found by referral" \
 	test "$(jq -r '.[1].origin' <<<"$out")" = referral
 check "B's subsystems are in the cache" \
-	test "$(adm show --json tcp-127.0.0.1-8010 | jq -c '[.["log-page"][] | select(.subtype == "nvme") | .subsysnqn] | sort')" = "[\"$P-b1\",\"$P-b2\"]"
+	test "$(adm show --json tcp-127.0.0.1-8010 | jq -c '[.["log-page"][] | select(.subtype == "nvme subsystem") | .subsysnqn] | sort')" = "[\"$P-b1\",\"$P-b2\"]"
 check "B records its referrer and depth 1" \
 	test "$(adm show --json tcp-127.0.0.1-8010 | jq -c '[.origin, .["referral-depth"]]')" = '["referral",1]'
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <string.h>
 
-#include "cache-sha256.h"
+#include "sha256.h"
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -98,6 +98,17 @@ void sha256(const void *data, size_t size, uint8_t out[SHA256_DIGEST_SIZE])
 	sha256_init(&ctx);
 	sha256_update(&ctx, data, size);
 	sha256_final(&ctx, out);
+}
+
+uint64_t sha256_u64(const void *data, size_t size)
+{
+	uint8_t d[SHA256_DIGEST_SIZE];
+	uint64_t v = 0;
+
+	sha256(data, size, d);
+	for (size_t i = 0; i < 8; i++)
+		v = v << 8 | d[i];
+	return v;
 }
 
 char *sha256_hex(const uint8_t digest[SHA256_DIGEST_SIZE], char buf[2 * SHA256_DIGEST_SIZE + 1])

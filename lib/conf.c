@@ -1414,6 +1414,44 @@ int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
 	return 0;
 }
 
+/* Whether entry @c is the path @t, with @route_wildcard: unset host-traddr/host-iface match any. */
+static bool controller_is(const struct stas_config *cfg, const struct config_controller *c,
+			  const struct tid *t, bool route_wildcard)
+{
+	const char *host_nqn = !isempty(c->tid.host_nqn) ? c->tid.host_nqn :
+							   strempty(cfg->host.nqn);
+
+	if (!streq(c->tid.transport, t->transport) || !streq(c->tid.traddr, t->traddr) ||
+	    !streq(c->tid.trsvcid, t->trsvcid) || !streq(c->tid.subsysnqn, t->subsysnqn))
+		return false;
+	if (!isempty(t->host_nqn) && !streq(host_nqn, t->host_nqn))
+		return false;
+	if (route_wildcard)
+		return (isempty(c->tid.host_traddr) || streq(c->tid.host_traddr, t->host_traddr)) &&
+		       (isempty(c->tid.host_iface) || streq(c->tid.host_iface, t->host_iface));
+	return streq(c->tid.host_traddr, t->host_traddr) && streq(c->tid.host_iface, t->host_iface);
+}
+
+const struct config_controller *config_controller_find(const struct stas_config *cfg,
+						       enum config_role role, const struct tid *t)
+{
+	const struct config_section *s;
+
+	assert(t);
+	if (!cfg)
+		return NULL;
+	s = config_section(cfg, role);
+	for (size_t i = 0; i < s->n_controllers; i++)
+		if (controller_is(cfg, &s->controllers[i], t, false))
+			return &s->controllers[i];
+	if (role != CONFIG_ROLE_IO)
+		return NULL;
+	for (size_t i = 0; i < s->n_controllers; i++)
+		if (controller_is(cfg, &s->controllers[i], t, true))
+			return &s->controllers[i];
+	return NULL;
+}
+
 bool config_is_excluded(const struct stas_config *cfg, enum config_role role, const struct tid *t)
 {
 	const struct config_section *s = config_section(cfg, role);

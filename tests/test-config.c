@@ -532,6 +532,105 @@ static void test_duration(void)
 		ok(config_duration_parse(bad[i], &v) < 0, "duration \"%s\" rejected", bad[i]);
 }
 
+/* config_controller_find(): which fields identify a configured controller (see conf.h). */
+static void test_controller_find(void)
+{
+#define IONQN "nqn.2014-08.com.example:io"
+#define OTHERNQN "nqn.2014-08.com.example:other-host"
+	static const char text[] =
+		"host = { nqn = \"" HOSTNQN "\"; };\n"
+		"discovery = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.1\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.2\"; host-iface = \"eth0\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.3\"; host-nqn = \"" OTHERNQN "\"; }\n"
+		"); };\n"
+		"io = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.1.1\"; nqn = \"" IONQN
+		"\"; kato = 1; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.1.1\"; nqn = \"" IONQN "\";\n"
+		"    host-iface = \"eth1\"; kato = 2; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.1.2\"; nqn = \"" IONQN "\";\n"
+		"    host-traddr = \"10.0.9.9\"; kato = 3; }\n"
+		"); };\n";
+	/* the path looked up; want: index of the entry found in its section, -1 none */
+	static const struct {
+		enum config_role role;
+		const char *transport, *traddr, *trsvcid, *nqn, *host_traddr, *host_iface,
+			*host_nqn;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, 0, "DC: unset host-nqn is the host's NQN" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  "", 0, "DC: a path without host NQN" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  OTHERNQN, -1, "DC: another host NQN is another DC" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "4420", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: trsvcid must match (default 8009)" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", IONQN, "", "", HOSTNQN, -1,
+		  "DC: subsystem NQN must match (default well-known)" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "",
+		  "eth0", HOSTNQN, -1, "DC: unset host-iface is not a wildcard" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.2", "8009", NVME_DISC_SUBSYS_NQN, "",
+		  "eth0", HOSTNQN, 1, "DC: host-iface equal" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.2", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: a configured host-iface must be there" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.3", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  OTHERNQN, 2, "DC: explicit host-nqn" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.3", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: explicit host-nqn is not the host's" },
+		{ CONFIG_ROLE_DISCOVERY, "rdma", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: transport must match" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "", HOSTNQN,
+		  -1, "a DC is not an I/O controller" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "", "", HOSTNQN, 0,
+		  "IOC: exact" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "", "eth1", HOSTNQN, 1,
+		  "IOC: the exact route is preferred to an earlier wildcard" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "10.0.8.8", "eth7", HOSTNQN, 0,
+		  "IOC: unset route fields match any route" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "", "", OTHERNQN, -1,
+		  "IOC: another host NQN" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", "nqn.2014-08.com.example:x", "", "",
+		  HOSTNQN, -1, "IOC: another subsystem" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.2", "4420", IONQN, "10.0.9.9", "eth3", HOSTNQN, 2,
+		  "IOC: configured host-traddr equal, host-iface unset" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.2", "4420", IONQN, "10.0.9.8", "", HOSTNQN, -1,
+		  "IOC: a configured host-traddr must be equal" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.2", "4421", IONQN, "10.0.9.9", "", HOSTNQN, -1,
+		  "IOC: trsvcid must match (default 4420)" },
+	};
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+
+	if (!is_int(config_load_string(text, "find", &cfg, &errors), 0, "find config loads")) {
+		show_errors(errors);
+		return;
+	}
+	ok(!config_controller_find(NULL, CONFIG_ROLE_IO, &cfg->io.s.controllers[0].tid),
+	   "no configuration, no controller");
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		const struct config_section *s = config_section(cfg, cases[i].role);
+		const struct config_controller *c;
+		struct tid t = {};
+
+		(void)tid_field_set(&t, TID_FIELD_TRANSPORT, cases[i].transport);
+		(void)tid_field_set(&t, TID_FIELD_TRADDR, cases[i].traddr);
+		(void)tid_field_set(&t, TID_FIELD_TRSVCID, cases[i].trsvcid);
+		(void)tid_field_set(&t, TID_FIELD_SUBSYSNQN, cases[i].nqn);
+		(void)tid_field_set(&t, TID_FIELD_HOST_TRADDR, cases[i].host_traddr);
+		(void)tid_field_set(&t, TID_FIELD_HOST_IFACE, cases[i].host_iface);
+		(void)tid_field_set(&t, TID_FIELD_HOST_NQN, cases[i].host_nqn);
+		if (!is_int(tid_canonicalize(&t), 0, "%s: canonical path", cases[i].what))
+			continue;
+		c = config_controller_find(cfg, cases[i].role, &t);
+		is_int(c ? (int)(c - s->controllers) : -1, cases[i].want, "%s", cases[i].what);
+	}
+#undef IONQN
+#undef OTHERNQN
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -549,6 +648,7 @@ int main(void)
 	test_dropins();
 	test_defaults();
 	test_duration();
+	test_controller_find();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

@@ -385,7 +385,7 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 		job.depth = rec.referral_depth;
 		job.referrer = rec.referrer;
 	}
-	job.conf = dc_config_find(d->cfg, &job.tid);
+	job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &job.tid);
 	if (job.conf)
 		job.origin = CACHE_ORIGIN_CONFIG;
 	*ret = job;
@@ -441,13 +441,14 @@ static int discover_all(struct discover *d)
 		};
 
 		/* A DC configured once and since removed from the configuration. */
-		if (dc->origin == CACHE_ORIGIN_CONFIG && !dc_config_find(d->cfg, &dc->tid)) {
+		if (dc->origin == CACHE_ORIGIN_CONFIG &&
+		    !config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid)) {
 			r = dc_retire(d, dc, "no longer in the configuration");
 			if (r < 0 && ret == 0)
 				ret = r;
 			continue;
 		}
-		job.conf = dc_config_find(d->cfg, &dc->tid);
+		job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid);
 		r = discover_one(d, &job);
 		if (r < 0 && ret == 0)
 			ret = r;

@@ -54,7 +54,6 @@ struct dc_session {
 };
 
 /* discover-session.c */
-const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t);
 int dc_session_open(struct discover *d, const struct dc_job *job, struct dc_session *ret);
 int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s);
 void dc_session_close(struct discover *d, struct dc_session *s);

@@ -23,6 +23,7 @@
 #include "fileio.h"
 #include "hostid.h"
 #include "macro.h"
+#include "strv.h"
 #include "tid.h"
 
 #define FILE_VALUE_MAX (64 * 1024)
@@ -159,31 +160,18 @@ static const char *where_to_string(unsigned w)
 /* Loader state across all files of one load. */
 struct loader {
 	struct stas_config *cfg;
-	char **errors;
-	size_t n_errors;
+	char **errors; /* strv */
 	bool oom;
 	const char *name; /* file name for string input */
 	/* host settings: where each was set (NULL: default) */
 	char *host_src[_H_MAX];
 };
 
-static void strv_push_take(struct loader *l, char *s)
+/* Append the message @s (NULL: out of memory) to the problems found. */
+static void error_push(struct loader *l, char *s)
 {
-	char **n;
-
-	if (!s) {
+	if (!s || strv_consume(&l->errors, s) < 0)
 		l->oom = true;
-		return;
-	}
-	n = realloc(l->errors, (l->n_errors + 2) * sizeof(char *));
-	if (!n) {
-		free(s);
-		l->oom = true;
-		return;
-	}
-	l->errors = n;
-	l->errors[l->n_errors++] = s;
-	l->errors[l->n_errors] = NULL;
 }
 
 static const char *setting_file(const struct loader *l, const config_setting_t *s)
@@ -200,44 +188,37 @@ static char *setting_source(const struct loader *l, const config_setting_t *s)
 	return p;
 }
 
+_printf_(3, 0) static void error_vsrc(struct loader *l, const char *src, const char *fmt,
+				      va_list ap)
+{
+	_cleanup_free_ char *msg = NULL;
+	char *full = NULL;
+
+	if (!src || vasprintf(&msg, fmt, ap) < 0 || asprintf(&full, "%s: %s", src, msg) < 0)
+		full = NULL;
+	error_push(l, full);
+}
+
+/* A problem at @src ("FILE:LINE"). */
+_printf_(3, 4) static void error_src(struct loader *l, const char *src, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vsrc(l, src, fmt, ap);
+	va_end(ap);
+}
+
+/* A problem at setting @s. */
 _printf_(3, 4) static void error_at(struct loader *l, const config_setting_t *s, const char *fmt,
 				    ...)
 {
-	_cleanup_free_ char *msg = NULL;
-	char *full;
+	_cleanup_free_ char *src = setting_source(l, s);
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	error_vsrc(l, src, fmt, ap);
 	va_end(ap);
-	if (r < 0) {
-		l->oom = true;
-		return;
-	}
-	if (asprintf(&full, "%s:%u: %s", setting_file(l, s), s ? config_setting_source_line(s) : 0,
-		     msg) < 0)
-		full = NULL;
-	strv_push_take(l, full);
-}
-
-_printf_(3, 4) static void error_src(struct loader *l, const char *src, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	char *full;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		l->oom = true;
-		return;
-	}
-	if (asprintf(&full, "%s: %s", src, msg) < 0)
-		full = NULL;
-	strv_push_take(l, full);
 }
 
 static const char *type_name(const config_setting_t *s)
@@ -1103,7 +1084,7 @@ static int load_one(struct loader *l, const char *path, const char *text)
 			     config_error_file(&c) ?: (path ?: l->name), config_error_line(&c),
 			     config_error_text(&c)) < 0)
 			msg = NULL;
-		strv_push_take(l, msg);
+		error_push(l, msg);
 		config_destroy(&c);
 		return 0;
 	}
@@ -1187,7 +1168,6 @@ static int sort_strings(const void *a, const void *b)
 static int dropins_list(const char *dir, char ***ret)
 {
 	_cleanup_strv_free_ char **l = NULL;
-	size_t n = 0;
 	DIR *d;
 	struct dirent *de;
 
@@ -1201,7 +1181,7 @@ static int dropins_list(const char *dir, char ***ret)
 	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
-		char *p, **nl;
+		char *p;
 		struct stat st;
 
 		if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".conf"))
@@ -1214,37 +1194,16 @@ static int dropins_list(const char *dir, char ***ret)
 			free(p);
 			continue;
 		}
-		nl = realloc(l, (n + 2) * sizeof(char *));
-		if (!nl) {
-			free(p);
+		if (strv_consume(&l, p) < 0) {
 			closedir(d);
 			return -ENOMEM;
 		}
-		l = nl;
-		l[n++] = p;
-		l[n] = NULL;
 	}
 	closedir(d);
-	if (n)
-		qsort(l, n, sizeof(char *), sort_strings);
+	if (l)
+		qsort(l, strv_length(l), sizeof(char *), sort_strings);
 	*ret = TAKE_PTR(l);
 	return 0;
-}
-
-static int add_file(struct stas_config *cfg, const char *path)
-{
-	size_t n = 0;
-	char **nl;
-
-	while (cfg->files && cfg->files[n])
-		n++;
-	nl = realloc(cfg->files, (n + 2) * sizeof(char *));
-	if (!nl)
-		return -ENOMEM;
-	cfg->files = nl;
-	nl[n] = strdup(path);
-	nl[n + 1] = NULL;
-	return nl[n] ? 0 : -ENOMEM;
 }
 
 static void loader_done(struct loader *l)
@@ -1265,7 +1224,7 @@ static int loader_finish(struct loader *l, struct stas_config **ret, char ***ret
 		loader_done(l);
 		return -ENOMEM;
 	}
-	if (fail < 0 || l->n_errors > 0) {
+	if (fail < 0 || l->errors) {
 		if (ret_errors)
 			*ret_errors = TAKE_PTR(l->errors);
 		loader_done(l);
@@ -1297,7 +1256,7 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
 		r = load_one(&l, path, NULL);
 		if (r < 0)
 			fail = r;
-		else if (add_file(l.cfg, path) < 0)
+		else if (strv_extend(&l.cfg->files, path) < 0)
 			l.oom = true;
 	}
 
@@ -1318,7 +1277,7 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
 		if (r < 0) {
 			if (!fail)
 				fail = -EINVAL;
-		} else if (add_file(l.cfg, *p) < 0)
+		} else if (strv_extend(&l.cfg->files, *p) < 0)
 			l.oom = true;
 	}
 	return loader_finish(&l, ret, ret_errors, fail);

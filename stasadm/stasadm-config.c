@@ -28,6 +28,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "nvme-opts.h"
 #include "tid.h"
 
 #include "stasadm.h"
@@ -445,36 +446,22 @@ static const char *ini_int(const char *v)
 	return buf;
 }
 
-/* The connection options a controller entry or a [Global] may carry. */
-enum vtype { V_BOOL, V_INT, V_STRING, V_SECRET };
-struct conn_key {
-	const char *key;
-	enum vtype type;
-};
-static const struct conn_key conn_keys[] = {
-	{ "hdr-digest", V_BOOL },     { "data-digest", V_BOOL },
-	{ "disable-sqflow", V_BOOL }, { "kato", V_INT },
-	{ "queue-size", V_INT },      { "nr-io-queues", V_INT },
-	{ "nr-write-queues", V_INT }, { "nr-poll-queues", V_INT },
-	{ "reconnect-delay", V_INT }, { "ctrl-loss-tmo", V_INT },
-};
-
-static const struct conn_key *conn_key_find(const char *key)
+/* A connection option (a boolean or an integer) a controller entry or a [Global] may carry. */
+static const struct nvme_opt *conn_opt_from_key(const char *key)
 {
-	for (size_t i = 0; i < ELEMENTSOF(conn_keys); i++)
-		if (streq(conn_keys[i].key, key))
-			return &conn_keys[i];
-	return NULL;
+	const struct nvme_opt *o = nvme_opt_from_key(key);
+
+	return o && (o->type == NVME_OPT_BOOL || o->type == NVME_OPT_INT) ? o : NULL;
 }
 
 /* Value in libconfig syntax for @type, or NULL (reported) when not convertible. */
-static char *convert(struct import *im, enum vtype type, const char *key, const char *v,
+static char *convert(struct import *im, enum nvme_opt_type type, const char *key, const char *v,
 		     const char *file, unsigned line)
 {
 	const char *c;
 
 	switch (type) {
-	case V_BOOL:
+	case NVME_OPT_BOOL:
 		c = ini_bool(v);
 		if (!c) {
 			untranslated(
@@ -484,7 +471,7 @@ static char *convert(struct import *im, enum vtype type, const char *key, const 
 			return NULL;
 		}
 		return strdup(c);
-	case V_INT:
+	case NVME_OPT_INT:
 		c = ini_int(v);
 		if (!c) {
 			untranslated(
@@ -494,9 +481,11 @@ static char *convert(struct import *im, enum vtype type, const char *key, const 
 			return NULL;
 		}
 		return strdup(c);
-	case V_STRING:
-	case V_SECRET:
+	case NVME_OPT_STRING:
+	case NVME_OPT_SECRET:
 		return quote(v);
+	case _NVME_OPT_TYPE_MAX:
+		break;
 	}
 	return NULL;
 }
@@ -519,7 +508,7 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 
 	for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
 		char *k = tok, *v, *e;
-		const struct conn_key *ck;
+		const struct nvme_opt *o;
 		_cleanup_free_ char *cv = NULL;
 
 		while (isspace((unsigned char)*k))
@@ -551,14 +540,11 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 				v);
 			continue;
 		}
-		if (streq(k, "transport") || streq(k, "traddr") || streq(k, "trsvcid") ||
-		    streq(k, "nqn") || streq(k, "host-traddr") || streq(k, "host-iface") ||
-		    streq(k, "host-nqn"))
+		o = nvme_opt_from_key(k);
+		if (o && (o->field >= 0 || (!exclude && o->type == NVME_OPT_SECRET)))
 			cv = quote(v);
-		else if (!exclude && (streq(k, "dhchap-secret") || streq(k, "dhchap-ctrl-secret")))
-			cv = quote(v);
-		else if (!exclude && (ck = conn_key_find(k))) {
-			cv = convert(im, ck->type, k, v, file, line);
+		else if (!exclude && (o = conn_opt_from_key(k))) {
+			cv = convert(im, o->type, k, v, file, line);
 			if (!cv)
 				continue;
 		} else {
@@ -744,7 +730,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 {
 	const char *sec = s->section, *k = s->key, *v = s->value;
 	int role = kind == KIND_STAFD ? SEC_DISC : SEC_IO;
-	const struct conn_key *ck;
+	const struct nvme_opt *o;
 	_cleanup_free_ char *cv = NULL;
 	unsigned line = s->line;
 
@@ -781,7 +767,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 	if (streq(sec, "Global")) {
 		if (streq(k, "tron")) {
 			/* tron of either daemon turns stas's tracing on */
-			cv = convert(im, V_BOOL, k, v, file, line);
+			cv = convert(im, NVME_OPT_BOOL, k, v, file, line);
 			if (!cv)
 				return 0;
 			if (streq(cv, "false")) {
@@ -796,15 +782,15 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			}
 			return add_item(im, SEC_GLOBAL, k, cv, file, line, false);
 		}
-		if ((ck = conn_key_find(k)) || streq(k, "ignore-iface")) {
-			if (kind == KIND_STAFD && startswith(k, "nr-")) {
+		if ((o = conn_opt_from_key(k)) || streq(k, "ignore-iface")) {
+			if (kind == KIND_STAFD && o && o->io_only) {
 				untranslated(
 					im, file, line,
 					"'%s = %s' not translated: not an option of discovery controllers",
 					k, v);
 				return 0;
 			}
-			cv = convert(im, ck ? ck->type : V_BOOL, k, v, file, line);
+			cv = convert(im, o ? o->type : NVME_OPT_BOOL, k, v, file, line);
 			return cv ? add_item(im, role, k, cv, file, line, false) : 0;
 		}
 		if (streq(k, "ip-family"))
@@ -847,7 +833,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 	}
 	if (streq(sec, "Discovery controller connection management") && kind == KIND_STAFD) {
 		if (streq(k, "persistent-connections")) {
-			cv = convert(im, V_BOOL, k, v, file, line);
+			cv = convert(im, NVME_OPT_BOOL, k, v, file, line);
 			return cv ? add_item(im, SEC_DISC, k, cv, file, line, false) : 0;
 		}
 		if (streq(k, "zeroconf-connections-persistence"))
@@ -892,51 +878,6 @@ unknown:
 	return 0;
 }
 
-/* nvme-cli discovery.conf options. */
-static const struct dopt {
-	const char *lng;
-	char shrt;
-	bool flag;
-	const char *key; /* stas key; NULL: not translatable */
-	enum vtype type;
-	const char *why;
-} dopts[] = {
-	{ "transport", 't', false, "transport", V_STRING, NULL },
-	{ "traddr", 'a', false, "traddr", V_STRING, NULL },
-	{ "trsvcid", 's', false, "trsvcid", V_STRING, NULL },
-	{ "host-traddr", 'w', false, "host-traddr", V_STRING, NULL },
-	{ "host-iface", 'f', false, "host-iface", V_STRING, NULL },
-	{ "hostnqn", 'q', false, "host-nqn", V_STRING, NULL },
-	{ "hostid", 'I', false, "host-id", V_STRING, NULL },
-	{ "nqn", 'n', false, "nqn", V_STRING, NULL },
-	{ "keep-alive-tmo", 'k', false, "kato", V_INT, NULL },
-	{ "reconnect-delay", 'c', false, "reconnect-delay", V_INT, NULL },
-	{ "ctrl-loss-tmo", 'l', false, "ctrl-loss-tmo", V_INT, NULL },
-	{ "queue-size", 'Q', false, "queue-size", V_INT, NULL },
-	{ "hdr-digest", 'g', true, "hdr-digest", V_BOOL, NULL },
-	{ "data-digest", 'G', true, "data-digest", V_BOOL, NULL },
-	{ "disable-sqflow", 0, true, "disable-sqflow", V_BOOL, NULL },
-	{ "dhchap-secret", 'S', false, "dhchap-secret", V_SECRET, NULL },
-	{ "dhchap-ctrl-secret", 'C', false, "dhchap-ctrl-secret", V_SECRET, NULL },
-	{ "nr-io-queues", 'i', false, NULL, V_INT, "not an option of discovery controllers" },
-	{ "nr-write-queues", 'W', false, NULL, V_INT, "not an option of discovery controllers" },
-	{ "nr-poll-queues", 'P', false, NULL, V_INT, "not an option of discovery controllers" },
-	{ "persistent", 'p', true, NULL, V_BOOL,
-	  "see discovery.persistent-connections (stas keeps discovery controllers connected by default)" },
-	{ "duplicate-connect", 'D', true, NULL, V_BOOL, "stas never makes duplicate connections" },
-	{ "tos", 'T', false, NULL, V_INT, "type of service is not supported by stas" },
-	{ "tls", 0, true, NULL, V_BOOL, "TLS is not supported by stas yet" },
-	{ "keyring", 0, false, NULL, V_STRING, "TLS is not supported by stas yet" },
-	{ "tls-key", 0, false, NULL, V_STRING, "TLS is not supported by stas yet" },
-	{ "concat", 0, true, NULL, V_BOOL,
-	  "secure channel concatenation is not supported by stas" },
-	{ "raw", 'r', false, NULL, V_STRING, "a discover output option" },
-	{ "device", 'd', false, NULL, V_STRING, "a discover output option" },
-	{ "output-format", 'o', false, NULL, V_STRING, "a discover output option" },
-	{ "quiet", 0, true, NULL, V_BOOL, "a discover output option" },
-	{ "verbose", 'v', true, NULL, V_BOOL, "a discover output option" },
-};
-
 static int import_discovery_line(struct import *im, char *l, const char *file, unsigned line)
 {
 	_cleanup_free_ char *body = NULL;
@@ -949,7 +890,7 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 		return log_oom();
 	tok = strtok_r(l, " \t", &save);
 	while (tok) {
-		const struct dopt *o = NULL;
+		const struct nvme_opt *o = NULL;
 		const char *val = NULL, *name = tok;
 		char *eq;
 
@@ -960,13 +901,9 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 				*eq = '\0';
 				val = eq + 1;
 			}
-			for (size_t i = 0; i < ELEMENTSOF(dopts); i++)
-				if (streq(dopts[i].lng, name))
-					o = &dopts[i];
+			o = nvme_opt_from_name(name);
 		} else if (tok[0] == '-' && tok[1]) {
-			for (size_t i = 0; i < ELEMENTSOF(dopts); i++)
-				if (dopts[i].shrt == tok[1])
-					o = &dopts[i];
+			o = nvme_opt_from_letter(tok[1]);
 			if (o && tok[2])
 				val = tok + 2; /* -ttcp */
 			else if (o && tok[2] == '\0' && o->flag)
@@ -991,17 +928,18 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 				break;
 			}
 		}
-		if (!o->key)
-			untranslated(im, file, line, "'--%s%s%s' not translated: %s", o->lng,
+		if (!o->key || o->io_only)
+			untranslated(im, file, line, "'--%s%s%s' not translated: %s", o->name,
 				     val ? "=" : "",
-				     val ? (o->type == V_SECRET ? CONFIG_SECRET_MASK : val) : "",
-				     o->why);
+				     val ? (o->type == NVME_OPT_SECRET ? CONFIG_SECRET_MASK : val) :
+					   "",
+				     o->key ? "not an option of discovery controllers" : o->why);
 		else {
 			_cleanup_free_ char *cv = NULL;
 			if (o->flag)
 				cv = strdup("true");
 			else
-				cv = convert(im, o->type, o->lng, val, file, line);
+				cv = convert(im, o->type, o->name, val, file, line);
 			if (cv) {
 				fprintf(f, "%s%s = %s;", any ? " " : "", o->key, cv);
 				explicit_bzero(cv, strlen(cv));

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "macro.h"
+#include "nvme-opts.h"
 #include "tid.h"
 
 #include "tap.h"
@@ -631,6 +632,73 @@ static void test_controller_find(void)
 #undef OTHERNQN
 }
 
+/* The nvme-cli option table: letters as nvme-cli 2.3's fabrics.c, fields and keys. */
+static void test_nvme_opts(void)
+{
+	static const struct {
+		char letter;
+		const char *name, *key;
+		int field;
+	} cases[] = {
+		{ 't', "transport", "transport", TID_FIELD_TRANSPORT },
+		{ 'a', "traddr", "traddr", TID_FIELD_TRADDR },
+		{ 's', "trsvcid", "trsvcid", TID_FIELD_TRSVCID },
+		{ 'w', "host-traddr", "host-traddr", TID_FIELD_HOST_TRADDR },
+		{ 'f', "host-iface", "host-iface", TID_FIELD_HOST_IFACE },
+		{ 'q', "hostnqn", "host-nqn", TID_FIELD_HOST_NQN },
+		{ 'n', "nqn", "nqn", TID_FIELD_SUBSYSNQN },
+		{ 'I', "hostid", "host-id", -1 },
+		{ 'S', "dhchap-secret", "dhchap-secret", -1 },
+		{ 'C', "dhchap-ctrl-secret", "dhchap-ctrl-secret", -1 },
+		{ 'k', "keep-alive-tmo", "kato", -1 },
+		{ 'l', "ctrl-loss-tmo", "ctrl-loss-tmo", -1 },
+		{ 'c', "reconnect-delay", "reconnect-delay", -1 },
+		{ 'i', "nr-io-queues", "nr-io-queues", -1 },
+		{ 'W', "nr-write-queues", "nr-write-queues", -1 },
+		{ 'P', "nr-poll-queues", "nr-poll-queues", -1 },
+		{ 'Q', "queue-size", "queue-size", -1 },
+		{ 'g', "hdr-digest", "hdr-digest", -1 },
+		{ 'G', "data-digest", "data-digest", -1 },
+		{ 'D', "duplicate-connect", NULL, -1 },
+		{ 'p', "persistent", NULL, -1 },
+		{ 'T', "tos", NULL, -1 },
+	};
+	struct tid t = {}, before;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		const struct nvme_opt *o = nvme_opt_from_letter(cases[i].letter);
+
+		if (!ok(o != NULL, "-%c known", cases[i].letter))
+			continue;
+		is_str(o->name, cases[i].name, "-%c is --%s", cases[i].letter, cases[i].name);
+		ok(nvme_opt_from_name(cases[i].name) == o, "--%s found by name", cases[i].name);
+		is_int(o->field, cases[i].field, "--%s: transport-ID field", cases[i].name);
+		is_str(o->key, cases[i].key, "--%s: stas.conf key", cases[i].name);
+		if (cases[i].key)
+			ok(nvme_opt_from_key(cases[i].key) == o, "key %s found", cases[i].key);
+		ok(!!o->why == !cases[i].key, "--%s: a reason exactly when untranslatable",
+		   cases[i].name);
+	}
+	ok(nvme_opt_from_key("nr-io-queues")->io_only, "nr-io-queues: I/O controllers only");
+	ok(!nvme_opt_from_key("kato")->io_only, "kato: any controller");
+	ok(nvme_opt_from_key("dhchap-secret")->type == NVME_OPT_SECRET, "secrets are typed");
+	ok(!nvme_opt_from_letter('x') && !nvme_opt_from_letter(0) && !nvme_opt_from_name("bogus") &&
+		   !nvme_opt_from_key(NULL),
+	   "unknown letter, name, key: NULL");
+
+	is_int(nvme_opt_tid_set(&t, 't', "tcp"), 1, "-t sets");
+	is_int(nvme_opt_tid_set(&t, 'a', "192.168.1.2"), 1, "-a sets");
+	is_int(nvme_opt_tid_set(&t, 'q', HOSTNQN), 1, "-q sets");
+	is_str(t.transport, "tcp", "  ... transport");
+	is_str(t.traddr, "192.168.1.2", "  ... traddr");
+	is_str(t.host_nqn, HOSTNQN, "  ... host NQN");
+	before = t;
+	is_int(nvme_opt_tid_set(&t, 'k', "5"), 0, "-k is no transport-ID option");
+	is_int(nvme_opt_tid_set(&t, 'n', "not-an-nqn"), -EINVAL, "-n with a bad NQN");
+	is_int(nvme_opt_tid_set(&t, 'f', "abcdefghijklmnopq"), -ENAMETOOLONG, "-f too long");
+	ok(memcmp(&t, &before, sizeof(t)) == 0, "  ... untouched");
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -649,6 +717,7 @@ int main(void)
 	test_defaults();
 	test_duration();
 	test_controller_find();
+	test_nvme_opts();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

@@ -36,6 +36,8 @@
 #include "macro.h"
 #include "tid.h"
 
+struct json_object;
+
 #define CONFIG_FILE_DEFAULT SYSCONFDIR "/stas/stas.conf"
 /* Drop-ins for a main file F live in "F.d/" (so /etc/stas/stas.conf.d/). */
 #define CONFIG_DROPIN_SUFFIX ".d"
@@ -294,6 +296,13 @@ int config_to_libconfig(const struct stas_config *cfg, config_t *ret);
  * Return: 0 or negative errno.
  */
 int config_dump(const struct stas_config *cfg, FILE *f);
+
+/**
+ * config_to_json() - config_to_libconfig() as a JSON object in *@ret (free
+ * with json_object_put()): groups become objects, lists and arrays become
+ * arrays. Return: 0, or -ENOMEM.
+ */
+int config_to_json(const struct stas_config *cfg, struct json_object **ret);
 
 /**
  * config_duration_parse() - a zeroconf-connections-persistence value as

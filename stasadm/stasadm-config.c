@@ -90,42 +90,6 @@ static int do_check(const char *path)
 
 /* ------------------------------------------------------------------ show */
 
-static json_object *setting_to_json(const config_setting_t *s)
-{
-	json_object *j;
-	int n;
-
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		j = json_object_new_object();
-		n = config_setting_length(s);
-		for (int i = 0; i < n && j; i++) {
-			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-			json_object_object_add(j, config_setting_name(e), setting_to_json(e));
-		}
-		return j;
-	case CONFIG_TYPE_ARRAY:
-	case CONFIG_TYPE_LIST:
-		j = json_object_new_array();
-		n = config_setting_length(s);
-		for (int i = 0; i < n && j; i++)
-			json_object_array_add(
-				j, setting_to_json(config_setting_get_elem(s, (unsigned)i)));
-		return j;
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return json_object_new_int64(config_setting_get_int64(s));
-	case CONFIG_TYPE_FLOAT:
-		return json_object_new_double(config_setting_get_float(s));
-	case CONFIG_TYPE_BOOL:
-		return json_object_new_boolean(config_setting_get_bool(s));
-	case CONFIG_TYPE_STRING:
-		return json_object_new_string(config_setting_get_string(s));
-	default:
-		return NULL;
-	}
-}
-
 static int do_show(const char *path)
 {
 	_cleanup_strv_free_ char **errors = NULL;
@@ -140,20 +104,11 @@ static int do_show(const char *path)
 		return 1;
 	}
 	if (arg_json) {
-		config_t c;
 		json_object *j;
 
-		config_init(&c);
-		r = config_to_libconfig(cfg, &c);
-		if (r < 0) {
-			config_destroy(&c);
+		r = config_to_json(cfg, &j);
+		if (r < 0)
 			return log_error_errno(r, "Failed to format the configuration: %m"), 1;
-		}
-		j = setting_to_json(config_root_setting(&c));
-		config_destroy(&c);
-		if (!j)
-			return log_error_errno(-ENOMEM, "Failed to format the configuration: %m"),
-			       1;
 		printf("%s\n",
 		       json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));

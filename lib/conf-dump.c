@@ -15,7 +15,6 @@
 #include "macro.h"
 #include "tid.h"
 
-
 static bool add_str(config_setting_t *g, const char *name, const char *v)
 {
 	config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_STRING);

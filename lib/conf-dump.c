@@ -137,16 +137,7 @@ int config_to_libconfig(const struct stas_config *cfg, config_t *ret)
 	{
 		/* global defaults made explicit */
 		struct config_conn_opts o = cfg->global.opts;
-		if (o.hdr_digest == CONFIG_UNSET)
-			o.hdr_digest = 0;
-		if (o.data_digest == CONFIG_UNSET)
-			o.data_digest = 0;
-		if (o.disable_sqflow == CONFIG_UNSET)
-			o.disable_sqflow = 0;
-		if (o.ignore_iface == CONFIG_UNSET)
-			o.ignore_iface = 0;
-		if (o.ip_family == CONFIG_UNSET)
-			o.ip_family = CONFIG_IP_FAMILY_BOTH;
+		conf_opts_set_defaults(&o);
 		if (!add_conn_opts(g, &o, W_GLOBAL))
 			return -ENOMEM;
 	}

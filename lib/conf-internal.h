@@ -87,6 +87,8 @@ struct loader {
 
 /* conf.c */
 void conf_opts_unset(struct config_conn_opts *o);
+/* The built-in defaults of the options every role shares (booleans false, ip-family both). */
+void conf_opts_set_defaults(struct config_conn_opts *o);
 /* Wipe and free *@p; set it NULL. */
 void conf_secret_free(char **p);
 /* A configuration with every default and no host identity read; NULL: out of memory. */

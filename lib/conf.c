@@ -24,6 +24,20 @@ void conf_opts_unset(struct config_conn_opts *o)
 		p[i] = CONFIG_UNSET;
 }
 
+void conf_opts_set_defaults(struct config_conn_opts *o)
+{
+	if (o->hdr_digest == CONFIG_UNSET)
+		o->hdr_digest = 0;
+	if (o->data_digest == CONFIG_UNSET)
+		o->data_digest = 0;
+	if (o->disable_sqflow == CONFIG_UNSET)
+		o->disable_sqflow = 0;
+	if (o->ignore_iface == CONFIG_UNSET)
+		o->ignore_iface = 0;
+	if (o->ip_family == CONFIG_UNSET)
+		o->ip_family = CONFIG_IP_FAMILY_BOTH;
+}
+
 /* ---------------------------------------------------------------- strings */
 
 const char *config_disconnect_scope_to_string(enum config_disconnect_scope s)
@@ -270,16 +284,7 @@ int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
 	/* the role's defaults */
 	if (o.kato == CONFIG_UNSET && role == CONFIG_ROLE_DISCOVERY)
 		o.kato = DEFAULT_DC_KATO;
-	if (o.hdr_digest == CONFIG_UNSET)
-		o.hdr_digest = 0;
-	if (o.data_digest == CONFIG_UNSET)
-		o.data_digest = 0;
-	if (o.disable_sqflow == CONFIG_UNSET)
-		o.disable_sqflow = 0;
-	if (o.ignore_iface == CONFIG_UNSET)
-		o.ignore_iface = 0;
-	if (o.ip_family == CONFIG_UNSET)
-		o.ip_family = CONFIG_IP_FAMILY_BOTH;
+	conf_opts_set_defaults(&o);
 
 	*ret = (struct config_path_opts){
 		.conn = o,

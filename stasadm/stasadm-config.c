@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "log.h"
 #include "macro.h"
+#include "strv.h"
 
 #include "stasadm.h"
 
@@ -43,25 +44,32 @@ void print_config_errors(char **errors)
 		fprintf(stderr, "%s\n", *e);
 }
 
-/* ------------------------------------------------------------------ check */
-
-static int do_check(const char *path)
+/* config_load() with every problem printed (@count: and how many); 0, or 1 on failure. */
+static int load(const char *path, bool count, struct stas_config **ret)
 {
 	_cleanup_strv_free_ char **errors = NULL;
-	_cleanup_config_free_ struct stas_config *cfg = NULL;
 	int r;
 
-	r = config_load(path, &cfg, &errors);
+	r = config_load(path, ret, &errors);
 	if (r == -ENOMEM)
 		return log_error_errno(r, "Failed to load the configuration: %m"), 1;
 	if (r < 0) {
-		size_t n = 0;
+		size_t n = strv_length(errors);
+
 		print_config_errors(errors);
-		STRV_FOREACH(e, errors)
-			n++;
-		fprintf(stderr, "%zu error%s.\n", n, n == 1 ? "" : "s");
+		if (count)
+			fprintf(stderr, "%zu error%s.\n", n, n == 1 ? "" : "s");
 		return 1;
 	}
+	return 0;
+}
+
+static int do_check(const char *path)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+
+	if (load(path, true, &cfg))
+		return 1;
 	if (!cfg->files || !cfg->files[0])
 		printf("%s: not present, defaults in effect: OK\n", path ?: CONFIG_FILE_DEFAULT);
 	STRV_FOREACH(f, cfg->files)
@@ -69,21 +77,13 @@ static int do_check(const char *path)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ show */
-
 static int do_show(const char *path)
 {
-	_cleanup_strv_free_ char **errors = NULL;
 	_cleanup_config_free_ struct stas_config *cfg = NULL;
 	int r;
 
-	r = config_load(path, &cfg, &errors);
-	if (r == -ENOMEM)
-		return log_error_errno(r, "Failed to load the configuration: %m"), 1;
-	if (r < 0) {
-		print_config_errors(errors);
+	if (load(path, false, &cfg))
 		return 1;
-	}
 	if (arg_json) {
 		json_object *j;
 
@@ -145,9 +145,7 @@ int verb_config(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case '?':
-			return EXIT_USAGE;
-		default:
+		default: /* '?' too: common_option() refuses it */
 			if (!common_option(c, optarg))
 				return EXIT_USAGE;
 		}

@@ -54,7 +54,8 @@ int verb_status(int argc, char **argv);
 /*
  * A verb option may be given with the global ones, after the verb, so every
  * verb accepts these too: --json, --cache-dir=DIR, --config=FILE. Returns
- * true when @opt (a getopt_long return value) was one of them.
+ * true when @opt (a getopt_long return value) was one of them, false for
+ * anything else - getopt's '?' included - which is the caller's usage error.
  */
 enum {
 	OPT_JSON = 0x100,

@@ -319,22 +319,13 @@ static char *convert(struct import *im, enum nvme_opt_type type, const char *key
 
 	switch (type) {
 	case NVME_OPT_BOOL:
-		c = ini_bool(v);
-		if (!c) {
-			untranslated(
-				im, file, line,
-				"'%s = %s' not translated: not true or false (nvme-stas would use the default)",
-				key, v);
-			return NULL;
-		}
-		return strdup(c);
 	case NVME_OPT_INT:
-		c = ini_int(v);
+		c = type == NVME_OPT_BOOL ? ini_bool(v) : ini_int(v);
 		if (!c) {
 			untranslated(
 				im, file, line,
-				"'%s = %s' not translated: not an integer (nvme-stas would use the default)",
-				key, v);
+				"'%s = %s' not translated: not %s (nvme-stas would use the default)",
+				key, v, type == NVME_OPT_BOOL ? "true or false" : "an integer");
 			return NULL;
 		}
 		return strdup(c);

@@ -31,6 +31,15 @@
 
 #define IMPORT_FILE_MAX (1024 * 1024)
 
+/* Text that may hold a secret is wiped before it is freed. */
+static void erase_freep(char **p)
+{
+	if (*p)
+		explicit_bzero(*p, strlen(*p));
+	free(*p);
+}
+#define _cleanup_erase_free_ _cleanup_(erase_freep)
+
 enum kind {
 	KIND_STAFD,
 	KIND_STACD,
@@ -50,7 +59,6 @@ struct item {
 	char *key;
 	char *value;
 	char *src; /* FILE:LINE */
-	bool secret;
 };
 
 /* One controller or exclude group body. */
@@ -73,16 +81,13 @@ struct import {
 static void import_free(struct import *im)
 {
 	for (size_t i = 0; i < im->n_items; i++) {
-		if (im->items[i].secret)
-			explicit_bzero(im->items[i].value, strlen(im->items[i].value));
 		free(im->items[i].key);
-		free(im->items[i].value);
+		erase_freep(&im->items[i].value);
 		free(im->items[i].src);
 	}
 	free(im->items);
 	for (size_t i = 0; i < im->n_entries; i++) {
-		explicit_bzero(im->entries[i].body, strlen(im->entries[i].body));
-		free(im->entries[i].body);
+		erase_freep(&im->entries[i].body);
 		free(im->entries[i].src);
 	}
 	free(im->entries);
@@ -172,81 +177,67 @@ static bool probe(struct import *im, const char *text, const char *file, unsigne
 }
 
 static int add_item(struct import *im, int sec, const char *key, const char *value,
-		    const char *file, unsigned line, bool secret)
+		    const char *file, unsigned line)
 {
-	_cleanup_free_ char *text = NULL, *what = NULL;
-	struct item *n;
-	char *src;
+	_cleanup_erase_free_ char *text = NULL, *v = NULL;
+	_cleanup_free_ char *what = NULL, *src = NULL;
+	struct item *it = NULL;
 
 	if (asprintf(&text, "%s = { %s = %s; };\n", sec_names[sec], key, value) < 0 ||
-	    asprintf(&what, "'%s'", key) < 0)
+	    asprintf(&what, "'%s'", key) < 0 || asprintf(&src, "%s:%u", file, line) < 0 ||
+	    !(v = strdup(value)))
 		return log_oom();
-	if (!probe(im, text, file, line, what, NULL)) {
-		explicit_bzero(text, strlen(text));
+	if (!probe(im, text, file, line, what, NULL))
 		return 0;
-	}
-	explicit_bzero(text, strlen(text));
 
 	/* a later value of the same setting replaces the earlier one */
-	for (size_t i = 0; i < im->n_items; i++)
-		if (im->items[i].sec == sec && streq(im->items[i].key, key)) {
-			note(file, line, "%s.%s overrides the value from %s", sec_names[sec], key,
-			     im->items[i].src);
-			free(im->items[i].value);
-			free(im->items[i].src);
-			im->items[i].value = strdup(value);
-			if (asprintf(&im->items[i].src, "%s:%u", file, line) < 0)
-				im->items[i].src = NULL;
-			if (!im->items[i].value || !im->items[i].src)
-				return log_oom();
-			im->items[i].secret = secret;
-			return 0;
-		}
-	n = realloc(im->items, (im->n_items + 1) * sizeof(*n));
-	if (!n)
-		return log_oom();
-	im->items = n;
-	if (asprintf(&src, "%s:%u", file, line) < 0)
-		return log_oom();
-	n[im->n_items] = (struct item){
-		.sec = sec, .key = strdup(key), .value = strdup(value), .src = src, .secret = secret
-	};
-	if (!n[im->n_items].key || !n[im->n_items].value) {
-		free(src);
-		return log_oom();
+	for (size_t i = 0; i < im->n_items && !it; i++)
+		if (im->items[i].sec == sec && streq(im->items[i].key, key))
+			it = &im->items[i];
+	if (it) {
+		note(file, line, "%s.%s overrides the value from %s", sec_names[sec], key, it->src);
+		erase_freep(&it->value);
+		free(it->src);
+	} else {
+		_cleanup_free_ char *k = strdup(key);
+		struct item *n;
+
+		if (!k || !(n = realloc(im->items, (im->n_items + 1) * sizeof(*n))))
+			return log_oom();
+		im->items = n;
+		it = &n[im->n_items++];
+		*it = (struct item){ .sec = sec, .key = TAKE_PTR(k) };
 	}
-	im->n_items++;
+	it->value = TAKE_PTR(v);
+	it->src = TAKE_PTR(src);
 	return 0;
 }
 
 static int add_string_item(struct import *im, int sec, const char *key, const char *value,
-			   const char *file, unsigned line, bool secret)
+			   const char *file, unsigned line)
 {
 	_cleanup_free_ char *q = quote(value);
 	if (!q)
 		return log_oom();
-	return add_item(im, sec, key, q, file, line, secret);
+	return add_item(im, sec, key, q, file, line);
 }
 
 /* Add a controller/exclude group after probing it. */
 static int add_entry(struct import *im, int sec, bool exclude, const char *body, const char *file,
 		     unsigned line)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_erase_free_ char *text = NULL, *b = NULL;
+	_cleanup_free_ char *src = NULL;
 	_cleanup_config_free_ struct stas_config *cfg = NULL;
 	const struct config_section *cs;
 	struct entry *n;
 	struct tid tid = {};
-	char *src;
 
 	if (asprintf(&text, "%s = { %s = ( { %s } ); };\n", sec_names[sec],
 		     exclude ? "exclude" : "controllers", body) < 0)
 		return log_oom();
-	if (!probe(im, text, file, line, exclude ? "exclude" : "controller", &cfg)) {
-		explicit_bzero(text, strlen(text));
+	if (!probe(im, text, file, line, exclude ? "exclude" : "controller", &cfg))
 		return 0;
-	}
-	explicit_bzero(text, strlen(text));
 	cs = config_section(cfg, sec == SEC_DISC ? CONFIG_ROLE_DISCOVERY : CONFIG_ROLE_IO);
 	if (exclude && cs->n_exclude == 1)
 		tid = cs->exclude[0].pattern;
@@ -261,20 +252,15 @@ static int add_entry(struct import *im, int sec, bool exclude, const char *body,
 			return 0;
 		}
 
-	n = realloc(im->entries, (im->n_entries + 1) * sizeof(*n));
-	if (!n)
+	if (asprintf(&src, "%s:%u", file, line) < 0 || !(b = strdup(body)) ||
+	    !(n = realloc(im->entries, (im->n_entries + 1) * sizeof(*n))))
 		return log_oom();
 	im->entries = n;
-	if (asprintf(&src, "%s:%u", file, line) < 0)
-		return log_oom();
-	n[im->n_entries] = (struct entry){
-		.sec = sec, .exclude = exclude, .body = strdup(body), .src = src, .tid = tid
-	};
-	if (!n[im->n_entries].body) {
-		free(src);
-		return log_oom();
-	}
-	im->n_entries++;
+	n[im->n_entries++] = (struct entry){ .sec = sec,
+					     .exclude = exclude,
+					     .body = TAKE_PTR(b),
+					     .src = TAKE_PTR(src),
+					     .tid = tid };
 	return 0;
 }
 
@@ -609,7 +595,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			note(file, line, "'symname' is empty: nothing to translate");
 			return 0;
 		}
-		return add_string_item(im, SEC_HOST, k, v, file, line, streq(k, "key"));
+		return add_string_item(im, SEC_HOST, k, v, file, line);
 	}
 
 	if (streq(sec, "Global")) {
@@ -628,7 +614,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 						return 0;
 					}
 			}
-			return add_item(im, SEC_GLOBAL, k, cv, file, line, false);
+			return add_item(im, SEC_GLOBAL, k, cv, file, line);
 		}
 		if ((o = conn_opt_from_key(k)) || streq(k, "ignore-iface")) {
 			if (kind == KIND_STAFD && o && o->io_only) {
@@ -639,12 +625,12 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 				return 0;
 			}
 			cv = convert(im, o ? o->type : NVME_OPT_BOOL, k, v, file, line);
-			return cv ? add_item(im, role, k, cv, file, line, false) : 0;
+			return cv ? add_item(im, role, k, cv, file, line) : 0;
 		}
 		if (streq(k, "ip-family"))
-			return add_string_item(im, role, k, v, file, line, false);
+			return add_string_item(im, role, k, v, file, line);
 		if (streq(k, "pleo") && kind == KIND_STAFD)
-			return add_string_item(im, SEC_DISC, k, v, file, line, false);
+			return add_string_item(im, SEC_DISC, k, v, file, line);
 		if (streq(k, "sticky-connections") && kind == KIND_STACD) {
 			const char *scope =
 				strcasecmp(v, "enabled") == 0  ? "no-disconnect" :
@@ -655,8 +641,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			note(file, line,
 			     "sticky-connections = %s translated to io.disconnect-scope = \"%s\"",
 			     v, scope);
-			return add_string_item(im, SEC_IO, "disconnect-scope", scope, file, line,
-					       false);
+			return add_string_item(im, SEC_IO, "disconnect-scope", scope, file, line);
 		}
 		if (streq(k, "udev-rule")) {
 			untranslated(
@@ -676,24 +661,24 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 	}
 	if (streq(sec, "Service Discovery") && kind == KIND_STAFD) {
 		if (streq(k, "zeroconf"))
-			return add_string_item(im, SEC_DISC, k, v, file, line, false);
+			return add_string_item(im, SEC_DISC, k, v, file, line);
 		goto unknown;
 	}
 	if (streq(sec, "Discovery controller connection management") && kind == KIND_STAFD) {
 		if (streq(k, "persistent-connections")) {
 			cv = convert(im, NVME_OPT_BOOL, k, v, file, line);
-			return cv ? add_item(im, SEC_DISC, k, cv, file, line, false) : 0;
+			return cv ? add_item(im, SEC_DISC, k, cv, file, line) : 0;
 		}
 		if (streq(k, "zeroconf-connections-persistence"))
-			return add_string_item(im, SEC_DISC, k, v, file, line, false);
+			return add_string_item(im, SEC_DISC, k, v, file, line);
 		goto unknown;
 	}
 	if (streq(sec, "I/O controller connection management") && kind == KIND_STACD) {
 		if (streq(k, "disconnect-scope"))
-			return add_string_item(im, SEC_IO, k, v, file, line, false);
+			return add_string_item(im, SEC_IO, k, v, file, line);
 		if (streq(k, "disconnect-trtypes"))
 			/* "tcp+rdma": the loader takes nvme-stas's form as it is */
-			return add_string_item(im, SEC_IO, k, v, file, line, false);
+			return add_string_item(im, SEC_IO, k, v, file, line);
 		if (streq(k, "connect-attempts-on-ncc")) {
 			const char *n = ini_int(v);
 			if (n && streq(n, "1")) {
@@ -706,7 +691,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 					     "'%s = %s' not translated: not an integer", k, v);
 				return 0;
 			}
-			return add_item(im, SEC_IO, k, n, file, line, false);
+			return add_item(im, SEC_IO, k, n, file, line);
 		}
 		goto unknown;
 	}
@@ -847,7 +832,7 @@ static bool looks_like_discovery_conf(const char *text)
 
 static int import_file(struct import *im, const char *path, enum kind forced)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_erase_free_ char *text = NULL;
 	struct ini *v = NULL;
 	size_t n = 0;
 	enum kind kind = forced;
@@ -861,13 +846,10 @@ static int import_file(struct import *im, const char *path, enum kind forced)
 		kind = KIND_DISCOVERY;
 	if (kind == KIND_DISCOVERY) {
 		fprintf(stderr, "%s: importing as nvme-cli discovery.conf\n", path);
-		r = import_discovery_conf(im, path, text);
-		explicit_bzero(text, strlen(text));
-		return r;
+		return import_discovery_conf(im, path, text);
 	}
 
 	r = ini_parse(im, path, text, &v, &n);
-	explicit_bzero(text, strlen(text));
 	if (r < 0)
 		return r;
 	if (kind == _KIND_MAX)
@@ -951,8 +933,8 @@ int import_kind_from_string(const char *s)
 int config_import(char **files, const char *output, bool force, int kind)
 {
 	enum kind forced = kind >= 0 && kind < _KIND_MAX ? (enum kind)kind : _KIND_MAX;
-	struct import im = {};
-	_cleanup_free_ char *text = NULL;
+	_cleanup_(import_free) struct import im = {};
+	_cleanup_erase_free_ char *text = NULL;
 	_cleanup_strv_free_ char **errors = NULL;
 	struct stas_config *cfg = NULL;
 	int r;
@@ -968,17 +950,13 @@ int config_import(char **files, const char *output, bool force, int kind)
 
 	STRV_FOREACH(p, files) {
 		r = import_file(&im, *p, forced);
-		if (r < 0) {
-			import_free(&im);
+		if (r < 0)
 			return 1;
-		}
 	}
 
 	text = import_format(&im, files);
-	if (!text) {
-		import_free(&im);
+	if (!text)
 		return log_oom(), 1;
-	}
 
 	/* the whole result must pass "config check" */
 	r = config_load_string(text, output ?: "<output>", &cfg, &errors);
@@ -986,27 +964,19 @@ int config_import(char **files, const char *output, bool force, int kind)
 	if (r < 0) {
 		print_config_errors(errors);
 		log_error("The translated configuration does not validate; nothing written.");
-		explicit_bzero(text, strlen(text));
-		import_free(&im);
 		return 1;
 	}
 
 	if (output) {
 		r = write_file_atomic(output, text, strlen(text), 0600);
-		if (r < 0) {
-			explicit_bzero(text, strlen(text));
-			import_free(&im);
+		if (r < 0)
 			return log_error_errno(r, "Failed to write %s: %m", output), 1;
-		}
 		fprintf(stderr, "Wrote %s.\n", output);
 	} else
 		fputs(text, stdout);
-	explicit_bzero(text, strlen(text));
 
 	if (im.problems)
 		fprintf(stderr, "%u setting%s not translated (see above).\n", im.problems,
 			im.problems == 1 ? "" : "s");
-	r = im.problems ? 1 : 0;
-	import_free(&im);
-	return r;
+	return im.problems ? 1 : 0;
 }

@@ -93,29 +93,22 @@ static void import_free(struct import *im)
 	free(im->entries);
 }
 
-_printf_(4, 5) static void untranslated(struct import *im, const char *file, unsigned line,
-					const char *fmt, ...)
+/* "FILE:LINE: [note: ]message" on stderr; @im: a setting not translated, counted. */
+_printf_(4, 5) static void report(struct import *im, const char *file, unsigned line,
+				  const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%u: ", file, line);
+	fprintf(stderr, "%s:%u: %s", file, line, im ? "" : "note: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	im->problems++;
+	if (im)
+		im->problems++;
 }
-
-_printf_(3, 4) static void note(const char *file, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s:%u: note: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define untranslated(im, file, line, ...) report(im, file, line, __VA_ARGS__)
+#define note(file, line, ...) report(NULL, file, line, __VA_ARGS__)
 
 /* @s as a libconfig string literal. */
 static char *quote(const char *s)

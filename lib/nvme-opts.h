@@ -12,8 +12,12 @@
  * transport-ID field or stas.conf key each one becomes; nvme-stas's INI
  * controller keys are stas.conf's own and are looked up here by key.
  *
- * Letters follow nvme-cli 2.3 except where its options collide or a later
- * nvme-cli added one (tls, keyring, tls-key, concat: long names only).
+ * Letters follow nvme-cli 2.3 except where its own letters collide: -S is
+ * --dhchap-secret there and also discover's --quiet (here --quiet has no
+ * letter); -d is --disable-sqflow in its common options and connect-all's
+ * --device (here -d is --device, as stas has always read it; what -d meant
+ * in a discovery.conf line is for the importer to settle). Options a later
+ * nvme-cli added (tls, keyring, tls-key, concat) have long names only.
  */
 #pragma once
 

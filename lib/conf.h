@@ -36,6 +36,8 @@
 #include "macro.h"
 #include "tid.h"
 
+struct json_object;
+
 #define CONFIG_FILE_DEFAULT SYSCONFDIR "/stas/stas.conf"
 /* Drop-ins for a main file F live in "F.d/" (so /etc/stas/stas.conf.d/). */
 #define CONFIG_DROPIN_SUFFIX ".d"
@@ -252,6 +254,31 @@ int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
 			     const struct config_controller *c, struct config_path_opts *ret);
 
 /**
+ * config_controller_find() - the configured controller of @role that is the
+ * path @t, or NULL (also when @cfg is NULL). @t is canonical, with trsvcid
+ * filled in, as every TID stas builds or stores.
+ *
+ * Semantics, the same for every caller (stas-discover's DC lookups,
+ * reconcile's options for an I/O path):
+ * - transport, traddr, trsvcid and nqn always identify the controller and
+ *   must be equal (an entry's are always set: nqn defaults to the
+ *   well-known discovery NQN for a DC, trsvcid to the transport's default).
+ * - host-nqn: an entry without one stands for the host's NQN (host.nqn),
+ *   which is what every stored TID carries; a @t without host NQN matches
+ *   any entry's.
+ * - host-traddr and host-iface choose the route. An entry equal to @t in
+ *   them too is preferred. For a discovery controller that is required:
+ *   each DC entry is one connection stas makes and keeps in the cache, so
+ *   an entry whose route changed is a new DC and the old one is retired.
+ *   For an I/O controller, an entry leaving them unset also matches a path
+ *   to the same controller over any route (a path found in the log page of
+ *   a DC configured with host-iface), so its options apply there too.
+ * When several entries qualify, the first in configuration order wins.
+ */
+const struct config_controller *config_controller_find(const struct stas_config *cfg,
+						       enum config_role role, const struct tid *t);
+
+/**
  * config_is_excluded() - whether @t matches an exclude entry of @role.
  */
 bool config_is_excluded(const struct stas_config *cfg, enum config_role role, const struct tid *t);
@@ -269,6 +296,13 @@ int config_to_libconfig(const struct stas_config *cfg, config_t *ret);
  * Return: 0 or negative errno.
  */
 int config_dump(const struct stas_config *cfg, FILE *f);
+
+/**
+ * config_to_json() - config_to_libconfig() as a JSON object in *@ret (free
+ * with json_object_put()): groups become objects, lists and arrays become
+ * arrays. Return: 0, or -ENOMEM.
+ */
+int config_to_json(const struct stas_config *cfg, struct json_object **ret);
 
 /**
  * config_duration_parse() - a zeroconf-connections-persistence value as

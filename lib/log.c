@@ -149,23 +149,3 @@ FILE *log_nvme_stream(void)
 	}
 	return f;
 }
-
-int log_level_from_string(const char *s)
-{
-	static const char *const names[] = {
-		[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",	  [LOG_CRIT] = "crit",
-		[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-		[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
-	};
-
-	if (!s)
-		return -EINVAL;
-	if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
-		return s[0] - '0';
-	for (size_t i = 0; i < ELEMENTSOF(names); i++)
-		if (streq(s, names[i]))
-			return (int)i;
-	if (streq(s, "error"))
-		return LOG_ERR;
-	return -EINVAL;
-}

@@ -84,9 +84,3 @@ int log_internalv(int level, int error, const char *file, int line, const char *
  * nvme_create_root(). Created on first use; NULL if it cannot be made.
  */
 FILE *log_nvme_stream(void);
-
-/**
- * log_level_from_string() - "debug", "info", "notice", "warning", "err" or a
- * number 0..7. Return: the level, or -EINVAL.
- */
-int log_level_from_string(const char *s);

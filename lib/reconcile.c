@@ -65,21 +65,6 @@ void reconcile_policy_from_config(const struct stas_config *cfg, struct reconcil
 
 /* ------------------------------------------------------------- gathering */
 
-/* The first configured I/O controller whose (partial) TID matches @t. */
-static const struct config_controller *config_ctrl_match(const struct stas_config *cfg,
-							 const struct tid *t)
-{
-	const struct config_section *s;
-
-	if (!cfg)
-		return NULL;
-	s = config_section(cfg, CONFIG_ROLE_IO);
-	for (size_t i = 0; i < s->n_controllers; i++)
-		if (tid_match(&s->controllers[i].tid, t))
-			return &s->controllers[i];
-	return NULL;
-}
-
 struct wants {
 	const struct stas_config *cfg;
 	const char *nqn;
@@ -124,7 +109,7 @@ static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t in
 		log_debug("Ignoring a log page entry for %s that names no valid path.", w->nqn);
 		return 0;
 	}
-	cc = config_ctrl_match(w->cfg, &x.tid);
+	cc = config_controller_find(w->cfg, CONFIG_ROLE_IO, &x.tid);
 	want_resolve(w->cfg, cc, &x);
 	if (e->treq & DLPE_TREQ_DISABLE_SQFLOW)
 		x.opts.disable_sqflow = true;

@@ -48,16 +48,6 @@ static const struct {
 	{ "hostnqn", TID_FIELD_HOST_NQN },	  { "host_nqn", TID_FIELD_HOST_NQN },
 };
 
-/* nvme-cli's single-letter options (nvme discover/connect). */
-static const struct {
-	char letter;
-	enum tid_field field;
-} short_options[] = {
-	{ 't', TID_FIELD_TRANSPORT },	{ 'a', TID_FIELD_TRADDR },     { 's', TID_FIELD_TRSVCID },
-	{ 'w', TID_FIELD_HOST_TRADDR }, { 'f', TID_FIELD_HOST_IFACE }, { 'n', TID_FIELD_SUBSYSNQN },
-	{ 'q', TID_FIELD_HOST_NQN },
-};
-
 static bool char_is_graph(unsigned char c)
 {
 	return c >= 0x21 && c <= 0x7e;
@@ -371,7 +361,7 @@ int tid_field_set(struct tid *t, enum tid_field f, const char *value)
 /*
  * Each field of @t NUL-terminated within its buffer. "none" is not special
  * here: it means "unset" only where the kernel or a user wrote it
- * (tid_field_set(), tid_parse_sysfs_address(), tid_parse_kv()); clearing it
+ * (tid_field_set(), tid_parse_sysfs_address()); clearing it
  * here made canonicalisation non-idempotent (fc "NONE" -> "none" -> "") and
  * let a network entry's literal "none" pass as an unset field.
  */
@@ -549,129 +539,6 @@ int tid_parse_sysfs_address(const char *address, struct tid *ret)
 			return -EINVAL;
 		strcpy(tid_field_ptr(&t, f), value);
 	}
-
-	*ret = t;
-	return 0;
-}
-
-static bool char_is_separator(char c)
-{
-	return c == ';' || c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-	       c == '\v' || c == '\f';
-}
-
-/* The next separator-delimited token of *@p, NUL-terminated in place. */
-static char *next_token(char **p)
-{
-	char *s = *p, *t;
-
-	while (*s && char_is_separator(*s))
-		s++;
-	if (!*s) {
-		*p = s;
-		return NULL;
-	}
-	t = s;
-	while (*s && !char_is_separator(*s))
-		s++;
-	if (*s)
-		*s++ = '\0';
-	*p = s;
-	return t;
-}
-
-int tid_parse_kv(const char *s, struct tid *ret, char **ret_bad_key)
-{
-	const char *values[_TID_FIELD_MAX] = {};
-	const char *keys[_TID_FIELD_MAX] = {};
-	_cleanup_free_ char *copy = NULL;
-	struct tid t = {};
-	char *p, *token;
-
-	assert(s);
-	assert(ret);
-
-	/* The offending key is copied out: @copy goes away on return. */
-#define FAIL(err, key)                                             \
-	do {                                                       \
-		if (ret_bad_key)                                   \
-			*ret_bad_key = (key) ? strdup(key) : NULL; \
-		return (err);                                      \
-	} while (0)
-
-	copy = strdup(s);
-	if (!copy) {
-		if (ret_bad_key)
-			*ret_bad_key = NULL;
-		return -ENOMEM;
-	}
-
-	p = copy;
-	while ((token = next_token(&p))) {
-		const char *key = token, *value = NULL;
-		char *eq;
-		int f = -EINVAL;
-
-		if (token[0] == '-' && token[1] == '-') {
-			eq = strchr(token, '=');
-			if (eq) {
-				*eq = '\0';
-				value = eq + 1;
-			} else
-				value = next_token(&p);
-			f = tid_field_from_string(token + 2);
-		} else if (token[0] == '-') {
-			if (token[1] && (token[2] == '\0' || token[2] == '=')) {
-				for (size_t i = 0; i < ELEMENTSOF(short_options); i++)
-					if (short_options[i].letter == token[1])
-						f = (int)short_options[i].field;
-				if (token[2] == '=') {
-					token[2] = '\0';
-					value = token + 3;
-				} else
-					value = next_token(&p);
-			}
-		} else {
-			eq = strchr(token, '=');
-			if (!eq)
-				FAIL(-EINVAL, token);
-			*eq = '\0';
-			value = eq + 1;
-			f = tid_field_from_string(token);
-		}
-
-		if (f < 0)
-			FAIL(-EINVAL, key);
-		if (values[f])
-			FAIL(-EINVAL, key); /* given twice: which one was meant? */
-		if (!value || !*value)
-			FAIL(-EINVAL, key);
-		values[f] = value;
-		keys[f] = key;
-	}
-
-	/* Transport first: the other fields' syntax depends on it. */
-	for (unsigned f = 0; f < _TID_FIELD_MAX; f++) {
-		const char *v = values[f];
-		int r;
-
-		if (!v)
-			continue;
-		if (f == TID_FIELD_TRADDR || f == TID_FIELD_HOST_TRADDR) {
-			/* Maybe a CIDR pattern: only generic checks here. */
-			if (strlen(v) >= tid_field_size(f))
-				FAIL(-ENAMETOOLONG, keys[f]);
-			if (!str_is_graph(v))
-				FAIL(-EINVAL, keys[f]);
-			if (!streq(v, "none"))
-				strcpy(tid_field_ptr(&t, f), v);
-			continue;
-		}
-		r = tid_field_set(&t, f, v);
-		if (r < 0)
-			FAIL(r, keys[f]);
-	}
-#undef FAIL
 
 	*ret = t;
 	return 0;

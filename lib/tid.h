@@ -99,8 +99,8 @@ int tid_field_set(struct tid *t, enum tid_field f, const char *value);
  * interface name when set, NQNs valid when set (either may be empty).
  * A literal "none" is NOT special here (it is refused where the field needs
  * a number, an address or an NQN): "none" means unset only at the input
- * boundaries that take it (tid_field_set(), tid_parse_sysfs_address(),
- * tid_parse_kv()). Canonicalisation is idempotent. fc addresses are
+ * boundaries that take it (tid_field_set(), tid_parse_sysfs_address()).
+ * Canonicalisation is idempotent. fc addresses are
  * lower-cased.
  * An empty trsvcid is left empty (callers fill defaults with
  * tid_set_default_trsvcid()).
@@ -134,30 +134,6 @@ void tid_set_default_trsvcid(struct tid *t, bool discovery);
 int tid_parse_sysfs_address(const char *address, struct tid *ret);
 
 /**
- * tid_parse_kv() - parse a comma- or space-separated "key=value" list, as in
- * nvme-stas config ("transport=tcp;traddr=1.2.3.4;trsvcid=8009" with ';'
- * separators) and nvme-cli discovery.conf ("--transport=tcp --traddr=...").
- * Separators are ';', ',' and whitespace. Keys are tid_field_from_string()
- * names, with an optional "--" prefix and single-letter nvme-cli options
- * (-t -a -s -w -f -n -q); an option's value may follow '=' or be the next
- * token ("--traddr 1.2.3.4", "-a 1.2.3.4"). A token splits on its first '='.
- * @ret is filled from scratch (fields not given are unset). Values are
- * validated as by tid_field_set(), except traddr and host_traddr, which are
- * only checked for length and printable characters so that a filter
- * pattern ("traddr=192.168.0.0/16") parses too: follow with
- * tid_canonicalize() for a TID or tid_pattern_canonicalize() for a pattern.
- * On failure the offending key (unknown, repeated, without a value or with
- * a bad value; or the malformed token) is named in *@ret_bad_key when
- * @ret_bad_key is non-NULL: a newly allocated copy for the caller to free
- * (NULL when out of memory or there is no key to name).
- *
- * Return: 0, -EINVAL for a malformed token, an unknown or repeated key or a
- * bad value, -ENAMETOOLONG for a value too long for its field (ret
- * untouched on failure).
- */
-int tid_parse_kv(const char *s, struct tid *ret, char **ret_bad_key);
-
-/**
  * tid_equal() - whether @a and @b (both canonical) name the same path.
  * All fields are compared.
  */
@@ -177,7 +153,7 @@ bool tid_match(const struct tid *pattern, const struct tid *t);
 
 /**
  * tid_pattern_canonicalize() - validate and canonicalise a filter pattern
- * (as parsed by tid_parse_kv()): like tid_canonicalize(), but every field
+ * (e.g. built with tid_field_set()): like tid_canonicalize(), but every field
  * may be empty and traddr/host_traddr may be CIDR prefixes, normalised to
  * "<inet_ntop address>/<prefix>" (prefix 0..32 or 0..128, no scope).
  *

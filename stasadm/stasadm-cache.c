@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "nvme-opts.h"
 #include "tid.h"
 #include "unit-name.h"
 #include "stasadm-cache.h"
@@ -320,38 +321,14 @@ static int dc_resolve(struct cache *c, const char *arg, const struct tid *opts,
 }
 
 /* -t/-a/-s/-w/-f/-n/-q options naming a DC, as nvme-cli spells them */
-#define DC_SHORT_OPTS "t:a:s:w:f:n:q:"
-#define DC_LONG_OPTIONS                                                                            \
-	{ "transport", required_argument, NULL, 't' }, { "traddr", required_argument, NULL, 'a' }, \
-		{ "trsvcid", required_argument, NULL, 's' },                                       \
-		{ "host-traddr", required_argument, NULL, 'w' },                                   \
-		{ "host-iface", required_argument, NULL, 'f' },                                    \
-		{ "nqn", required_argument, NULL, 'n' },                                           \
-	{                                                                                          \
-		"hostnqn", required_argument, NULL, 'q'                                            \
-	}
-
 static int dc_option(int opt, const char *value, struct tid *t)
 {
-	static const struct {
-		int opt;
-		enum tid_field f;
-	} map[] = {
-		{ 't', TID_FIELD_TRANSPORT },  { 'a', TID_FIELD_TRADDR },
-		{ 's', TID_FIELD_TRSVCID },    { 'w', TID_FIELD_HOST_TRADDR },
-		{ 'f', TID_FIELD_HOST_IFACE }, { 'n', TID_FIELD_SUBSYSNQN },
-		{ 'q', TID_FIELD_HOST_NQN },
-	};
+	int r = nvme_opt_tid_set(t, opt, value);
 
-	for (size_t i = 0; i < ELEMENTSOF(map); i++)
-		if (map[i].opt == opt) {
-			int r = tid_field_set(t, map[i].f, value);
-			if (r < 0)
-				return log_error_errno(r, "Invalid --%s '%s'.",
-						       tid_field_to_string(map[i].f), value);
-			return 1;
-		}
-	return 0;
+	if (r < 0)
+		return log_error_errno(r, "Invalid --%s '%s'.", nvme_opt_from_letter(opt)->name,
+				       value);
+	return r;
 }
 
 /* Parse the verb's options; returns optind or -EXIT_USAGE. */
@@ -451,7 +428,7 @@ int verb_cache_show(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
-		DC_LONG_OPTIONS,
+		NVME_OPTS_TID_LONG,
 		COMMON_LONG_OPTIONS,
 		{},
 	};
@@ -461,7 +438,7 @@ int verb_cache_show(int argc, char **argv)
 	char buf[TID_FORMAT_MAX], key[TID_KEY_MAX], age[16];
 	int o, r;
 
-	while ((o = getopt_long(argc, argv, "h" DC_SHORT_OPTS, options, NULL)) >= 0) {
+	while ((o = getopt_long(argc, argv, "h" NVME_OPTS_TID_SHORT, options, NULL)) >= 0) {
 		if (o == 'h') {
 			printf("Usage: stasadm show DC [--json]\n"
 			       "       stasadm show -t TRANSPORT -a TRADDR [-s TRSVCID] [-f IFACE] "
@@ -695,7 +672,7 @@ int verb_cache_purge(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "paths", no_argument, NULL, OPT_PATHS },
-		DC_LONG_OPTIONS,
+		NVME_OPTS_TID_LONG,
 		COMMON_LONG_OPTIONS,
 		{},
 	};
@@ -706,7 +683,7 @@ int verb_cache_purge(int argc, char **argv)
 	char buf[TID_FORMAT_MAX];
 	int o, r;
 
-	while ((o = getopt_long(argc, argv, "h" DC_SHORT_OPTS, options, NULL)) >= 0) {
+	while ((o = getopt_long(argc, argv, "h" NVME_OPTS_TID_SHORT, options, NULL)) >= 0) {
 		if (o == 'h') {
 			printf("Usage: stasadm purge DC | -t .. -a .. | --all [--paths]\n\n"
 			       "Remove a DC with its log page entries, or every DC (--all; --paths\n"

@@ -1,38 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stasadm-config - "stasadm config check|show|import".
- *
- * import translates nvme-stas's INI files (stafd.conf, stacd.conf,
- * sys.conf) and nvme-cli's discovery.conf into one stas.conf. Every value
- * is checked with the same loader the programs use before it goes into the
- * output; whatever cannot be translated is reported on stderr with its
- * file and line, never dropped silently.
- *
- * Two faults of nvme-stas's own parser are not copied: a controller token
- * with a second '=' (a base64 secret's padding) is kept whole, split at its
- * first '=' only; and an inline comment ('#' after a blank) is removed from
- * the value - nvme-stas kept it inside - with a note on stderr.
+ * stasadm-config - "stasadm config check|show|import": validate the
+ * configuration, show the effective one (text or JSON), and translate
+ * nvme-stas's and nvme-cli's files (stasadm-import.c).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <libconfig.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf.h"
-#include "fileio.h"
 #include "log.h"
 #include "macro.h"
-#include "tid.h"
+#include "strv.h"
 
 #include "stasadm.h"
-
-#define IMPORT_FILE_MAX (1024 * 1024)
 
 static void help(void)
 {
@@ -55,31 +38,38 @@ static void help(void)
 	       "2 usage error. See stasadm(8), stas.conf(5).\n");
 }
 
-static void print_errors(char **errors)
+void print_config_errors(char **errors)
 {
 	STRV_FOREACH(e, errors)
 		fprintf(stderr, "%s\n", *e);
 }
 
-/* ------------------------------------------------------------------ check */
-
-static int do_check(const char *path)
+/* config_load() with every problem printed (@count: and how many); 0, or 1 on failure. */
+static int load(const char *path, bool count, struct stas_config **ret)
 {
 	_cleanup_strv_free_ char **errors = NULL;
-	_cleanup_config_free_ struct stas_config *cfg = NULL;
 	int r;
 
-	r = config_load(path, &cfg, &errors);
+	r = config_load(path, ret, &errors);
 	if (r == -ENOMEM)
 		return log_error_errno(r, "Failed to load the configuration: %m"), 1;
 	if (r < 0) {
-		size_t n = 0;
-		print_errors(errors);
-		STRV_FOREACH(e, errors)
-			n++;
-		fprintf(stderr, "%zu error%s.\n", n, n == 1 ? "" : "s");
+		size_t n = strv_length(errors);
+
+		print_config_errors(errors);
+		if (count)
+			fprintf(stderr, "%zu error%s.\n", n, n == 1 ? "" : "s");
 		return 1;
 	}
+	return 0;
+}
+
+static int do_check(const char *path)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+
+	if (load(path, true, &cfg))
+		return 1;
 	if (!cfg->files || !cfg->files[0])
 		printf("%s: not present, defaults in effect: OK\n", path ?: CONFIG_FILE_DEFAULT);
 	STRV_FOREACH(f, cfg->files)
@@ -87,72 +77,19 @@ static int do_check(const char *path)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ show */
-
-static json_object *setting_to_json(const config_setting_t *s)
-{
-	json_object *j;
-	int n;
-
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		j = json_object_new_object();
-		n = config_setting_length(s);
-		for (int i = 0; i < n && j; i++) {
-			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-			json_object_object_add(j, config_setting_name(e), setting_to_json(e));
-		}
-		return j;
-	case CONFIG_TYPE_ARRAY:
-	case CONFIG_TYPE_LIST:
-		j = json_object_new_array();
-		n = config_setting_length(s);
-		for (int i = 0; i < n && j; i++)
-			json_object_array_add(
-				j, setting_to_json(config_setting_get_elem(s, (unsigned)i)));
-		return j;
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return json_object_new_int64(config_setting_get_int64(s));
-	case CONFIG_TYPE_FLOAT:
-		return json_object_new_double(config_setting_get_float(s));
-	case CONFIG_TYPE_BOOL:
-		return json_object_new_boolean(config_setting_get_bool(s));
-	case CONFIG_TYPE_STRING:
-		return json_object_new_string(config_setting_get_string(s));
-	default:
-		return NULL;
-	}
-}
-
 static int do_show(const char *path)
 {
-	_cleanup_strv_free_ char **errors = NULL;
 	_cleanup_config_free_ struct stas_config *cfg = NULL;
 	int r;
 
-	r = config_load(path, &cfg, &errors);
-	if (r == -ENOMEM)
-		return log_error_errno(r, "Failed to load the configuration: %m"), 1;
-	if (r < 0) {
-		print_errors(errors);
+	if (load(path, false, &cfg))
 		return 1;
-	}
 	if (arg_json) {
-		config_t c;
 		json_object *j;
 
-		config_init(&c);
-		r = config_to_libconfig(cfg, &c);
-		if (r < 0) {
-			config_destroy(&c);
+		r = config_to_json(cfg, &j);
+		if (r < 0)
 			return log_error_errno(r, "Failed to format the configuration: %m"), 1;
-		}
-		j = setting_to_json(config_root_setting(&c));
-		config_destroy(&c);
-		if (!j)
-			return log_error_errno(-ENOMEM, "Failed to format the configuration: %m"),
-			       1;
 		printf("%s\n",
 		       json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -171,1051 +108,6 @@ static int do_show(const char *path)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ import */
-
-enum kind {
-	KIND_STAFD,
-	KIND_STACD,
-	KIND_SYS,
-	KIND_DISCOVERY,
-	_KIND_MAX,
-};
-
-static const char *const kind_names[_KIND_MAX] = { "stafd", "stacd", "sys", "discovery" };
-
-enum { SEC_HOST, SEC_GLOBAL, SEC_DISC, SEC_IO, _SEC_MAX };
-static const char *const sec_names[_SEC_MAX] = { "host", "global", "discovery", "io" };
-
-/* One output setting: "key = value;" (value already in libconfig syntax). */
-struct item {
-	int sec;
-	char *key;
-	char *value;
-	char *src; /* FILE:LINE */
-	bool secret;
-};
-
-/* One controller or exclude group body. */
-struct entry {
-	int sec;
-	bool exclude;
-	char *body; /* "transport = "tcp"; ..." */
-	char *src;
-	struct tid tid; /* canonical, for duplicate checks */
-};
-
-struct import {
-	struct item *items;
-	size_t n_items;
-	struct entry *entries;
-	size_t n_entries;
-	unsigned problems;
-};
-
-static void import_free(struct import *im)
-{
-	for (size_t i = 0; i < im->n_items; i++) {
-		if (im->items[i].secret)
-			explicit_bzero(im->items[i].value, strlen(im->items[i].value));
-		free(im->items[i].key);
-		free(im->items[i].value);
-		free(im->items[i].src);
-	}
-	free(im->items);
-	for (size_t i = 0; i < im->n_entries; i++) {
-		explicit_bzero(im->entries[i].body, strlen(im->entries[i].body));
-		free(im->entries[i].body);
-		free(im->entries[i].src);
-	}
-	free(im->entries);
-}
-
-_printf_(4, 5) static void untranslated(struct import *im, const char *file, unsigned line,
-					const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s:%u: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	im->problems++;
-}
-
-_printf_(3, 4) static void note(const char *file, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s:%u: note: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* @s as a libconfig string literal. */
-static char *quote(const char *s)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-
-	if (!f)
-		return NULL;
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* Strip the error's "NAME:LINE: " prefix (it names the probe, not the source). */
-static const char *error_text(const char *e)
-{
-	const char *p = strstr(e, ": ");
-	return p ? p + 2 : e;
-}
-
-/* Validate a probe configuration; report its first error against @file:@line. */
-static bool probe(struct import *im, const char *text, const char *file, unsigned line,
-		  const char *what, struct stas_config **ret)
-{
-	_cleanup_strv_free_ char **errors = NULL;
-	struct stas_config *cfg = NULL;
-	int r;
-
-	r = config_load_string(text, "import", &cfg, &errors);
-	if (r == -ENOMEM) {
-		log_oom();
-		im->problems++;
-		return false;
-	}
-	if (r < 0) {
-		STRV_FOREACH(e, errors)
-			untranslated(im, file, line, "%s not translated: %s", what, error_text(*e));
-		return false;
-	}
-	if (ret)
-		*ret = cfg;
-	else
-		config_free(cfg);
-	return true;
-}
-
-static int add_item(struct import *im, int sec, const char *key, const char *value,
-		    const char *file, unsigned line, bool secret)
-{
-	_cleanup_free_ char *text = NULL, *what = NULL;
-	struct item *n;
-	char *src;
-
-	if (asprintf(&text, "%s = { %s = %s; };\n", sec_names[sec], key, value) < 0 ||
-	    asprintf(&what, "'%s'", key) < 0)
-		return log_oom();
-	if (!probe(im, text, file, line, what, NULL)) {
-		explicit_bzero(text, strlen(text));
-		return 0;
-	}
-	explicit_bzero(text, strlen(text));
-
-	/* a later value of the same setting replaces the earlier one */
-	for (size_t i = 0; i < im->n_items; i++)
-		if (im->items[i].sec == sec && streq(im->items[i].key, key)) {
-			note(file, line, "%s.%s overrides the value from %s", sec_names[sec], key,
-			     im->items[i].src);
-			free(im->items[i].value);
-			free(im->items[i].src);
-			im->items[i].value = strdup(value);
-			if (asprintf(&im->items[i].src, "%s:%u", file, line) < 0)
-				im->items[i].src = NULL;
-			if (!im->items[i].value || !im->items[i].src)
-				return log_oom();
-			im->items[i].secret = secret;
-			return 0;
-		}
-	n = realloc(im->items, (im->n_items + 1) * sizeof(*n));
-	if (!n)
-		return log_oom();
-	im->items = n;
-	if (asprintf(&src, "%s:%u", file, line) < 0)
-		return log_oom();
-	n[im->n_items] = (struct item){
-		.sec = sec, .key = strdup(key), .value = strdup(value), .src = src, .secret = secret
-	};
-	if (!n[im->n_items].key || !n[im->n_items].value) {
-		free(src);
-		return log_oom();
-	}
-	im->n_items++;
-	return 0;
-}
-
-static int add_string_item(struct import *im, int sec, const char *key, const char *value,
-			   const char *file, unsigned line, bool secret)
-{
-	_cleanup_free_ char *q = quote(value);
-	if (!q)
-		return log_oom();
-	return add_item(im, sec, key, q, file, line, secret);
-}
-
-/* Add a controller/exclude group after probing it. */
-static int add_entry(struct import *im, int sec, bool exclude, const char *body, const char *file,
-		     unsigned line)
-{
-	_cleanup_free_ char *text = NULL;
-	_cleanup_config_free_ struct stas_config *cfg = NULL;
-	const struct config_section *cs;
-	struct entry *n;
-	struct tid tid = {};
-	char *src;
-
-	if (asprintf(&text, "%s = { %s = ( { %s } ); };\n", sec_names[sec],
-		     exclude ? "exclude" : "controllers", body) < 0)
-		return log_oom();
-	if (!probe(im, text, file, line, exclude ? "exclude" : "controller", &cfg)) {
-		explicit_bzero(text, strlen(text));
-		return 0;
-	}
-	explicit_bzero(text, strlen(text));
-	cs = config_section(cfg, sec == SEC_DISC ? CONFIG_ROLE_DISCOVERY : CONFIG_ROLE_IO);
-	if (exclude && cs->n_exclude == 1)
-		tid = cs->exclude[0].pattern;
-	else if (!exclude && cs->n_controllers == 1)
-		tid = cs->controllers[0].tid;
-
-	for (size_t i = 0; i < im->n_entries; i++)
-		if (im->entries[i].sec == sec && im->entries[i].exclude == exclude &&
-		    tid_equal(&im->entries[i].tid, &tid)) {
-			untranslated(im, file, line, "%s not translated: the same as %s",
-				     exclude ? "exclude" : "controller", im->entries[i].src);
-			return 0;
-		}
-
-	n = realloc(im->entries, (im->n_entries + 1) * sizeof(*n));
-	if (!n)
-		return log_oom();
-	im->entries = n;
-	if (asprintf(&src, "%s:%u", file, line) < 0)
-		return log_oom();
-	n[im->n_entries] = (struct entry){
-		.sec = sec, .exclude = exclude, .body = strdup(body), .src = src, .tid = tid
-	};
-	if (!n[im->n_entries].body) {
-		free(src);
-		return log_oom();
-	}
-	im->n_entries++;
-	return 0;
-}
-
-/* "true"/"false" (any case) as libconfig; NULL otherwise. */
-static const char *ini_bool(const char *v)
-{
-	if (strcasecmp(v, "true") == 0)
-		return "true";
-	if (strcasecmp(v, "false") == 0)
-		return "false";
-	return NULL;
-}
-
-/* An integer as nvme-stas's int() takes it; NULL otherwise (static buffer). */
-static const char *ini_int(const char *v)
-{
-	static char buf[32];
-	char *end;
-	long long n;
-
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno || end == v || *end)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%lld", n);
-	return buf;
-}
-
-/* The connection options a controller entry or a [Global] may carry. */
-enum vtype { V_BOOL, V_INT, V_STRING, V_SECRET };
-struct conn_key {
-	const char *key;
-	enum vtype type;
-};
-static const struct conn_key conn_keys[] = {
-	{ "hdr-digest", V_BOOL },     { "data-digest", V_BOOL },
-	{ "disable-sqflow", V_BOOL }, { "kato", V_INT },
-	{ "queue-size", V_INT },      { "nr-io-queues", V_INT },
-	{ "nr-write-queues", V_INT }, { "nr-poll-queues", V_INT },
-	{ "reconnect-delay", V_INT }, { "ctrl-loss-tmo", V_INT },
-};
-
-static const struct conn_key *conn_key_find(const char *key)
-{
-	for (size_t i = 0; i < ELEMENTSOF(conn_keys); i++)
-		if (streq(conn_keys[i].key, key))
-			return &conn_keys[i];
-	return NULL;
-}
-
-/* Value in libconfig syntax for @type, or NULL (reported) when not convertible. */
-static char *convert(struct import *im, enum vtype type, const char *key, const char *v,
-		     const char *file, unsigned line)
-{
-	const char *c;
-
-	switch (type) {
-	case V_BOOL:
-		c = ini_bool(v);
-		if (!c) {
-			untranslated(
-				im, file, line,
-				"'%s = %s' not translated: not true or false (nvme-stas would use the default)",
-				key, v);
-			return NULL;
-		}
-		return strdup(c);
-	case V_INT:
-		c = ini_int(v);
-		if (!c) {
-			untranslated(
-				im, file, line,
-				"'%s = %s' not translated: not an integer (nvme-stas would use the default)",
-				key, v);
-			return NULL;
-		}
-		return strdup(c);
-	case V_STRING:
-	case V_SECRET:
-		return quote(v);
-	}
-	return NULL;
-}
-
-/* A "controller = k=v;k=v..." value, as nvme-stas's _parse_controller() meant it. */
-static int import_controller(struct import *im, int sec, bool exclude, const char *value,
-			     const char *file, unsigned line)
-{
-	_cleanup_free_ char *copy = strdup(value), *body = NULL;
-	size_t body_size = 0;
-	FILE *f;
-	char *save = NULL;
-	bool any = false;
-
-	if (!copy)
-		return log_oom();
-	f = open_memstream(&body, &body_size);
-	if (!f)
-		return log_oom();
-
-	for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-		char *k = tok, *v, *e;
-		const struct conn_key *ck;
-		_cleanup_free_ char *cv = NULL;
-
-		while (isspace((unsigned char)*k))
-			k++;
-		if (!*k)
-			continue;
-		/* split at the first '=' only: secrets end in base64 '=' padding */
-		v = strchr(k, '=');
-		if (!v) {
-			untranslated(im, file, line, "'%s' not translated: not key=value", k);
-			continue;
-		}
-		*v++ = '\0';
-		for (e = v - 1; e > k && isspace((unsigned char)e[-1]);)
-			*--e = '\0';
-		while (isspace((unsigned char)*v))
-			v++;
-		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
-			*--e = '\0';
-		for (char *p = k; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		if (streq(k, "subsysnqn"))
-			k = (char *)"nqn";
-
-		if (exclude && streq(k, "host-traddr")) {
-			untranslated(
-				im, file, line,
-				"'host-traddr=%s' not translated: it does not apply to exclude (nvme-stas ignored it)",
-				v);
-			continue;
-		}
-		if (streq(k, "transport") || streq(k, "traddr") || streq(k, "trsvcid") ||
-		    streq(k, "nqn") || streq(k, "host-traddr") || streq(k, "host-iface") ||
-		    streq(k, "host-nqn"))
-			cv = quote(v);
-		else if (!exclude && (streq(k, "dhchap-secret") || streq(k, "dhchap-ctrl-secret")))
-			cv = quote(v);
-		else if (!exclude && (ck = conn_key_find(k))) {
-			cv = convert(im, ck->type, k, v, file, line);
-			if (!cv)
-				continue;
-		} else {
-			untranslated(im, file, line, "'%s=%s' not translated: unknown %s key '%s'",
-				     k, strstr(k, "secret") ? CONFIG_SECRET_MASK : v,
-				     exclude ? "exclude" : "controller", k);
-			continue;
-		}
-		if (!cv) {
-			fclose(f);
-			return log_oom();
-		}
-		fprintf(f, "%s%s = %s;", any ? " " : "", k, cv);
-		explicit_bzero(cv, strlen(cv));
-		any = true;
-	}
-	if (fclose(f) != 0)
-		return log_oom();
-	if (!any) {
-		untranslated(im, file, line, "%s not translated: nothing in it",
-			     exclude ? "exclude" : "controller");
-		return 0;
-	}
-	return add_entry(im, sec, exclude, body, file, line);
-}
-
-/* One INI setting of nvme-stas. */
-struct ini {
-	char *section;
-	char *key; /* lower case */
-	char *value; /* NULL: a key without '=' */
-	unsigned line;
-};
-
-static void ini_free(struct ini *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].section);
-		free(v[i].key);
-		if (v[i].value)
-			explicit_bzero(v[i].value, strlen(v[i].value));
-		free(v[i].value);
-	}
-	free(v);
-}
-
-static char *strip(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]);)
-		*--e = '\0';
-	return s;
-}
-
-/* Remove an inline " # comment" (with a note). */
-static void strip_inline_comment(char *v, const char *file, unsigned line)
-{
-	for (char *p = v; *p; p++)
-		if (*p == '#' && p > v && isspace((unsigned char)p[-1])) {
-			note(file, line,
-			     "inline comment \"%s\" removed (nvme-stas kept it in the value)",
-			     strip(p));
-			*p = '\0';
-			for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
-				*--e = '\0';
-			return;
-		}
-}
-
-/* Parse nvme-stas INI text as configparser does (plus the fixes above). */
-static int ini_parse(struct import *im, const char *file, char *text, struct ini **ret,
-		     size_t *ret_n)
-{
-	struct ini *v = NULL;
-	size_t n = 0;
-	_cleanup_free_ char *section = NULL;
-	unsigned line = 0;
-
-	for (char *l = text, *next; l; l = next) {
-		char *s, *eq, *key, *val;
-		struct ini *nv;
-		bool cont;
-
-		next = strchr(l, '\n');
-		if (next)
-			*next++ = '\0';
-		line++;
-		cont = isspace((unsigned char)l[0]);
-		s = strip(l);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[' && !cont) {
-			char *e = strchr(s, ']');
-			if (!e) {
-				untranslated(im, file, line,
-					     "'%s' not translated: malformed section header", s);
-				continue;
-			}
-			*e = '\0';
-			free(section);
-			section = strdup(s + 1);
-			if (!section)
-				return log_oom();
-			continue;
-		}
-		if (!section) {
-			untranslated(im, file, line, "'%s' not translated: outside any [section]",
-				     s);
-			continue;
-		}
-		if (cont && n > 0 && streq(v[n - 1].section, section) && v[n - 1].value) {
-			/* configparser continuation line: one more value of the key */
-			key = strdup(v[n - 1].key);
-			val = strdup(s);
-		} else {
-			eq = strchr(s, '=');
-			if (eq)
-				*eq = '\0';
-			key = strdup(strip(s));
-			val = eq ? strdup(strip(eq + 1)) : NULL;
-			if (eq && !val) {
-				free(key);
-				return log_oom();
-			}
-		}
-		if (!key)
-			return log_oom();
-		for (char *p = key; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		if (val)
-			strip_inline_comment(val, file, line);
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			free(key);
-			free(val);
-			ini_free(v, n);
-			return log_oom();
-		}
-		v = nv;
-		v[n++] = (struct ini){
-			.section = strdup(section), .key = key, .value = val, .line = line
-		};
-		if (!v[n - 1].section) {
-			ini_free(v, n);
-			return log_oom();
-		}
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-static enum kind ini_kind(const struct ini *v, size_t n, const char *path)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-
-	for (size_t i = 0; i < n; i++) {
-		if (streq(v[i].section, "Host"))
-			return KIND_SYS;
-		if (streq(v[i].section, "Service Discovery") ||
-		    streq(v[i].section, "Discovery controller connection management") ||
-		    (streq(v[i].section, "Global") && streq(v[i].key, "pleo")))
-			return KIND_STAFD;
-		if (streq(v[i].section, "I/O controller connection management") ||
-		    (streq(v[i].section, "Global") &&
-		     (startswith(v[i].key, "nr-") || streq(v[i].key, "sticky-connections"))))
-			return KIND_STACD;
-	}
-	if (strstr(base, "stafd"))
-		return KIND_STAFD;
-	if (strstr(base, "stacd"))
-		return KIND_STACD;
-	if (strstr(base, "sys"))
-		return KIND_SYS;
-	return _KIND_MAX;
-}
-
-static int import_ini_setting(struct import *im, enum kind kind, const struct ini *s,
-			      const char *file)
-{
-	const char *sec = s->section, *k = s->key, *v = s->value;
-	int role = kind == KIND_STAFD ? SEC_DISC : SEC_IO;
-	const struct conn_key *ck;
-	_cleanup_free_ char *cv = NULL;
-	unsigned line = s->line;
-
-	if (!v) {
-		untranslated(im, file, line, "'%s' not translated: no value", k);
-		return 0;
-	}
-	if (isempty(v) && !streq(k, "symname")) {
-		note(file, line, "'%s' is empty: nvme-stas's default applies, nothing to translate",
-		     k);
-		return 0;
-	}
-
-	if (kind == KIND_SYS) {
-		static const char *const defaults[] = { "nqn", "file:///etc/nvme/hostnqn",
-							"id",  "file:///etc/nvme/hostid",
-							"key", "file:///etc/nvme/hostkey" };
-		if (!streq(sec, "Host") ||
-		    !(streq(k, "nqn") || streq(k, "id") || streq(k, "key") || streq(k, "symname")))
-			goto unknown;
-		for (size_t i = 0; i < ELEMENTSOF(defaults); i += 2)
-			if (streq(k, defaults[i]) && streq(v, defaults[i + 1])) {
-				note(file, line,
-				     "host.%s = %s is the default, nothing to translate", k, v);
-				return 0;
-			}
-		if (isempty(v)) {
-			note(file, line, "'symname' is empty: nothing to translate");
-			return 0;
-		}
-		return add_string_item(im, SEC_HOST, k, v, file, line, streq(k, "key"));
-	}
-
-	if (streq(sec, "Global")) {
-		if (streq(k, "tron")) {
-			/* tron of either daemon turns stas's tracing on */
-			cv = convert(im, V_BOOL, k, v, file, line);
-			if (!cv)
-				return 0;
-			if (streq(cv, "false")) {
-				for (size_t i = 0; i < im->n_items; i++)
-					if (im->items[i].sec == SEC_GLOBAL &&
-					    streq(im->items[i].key, "tron")) {
-						note(file, line,
-						     "tron = false ignored: %s turned it on",
-						     im->items[i].src);
-						return 0;
-					}
-			}
-			return add_item(im, SEC_GLOBAL, k, cv, file, line, false);
-		}
-		if ((ck = conn_key_find(k)) || streq(k, "ignore-iface")) {
-			if (kind == KIND_STAFD && startswith(k, "nr-")) {
-				untranslated(
-					im, file, line,
-					"'%s = %s' not translated: not an option of discovery controllers",
-					k, v);
-				return 0;
-			}
-			cv = convert(im, ck ? ck->type : V_BOOL, k, v, file, line);
-			return cv ? add_item(im, role, k, cv, file, line, false) : 0;
-		}
-		if (streq(k, "ip-family"))
-			return add_string_item(im, role, k, v, file, line, false);
-		if (streq(k, "pleo") && kind == KIND_STAFD)
-			return add_string_item(im, SEC_DISC, k, v, file, line, false);
-		if (streq(k, "sticky-connections") && kind == KIND_STACD) {
-			const char *scope =
-				strcasecmp(v, "enabled") == 0  ? "no-disconnect" :
-				strcasecmp(v, "disabled") == 0 ? "only-stas-connections" :
-								 NULL;
-			if (!scope)
-				goto unknown;
-			note(file, line,
-			     "sticky-connections = %s translated to io.disconnect-scope = \"%s\"",
-			     v, scope);
-			return add_string_item(im, SEC_IO, "disconnect-scope", scope, file, line,
-					       false);
-		}
-		if (streq(k, "udev-rule")) {
-			untranslated(
-				im, file, line,
-				"'udev-rule = %s' not translated: stas always replaces nvme-cli's autoconnect udev rule",
-				v);
-			return 0;
-		}
-		if (streq(k, "duplicate-connect")) {
-			untranslated(
-				im, file, line,
-				"'duplicate-connect = %s' not translated: stas never makes duplicate connections",
-				v);
-			return 0;
-		}
-		goto unknown;
-	}
-	if (streq(sec, "Service Discovery") && kind == KIND_STAFD) {
-		if (streq(k, "zeroconf"))
-			return add_string_item(im, SEC_DISC, k, v, file, line, false);
-		goto unknown;
-	}
-	if (streq(sec, "Discovery controller connection management") && kind == KIND_STAFD) {
-		if (streq(k, "persistent-connections")) {
-			cv = convert(im, V_BOOL, k, v, file, line);
-			return cv ? add_item(im, SEC_DISC, k, cv, file, line, false) : 0;
-		}
-		if (streq(k, "zeroconf-connections-persistence"))
-			return add_string_item(im, SEC_DISC, k, v, file, line, false);
-		goto unknown;
-	}
-	if (streq(sec, "I/O controller connection management") && kind == KIND_STACD) {
-		if (streq(k, "disconnect-scope"))
-			return add_string_item(im, SEC_IO, k, v, file, line, false);
-		if (streq(k, "disconnect-trtypes"))
-			/* "tcp+rdma": the loader takes nvme-stas's form as it is */
-			return add_string_item(im, SEC_IO, k, v, file, line, false);
-		if (streq(k, "connect-attempts-on-ncc")) {
-			const char *n = ini_int(v);
-			if (n && streq(n, "1")) {
-				note(file, line,
-				     "connect-attempts-on-ncc = 1 raised to 2 (as nvme-stas does)");
-				n = "2";
-			}
-			if (!n) {
-				untranslated(im, file, line,
-					     "'%s = %s' not translated: not an integer", k, v);
-				return 0;
-			}
-			return add_item(im, SEC_IO, k, n, file, line, false);
-		}
-		goto unknown;
-	}
-	if (streq(sec, "Controllers")) {
-		if (streq(k, "controller"))
-			return import_controller(im, role, false, v, file, line);
-		if (streq(k, "exclude") || streq(k, "blacklist"))
-			return import_controller(im, role, true, v, file, line);
-		goto unknown;
-	}
-
-unknown:
-	untranslated(im, file, line,
-		     "'%s = %s' in [%s] not translated: not an option of nvme-stas %s.conf", k,
-		     streq(k, "key") || strstr(k, "secret") ? CONFIG_SECRET_MASK : v, sec,
-		     kind_names[kind]);
-	return 0;
-}
-
-/* nvme-cli discovery.conf options. */
-static const struct dopt {
-	const char *lng;
-	char shrt;
-	bool flag;
-	const char *key; /* stas key; NULL: not translatable */
-	enum vtype type;
-	const char *why;
-} dopts[] = {
-	{ "transport", 't', false, "transport", V_STRING, NULL },
-	{ "traddr", 'a', false, "traddr", V_STRING, NULL },
-	{ "trsvcid", 's', false, "trsvcid", V_STRING, NULL },
-	{ "host-traddr", 'w', false, "host-traddr", V_STRING, NULL },
-	{ "host-iface", 'f', false, "host-iface", V_STRING, NULL },
-	{ "hostnqn", 'q', false, "host-nqn", V_STRING, NULL },
-	{ "hostid", 'I', false, "host-id", V_STRING, NULL },
-	{ "nqn", 'n', false, "nqn", V_STRING, NULL },
-	{ "keep-alive-tmo", 'k', false, "kato", V_INT, NULL },
-	{ "reconnect-delay", 'c', false, "reconnect-delay", V_INT, NULL },
-	{ "ctrl-loss-tmo", 'l', false, "ctrl-loss-tmo", V_INT, NULL },
-	{ "queue-size", 'Q', false, "queue-size", V_INT, NULL },
-	{ "hdr-digest", 'g', true, "hdr-digest", V_BOOL, NULL },
-	{ "data-digest", 'G', true, "data-digest", V_BOOL, NULL },
-	{ "disable-sqflow", 0, true, "disable-sqflow", V_BOOL, NULL },
-	{ "dhchap-secret", 'S', false, "dhchap-secret", V_SECRET, NULL },
-	{ "dhchap-ctrl-secret", 'C', false, "dhchap-ctrl-secret", V_SECRET, NULL },
-	{ "nr-io-queues", 'i', false, NULL, V_INT, "not an option of discovery controllers" },
-	{ "nr-write-queues", 'W', false, NULL, V_INT, "not an option of discovery controllers" },
-	{ "nr-poll-queues", 'P', false, NULL, V_INT, "not an option of discovery controllers" },
-	{ "persistent", 'p', true, NULL, V_BOOL,
-	  "see discovery.persistent-connections (stas keeps discovery controllers connected by default)" },
-	{ "duplicate-connect", 'D', true, NULL, V_BOOL, "stas never makes duplicate connections" },
-	{ "tos", 'T', false, NULL, V_INT, "type of service is not supported by stas" },
-	{ "tls", 0, true, NULL, V_BOOL, "TLS is not supported by stas yet" },
-	{ "keyring", 0, false, NULL, V_STRING, "TLS is not supported by stas yet" },
-	{ "tls-key", 0, false, NULL, V_STRING, "TLS is not supported by stas yet" },
-	{ "concat", 0, true, NULL, V_BOOL,
-	  "secure channel concatenation is not supported by stas" },
-	{ "raw", 'r', false, NULL, V_STRING, "a discover output option" },
-	{ "device", 'd', false, NULL, V_STRING, "a discover output option" },
-	{ "output-format", 'o', false, NULL, V_STRING, "a discover output option" },
-	{ "quiet", 0, true, NULL, V_BOOL, "a discover output option" },
-	{ "verbose", 'v', true, NULL, V_BOOL, "a discover output option" },
-};
-
-static int import_discovery_line(struct import *im, char *l, const char *file, unsigned line)
-{
-	_cleanup_free_ char *body = NULL;
-	size_t body_size = 0;
-	char *save = NULL, *tok;
-	bool any = false;
-	FILE *f = open_memstream(&body, &body_size);
-
-	if (!f)
-		return log_oom();
-	tok = strtok_r(l, " \t", &save);
-	while (tok) {
-		const struct dopt *o = NULL;
-		const char *val = NULL, *name = tok;
-		char *eq;
-
-		if (startswith(tok, "--")) {
-			name = tok + 2;
-			eq = strchr(name, '=');
-			if (eq) {
-				*eq = '\0';
-				val = eq + 1;
-			}
-			for (size_t i = 0; i < ELEMENTSOF(dopts); i++)
-				if (streq(dopts[i].lng, name))
-					o = &dopts[i];
-		} else if (tok[0] == '-' && tok[1]) {
-			for (size_t i = 0; i < ELEMENTSOF(dopts); i++)
-				if (dopts[i].shrt == tok[1])
-					o = &dopts[i];
-			if (o && tok[2])
-				val = tok + 2; /* -ttcp */
-			else if (o && tok[2] == '\0' && o->flag)
-				val = NULL;
-			if (o && val && *val == '=')
-				val++;
-		} else {
-			untranslated(im, file, line, "'%s' not translated: not an option", tok);
-			tok = strtok_r(NULL, " \t", &save);
-			continue;
-		}
-		if (!o) {
-			untranslated(im, file, line,
-				     "'%s' not translated: unknown nvme discover option", tok);
-			tok = strtok_r(NULL, " \t", &save);
-			continue;
-		}
-		if (!o->flag && !val) {
-			val = strtok_r(NULL, " \t", &save);
-			if (!val) {
-				untranslated(im, file, line, "'%s' not translated: no value", tok);
-				break;
-			}
-		}
-		if (!o->key)
-			untranslated(im, file, line, "'--%s%s%s' not translated: %s", o->lng,
-				     val ? "=" : "",
-				     val ? (o->type == V_SECRET ? CONFIG_SECRET_MASK : val) : "",
-				     o->why);
-		else {
-			_cleanup_free_ char *cv = NULL;
-			if (o->flag)
-				cv = strdup("true");
-			else
-				cv = convert(im, o->type, o->lng, val, file, line);
-			if (cv) {
-				fprintf(f, "%s%s = %s;", any ? " " : "", o->key, cv);
-				explicit_bzero(cv, strlen(cv));
-				any = true;
-			}
-		}
-		tok = strtok_r(NULL, " \t", &save);
-	}
-	if (fclose(f) != 0)
-		return log_oom();
-	if (!any) {
-		untranslated(im, file, line, "line not translated: no controller options in it");
-		return 0;
-	}
-	return add_entry(im, SEC_DISC, false, body, file, line);
-}
-
-static int import_discovery_conf(struct import *im, const char *file, char *text)
-{
-	unsigned line = 0;
-	char *p = text;
-
-	while (p && *p) {
-		char *nl = strchr(p, '\n'), *s;
-		int r;
-
-		if (nl)
-			*nl = '\0';
-		line++;
-		s = strip(p);
-		if (*s && *s != '#') {
-			strip_inline_comment(s, file, line);
-			r = import_discovery_line(im, s, file, line);
-			if (r < 0)
-				return r;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
-
-static bool looks_like_discovery_conf(const char *text)
-{
-	const char *p = text;
-
-	while (*p) {
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '#') {
-			p = strchrnul(p, '\n');
-			continue;
-		}
-		return *p == '-';
-	}
-	return false;
-}
-
-static int import_file(struct import *im, const char *path, enum kind forced)
-{
-	_cleanup_free_ char *text = NULL;
-	struct ini *v = NULL;
-	size_t n = 0;
-	enum kind kind = forced;
-	int r;
-
-	r = read_full_file(path, IMPORT_FILE_MAX, &text, NULL);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read %s: %m", path);
-
-	if (kind == _KIND_MAX && looks_like_discovery_conf(text))
-		kind = KIND_DISCOVERY;
-	if (kind == KIND_DISCOVERY) {
-		fprintf(stderr, "%s: importing as nvme-cli discovery.conf\n", path);
-		r = import_discovery_conf(im, path, text);
-		explicit_bzero(text, strlen(text));
-		return r;
-	}
-
-	r = ini_parse(im, path, text, &v, &n);
-	explicit_bzero(text, strlen(text));
-	if (r < 0)
-		return r;
-	if (kind == _KIND_MAX)
-		kind = ini_kind(v, n, path);
-	if (kind == _KIND_MAX) {
-		ini_free(v, n);
-		log_error("%s: cannot tell whether this is a stafd.conf, stacd.conf or sys.conf; "
-			  "use --as=stafd|stacd|sys.",
-			  path);
-		return -EINVAL;
-	}
-	fprintf(stderr, "%s: importing as nvme-stas %s.conf\n", path, kind_names[kind]);
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = import_ini_setting(im, kind, &v[i], path);
-	ini_free(v, n);
-	return r;
-}
-
-static char *import_format(const struct import *im, char **files)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-
-	if (!f)
-		return NULL;
-	fprintf(f, "# stas.conf - generated by 'stasadm config import' from:\n");
-	STRV_FOREACH(p, files)
-		fprintf(f, "#   %s\n", *p);
-	fprintf(f, "# See stas.conf(5). Options not listed keep their defaults.\n");
-
-	for (int sec = 0; sec < _SEC_MAX; sec++) {
-		bool header = false;
-
-		for (size_t i = 0; i < im->n_items; i++) {
-			const struct item *it = &im->items[i];
-			if (it->sec != sec)
-				continue;
-			if (!header)
-				fprintf(f, "\n%s = {\n", sec_names[sec]);
-			header = true;
-			fprintf(f, "  # from %s\n  %s = %s;\n", it->src, it->key, it->value);
-		}
-		for (int ex = 0; ex <= 1; ex++) {
-			bool list = false;
-			for (size_t i = 0; i < im->n_entries; i++) {
-				const struct entry *e = &im->entries[i];
-				if (e->sec != sec || e->exclude != ex)
-					continue;
-				if (!header)
-					fprintf(f, "\n%s = {\n", sec_names[sec]);
-				header = true;
-				if (!list)
-					fprintf(f, "  %s = (\n", ex ? "exclude" : "controllers");
-				else
-					fprintf(f, ",\n");
-				list = true;
-				fprintf(f, "    # from %s\n    { %s }", e->src, e->body);
-			}
-			if (list)
-				fprintf(f, "\n  );\n");
-		}
-		if (header)
-			fprintf(f, "};\n");
-	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-static int do_import(char **files, const char *output, bool force, enum kind forced)
-{
-	struct import im = {};
-	_cleanup_free_ char *text = NULL;
-	_cleanup_strv_free_ char **errors = NULL;
-	struct stas_config *cfg = NULL;
-	int r;
-
-	if (!files || !*files) {
-		log_error("config import needs at least one file; see 'stasadm config --help'.");
-		return EXIT_USAGE;
-	}
-	if (output && !force && access(output, F_OK) == 0) {
-		log_error("%s exists; use --force to replace it.", output);
-		return 1;
-	}
-
-	STRV_FOREACH(p, files) {
-		r = import_file(&im, *p, forced);
-		if (r < 0) {
-			import_free(&im);
-			return 1;
-		}
-	}
-
-	text = import_format(&im, files);
-	if (!text) {
-		import_free(&im);
-		return log_oom(), 1;
-	}
-
-	/* the whole result must pass "config check" */
-	r = config_load_string(text, output ?: "<output>", &cfg, &errors);
-	config_free(cfg);
-	if (r < 0) {
-		print_errors(errors);
-		log_error("The translated configuration does not validate; nothing written.");
-		explicit_bzero(text, strlen(text));
-		import_free(&im);
-		return 1;
-	}
-
-	if (output) {
-		r = write_file_atomic(output, text, strlen(text), 0600);
-		if (r < 0) {
-			explicit_bzero(text, strlen(text));
-			import_free(&im);
-			return log_error_errno(r, "Failed to write %s: %m", output), 1;
-		}
-		fprintf(stderr, "Wrote %s.\n", output);
-	} else
-		fputs(text, stdout);
-	explicit_bzero(text, strlen(text));
-
-	if (im.problems)
-		fprintf(stderr, "%u setting%s not translated (see above).\n", im.problems,
-			im.problems == 1 ? "" : "s");
-	r = im.problems ? 1 : 0;
-	import_free(&im);
-	return r;
-}
-
 /* ------------------------------------------------------------------ verb */
 
 int verb_config(int argc, char **argv)
@@ -1230,7 +122,7 @@ int verb_config(int argc, char **argv)
 		{},
 	};
 	const char *output = NULL, *sub;
-	enum kind forced = _KIND_MAX;
+	int forced = -1;
 	bool force = false;
 	int c;
 
@@ -1246,18 +138,14 @@ int verb_config(int argc, char **argv)
 			force = true;
 			break;
 		case OPT_AS:
-			for (forced = 0; forced < _KIND_MAX; forced++)
-				if (streq(optarg, kind_names[forced]))
-					break;
-			if (forced == _KIND_MAX) {
+			forced = import_kind_from_string(optarg);
+			if (forced < 0) {
 				log_error("--as takes stafd, stacd, sys or discovery, not '%s'.",
 					  optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case '?':
-			return EXIT_USAGE;
-		default:
+		default: /* '?' too: common_option() refuses it */
 			if (!common_option(c, optarg))
 				return EXIT_USAGE;
 		}
@@ -1269,7 +157,7 @@ int verb_config(int argc, char **argv)
 	}
 	sub = argv[optind++];
 
-	if ((output || force || forced != _KIND_MAX) && !streq(sub, "import")) {
+	if ((output || force || forced >= 0) && !streq(sub, "import")) {
 		log_error("-o, --force and --as only apply to 'stasadm config import'.");
 		return EXIT_USAGE;
 	}
@@ -1292,7 +180,7 @@ int verb_config(int argc, char **argv)
 		return do_show(arg_config);
 	}
 	if (streq(sub, "import"))
-		return do_import(argv + optind, output, force, forced);
+		return config_import(argv + optind, output, force, forced);
 
 	log_error("Unknown config command '%s'; see 'stasadm config --help'.", sub);
 	return EXIT_USAGE;

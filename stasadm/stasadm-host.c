@@ -227,9 +227,7 @@ static int host_verb(const struct host_kind *k, int argc, char **argv)
 			}
 			hostnqn_path = optarg;
 			break;
-		case '?':
-			return EXIT_USAGE;
-		default:
+		default: /* '?' too: common_option() refuses it */
 			if (!common_option(c, optarg))
 				return EXIT_USAGE;
 		}

@@ -98,9 +98,7 @@ int main(int argc, char **argv)
 		case OPT_TRON:
 			log_set_max_level(LOG_DEBUG);
 			break;
-		case '?':
-			return EXIT_USAGE;
-		default:
+		default: /* '?' too: common_option() refuses it */
 			if (!common_option(c, optarg))
 				return EXIT_USAGE;
 		}

@@ -24,6 +24,18 @@ int verb_hostid(int argc, char **argv);
 
 /* stasadm-config.c: "config check|show|import" */
 int verb_config(int argc, char **argv);
+/* Print config_load()'s "FILE:LINE: message" list on stderr. */
+void print_config_errors(char **errors);
+
+/* stasadm-import.c: "config import" */
+/* "stafd", "stacd", "sys" or "discovery" (--as=KIND): the kind, or -EINVAL. */
+int import_kind_from_string(const char *s);
+/*
+ * Translate @files (every one as @kind, or each detected when @kind < 0)
+ * into stas.conf on stdout or in @output (replaced only with @force).
+ * Return: the exit status.
+ */
+int config_import(char **files, const char *output, bool force, int kind);
 
 /* stasadm-cache.c: "ls", "show", "paths", "stats", "verify", "purge",
  * "export", "import" */
@@ -42,7 +54,8 @@ int verb_status(int argc, char **argv);
 /*
  * A verb option may be given with the global ones, after the verb, so every
  * verb accepts these too: --json, --cache-dir=DIR, --config=FILE. Returns
- * true when @opt (a getopt_long return value) was one of them.
+ * true when @opt (a getopt_long return value) was one of them, false for
+ * anything else - getopt's '?' included - which is the caller's usage error.
  */
 enum {
 	OPT_JSON = 0x100,

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "macro.h"
+#include "nvme-opts.h"
 #include "tid.h"
 
 #include "tap.h"
@@ -532,6 +533,172 @@ static void test_duration(void)
 		ok(config_duration_parse(bad[i], &v) < 0, "duration \"%s\" rejected", bad[i]);
 }
 
+/* config_controller_find(): which fields identify a configured controller (see conf.h). */
+static void test_controller_find(void)
+{
+#define IONQN "nqn.2014-08.com.example:io"
+#define OTHERNQN "nqn.2014-08.com.example:other-host"
+	static const char text[] =
+		"host = { nqn = \"" HOSTNQN "\"; };\n"
+		"discovery = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.1\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.2\"; host-iface = \"eth0\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.3\"; host-nqn = \"" OTHERNQN "\"; }\n"
+		"); };\n"
+		"io = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.1.1\"; nqn = \"" IONQN
+		"\"; kato = 1; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.1.1\"; nqn = \"" IONQN "\";\n"
+		"    host-iface = \"eth1\"; kato = 2; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.1.2\"; nqn = \"" IONQN "\";\n"
+		"    host-traddr = \"10.0.9.9\"; kato = 3; }\n"
+		"); };\n";
+	/* the path looked up; want: index of the entry found in its section, -1 none */
+	static const struct {
+		enum config_role role;
+		const char *transport, *traddr, *trsvcid, *nqn, *host_traddr, *host_iface,
+			*host_nqn;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, 0, "DC: unset host-nqn is the host's NQN" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  "", 0, "DC: a path without host NQN" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  OTHERNQN, -1, "DC: another host NQN is another DC" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "4420", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: trsvcid must match (default 8009)" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", IONQN, "", "", HOSTNQN, -1,
+		  "DC: subsystem NQN must match (default well-known)" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "",
+		  "eth0", HOSTNQN, -1, "DC: unset host-iface is not a wildcard" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.2", "8009", NVME_DISC_SUBSYS_NQN, "",
+		  "eth0", HOSTNQN, 1, "DC: host-iface equal" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.2", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: a configured host-iface must be there" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.3", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  OTHERNQN, 2, "DC: explicit host-nqn" },
+		{ CONFIG_ROLE_DISCOVERY, "tcp", "10.0.0.3", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: explicit host-nqn is not the host's" },
+		{ CONFIG_ROLE_DISCOVERY, "rdma", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "",
+		  HOSTNQN, -1, "DC: transport must match" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.0.1", "8009", NVME_DISC_SUBSYS_NQN, "", "", HOSTNQN,
+		  -1, "a DC is not an I/O controller" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "", "", HOSTNQN, 0,
+		  "IOC: exact" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "", "eth1", HOSTNQN, 1,
+		  "IOC: the exact route is preferred to an earlier wildcard" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "10.0.8.8", "eth7", HOSTNQN, 0,
+		  "IOC: unset route fields match any route" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", IONQN, "", "", OTHERNQN, -1,
+		  "IOC: another host NQN" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.1", "4420", "nqn.2014-08.com.example:x", "", "",
+		  HOSTNQN, -1, "IOC: another subsystem" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.2", "4420", IONQN, "10.0.9.9", "eth3", HOSTNQN, 2,
+		  "IOC: configured host-traddr equal, host-iface unset" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.2", "4420", IONQN, "10.0.9.8", "", HOSTNQN, -1,
+		  "IOC: a configured host-traddr must be equal" },
+		{ CONFIG_ROLE_IO, "tcp", "10.0.1.2", "4421", IONQN, "10.0.9.9", "", HOSTNQN, -1,
+		  "IOC: trsvcid must match (default 4420)" },
+	};
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+
+	if (!is_int(config_load_string(text, "find", &cfg, &errors), 0, "find config loads")) {
+		show_errors(errors);
+		return;
+	}
+	ok(!config_controller_find(NULL, CONFIG_ROLE_IO, &cfg->io.s.controllers[0].tid),
+	   "no configuration, no controller");
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		const struct config_section *s = config_section(cfg, cases[i].role);
+		const struct config_controller *c;
+		struct tid t = {};
+
+		(void)tid_field_set(&t, TID_FIELD_TRANSPORT, cases[i].transport);
+		(void)tid_field_set(&t, TID_FIELD_TRADDR, cases[i].traddr);
+		(void)tid_field_set(&t, TID_FIELD_TRSVCID, cases[i].trsvcid);
+		(void)tid_field_set(&t, TID_FIELD_SUBSYSNQN, cases[i].nqn);
+		(void)tid_field_set(&t, TID_FIELD_HOST_TRADDR, cases[i].host_traddr);
+		(void)tid_field_set(&t, TID_FIELD_HOST_IFACE, cases[i].host_iface);
+		(void)tid_field_set(&t, TID_FIELD_HOST_NQN, cases[i].host_nqn);
+		if (!is_int(tid_canonicalize(&t), 0, "%s: canonical path", cases[i].what))
+			continue;
+		c = config_controller_find(cfg, cases[i].role, &t);
+		is_int(c ? (int)(c - s->controllers) : -1, cases[i].want, "%s", cases[i].what);
+	}
+#undef IONQN
+#undef OTHERNQN
+}
+
+/* The nvme-cli option table: letters as nvme-cli 2.3's fabrics.c, fields and keys. */
+static void test_nvme_opts(void)
+{
+	static const struct {
+		char letter;
+		const char *name, *key;
+		int field;
+	} cases[] = {
+		{ 't', "transport", "transport", TID_FIELD_TRANSPORT },
+		{ 'a', "traddr", "traddr", TID_FIELD_TRADDR },
+		{ 's', "trsvcid", "trsvcid", TID_FIELD_TRSVCID },
+		{ 'w', "host-traddr", "host-traddr", TID_FIELD_HOST_TRADDR },
+		{ 'f', "host-iface", "host-iface", TID_FIELD_HOST_IFACE },
+		{ 'q', "hostnqn", "host-nqn", TID_FIELD_HOST_NQN },
+		{ 'n', "nqn", "nqn", TID_FIELD_SUBSYSNQN },
+		{ 'I', "hostid", "host-id", -1 },
+		{ 'S', "dhchap-secret", "dhchap-secret", -1 },
+		{ 'C', "dhchap-ctrl-secret", "dhchap-ctrl-secret", -1 },
+		{ 'k', "keep-alive-tmo", "kato", -1 },
+		{ 'l', "ctrl-loss-tmo", "ctrl-loss-tmo", -1 },
+		{ 'c', "reconnect-delay", "reconnect-delay", -1 },
+		{ 'i', "nr-io-queues", "nr-io-queues", -1 },
+		{ 'W', "nr-write-queues", "nr-write-queues", -1 },
+		{ 'P', "nr-poll-queues", "nr-poll-queues", -1 },
+		{ 'Q', "queue-size", "queue-size", -1 },
+		{ 'g', "hdr-digest", "hdr-digest", -1 },
+		{ 'G', "data-digest", "data-digest", -1 },
+		{ 'D', "duplicate-connect", NULL, -1 },
+		{ 'p', "persistent", NULL, -1 },
+		{ 'T', "tos", NULL, -1 },
+	};
+	struct tid t = {}, before;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		const struct nvme_opt *o = nvme_opt_from_letter(cases[i].letter);
+
+		if (!ok(o != NULL, "-%c known", cases[i].letter))
+			continue;
+		is_str(o->name, cases[i].name, "-%c is --%s", cases[i].letter, cases[i].name);
+		ok(nvme_opt_from_name(cases[i].name) == o, "--%s found by name", cases[i].name);
+		is_int(o->field, cases[i].field, "--%s: transport-ID field", cases[i].name);
+		is_str(o->key, cases[i].key, "--%s: stas.conf key", cases[i].name);
+		if (cases[i].key)
+			ok(nvme_opt_from_key(cases[i].key) == o, "key %s found", cases[i].key);
+		ok(!!o->why == !cases[i].key, "--%s: a reason exactly when untranslatable",
+		   cases[i].name);
+	}
+	ok(nvme_opt_from_key("nr-io-queues")->io_only, "nr-io-queues: I/O controllers only");
+	ok(!nvme_opt_from_key("kato")->io_only, "kato: any controller");
+	ok(nvme_opt_from_key("dhchap-secret")->type == NVME_OPT_SECRET, "secrets are typed");
+	ok(!nvme_opt_from_letter('x') && !nvme_opt_from_letter(0) && !nvme_opt_from_name("bogus") &&
+		   !nvme_opt_from_key(NULL),
+	   "unknown letter, name, key: NULL");
+
+	is_int(nvme_opt_tid_set(&t, 't', "tcp"), 1, "-t sets");
+	is_int(nvme_opt_tid_set(&t, 'a', "192.168.1.2"), 1, "-a sets");
+	is_int(nvme_opt_tid_set(&t, 'q', HOSTNQN), 1, "-q sets");
+	is_str(t.transport, "tcp", "  ... transport");
+	is_str(t.traddr, "192.168.1.2", "  ... traddr");
+	is_str(t.host_nqn, HOSTNQN, "  ... host NQN");
+	before = t;
+	is_int(nvme_opt_tid_set(&t, 'k', "5"), 0, "-k is no transport-ID option");
+	is_int(nvme_opt_tid_set(&t, 'n', "not-an-nqn"), -EINVAL, "-n with a bad NQN");
+	is_int(nvme_opt_tid_set(&t, 'f', "abcdefghijklmnopq"), -ENAMETOOLONG, "-f too long");
+	ok(memcmp(&t, &before, sizeof(t)) == 0, "  ... untouched");
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -549,6 +716,8 @@ int main(void)
 	test_dropins();
 	test_defaults();
 	test_duration();
+	test_controller_find();
+	test_nvme_opts();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

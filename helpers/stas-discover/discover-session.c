@@ -15,26 +15,6 @@
 #include "stas-discover.h"
 
 /*
- * The configured DC that is @t. A controller entry without host-nqn means the
- * configured host NQN, which is what every TID stas stores carries.
- */
-const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t)
-{
-	const struct config_section *s = config_section(cfg, CONFIG_ROLE_DISCOVERY);
-
-	for (size_t i = 0; i < s->n_controllers; i++) {
-		struct tid c = s->controllers[i].tid;
-
-		if (isempty(c.host_nqn) && cfg->host.nqn &&
-		    strscpy_checked(c.host_nqn, sizeof(c.host_nqn), cfg->host.nqn) < 0)
-			continue;
-		if (tid_equal(&c, t))
-			return &s->controllers[i];
-	}
-	return NULL;
-}
-
-/*
  * The same DC? A DC known by the well-known discovery NQN and a kernel
  * connection made with its unique NQN (TP8013), or the other way round, are
  * one controller when everything else agrees.

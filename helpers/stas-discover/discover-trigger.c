@@ -157,7 +157,7 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 		 * runs keep it current; starting it again here could loop. */
 		if (cache_dc_get(d->cache, &next.tid, &known) > 0)
 			continue;
-		next.conf = dc_config_find(d->cfg, &next.tid);
+		next.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &next.tid);
 		rec.tid = next.tid;
 		rec.origin = CACHE_ORIGIN_REFERRAL;
 		rec.referral_depth = next.depth;

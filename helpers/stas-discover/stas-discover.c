@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "log.h"
 #include "macro.h"
+#include "nvme-opts.h"
 #include "stas-discover.h"
 #include "strv.h"
 #include "unit-name.h"
@@ -72,13 +73,7 @@ static int parse_argv(int argc, char **argv)
 		OPT_VERSION,
 	};
 	static const struct option options[] = {
-		{ "transport", required_argument, NULL, 't' },
-		{ "traddr", required_argument, NULL, 'a' },
-		{ "trsvcid", required_argument, NULL, 's' },
-		{ "host-traddr", required_argument, NULL, 'w' },
-		{ "host-iface", required_argument, NULL, 'f' },
-		{ "nqn", required_argument, NULL, 'n' },
-		{ "hostnqn", required_argument, NULL, 'q' },
+		NVME_OPTS_TID_LONG,
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "no-connect", no_argument, NULL, OPT_NO_CONNECT },
 		{ "no-systemd", no_argument, NULL, OPT_NO_SYSTEMD },
@@ -91,18 +86,9 @@ static int parse_argv(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
 	};
-	static const struct {
-		int opt;
-		enum tid_field field;
-	} fields[] = {
-		{ 't', TID_FIELD_TRANSPORT },  { 'a', TID_FIELD_TRADDR },
-		{ 's', TID_FIELD_TRSVCID },    { 'w', TID_FIELD_HOST_TRADDR },
-		{ 'f', TID_FIELD_HOST_IFACE }, { 'n', TID_FIELD_SUBSYSNQN },
-		{ 'q', TID_FIELD_HOST_NQN },
-	};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "t:a:s:w:f:n:q:h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, NVME_OPTS_TID_SHORT "h", options, NULL)) >= 0) {
 		switch (c) {
 		case 'h':
 			help();
@@ -137,16 +123,12 @@ static int parse_argv(int argc, char **argv)
 		case '?':
 			return -EINVAL;
 		default:
-			for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-				if (fields[i].opt == c) {
-					r = tid_field_set(&arg_tid, fields[i].field, optarg);
-					if (r < 0)
-						return log_error_errno(
-							r, "Invalid --%s value '%s'.",
-							tid_field_to_string(fields[i].field),
-							optarg);
-					arg_tid_set = true;
-				}
+			r = nvme_opt_tid_set(&arg_tid, c, optarg);
+			if (r < 0)
+				return log_error_errno(r, "Invalid --%s value '%s'.",
+						       nvme_opt_from_letter(c)->name, optarg);
+			if (r > 0)
+				arg_tid_set = true;
 		}
 	}
 
@@ -376,7 +358,7 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 		job.depth = rec.referral_depth;
 		job.referrer = rec.referrer;
 	}
-	job.conf = dc_config_find(d->cfg, &job.tid);
+	job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &job.tid);
 	if (job.conf)
 		job.origin = CACHE_ORIGIN_CONFIG;
 	*ret = job;
@@ -432,13 +414,14 @@ static int discover_all(struct discover *d)
 		};
 
 		/* A DC configured once and since removed from the configuration. */
-		if (dc->origin == CACHE_ORIGIN_CONFIG && !dc_config_find(d->cfg, &dc->tid)) {
+		if (dc->origin == CACHE_ORIGIN_CONFIG &&
+		    !config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid)) {
 			r = dc_retire(d, dc, "no longer in the configuration");
 			if (r < 0 && ret == 0)
 				ret = r;
 			continue;
 		}
-		job.conf = dc_config_find(d->cfg, &dc->tid);
+		job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid);
 		r = trigger_discover(d, &job);
 		if (r < 0) {
 			free(a.dcs);

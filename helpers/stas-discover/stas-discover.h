@@ -65,7 +65,6 @@ struct dc_session {
 };
 
 /* discover-session.c */
-const struct config_controller *dc_config_find(const struct stas_config *cfg, const struct tid *t);
 int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_error *err,
 		    struct dc_session *ret);
 int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s,

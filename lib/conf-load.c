@@ -1,0 +1,928 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conf-load.c - load and validate stas.conf and its drop-ins (see conf.h).
+ *
+ * One schema table lists every key: its type, range and the places it may
+ * appear. The loader walks libconfig's whole tree and checks each setting
+ * against it, so a key the table does not know is an error, never ignored.
+ * Every problem becomes one "FILE:LINE: message".
+ */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf-internal.h"
+#include "conf.h"
+#include "hostid.h"
+#include "macro.h"
+#include "strv.h"
+#include "tid.h"
+
+/* clang-format off */
+const struct opt config_schema[] = {
+	{ "host",      T_SECTION, W_ROOT, .field = W_HOST },
+	{ "global",    T_SECTION, W_ROOT, .field = W_GLOBAL },
+	{ "discovery", T_SECTION, W_ROOT, .field = W_DISC },
+	{ "io",        T_SECTION, W_ROOT, .field = W_IO },
+
+	{ "nqn",     T_HOST, W_HOST, .field = H_NQN },
+	{ "id",      T_HOST, W_HOST, .field = H_ID },
+	{ "key",     T_HOST, W_HOST, .field = H_KEY },
+	{ "symname", T_HOST, W_HOST, .field = H_SYMNAME },
+
+	{ "tron", T_TRON, W_GLOBAL },
+
+	{ "kato",            T_INT, W_SECTIONS | W_CTRL, 0, 65535, CONN(kato) },
+	{ "queue-size",      T_INT, W_SECTIONS | W_CTRL, 16, 1024, CONN(queue_size) },
+	{ "nr-io-queues",    T_INT, W_GLOBAL | W_IO | W_ICTRL, 1, 1024, CONN(nr_io_queues) },
+	{ "nr-write-queues", T_INT, W_GLOBAL | W_IO | W_ICTRL, 0, 1024, CONN(nr_write_queues) },
+	{ "nr-poll-queues",  T_INT, W_GLOBAL | W_IO | W_ICTRL, 0, 1024, CONN(nr_poll_queues) },
+	{ "reconnect-delay", T_INT, W_SECTIONS | W_CTRL, 1, 86400, CONN(reconnect_delay) },
+	{ "ctrl-loss-tmo",   T_INT, W_SECTIONS | W_CTRL, -1, INT32_MAX, CONN(ctrl_loss_tmo) },
+	{ "hdr-digest",      T_CONN_BOOL, W_SECTIONS | W_CTRL, .off = CONN(hdr_digest) },
+	{ "data-digest",     T_CONN_BOOL, W_SECTIONS | W_CTRL, .off = CONN(data_digest) },
+	{ "disable-sqflow",  T_CONN_BOOL, W_SECTIONS | W_CTRL, .off = CONN(disable_sqflow) },
+	{ "ignore-iface",    T_CONN_BOOL, W_SECTIONS, .off = CONN(ignore_iface) },
+	{ "ip-family",       T_IP_FAMILY, W_SECTIONS, .off = CONN(ip_family) },
+
+	{ "zeroconf",                         T_SWITCH, W_DISC, .off = SW_ZEROCONF },
+	{ "persistent-connections",           T_SWITCH, W_DISC, .off = SW_PERSISTENT },
+	{ "pleo",                             T_SWITCH, W_DISC, .off = SW_PLEO },
+	{ "zeroconf-connections-persistence", T_DURATION, W_DISC },
+
+	{ "disconnect-scope",        T_SCOPE, W_IO },
+	{ "disconnect-trtypes",      T_TRTYPES, W_IO },
+	{ "connect-attempts-on-ncc", T_NCC, W_IO, 0, 1000000 },
+
+	{ "controllers", T_CONTROLLERS, W_DISC | W_IO },
+	{ "exclude",     T_EXCLUDE, W_DISC | W_IO },
+
+	{ "transport",   T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_TRANSPORT },
+	{ "traddr",      T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_TRADDR },
+	{ "trsvcid",     T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_TRSVCID },
+	{ "nqn",         T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_SUBSYSNQN },
+	{ "host-traddr", T_TID, W_CTRL, .field = TID_FIELD_HOST_TRADDR },
+	{ "host-iface",  T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_HOST_IFACE },
+	{ "host-nqn",    T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_HOST_NQN },
+	{ "host-id",     T_HOST_ID, W_CTRL },
+	{ "dhchap-secret",      T_SECRET, W_CTRL, .field = 0 },
+	{ "dhchap-ctrl-secret", T_SECRET, W_CTRL, .field = 1 },
+};
+/* clang-format on */
+const size_t config_schema_n = ELEMENTSOF(config_schema);
+
+static const char *where_to_string(unsigned w)
+{
+	switch (w) {
+	case W_HOST:
+		return "section 'host'";
+	case W_GLOBAL:
+		return "section 'global'";
+	case W_DISC:
+		return "section 'discovery'";
+	case W_IO:
+		return "section 'io'";
+	case W_DCTRL:
+		return "a discovery controller entry";
+	case W_ICTRL:
+		return "an I/O controller entry";
+	case W_EXCL:
+		return "an exclude entry";
+	default:
+		return "the top level";
+	}
+}
+
+/* Append the message @s (NULL: out of memory) to the problems found. */
+static void error_push(struct loader *l, char *s)
+{
+	if (!s || strv_consume(&l->errors, s) < 0)
+		l->oom = true;
+}
+
+static const char *setting_file(const struct loader *l, const config_setting_t *s)
+{
+	const char *f = s ? config_setting_source_file(s) : NULL;
+	return f ? f : strempty(l->name);
+}
+
+static char *setting_source(const struct loader *l, const config_setting_t *s)
+{
+	char *p;
+	if (asprintf(&p, "%s:%u", setting_file(l, s), s ? config_setting_source_line(s) : 0) < 0)
+		return NULL;
+	return p;
+}
+
+_printf_(3, 0) static void error_vsrc(struct loader *l, const char *src, const char *fmt,
+				      va_list ap)
+{
+	_cleanup_free_ char *msg = NULL;
+	char *full = NULL;
+
+	if (!src || vasprintf(&msg, fmt, ap) < 0 || asprintf(&full, "%s: %s", src, msg) < 0)
+		full = NULL;
+	error_push(l, full);
+}
+
+/* A problem at @src ("FILE:LINE"). */
+_printf_(3, 4) void conf_error_src(struct loader *l, const char *src, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vsrc(l, src, fmt, ap);
+	va_end(ap);
+}
+
+/* A problem at setting @s. */
+_printf_(3, 4) static void error_at(struct loader *l, const config_setting_t *s, const char *fmt,
+				    ...)
+{
+	_cleanup_free_ char *src = setting_source(l, s);
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vsrc(l, src, fmt, ap);
+	va_end(ap);
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "an unknown type";
+	}
+}
+
+static bool setting_is_int(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_INT ||
+	       config_setting_type(s) == CONFIG_TYPE_INT64;
+}
+
+static int trtype_from_string(const char *s)
+{
+	if (streq(s, "tcp"))
+		return CONFIG_TRTYPE_TCP;
+	if (streq(s, "rdma"))
+		return CONFIG_TRTYPE_RDMA;
+	if (streq(s, "fc"))
+		return CONFIG_TRTYPE_FC;
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------- the walker */
+
+struct target {
+	unsigned where;
+	struct config_conn_opts *opts; /* sections and controllers */
+	struct config_section *section;
+	struct config_controller *ctrl;
+	/* raw TID fields of the entry being read, applied once it is complete */
+	const config_setting_t *tid_set[_TID_FIELD_MAX];
+};
+
+static const struct opt *schema_find(const char *name, unsigned where, bool *ret_elsewhere)
+{
+	*ret_elsewhere = false;
+	for (size_t i = 0; i < config_schema_n; i++)
+		if (streq(config_schema[i].name, name)) {
+			if (config_schema[i].where & where)
+				return &config_schema[i];
+			*ret_elsewhere = true;
+		}
+	return NULL;
+}
+
+/* A string value or an error; NULL when the type is wrong. */
+static const char *want_string(struct loader *l, const config_setting_t *s, const char *what)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		error_at(l, s, "'%s' must be a string (%s), not %s", config_setting_name(s), what,
+			 type_name(s));
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+static void apply_int(struct loader *l, const config_setting_t *s, const struct opt *o,
+		      struct target *t)
+{
+	long long v;
+
+	if (!setting_is_int(s)) {
+		error_at(l, s, "'%s' must be an integer (%" PRId64 "..%" PRId64 "), not %s",
+			 o->name, o->min, o->max, type_name(s));
+		return;
+	}
+	v = config_setting_get_int64(s);
+	if (v < o->min || v > o->max) {
+		error_at(l, s, "'%s' = %lld is out of range %" PRId64 "..%" PRId64, o->name, v,
+			 o->min, o->max);
+		return;
+	}
+	*(int32_t *)((char *)t->opts + o->off) = (int32_t)v;
+}
+
+static void apply_switch(struct loader *l, const config_setting_t *s, const struct opt *o)
+{
+	bool v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL)
+		v = config_setting_get_bool(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+		 (streq(config_setting_get_string(s), "enabled") ||
+		  streq(config_setting_get_string(s), "disabled")))
+		v = streq(config_setting_get_string(s), "enabled");
+	else {
+		error_at(l, s, "'%s' must be true, false, \"enabled\" or \"disabled\"", o->name);
+		return;
+	}
+	switch (o->off) {
+	case SW_ZEROCONF:
+		l->cfg->discovery.zeroconf = v;
+		break;
+	case SW_PERSISTENT:
+		l->cfg->discovery.persistent_connections = v;
+		break;
+	case SW_PLEO:
+		l->cfg->discovery.pleo = v;
+		break;
+	}
+}
+
+static void apply_trtypes(struct loader *l, const config_setting_t *s)
+{
+	unsigned mask = 0;
+	int n;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		/* nvme-stas's "tcp+rdma" form */
+		_cleanup_free_ char *copy = strdup(config_setting_get_string(s));
+		char *save = NULL;
+		if (!copy) {
+			l->oom = true;
+			return;
+		}
+		for (char *tok = strtok_r(copy, "+", &save); tok;
+		     tok = strtok_r(NULL, "+", &save)) {
+			int r = trtype_from_string(tok);
+			if (r < 0) {
+				error_at(
+					l, s,
+					"'disconnect-trtypes': unknown transport \"%s\" (tcp, rdma, fc)",
+					tok);
+				return;
+			}
+			mask |= (unsigned)r;
+		}
+	} else if (config_setting_type(s) == CONFIG_TYPE_ARRAY ||
+		   config_setting_type(s) == CONFIG_TYPE_LIST) {
+		n = config_setting_length(s);
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			int r;
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				error_at(l, e,
+					 "'disconnect-trtypes' entries must be strings, not %s",
+					 type_name(e));
+				return;
+			}
+			r = trtype_from_string(config_setting_get_string(e));
+			if (r < 0) {
+				error_at(
+					l, e,
+					"'disconnect-trtypes': unknown transport \"%s\" (tcp, rdma, fc)",
+					config_setting_get_string(e));
+				return;
+			}
+			mask |= (unsigned)r;
+		}
+	} else {
+		error_at(l, s, "'disconnect-trtypes' must be an array of strings, not %s",
+			 type_name(s));
+		return;
+	}
+	if (!mask) {
+		error_at(l, s, "'disconnect-trtypes' must name at least one transport");
+		return;
+	}
+	l->cfg->io.disconnect_trtypes = mask;
+}
+
+static void apply_host(struct loader *l, const config_setting_t *s, const struct opt *o)
+{
+	struct config_host *h = &l->cfg->host;
+	char **spec = o->field == H_NQN ? &h->nqn_spec :
+		      o->field == H_ID	? &h->id_spec :
+		      o->field == H_KEY ? &h->key_spec :
+					  &h->symname_spec;
+	const char *v = want_string(l, s, "a value or \"file://PATH\"");
+	char *copy, *src;
+
+	if (!v)
+		return;
+	copy = strdup(v);
+	src = setting_source(l, s);
+	if (!copy || !src) {
+		free(copy);
+		free(src);
+		l->oom = true;
+		return;
+	}
+	if (o->field == H_KEY)
+		conf_secret_free(spec);
+	else
+		free(*spec);
+	*spec = copy;
+	free(l->host_src[o->field]);
+	l->host_src[o->field] = src;
+}
+
+static void apply_secret(struct loader *l, const config_setting_t *s, const struct opt *o,
+			 struct target *t)
+{
+	_cleanup_free_ char *src = NULL;
+	const char *v = want_string(l, s, "a DH-HMAC-CHAP secret or \"file://PATH\"");
+	char *val;
+	char **dst = o->field ? &t->ctrl->dhchap_ctrl_secret : &t->ctrl->dhchap_secret;
+
+	if (!v)
+		return;
+	src = setting_source(l, s);
+	if (!src) {
+		l->oom = true;
+		return;
+	}
+	val = conf_resolve_value(l, src, o->name, v, true, true, false);
+	if (!val)
+		return;
+	if (!config_secret_is_valid(val)) {
+		conf_error_src(l, src,
+			       "'%s' is not a DH-HMAC-CHAP secret (\"DHHC-1:NN:<base64>:\")",
+			       o->name);
+		conf_secret_free(&val);
+		return;
+	}
+	conf_secret_free(dst);
+	*dst = val;
+}
+
+static void walk_group(struct loader *l, const config_setting_t *group, struct target *t);
+
+static void finish_controller(struct loader *l, const config_setting_t *entry, struct target *t,
+			      bool exclude)
+{
+	struct config_controller *c = t->ctrl;
+	char buf[TID_FORMAT_MAX];
+	struct tid tid = {};
+	bool bad = false;
+	int r;
+
+	/* transport first, so the address fields are checked for it */
+	for (int f = 0; f < _TID_FIELD_MAX; f++) {
+		const config_setting_t *s = t->tid_set[f];
+		char *dst = tid_field_ptr(&tid, f);
+		const char *v;
+
+		if (!s)
+			continue;
+		if (f == TID_FIELD_TRSVCID && setting_is_int(s)) {
+			long long port = config_setting_get_int64(s);
+			if (port < 1 || port > 65535) {
+				error_at(l, s, "'trsvcid' = %lld is out of range 1..65535", port);
+				bad = true;
+				continue;
+			}
+			(void)snprintf(dst, tid_field_size(f), "%lld", port);
+			continue;
+		}
+		v = want_string(l, s,
+				f == TID_FIELD_TRSVCID ? "or an integer" : "a transport ID field");
+		if (!v) {
+			bad = true;
+			continue;
+		}
+		if (isempty(v) || streq(v, "none")) {
+			error_at(l, s, "'%s' must not be empty", config_setting_name(s));
+			bad = true;
+			continue;
+		}
+		/* exclude patterns: addresses may be CIDR prefixes, checked below */
+		if (exclude && (f == TID_FIELD_TRADDR || f == TID_FIELD_HOST_TRADDR))
+			r = strscpy_checked(dst, tid_field_size(f), v);
+		else
+			r = tid_field_set(&tid, f, v);
+		if (r < 0) {
+			error_at(l, s, "'%s' = \"%s\" is %s", config_setting_name(s), v,
+				 r == -ENAMETOOLONG ? "too long" : "not valid");
+			bad = true;
+		}
+	}
+	if (bad)
+		return;
+
+	if (exclude) {
+		if (!config_setting_length(entry)) {
+			error_at(l, entry, "an empty exclude entry would exclude everything");
+			return;
+		}
+		if (tid_pattern_canonicalize(&tid) < 0) {
+			error_at(l, entry, "invalid exclude pattern %s",
+				 tid_format(&tid, buf, sizeof(buf)));
+			return;
+		}
+		struct config_exclude *e = &t->section->exclude[t->section->n_exclude - 1];
+		e->pattern = tid;
+		return;
+	}
+
+	if (!tid.transport[0]) {
+		error_at(l, entry, "controller without 'transport'");
+		bad = true;
+	}
+	if (!tid.traddr[0] && !streq(tid.transport, "loop")) {
+		error_at(l, entry, "controller without 'traddr'");
+		bad = true;
+	}
+	if (t->where == W_ICTRL && !tid.subsysnqn[0]) {
+		error_at(l, entry, "I/O controller without 'nqn' (the subsystem NQN)");
+		bad = true;
+	}
+	if (bad)
+		return;
+	if (t->where == W_DCTRL && !tid.subsysnqn[0])
+		strcpy(tid.subsysnqn, NVME_DISC_SUBSYS_NQN);
+	tid_set_default_trsvcid(&tid, t->where == W_DCTRL);
+	if (tid_canonicalize(&tid) < 0) {
+		error_at(l, entry, "invalid transport ID %s", tid_format(&tid, buf, sizeof(buf)));
+		return;
+	}
+	c->tid = tid;
+}
+
+static void apply_list(struct loader *l, const config_setting_t *s, const struct opt *o,
+		       struct target *t)
+{
+	bool exclude = o->type == T_EXCLUDE;
+	struct config_section *sect = t->where == W_DISC ? &l->cfg->discovery.s : &l->cfg->io.s;
+	int n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		error_at(l, s, "'%s' must be a list of groups: ( { ... }, { ... } ), not %s",
+			 o->name, type_name(s));
+		return;
+	}
+	n = config_setting_length(s);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct target sub = { .section = sect };
+		char *src;
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			error_at(l, e, "'%s' entries must be groups { ... }, not %s", o->name,
+				 type_name(e));
+			continue;
+		}
+		src = setting_source(l, e);
+		if (!src) {
+			l->oom = true;
+			return;
+		}
+		if (exclude) {
+			struct config_exclude *ne =
+				realloc(sect->exclude, (sect->n_exclude + 1) * sizeof(*ne));
+			if (!ne) {
+				free(src);
+				l->oom = true;
+				return;
+			}
+			sect->exclude = ne;
+			ne[sect->n_exclude++] = (struct config_exclude){ .source = src };
+			sub.where = W_EXCL;
+		} else {
+			struct config_controller *nc =
+				realloc(sect->controllers, (sect->n_controllers + 1) * sizeof(*nc));
+			if (!nc) {
+				free(src);
+				l->oom = true;
+				return;
+			}
+			sect->controllers = nc;
+			nc = &nc[sect->n_controllers++];
+			*nc = (struct config_controller){ .source = src };
+			conf_opts_unset(&nc->opts);
+			sub.where = t->where == W_DISC ? W_DCTRL : W_ICTRL;
+			sub.ctrl = nc;
+			sub.opts = &nc->opts;
+		}
+		walk_group(l, e, &sub);
+		finish_controller(l, e, &sub, exclude);
+	}
+}
+
+static void apply(struct loader *l, const config_setting_t *s, const struct opt *o,
+		  struct target *t)
+{
+	const char *v;
+	int r;
+
+	switch (o->type) {
+	case T_SECTION: {
+		struct target sub = { .where = (unsigned)o->field };
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			error_at(l, s, "'%s' must be a group { ... }, not %s", o->name,
+				 type_name(s));
+			return;
+		}
+		if (sub.where == W_GLOBAL)
+			sub.opts = &l->cfg->global.opts;
+		else if (sub.where == W_DISC)
+			sub.opts = &l->cfg->discovery.s.opts;
+		else if (sub.where == W_IO)
+			sub.opts = &l->cfg->io.s.opts;
+		walk_group(l, s, &sub);
+		return;
+	}
+	case T_BOOL:
+	case T_TRON:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+			error_at(l, s, "'%s' must be a boolean (true or false), not %s", o->name,
+				 type_name(s));
+			return;
+		}
+		l->cfg->global.tron = config_setting_get_bool(s);
+		return;
+	case T_INT:
+		apply_int(l, s, o, t);
+		return;
+	case T_CONN_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+			error_at(l, s, "'%s' must be a boolean (true or false), not %s", o->name,
+				 type_name(s));
+			return;
+		}
+		*(int32_t *)((char *)t->opts + o->off) = config_setting_get_bool(s);
+		return;
+	case T_IP_FAMILY:
+		v = want_string(l, s, "\"ipv4\", \"ipv6\" or \"ipv4+ipv6\"");
+		if (!v)
+			return;
+		r = config_ip_family_from_string(v);
+		if (r < 0) {
+			error_at(l, s,
+				 "'%s' = \"%s\" is not one of \"ipv4\", \"ipv6\", \"ipv4+ipv6\"",
+				 o->name, v);
+			return;
+		}
+		*(int32_t *)((char *)t->opts + o->off) = r;
+		return;
+	case T_SWITCH:
+		apply_switch(l, s, o);
+		return;
+	case T_DURATION: {
+		int64_t d;
+		if (setting_is_int(s)) {
+			d = config_setting_get_int64(s);
+			if (d < -1 || d > INT32_MAX) {
+				error_at(l, s, "'%s' = %" PRId64 " is out of range -1..%d", o->name,
+					 d, INT32_MAX);
+				return;
+			}
+		} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			if (config_duration_parse(config_setting_get_string(s), &d) < 0) {
+				error_at(
+					l, s,
+					"'%s' = \"%s\" is not a duration (seconds, \"72h\", \"3 days\", \"never\")",
+					o->name, config_setting_get_string(s));
+				return;
+			}
+		} else {
+			error_at(l, s,
+				 "'%s' must be an integer (seconds) or a duration string, not %s",
+				 o->name, type_name(s));
+			return;
+		}
+		l->cfg->discovery.zeroconf_persistence_sec = d;
+		return;
+	}
+	case T_SCOPE:
+		v = want_string(l, s, "a disconnect scope");
+		if (!v)
+			return;
+		r = config_disconnect_scope_from_string(v);
+		if (r < 0) {
+			error_at(
+				l, s,
+				"'%s' = \"%s\" is not one of \"only-stas-connections\", "
+				"\"all-connections-matching-disconnect-trtypes\", \"no-disconnect\"",
+				o->name, v);
+			return;
+		}
+		l->cfg->io.disconnect_scope = r;
+		return;
+	case T_TRTYPES:
+		apply_trtypes(l, s);
+		return;
+	case T_NCC: {
+		long long n;
+		if (!setting_is_int(s)) {
+			error_at(l, s, "'%s' must be an integer (0, or 2..%" PRId64 "), not %s",
+				 o->name, o->max, type_name(s));
+			return;
+		}
+		n = config_setting_get_int64(s);
+		if (n < 0 || n == 1 || n > o->max) {
+			error_at(
+				l, s,
+				"'%s' = %lld is out of range: 0 (never stop trying) or 2..%" PRId64,
+				o->name, n, o->max);
+			return;
+		}
+		l->cfg->io.connect_attempts_on_ncc = (unsigned)n;
+		return;
+	}
+	case T_HOST:
+		apply_host(l, s, o);
+		return;
+	case T_TID:
+		t->tid_set[o->field] = s;
+		return;
+	case T_HOST_ID:
+		v = want_string(l, s, "a UUID");
+		if (!v)
+			return;
+		if (!uuid_is_valid(v)) {
+			error_at(l, s, "'%s' = \"%s\" is not a UUID", o->name, v);
+			return;
+		}
+		free(t->ctrl->host_id);
+		t->ctrl->host_id = strdup(v);
+		if (!t->ctrl->host_id)
+			l->oom = true;
+		return;
+	case T_SECRET:
+		apply_secret(l, s, o, t);
+		return;
+	case T_CONTROLLERS:
+	case T_EXCLUDE:
+		apply_list(l, s, o, t);
+		return;
+	}
+}
+
+static void walk_group(struct loader *l, const config_setting_t *group, struct target *t)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		const struct opt *o;
+		bool elsewhere;
+
+		if (!name) { /* cannot happen inside a group */
+			error_at(l, s, "unnamed setting");
+			continue;
+		}
+		o = schema_find(name, t->where, &elsewhere);
+		if (!o) {
+			if (elsewhere)
+				error_at(l, s, "'%s' is not allowed in %s", name,
+					 where_to_string(t->where));
+			else
+				error_at(l, s, "unknown key '%s' in %s", name,
+					 where_to_string(t->where));
+			continue;
+		}
+		apply(l, s, o, t);
+	}
+}
+
+static void load_tree(struct loader *l, config_t *c)
+{
+	struct target root = { .where = W_ROOT };
+	walk_group(l, config_root_setting(c), &root);
+}
+
+/* Read one file (or string) and apply it. */
+static int load_one(struct loader *l, const char *path, const char *text)
+{
+	config_t c;
+	int ok;
+
+	config_init(&c);
+	if (path)
+		ok = config_read_file(&c, path);
+	else
+		ok = config_read_string(&c, text);
+	if (!ok) {
+		char *msg;
+
+		if (config_error_type(&c) == CONFIG_ERR_FILE_IO) {
+			int r = errno > 0 ? -errno : -EIO;
+			conf_error_src(l, path, "cannot read: %s", strerror(-r));
+			config_destroy(&c);
+			return r;
+		}
+		if (asprintf(&msg, "%s:%d: syntax error: %s",
+			     config_error_file(&c) ?: (path ?: l->name), config_error_line(&c),
+			     config_error_text(&c)) < 0)
+			msg = NULL;
+		error_push(l, msg);
+		config_destroy(&c);
+		return 0;
+	}
+	load_tree(l, &c);
+	config_destroy(&c);
+	return 0;
+}
+
+static void check_duplicates(struct loader *l, const struct config_section *s)
+{
+	for (size_t i = 1; i < s->n_controllers; i++) {
+		const struct config_controller *c = &s->controllers[i];
+		if (!c->tid.transport[0])
+			continue; /* invalid, already reported */
+		for (size_t j = 0; j < i; j++)
+			if (tid_equal(&c->tid, &s->controllers[j].tid)) {
+				char buf[TID_FORMAT_MAX];
+				conf_error_src(l, c->source,
+					       "duplicate controller %s, first defined at %s",
+					       tid_format(&c->tid, buf, sizeof(buf)),
+					       s->controllers[j].source);
+				break;
+			}
+	}
+}
+
+static int sort_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted "<dir>/<*>.conf" regular files; missing dir: empty list. */
+static int dropins_list(const char *dir, char ***ret)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	DIR *d;
+	struct dirent *de;
+
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			*ret = NULL;
+			return 0;
+		}
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char *p;
+		struct stat st;
+
+		if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".conf"))
+			continue;
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		if (stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		if (strv_consume(&l, p) < 0) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	if (l)
+		qsort(l, strv_length(l), sizeof(char *), sort_strings);
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+static void loader_done(struct loader *l)
+{
+	for (int i = 0; i < _H_MAX; i++)
+		free(l->host_src[i]);
+	strv_free(l->errors);
+	config_free(l->cfg);
+}
+
+static int loader_finish(struct loader *l, struct stas_config **ret, char ***ret_errors, int fail)
+{
+	conf_resolve_host(l);
+	check_duplicates(l, &l->cfg->discovery.s);
+	check_duplicates(l, &l->cfg->io.s);
+
+	if (l->oom) {
+		loader_done(l);
+		return -ENOMEM;
+	}
+	if (fail < 0 || l->errors) {
+		if (ret_errors)
+			*ret_errors = TAKE_PTR(l->errors);
+		loader_done(l);
+		return fail < 0 ? fail : -EINVAL;
+	}
+	*ret = TAKE_PTR(l->cfg);
+	loader_done(l);
+	return 0;
+}
+
+int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
+{
+	struct loader l = { .name = path };
+	_cleanup_strv_free_ char **dropins = NULL;
+	_cleanup_free_ char *dir = NULL;
+	bool explicit = path;
+	int r, fail = 0;
+
+	assert(ret);
+
+	if (!path)
+		path = CONFIG_FILE_DEFAULT;
+	l.name = path;
+	l.cfg = conf_alloc();
+	if (!l.cfg)
+		return -ENOMEM;
+
+	if (access(path, F_OK) == 0 || explicit) {
+		r = load_one(&l, path, NULL);
+		if (r < 0)
+			fail = r;
+		else if (strv_extend(&l.cfg->files, path) < 0)
+			l.oom = true;
+	}
+
+	if (asprintf(&dir, "%s" CONFIG_DROPIN_SUFFIX, path) < 0) {
+		loader_done(&l);
+		return -ENOMEM;
+	}
+	r = dropins_list(dir, &dropins);
+	if (r < 0) {
+		errno = -r;
+		conf_error_src(&l, dir, "cannot read directory: %m");
+		if (!fail)
+			fail = -EINVAL;
+	}
+	STRV_FOREACH(p, dropins) {
+		l.name = *p;
+		r = load_one(&l, *p, NULL);
+		if (r < 0) {
+			if (!fail)
+				fail = -EINVAL;
+		} else if (strv_extend(&l.cfg->files, *p) < 0)
+			l.oom = true;
+	}
+	return loader_finish(&l, ret, ret_errors, fail);
+}
+
+int config_load_string(const char *text, const char *name, struct stas_config **ret,
+		       char ***ret_errors)
+{
+	struct loader l = { .name = name ?: "<string>" };
+
+	assert(text);
+	assert(ret);
+
+	l.cfg = conf_alloc();
+	if (!l.cfg)
+		return -ENOMEM;
+	(void)load_one(&l, NULL, text);
+	return loader_finish(&l, ret, ret_errors, 0);
+}
+
+int config_new_default(struct stas_config **ret)
+{
+	_cleanup_strv_free_ char **errors = NULL;
+	int r = config_load_string("", "<defaults>", ret, &errors);
+	/* defaults cannot be invalid; a bad /etc/nvme file is quietly unset */
+	return r == -EINVAL ? 0 : r;
+}

@@ -1,0 +1,975 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stasadm-import - "stasadm config import": nvme-stas's INI files
+ * (stafd.conf, stacd.conf, sys.conf) and nvme-cli's discovery.conf
+ * translated into one stas.conf. Every value is checked with the same
+ * loader the programs use before it goes into the output; whatever cannot
+ * be translated is reported on stderr with its file and line, never dropped
+ * silently. nvme-cli's option names and letters come from lib/nvme-opts.
+ *
+ * Two faults of nvme-stas's own parser are not copied: a controller token
+ * with a second '=' (a base64 secret's padding) is kept whole, split at its
+ * first '=' only; and an inline comment ('#' after a blank) is removed from
+ * the value - nvme-stas kept it inside - with a note on stderr.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "nvme-opts.h"
+#include "tid.h"
+
+#include "stasadm.h"
+
+#define IMPORT_FILE_MAX (1024 * 1024)
+
+/* Text that may hold a secret is wiped before it is freed. */
+static void erase_freep(char **p)
+{
+	if (*p)
+		explicit_bzero(*p, strlen(*p));
+	free(*p);
+}
+#define _cleanup_erase_free_ _cleanup_(erase_freep)
+
+enum kind {
+	KIND_STAFD,
+	KIND_STACD,
+	KIND_SYS,
+	KIND_DISCOVERY,
+	_KIND_MAX,
+};
+
+static const char *const kind_names[_KIND_MAX] = { "stafd", "stacd", "sys", "discovery" };
+
+enum { SEC_HOST, SEC_GLOBAL, SEC_DISC, SEC_IO, _SEC_MAX };
+static const char *const sec_names[_SEC_MAX] = { "host", "global", "discovery", "io" };
+
+/* One output setting: "key = value;" (value already in libconfig syntax). */
+struct item {
+	int sec;
+	char *key;
+	char *value;
+	char *src; /* FILE:LINE */
+};
+
+/* One controller or exclude group body. */
+struct entry {
+	int sec;
+	bool exclude;
+	char *body; /* "transport = "tcp"; ..." */
+	char *src;
+	struct tid tid; /* canonical, for duplicate checks */
+};
+
+struct import {
+	struct item *items;
+	size_t n_items;
+	struct entry *entries;
+	size_t n_entries;
+	unsigned problems;
+};
+
+static void import_free(struct import *im)
+{
+	for (size_t i = 0; i < im->n_items; i++) {
+		free(im->items[i].key);
+		erase_freep(&im->items[i].value);
+		free(im->items[i].src);
+	}
+	free(im->items);
+	for (size_t i = 0; i < im->n_entries; i++) {
+		erase_freep(&im->entries[i].body);
+		free(im->entries[i].src);
+	}
+	free(im->entries);
+}
+
+/* "FILE:LINE: [note: ]message" on stderr; @im: a setting not translated, counted. */
+_printf_(4, 5) static void report(struct import *im, const char *file, unsigned line,
+				  const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%u: %s", file, line, im ? "" : "note: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (im)
+		im->problems++;
+}
+#define untranslated(im, file, line, ...) report(im, file, line, __VA_ARGS__)
+#define note(file, line, ...) report(NULL, file, line, __VA_ARGS__)
+
+/* @s as a libconfig string literal. */
+static char *quote(const char *s)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Strip the error's "NAME:LINE: " prefix (it names the probe, not the source). */
+static const char *error_text(const char *e)
+{
+	const char *p = strstr(e, ": ");
+	return p ? p + 2 : e;
+}
+
+/* Validate a probe configuration; report its first error against @file:@line. */
+static bool probe(struct import *im, const char *text, const char *file, unsigned line,
+		  const char *what, struct stas_config **ret)
+{
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+	int r;
+
+	r = config_load_string(text, "import", &cfg, &errors);
+	if (r == -ENOMEM) {
+		log_oom();
+		im->problems++;
+		return false;
+	}
+	if (r < 0) {
+		STRV_FOREACH(e, errors)
+			untranslated(im, file, line, "%s not translated: %s", what, error_text(*e));
+		return false;
+	}
+	if (ret)
+		*ret = cfg;
+	else
+		config_free(cfg);
+	return true;
+}
+
+static int add_item(struct import *im, int sec, const char *key, const char *value,
+		    const char *file, unsigned line)
+{
+	_cleanup_erase_free_ char *text = NULL, *v = NULL;
+	_cleanup_free_ char *what = NULL, *src = NULL;
+	struct item *it = NULL;
+
+	if (asprintf(&text, "%s = { %s = %s; };\n", sec_names[sec], key, value) < 0 ||
+	    asprintf(&what, "'%s'", key) < 0 || asprintf(&src, "%s:%u", file, line) < 0 ||
+	    !(v = strdup(value)))
+		return log_oom();
+	if (!probe(im, text, file, line, what, NULL))
+		return 0;
+
+	/* a later value of the same setting replaces the earlier one */
+	for (size_t i = 0; i < im->n_items && !it; i++)
+		if (im->items[i].sec == sec && streq(im->items[i].key, key))
+			it = &im->items[i];
+	if (it) {
+		note(file, line, "%s.%s overrides the value from %s", sec_names[sec], key, it->src);
+		erase_freep(&it->value);
+		free(it->src);
+	} else {
+		_cleanup_free_ char *k = strdup(key);
+		struct item *n;
+
+		if (!k || !(n = realloc(im->items, (im->n_items + 1) * sizeof(*n))))
+			return log_oom();
+		im->items = n;
+		it = &n[im->n_items++];
+		*it = (struct item){ .sec = sec, .key = TAKE_PTR(k) };
+	}
+	it->value = TAKE_PTR(v);
+	it->src = TAKE_PTR(src);
+	return 0;
+}
+
+static int add_string_item(struct import *im, int sec, const char *key, const char *value,
+			   const char *file, unsigned line)
+{
+	_cleanup_free_ char *q = quote(value);
+	if (!q)
+		return log_oom();
+	return add_item(im, sec, key, q, file, line);
+}
+
+/* Add a controller/exclude group after probing it. */
+static int add_entry(struct import *im, int sec, bool exclude, const char *body, const char *file,
+		     unsigned line)
+{
+	_cleanup_erase_free_ char *text = NULL, *b = NULL;
+	_cleanup_free_ char *src = NULL;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	const struct config_section *cs;
+	struct entry *n;
+	struct tid tid = {};
+
+	if (asprintf(&text, "%s = { %s = ( { %s } ); };\n", sec_names[sec],
+		     exclude ? "exclude" : "controllers", body) < 0)
+		return log_oom();
+	if (!probe(im, text, file, line, exclude ? "exclude" : "controller", &cfg))
+		return 0;
+	cs = config_section(cfg, sec == SEC_DISC ? CONFIG_ROLE_DISCOVERY : CONFIG_ROLE_IO);
+	if (exclude && cs->n_exclude == 1)
+		tid = cs->exclude[0].pattern;
+	else if (!exclude && cs->n_controllers == 1)
+		tid = cs->controllers[0].tid;
+
+	for (size_t i = 0; i < im->n_entries; i++)
+		if (im->entries[i].sec == sec && im->entries[i].exclude == exclude &&
+		    tid_equal(&im->entries[i].tid, &tid)) {
+			untranslated(im, file, line, "%s not translated: the same as %s",
+				     exclude ? "exclude" : "controller", im->entries[i].src);
+			return 0;
+		}
+
+	if (asprintf(&src, "%s:%u", file, line) < 0 || !(b = strdup(body)) ||
+	    !(n = realloc(im->entries, (im->n_entries + 1) * sizeof(*n))))
+		return log_oom();
+	im->entries = n;
+	n[im->n_entries++] = (struct entry){ .sec = sec,
+					     .exclude = exclude,
+					     .body = TAKE_PTR(b),
+					     .src = TAKE_PTR(src),
+					     .tid = tid };
+	return 0;
+}
+
+/* "true"/"false" (any case) as libconfig; NULL otherwise. */
+static const char *ini_bool(const char *v)
+{
+	if (strcasecmp(v, "true") == 0)
+		return "true";
+	if (strcasecmp(v, "false") == 0)
+		return "false";
+	return NULL;
+}
+
+/* An integer as nvme-stas's int() takes it; NULL otherwise (static buffer). */
+static const char *ini_int(const char *v)
+{
+	static char buf[32];
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || *end)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%lld", n);
+	return buf;
+}
+
+/* A connection option (a boolean or an integer) a controller entry or a [Global] may carry. */
+static const struct nvme_opt *conn_opt_from_key(const char *key)
+{
+	const struct nvme_opt *o = nvme_opt_from_key(key);
+
+	return o && (o->type == NVME_OPT_BOOL || o->type == NVME_OPT_INT) ? o : NULL;
+}
+
+/* Value in libconfig syntax for @type, or NULL (reported) when not convertible. */
+static char *convert(struct import *im, enum nvme_opt_type type, const char *key, const char *v,
+		     const char *file, unsigned line)
+{
+	const char *c;
+
+	switch (type) {
+	case NVME_OPT_BOOL:
+	case NVME_OPT_INT:
+		c = type == NVME_OPT_BOOL ? ini_bool(v) : ini_int(v);
+		if (!c) {
+			untranslated(
+				im, file, line,
+				"'%s = %s' not translated: not %s (nvme-stas would use the default)",
+				key, v, type == NVME_OPT_BOOL ? "true or false" : "an integer");
+			return NULL;
+		}
+		return strdup(c);
+	case NVME_OPT_STRING:
+	case NVME_OPT_SECRET:
+		return quote(v);
+	case _NVME_OPT_TYPE_MAX:
+		break;
+	}
+	return NULL;
+}
+
+/* A "controller = k=v;k=v..." value, as nvme-stas's _parse_controller() meant it. */
+static int import_controller(struct import *im, int sec, bool exclude, const char *value,
+			     const char *file, unsigned line)
+{
+	_cleanup_free_ char *copy = strdup(value), *body = NULL;
+	size_t body_size = 0;
+	FILE *f;
+	char *save = NULL;
+	bool any = false;
+
+	if (!copy)
+		return log_oom();
+	f = open_memstream(&body, &body_size);
+	if (!f)
+		return log_oom();
+
+	for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		char *k = tok, *v, *e;
+		const struct nvme_opt *o;
+		_cleanup_free_ char *cv = NULL;
+
+		while (isspace((unsigned char)*k))
+			k++;
+		if (!*k)
+			continue;
+		/* split at the first '=' only: secrets end in base64 '=' padding */
+		v = strchr(k, '=');
+		if (!v) {
+			untranslated(im, file, line, "'%s' not translated: not key=value", k);
+			continue;
+		}
+		*v++ = '\0';
+		for (e = v - 1; e > k && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		while (isspace((unsigned char)*v))
+			v++;
+		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		for (char *p = k; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (streq(k, "subsysnqn"))
+			k = (char *)"nqn";
+
+		if (exclude && streq(k, "host-traddr")) {
+			untranslated(
+				im, file, line,
+				"'host-traddr=%s' not translated: it does not apply to exclude (nvme-stas ignored it)",
+				v);
+			continue;
+		}
+		o = nvme_opt_from_key(k);
+		if (o && (o->field >= 0 || (!exclude && o->type == NVME_OPT_SECRET)))
+			cv = quote(v);
+		else if (!exclude && (o = conn_opt_from_key(k))) {
+			cv = convert(im, o->type, k, v, file, line);
+			if (!cv)
+				continue;
+		} else {
+			untranslated(im, file, line, "'%s=%s' not translated: unknown %s key '%s'",
+				     k, strstr(k, "secret") ? CONFIG_SECRET_MASK : v,
+				     exclude ? "exclude" : "controller", k);
+			continue;
+		}
+		if (!cv) {
+			fclose(f);
+			return log_oom();
+		}
+		fprintf(f, "%s%s = %s;", any ? " " : "", k, cv);
+		explicit_bzero(cv, strlen(cv));
+		any = true;
+	}
+	if (fclose(f) != 0)
+		return log_oom();
+	if (!any) {
+		untranslated(im, file, line, "%s not translated: nothing in it",
+			     exclude ? "exclude" : "controller");
+		return 0;
+	}
+	return add_entry(im, sec, exclude, body, file, line);
+}
+
+/* One INI setting of nvme-stas. */
+struct ini {
+	char *section;
+	char *key; /* lower case */
+	char *value; /* NULL: a key without '=' */
+	unsigned line;
+};
+
+static void ini_free(struct ini *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].section);
+		free(v[i].key);
+		if (v[i].value)
+			explicit_bzero(v[i].value, strlen(v[i].value));
+		free(v[i].value);
+	}
+	free(v);
+}
+
+static char *strip(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]);)
+		*--e = '\0';
+	return s;
+}
+
+/* Remove an inline " # comment" (with a note). */
+static void strip_inline_comment(char *v, const char *file, unsigned line)
+{
+	for (char *p = v; *p; p++)
+		if (*p == '#' && p > v && isspace((unsigned char)p[-1])) {
+			note(file, line,
+			     "inline comment \"%s\" removed (nvme-stas kept it in the value)",
+			     strip(p));
+			*p = '\0';
+			for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
+				*--e = '\0';
+			return;
+		}
+}
+
+/* Parse nvme-stas INI text as configparser does (plus the fixes above). */
+static int ini_parse(struct import *im, const char *file, char *text, struct ini **ret,
+		     size_t *ret_n)
+{
+	struct ini *v = NULL;
+	size_t n = 0;
+	_cleanup_free_ char *section = NULL;
+	unsigned line = 0;
+
+	for (char *l = text, *next; l; l = next) {
+		char *s, *eq, *key, *val;
+		struct ini *nv;
+		bool cont;
+
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		line++;
+		cont = isspace((unsigned char)l[0]);
+		s = strip(l);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[' && !cont) {
+			char *e = strchr(s, ']');
+			if (!e) {
+				untranslated(im, file, line,
+					     "'%s' not translated: malformed section header", s);
+				continue;
+			}
+			*e = '\0';
+			free(section);
+			section = strdup(s + 1);
+			if (!section)
+				return log_oom();
+			continue;
+		}
+		if (!section) {
+			untranslated(im, file, line, "'%s' not translated: outside any [section]",
+				     s);
+			continue;
+		}
+		if (cont && n > 0 && streq(v[n - 1].section, section) && v[n - 1].value) {
+			/* configparser continuation line: one more value of the key */
+			key = strdup(v[n - 1].key);
+			val = strdup(s);
+		} else {
+			eq = strchr(s, '=');
+			if (eq)
+				*eq = '\0';
+			key = strdup(strip(s));
+			val = eq ? strdup(strip(eq + 1)) : NULL;
+			if (eq && !val) {
+				free(key);
+				return log_oom();
+			}
+		}
+		if (!key)
+			return log_oom();
+		for (char *p = key; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (val)
+			strip_inline_comment(val, file, line);
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(key);
+			free(val);
+			ini_free(v, n);
+			return log_oom();
+		}
+		v = nv;
+		v[n++] = (struct ini){
+			.section = strdup(section), .key = key, .value = val, .line = line
+		};
+		if (!v[n - 1].section) {
+			ini_free(v, n);
+			return log_oom();
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static enum kind ini_kind(const struct ini *v, size_t n, const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	for (size_t i = 0; i < n; i++) {
+		if (streq(v[i].section, "Host"))
+			return KIND_SYS;
+		if (streq(v[i].section, "Service Discovery") ||
+		    streq(v[i].section, "Discovery controller connection management") ||
+		    (streq(v[i].section, "Global") && streq(v[i].key, "pleo")))
+			return KIND_STAFD;
+		if (streq(v[i].section, "I/O controller connection management") ||
+		    (streq(v[i].section, "Global") &&
+		     (startswith(v[i].key, "nr-") || streq(v[i].key, "sticky-connections"))))
+			return KIND_STACD;
+	}
+	if (strstr(base, "stafd"))
+		return KIND_STAFD;
+	if (strstr(base, "stacd"))
+		return KIND_STACD;
+	if (strstr(base, "sys"))
+		return KIND_SYS;
+	return _KIND_MAX;
+}
+
+static int import_ini_setting(struct import *im, enum kind kind, const struct ini *s,
+			      const char *file)
+{
+	const char *sec = s->section, *k = s->key, *v = s->value;
+	int role = kind == KIND_STAFD ? SEC_DISC : SEC_IO;
+	const struct nvme_opt *o;
+	_cleanup_free_ char *cv = NULL;
+	unsigned line = s->line;
+
+	if (!v) {
+		untranslated(im, file, line, "'%s' not translated: no value", k);
+		return 0;
+	}
+	if (isempty(v) && !streq(k, "symname")) {
+		note(file, line, "'%s' is empty: nvme-stas's default applies, nothing to translate",
+		     k);
+		return 0;
+	}
+
+	if (kind == KIND_SYS) {
+		static const char *const defaults[] = { "nqn", "file:///etc/nvme/hostnqn",
+							"id",  "file:///etc/nvme/hostid",
+							"key", "file:///etc/nvme/hostkey" };
+		if (!streq(sec, "Host") ||
+		    !(streq(k, "nqn") || streq(k, "id") || streq(k, "key") || streq(k, "symname")))
+			goto unknown;
+		for (size_t i = 0; i < ELEMENTSOF(defaults); i += 2)
+			if (streq(k, defaults[i]) && streq(v, defaults[i + 1])) {
+				note(file, line,
+				     "host.%s = %s is the default, nothing to translate", k, v);
+				return 0;
+			}
+		if (isempty(v)) {
+			note(file, line, "'symname' is empty: nothing to translate");
+			return 0;
+		}
+		return add_string_item(im, SEC_HOST, k, v, file, line);
+	}
+
+	if (streq(sec, "Global")) {
+		if (streq(k, "tron")) {
+			/* tron of either daemon turns stas's tracing on */
+			cv = convert(im, NVME_OPT_BOOL, k, v, file, line);
+			if (!cv)
+				return 0;
+			if (streq(cv, "false")) {
+				for (size_t i = 0; i < im->n_items; i++)
+					if (im->items[i].sec == SEC_GLOBAL &&
+					    streq(im->items[i].key, "tron")) {
+						note(file, line,
+						     "tron = false ignored: %s turned it on",
+						     im->items[i].src);
+						return 0;
+					}
+			}
+			return add_item(im, SEC_GLOBAL, k, cv, file, line);
+		}
+		if ((o = conn_opt_from_key(k)) || streq(k, "ignore-iface")) {
+			if (kind == KIND_STAFD && o && o->io_only) {
+				untranslated(
+					im, file, line,
+					"'%s = %s' not translated: not an option of discovery controllers",
+					k, v);
+				return 0;
+			}
+			cv = convert(im, o ? o->type : NVME_OPT_BOOL, k, v, file, line);
+			return cv ? add_item(im, role, k, cv, file, line) : 0;
+		}
+		if (streq(k, "ip-family"))
+			return add_string_item(im, role, k, v, file, line);
+		if (streq(k, "pleo") && kind == KIND_STAFD)
+			return add_string_item(im, SEC_DISC, k, v, file, line);
+		if (streq(k, "sticky-connections") && kind == KIND_STACD) {
+			const char *scope =
+				strcasecmp(v, "enabled") == 0  ? "no-disconnect" :
+				strcasecmp(v, "disabled") == 0 ? "only-stas-connections" :
+								 NULL;
+			if (!scope)
+				goto unknown;
+			note(file, line,
+			     "sticky-connections = %s translated to io.disconnect-scope = \"%s\"",
+			     v, scope);
+			return add_string_item(im, SEC_IO, "disconnect-scope", scope, file, line);
+		}
+		if (streq(k, "udev-rule")) {
+			untranslated(
+				im, file, line,
+				"'udev-rule = %s' not translated: stas always replaces nvme-cli's autoconnect udev rule",
+				v);
+			return 0;
+		}
+		if (streq(k, "duplicate-connect")) {
+			untranslated(
+				im, file, line,
+				"'duplicate-connect = %s' not translated: stas never makes duplicate connections",
+				v);
+			return 0;
+		}
+		goto unknown;
+	}
+	if (streq(sec, "Service Discovery") && kind == KIND_STAFD) {
+		if (streq(k, "zeroconf"))
+			return add_string_item(im, SEC_DISC, k, v, file, line);
+		goto unknown;
+	}
+	if (streq(sec, "Discovery controller connection management") && kind == KIND_STAFD) {
+		if (streq(k, "persistent-connections")) {
+			cv = convert(im, NVME_OPT_BOOL, k, v, file, line);
+			return cv ? add_item(im, SEC_DISC, k, cv, file, line) : 0;
+		}
+		if (streq(k, "zeroconf-connections-persistence"))
+			return add_string_item(im, SEC_DISC, k, v, file, line);
+		goto unknown;
+	}
+	if (streq(sec, "I/O controller connection management") && kind == KIND_STACD) {
+		if (streq(k, "disconnect-scope"))
+			return add_string_item(im, SEC_IO, k, v, file, line);
+		if (streq(k, "disconnect-trtypes"))
+			/* "tcp+rdma": the loader takes nvme-stas's form as it is */
+			return add_string_item(im, SEC_IO, k, v, file, line);
+		if (streq(k, "connect-attempts-on-ncc")) {
+			const char *n = ini_int(v);
+			if (n && streq(n, "1")) {
+				note(file, line,
+				     "connect-attempts-on-ncc = 1 raised to 2 (as nvme-stas does)");
+				n = "2";
+			}
+			if (!n) {
+				untranslated(im, file, line,
+					     "'%s = %s' not translated: not an integer", k, v);
+				return 0;
+			}
+			return add_item(im, SEC_IO, k, n, file, line);
+		}
+		goto unknown;
+	}
+	if (streq(sec, "Controllers")) {
+		if (streq(k, "controller"))
+			return import_controller(im, role, false, v, file, line);
+		if (streq(k, "exclude") || streq(k, "blacklist"))
+			return import_controller(im, role, true, v, file, line);
+		goto unknown;
+	}
+
+unknown:
+	untranslated(im, file, line,
+		     "'%s = %s' in [%s] not translated: not an option of nvme-stas %s.conf", k,
+		     streq(k, "key") || strstr(k, "secret") ? CONFIG_SECRET_MASK : v, sec,
+		     kind_names[kind]);
+	return 0;
+}
+
+static int import_discovery_line(struct import *im, char *l, const char *file, unsigned line)
+{
+	_cleanup_free_ char *body = NULL;
+	size_t body_size = 0;
+	char *save = NULL, *tok;
+	bool any = false;
+	FILE *f = open_memstream(&body, &body_size);
+
+	if (!f)
+		return log_oom();
+	tok = strtok_r(l, " \t", &save);
+	while (tok) {
+		const struct nvme_opt *o = NULL;
+		const char *val = NULL, *name = tok;
+		char *eq;
+
+		if (startswith(tok, "--")) {
+			name = tok + 2;
+			eq = strchr(name, '=');
+			if (eq) {
+				*eq = '\0';
+				val = eq + 1;
+			}
+			o = nvme_opt_from_name(name);
+		} else if (tok[0] == '-' && tok[1]) {
+			o = nvme_opt_from_letter(tok[1]);
+			if (o && tok[2])
+				val = tok + 2; /* -ttcp */
+			else if (o && tok[2] == '\0' && o->flag)
+				val = NULL;
+			if (o && val && *val == '=')
+				val++;
+		} else {
+			untranslated(im, file, line, "'%s' not translated: not an option", tok);
+			tok = strtok_r(NULL, " \t", &save);
+			continue;
+		}
+		if (!o) {
+			untranslated(im, file, line,
+				     "'%s' not translated: unknown nvme discover option", tok);
+			tok = strtok_r(NULL, " \t", &save);
+			continue;
+		}
+		if (!o->flag && !val) {
+			val = strtok_r(NULL, " \t", &save);
+			if (!val) {
+				untranslated(im, file, line, "'%s' not translated: no value", tok);
+				break;
+			}
+		}
+		if (!o->key || o->io_only)
+			untranslated(im, file, line, "'--%s%s%s' not translated: %s", o->name,
+				     val ? "=" : "",
+				     val ? (o->type == NVME_OPT_SECRET ? CONFIG_SECRET_MASK : val) :
+					   "",
+				     o->key ? "not an option of discovery controllers" : o->why);
+		else {
+			_cleanup_free_ char *cv = NULL;
+			if (o->flag)
+				cv = strdup("true");
+			else
+				cv = convert(im, o->type, o->name, val, file, line);
+			if (cv) {
+				fprintf(f, "%s%s = %s;", any ? " " : "", o->key, cv);
+				explicit_bzero(cv, strlen(cv));
+				any = true;
+			}
+		}
+		tok = strtok_r(NULL, " \t", &save);
+	}
+	if (fclose(f) != 0)
+		return log_oom();
+	if (!any) {
+		untranslated(im, file, line, "line not translated: no controller options in it");
+		return 0;
+	}
+	return add_entry(im, SEC_DISC, false, body, file, line);
+}
+
+static int import_discovery_conf(struct import *im, const char *file, char *text)
+{
+	unsigned line = 0;
+	char *p = text;
+
+	while (p && *p) {
+		char *nl = strchr(p, '\n'), *s;
+		int r;
+
+		if (nl)
+			*nl = '\0';
+		line++;
+		s = strip(p);
+		if (*s && *s != '#') {
+			strip_inline_comment(s, file, line);
+			r = import_discovery_line(im, s, file, line);
+			if (r < 0)
+				return r;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+static bool looks_like_discovery_conf(const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '#') {
+			p = strchrnul(p, '\n');
+			continue;
+		}
+		return *p == '-';
+	}
+	return false;
+}
+
+static int import_file(struct import *im, const char *path, enum kind forced)
+{
+	_cleanup_erase_free_ char *text = NULL;
+	struct ini *v = NULL;
+	size_t n = 0;
+	enum kind kind = forced;
+	int r;
+
+	r = read_full_file(path, IMPORT_FILE_MAX, &text, NULL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s: %m", path);
+
+	if (kind == _KIND_MAX && looks_like_discovery_conf(text))
+		kind = KIND_DISCOVERY;
+	if (kind == KIND_DISCOVERY) {
+		fprintf(stderr, "%s: importing as nvme-cli discovery.conf\n", path);
+		return import_discovery_conf(im, path, text);
+	}
+
+	r = ini_parse(im, path, text, &v, &n);
+	if (r < 0)
+		return r;
+	if (kind == _KIND_MAX)
+		kind = ini_kind(v, n, path);
+	if (kind == _KIND_MAX) {
+		ini_free(v, n);
+		log_error("%s: cannot tell whether this is a stafd.conf, stacd.conf or sys.conf; "
+			  "use --as=stafd|stacd|sys.",
+			  path);
+		return -EINVAL;
+	}
+	fprintf(stderr, "%s: importing as nvme-stas %s.conf\n", path, kind_names[kind]);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = import_ini_setting(im, kind, &v[i], path);
+	ini_free(v, n);
+	return r;
+}
+
+static char *import_format(const struct import *im, char **files)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "# stas.conf - generated by 'stasadm config import' from:\n");
+	STRV_FOREACH(p, files)
+		fprintf(f, "#   %s\n", *p);
+	fprintf(f, "# See stas.conf(5). Options not listed keep their defaults.\n");
+
+	for (int sec = 0; sec < _SEC_MAX; sec++) {
+		bool header = false;
+
+		for (size_t i = 0; i < im->n_items; i++) {
+			const struct item *it = &im->items[i];
+			if (it->sec != sec)
+				continue;
+			if (!header)
+				fprintf(f, "\n%s = {\n", sec_names[sec]);
+			header = true;
+			fprintf(f, "  # from %s\n  %s = %s;\n", it->src, it->key, it->value);
+		}
+		for (int ex = 0; ex <= 1; ex++) {
+			bool list = false;
+			for (size_t i = 0; i < im->n_entries; i++) {
+				const struct entry *e = &im->entries[i];
+				if (e->sec != sec || e->exclude != ex)
+					continue;
+				if (!header)
+					fprintf(f, "\n%s = {\n", sec_names[sec]);
+				header = true;
+				if (!list)
+					fprintf(f, "  %s = (\n", ex ? "exclude" : "controllers");
+				else
+					fprintf(f, ",\n");
+				list = true;
+				fprintf(f, "    # from %s\n    { %s }", e->src, e->body);
+			}
+			if (list)
+				fprintf(f, "\n  );\n");
+		}
+		if (header)
+			fprintf(f, "};\n");
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int import_kind_from_string(const char *s)
+{
+	for (int k = 0; k < _KIND_MAX; k++)
+		if (streq(s, kind_names[k]))
+			return k;
+	return -EINVAL;
+}
+
+int config_import(char **files, const char *output, bool force, int kind)
+{
+	enum kind forced = kind >= 0 && kind < _KIND_MAX ? (enum kind)kind : _KIND_MAX;
+	_cleanup_(import_free) struct import im = {};
+	_cleanup_erase_free_ char *text = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+	int r;
+
+	if (!files || !*files) {
+		log_error("config import needs at least one file; see 'stasadm config --help'.");
+		return EXIT_USAGE;
+	}
+	if (output && !force && access(output, F_OK) == 0) {
+		log_error("%s exists; use --force to replace it.", output);
+		return 1;
+	}
+
+	STRV_FOREACH(p, files) {
+		r = import_file(&im, *p, forced);
+		if (r < 0)
+			return 1;
+	}
+
+	text = import_format(&im, files);
+	if (!text)
+		return log_oom(), 1;
+
+	/* the whole result must pass "config check" */
+	r = config_load_string(text, output ?: "<output>", &cfg, &errors);
+	config_free(cfg);
+	if (r < 0) {
+		print_config_errors(errors);
+		log_error("The translated configuration does not validate; nothing written.");
+		return 1;
+	}
+
+	if (output) {
+		r = write_file_atomic(output, text, strlen(text), 0600);
+		if (r < 0)
+			return log_error_errno(r, "Failed to write %s: %m", output), 1;
+		fprintf(stderr, "Wrote %s.\n", output);
+	} else
+		fputs(text, stdout);
+
+	if (im.problems)
+		fprintf(stderr, "%u setting%s not translated (see above).\n", im.problems,
+			im.problems == 1 ? "" : "s");
+	return im.problems ? 1 : 0;
+}

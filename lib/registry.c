@@ -309,8 +309,9 @@ static int purge_at(int dir_fd, const char *name, int depth)
  * replaces since it is an empty directory). A non-directory in its place is
  * not an entry anyone can read: it is unlinked directly.
  *
- * Return: 1 and *ret_name (the hidden name) when an entry was taken aside;
- * 0 when there was none (or a non-directory was unlinked); negative errno.
+ * Return: 1 and *ret_name (the hidden name) when an entry was taken aside,
+ * or with *ret_name NULL when a non-directory was unlinked; 0 when there was
+ * none; negative errno.
  */
 static int entry_take_aside(int reg_fd, const char *reg_path, const char *device, char **ret_name)
 {
@@ -321,9 +322,10 @@ static int entry_take_aside(int reg_fd, const char *reg_path, const char *device
 	if (fstatat(reg_fd, device, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : negative_errno();
 	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(reg_fd, device, 0) < 0 && errno != ENOENT)
-			return negative_errno();
-		return 0;
+		if (unlinkat(reg_fd, device, 0) < 0)
+			return errno == ENOENT ? 0 : negative_errno();
+		*ret_name = NULL;
+		return 1;
 	}
 
 	if (asprintf(&tmpl, "%s/.%s.old.XXXXXX", reg_path, device) < 0)
@@ -529,7 +531,8 @@ int registry_register(const char *root, const char *device, const char *owner, u
 		r = entry_take_aside(reg_fd, reg_path, device, &aside);
 		if (r > 0) {
 			log_debug("registry: %s: replacing a stale entry", device);
-			(void)purge_at(reg_fd, aside, 0);
+			if (aside)
+				(void)purge_at(reg_fd, aside, 0);
 		}
 		if (r < 0)
 			break;
@@ -575,7 +578,7 @@ int registry_unregister(const char *root, const char *device, const char *owner)
 		return -EPERM;
 
 	r = entry_take_aside(reg_fd, reg_path, device, &aside);
-	if (r <= 0)
+	if (r <= 0 || !aside)
 		return r;
 	/* It may have been replaced between the check and the rename: check the copy taken. */
 	r = ownership_of(reg_fd, aside, owner);
@@ -646,7 +649,7 @@ int registry_remove_event(const char *root, const char *device, uint64_t event_s
 		return 0;
 	}
 	r = entry_take_aside(reg_fd, reg_path, device, &aside);
-	if (r <= 0)
+	if (r <= 0 || !aside)
 		return r;
 	/* Closes the window between reading the stamp and the rename. */
 	if (event_seqnum <= stamp_of(reg_fd, aside)) {

@@ -337,24 +337,13 @@ static int conf_read(const char *path, char **ret, size_t *ret_size)
 	return 0;
 }
 
-/* Scan one file; 1 and *ret_match filled on the first matching entry. */
-static int conf_scan(const char *path, const struct exclusions_target *target, struct entry *e,
+/* Scan one list's text (@buf is modified); 1 and *ret_match filled on the first matching entry. */
+static int text_scan(const char *path, char *buf, size_t size,
+		     const struct exclusions_target *target, struct entry *e,
 		     struct exclusions_match *ret_match)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
 	bool in_excl = false;
 	unsigned lineno = 0;
-	int r;
-
-	r = conf_read(path, &buf, &size);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		log_debug_errno(r, "exclusions: %s: ignored, not excluding anything from it: %m",
-				path);
-		return 0;
-	}
 
 	for (char *p = buf, *end = buf + size; p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -429,6 +418,50 @@ static int conf_scan(const char *path, const struct exclusions_target *target, s
 		return 1;
 	}
 	return 0;
+}
+
+/* Scan one file; 1 and *ret_match filled on the first matching entry. */
+static int conf_scan(const char *path, const struct exclusions_target *target, struct entry *e,
+		     struct exclusions_match *ret_match)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	int r;
+
+	r = conf_read(path, &buf, &size);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_debug_errno(r, "exclusions: %s: ignored, not excluding anything from it: %m",
+				path);
+		return 0;
+	}
+	return text_scan(path, buf, size, target, e, ret_match);
+}
+
+int exclusions_match_text(const char *name, const char *text, size_t size,
+			  const struct exclusions_target *target,
+			  struct exclusions_match *ret_match)
+{
+	_cleanup_free_ struct entry *e = NULL;
+	_cleanup_free_ char *buf = NULL;
+
+	if (!target || !target->tid || !text)
+		return 0;
+	if (size > EXCLUSIONS_FILE_MAX) {
+		log_debug("exclusions: %s: larger than %d bytes, ignored", strempty(name),
+			  EXCLUSIONS_FILE_MAX);
+		return 0;
+	}
+	e = malloc(sizeof(*e));
+	buf = malloc(size + 1);
+	if (!e || !buf) {
+		log_debug("exclusions: out of memory, not excluding");
+		return 0;
+	}
+	memcpy(buf, text, size);
+	buf[size] = '\0';
+	return text_scan(strempty(name), buf, size, target, e, ret_match);
 }
 
 static int strcmp_ptr(const void *a, const void *b)

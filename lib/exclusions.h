@@ -85,6 +85,18 @@ int exclusions_match(const char *root, const struct exclusions_target *target,
 		     struct exclusions_match *ret_match);
 
 /**
+ * exclusions_match_text() - exclusions_match() for one list already in
+ * memory: @size bytes of @text (NUL bytes allowed; they make their line
+ * malformed), reported under @name. For tests, fuzzing and checking a list
+ * before installing it.
+ *
+ * Return: 1 when excluded (*ret_match filled), 0 when not.
+ */
+int exclusions_match_text(const char *name, const char *text, size_t size,
+			  const struct exclusions_target *target,
+			  struct exclusions_match *ret_match);
+
+/**
  * exclusions_entry_matches() - match one entry value ("transport=tcp;...")
  * against @target, by the rules above.
  *

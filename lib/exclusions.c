@@ -51,6 +51,14 @@ struct entry {
 	char canon[2][EXCLUSIONS_LINE_MAX + 1];
 };
 
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -310,8 +318,12 @@ static int conf_read(const char *path, char **ret, size_t *ret_size)
 		return negative_errno();
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
-	if (!S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADF;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode)) {
+		log_debug("exclusions: %s: not a regular file, ignored", path);
+		return -EBADF;
+	}
 	if (st.st_size > EXCLUSIONS_FILE_MAX)
 		return -EFBIG;
 	buf = malloc(EXCLUSIONS_FILE_MAX + 2);
@@ -391,6 +403,12 @@ static int text_scan(const char *path, char *buf, size_t size,
 		*eq = '\0';
 		key = trim(s);
 		if (!streq(key, "exclusion")) {
+			if (!printable(key)) {
+				log_debug(
+					"exclusions: %s:%u: ignored: a key with control or non-ASCII bytes",
+					path, lineno);
+				continue;
+			}
 			log_debug("exclusions: %s:%u: ignored: key \"%s\" is not \"exclusion\"",
 				  path, lineno, key);
 			continue;
@@ -430,6 +448,8 @@ static int conf_scan(const char *path, const struct exclusions_target *target, s
 
 	r = conf_read(path, &buf, &size);
 	if (r == -ENOENT)
+		return 0;
+	if (r == -EBADF) /* logged by conf_read() */
 		return 0;
 	if (r < 0) {
 		log_debug_errno(r, "exclusions: %s: ignored, not excluding anything from it: %m",

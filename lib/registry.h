@@ -88,9 +88,10 @@ int registry_uevent_seqnum(const char *root, uint64_t *ret);
  * registry_entry_get() - read @device's registry entry.
  *
  * The owner file's trailing "\n"/"\r" are dropped, nothing else: "stas " is
- * not "stas". A missing, empty or unparsable seqnum file reads as 0. An
- * entry that is not a directory, or an attribute that is not a regular file
- * (a symlink, a directory), is malformed: the registry holds plain files only.
+ * not "stas". A missing, empty, unreadable or unparsable seqnum file reads
+ * as 0 (as the udev rule reads it). An entry that is not a directory, or an
+ * owner that is not a regular file (a symlink, a directory, a FIFO), is
+ * malformed: the registry holds plain files only, and none is followed.
  *
  * Return: 1 and *ret filled when @device has an owner; 0 and *ret cleared
  * when it is unowned (no entry, no owner file, an empty owner file);

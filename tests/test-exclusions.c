@@ -21,6 +21,7 @@
 
 #include "exclusions.h"
 #include "fileio.h"
+#include "log.h"
 #include "macro.h"
 #include "tap.h"
 #include "tid.h"
@@ -614,6 +615,8 @@ static void test_hostile(void)
 
 int main(void)
 {
+	/* Every debug message is formatted (under ASan/UBSan) and kept in the test log. */
+	log_set_max_level(LOG_DEBUG);
 	if (!mkdtemp(root))
 		abort();
 	conns_init();

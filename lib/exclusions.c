@@ -11,7 +11,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,7 @@ static const char *const field_key[_F_MAX] = {
 struct entry {
 	char buf[EXCLUSIONS_LINE_MAX + 1];
 	const char *f[_F_MAX];
+	const char *bad; /* after a failed parse: the offending key, token or value */
 	/* canonical numeric addresses of tcp/rdma entries (a scope is kept verbatim) */
 	char canon[2][EXCLUSIONS_LINE_MAX + 1];
 };
@@ -186,6 +189,7 @@ static int entry_parse(const char *value, struct entry *e, const char **ret_reas
 		return -EINVAL;
 	}
 	memset(e->f, 0, sizeof(e->f));
+	e->bad = NULL;
 
 	/* strtok_r() skips empty fields (";;", a trailing ';'), as nvme-cli's parser does. */
 	for (tok = strtok_r(e->buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
@@ -193,8 +197,9 @@ static int entry_parse(const char *value, struct entry *e, const char **ret_reas
 		int f;
 
 		if (!eq) {
-			if (*trim(tok)) {
+			if (*(tok = trim(tok))) {
 				*ret_reason = "a field without '='";
+				e->bad = tok;
 				return -EINVAL;
 			}
 			continue;
@@ -204,12 +209,14 @@ static int entry_parse(const char *value, struct entry *e, const char **ret_reas
 		val = trim(eq + 1);
 		if (!*val) {
 			*ret_reason = "a field with an empty value";
+			e->bad = key;
 			return -EINVAL;
 		}
 		for (f = 0; f < _F_MAX; f++)
 			if (streq(key, field_key[f]))
 				break;
 		if (f == _F_MAX) {
+			e->bad = key;
 			*ret_reason =
 				"an unknown key (valid: transport, traddr, trsvcid, nqn, host-traddr, "
 				"host-iface, hostnqn, hostid)";
@@ -237,6 +244,7 @@ static int entry_parse(const char *value, struct entry *e, const char **ret_reas
 			if (comma) /* some DCs report "nn-0x..,pn-0x.." */
 				*comma = ':';
 			if (!fc_wwn_is_valid(a)) {
+				e->bad = a;
 				*ret_reason = "an fc address not of the form nn-0x<hex>:pn-0x<hex>";
 				return -EINVAL;
 			}
@@ -246,6 +254,7 @@ static int entry_parse(const char *value, struct entry *e, const char **ret_reas
 			if (!e->f[f])
 				continue;
 			if (canon_ip(e->f[f], e->canon[i], sizeof(e->canon[i])) < 0) {
+				e->bad = e->f[f];
 				*ret_reason = "a tcp/rdma address that is not a numeric IP address";
 				return -EINVAL;
 			}
@@ -304,7 +313,36 @@ int exclusions_entry_matches(const char *entry, const struct exclusions_target *
 	return entry_match(e, target);
 }
 
-/* Read the regular file @path (bounded) or fail with a reason for the debug log. */
+/* One pass over the lists: matching (@target set) or checking (@target NULL). */
+struct scan {
+	const struct exclusions_target *target;
+	struct entry *e;
+	struct exclusions_match *ret_match;
+	exclusions_problem_fn problem_fn;
+	void *userdata;
+	unsigned n_problems;
+};
+
+/* A line or file that counts for nothing: debug log, and the checker's callback. */
+_printf_(4, 5) static void problem(struct scan *sc, const char *path, unsigned line,
+				   const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	sc->n_problems++;
+	if (line > 0)
+		log_debug("exclusions: %s:%u: %s", path, line, reason);
+	else
+		log_debug("exclusions: %s: %s", path, reason);
+	if (sc->problem_fn)
+		sc->problem_fn(path, line, reason, sc->userdata);
+}
+
+/* Read the regular file @path, at most EXCLUSIONS_FILE_MAX bytes. */
 static int conf_read(const char *path, char **ret, size_t *ret_size)
 {
 	_cleanup_close_ int fd = -1;
@@ -320,10 +358,8 @@ static int conf_read(const char *path, char **ret, size_t *ret_size)
 		return negative_errno();
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if (!S_ISREG(st.st_mode)) {
-		log_debug("exclusions: %s: not a regular file, ignored", path);
-		return -EBADF;
-	}
+	if (!S_ISREG(st.st_mode))
+		return -EBADF; /* a FIFO, socket or device: not a list */
 	if (st.st_size > EXCLUSIONS_FILE_MAX)
 		return -EFBIG;
 	buf = malloc(EXCLUSIONS_FILE_MAX + 2);
@@ -349,12 +385,19 @@ static int conf_read(const char *path, char **ret, size_t *ret_size)
 	return 0;
 }
 
-/* Scan one list's text (@buf is modified); 1 and *ret_match filled on the first matching entry. */
-static int text_scan(const char *path, char *buf, size_t size,
-		     const struct exclusions_target *target, struct entry *e,
-		     struct exclusions_match *ret_match)
+enum section {
+	SECTION_NONE, /* before any header, or after a malformed one */
+	SECTION_EXCLUSIONS,
+	SECTION_OTHER, /* reserved for future use: its content is nobody's business */
+};
+
+/*
+ * Scan one list's text (@buf is modified, @buf[size] must be writable).
+ * Return: 1 and *ret_match filled on the first matching entry, else 0.
+ */
+static int text_scan(struct scan *sc, const char *path, char *buf, size_t size)
 {
-	bool in_excl = false;
+	enum section section = SECTION_NONE;
 	unsigned lineno = 0;
 
 	for (char *p = buf, *end = buf + size; p < end;) {
@@ -367,13 +410,12 @@ static int text_scan(const char *path, char *buf, size_t size,
 		s = p;
 		p += n + (nl ? 1 : 0);
 		if (memchr(s, '\0', n)) {
-			log_debug("exclusions: %s:%u: ignored: a NUL byte in the line", path,
-				  lineno);
+			problem(sc, path, lineno, "ignored: a NUL byte in the line");
 			continue;
 		}
 		if (n > EXCLUSIONS_LINE_MAX) {
-			log_debug("exclusions: %s:%u: ignored: line longer than %d bytes", path,
-				  lineno, EXCLUSIONS_LINE_MAX);
+			problem(sc, path, lineno, "ignored: longer than %d bytes",
+				EXCLUSIONS_LINE_MAX);
 			continue;
 		}
 		s[n] = '\0';
@@ -384,63 +426,66 @@ static int text_scan(const char *path, char *buf, size_t size,
 			char *close = strchr(s, ']');
 
 			if (!close) {
-				log_debug(
-					"exclusions: %s:%u: malformed section header, the entries after it "
-					"are ignored up to the next header",
-					path, lineno);
-				in_excl = false;
+				problem(sc, path, lineno,
+					"malformed section header (no ']'): the entries after it are "
+					"ignored up to the next header");
+				section = SECTION_NONE;
 				continue;
 			}
 			*close = '\0';
-			in_excl = streq(trim(s + 1), "exclusions");
+			section = streq(trim(s + 1), "exclusions") ? SECTION_EXCLUSIONS :
+								     SECTION_OTHER;
 			continue;
 		}
+		if (section == SECTION_OTHER)
+			continue; /* "readers ignore their content" */
 		eq = strchr(s, '=');
 		if (!eq) {
-			log_debug("exclusions: %s:%u: ignored: not \"key = value\"", path, lineno);
+			problem(sc, path, lineno, "ignored: not \"key = value\"");
 			continue;
 		}
 		*eq = '\0';
 		key = trim(s);
 		if (!streq(key, "exclusion")) {
-			if (!printable(key)) {
-				log_debug(
-					"exclusions: %s:%u: ignored: a key with control or non-ASCII bytes",
-					path, lineno);
-				continue;
-			}
-			log_debug("exclusions: %s:%u: ignored: key \"%s\" is not \"exclusion\"",
-				  path, lineno, key);
+			if (printable(key))
+				problem(sc, path, lineno,
+					"ignored: key \"%.64s\" is not \"exclusion\"", key);
+			else
+				problem(sc, path, lineno,
+					"ignored: a key with control or non-ASCII bytes");
 			continue;
 		}
-		if (!in_excl) {
-			log_debug(
-				"exclusions: %s:%u: ignored: entry outside the [exclusions] section",
-				path, lineno);
+		if (section != SECTION_EXCLUSIONS) {
+			problem(sc, path, lineno,
+				"ignored: entry outside the [exclusions] section");
 			continue;
 		}
 		val = trim(eq + 1);
-		if (entry_parse(val, e, &reason) < 0) {
-			log_debug("exclusions: %s:%u: entry matches nothing: %s", path, lineno,
-				  reason);
+		if (entry_parse(val, sc->e, &reason) < 0) {
+			if (sc->e->bad && printable(sc->e->bad))
+				problem(sc, path, lineno, "entry matches nothing: \"%.64s\": %s",
+					sc->e->bad, reason);
+			else
+				problem(sc, path, lineno, "entry matches nothing: %s", reason);
 			continue;
 		}
-		if (!entry_match(e, target))
+		if (!sc->target || !entry_match(sc->e, sc->target))
 			continue;
-		if (ret_match) {
-			if (strscpy_checked(ret_match->path, sizeof(ret_match->path), path) < 0)
-				ret_match->path[0] = '\0';
-			ret_match->line = lineno;
-			(void)strscpy_checked(ret_match->entry, sizeof(ret_match->entry), val);
+		if (sc->ret_match) {
+			if (strscpy_checked(sc->ret_match->path, sizeof(sc->ret_match->path),
+					    path) < 0)
+				sc->ret_match->path[0] = '\0';
+			sc->ret_match->line = lineno;
+			(void)strscpy_checked(sc->ret_match->entry, sizeof(sc->ret_match->entry),
+					      val);
 		}
 		return 1;
 	}
 	return 0;
 }
 
-/* Scan one file; 1 and *ret_match filled on the first matching entry. */
-static int conf_scan(const char *path, const struct exclusions_target *target, struct entry *e,
-		     struct exclusions_match *ret_match)
+/* Scan one file; a file that cannot be read counts for nothing (fail open). */
+static int conf_scan(struct scan *sc, const char *path)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0;
@@ -449,14 +494,16 @@ static int conf_scan(const char *path, const struct exclusions_target *target, s
 	r = conf_read(path, &buf, &size);
 	if (r == -ENOENT)
 		return 0;
-	if (r == -EBADF) /* logged by conf_read() */
-		return 0;
-	if (r < 0) {
-		log_debug_errno(r, "exclusions: %s: ignored, not excluding anything from it: %m",
-				path);
+	if (r == -EBADF) {
+		problem(sc, path, 0, "not a regular file, ignored");
 		return 0;
 	}
-	return text_scan(path, buf, size, target, e, ret_match);
+	if (r < 0) {
+		errno = -r;
+		problem(sc, path, 0, "cannot be read, ignored (nothing excluded by it): %m");
+		return 0;
+	}
+	return text_scan(sc, path, buf, size);
 }
 
 int exclusions_match_text(const char *name, const char *text, size_t size,
@@ -465,6 +512,7 @@ int exclusions_match_text(const char *name, const char *text, size_t size,
 {
 	_cleanup_free_ struct entry *e = NULL;
 	_cleanup_free_ char *buf = NULL;
+	struct scan sc = { .target = target, .ret_match = ret_match };
 
 	if (!target || !target->tid || !text)
 		return 0;
@@ -481,7 +529,8 @@ int exclusions_match_text(const char *name, const char *text, size_t size,
 	}
 	memcpy(buf, text, size);
 	buf[size] = '\0';
-	return text_scan(strempty(name), buf, size, target, e, ret_match);
+	sc.e = e;
+	return text_scan(&sc, strempty(name), buf, size);
 }
 
 static int strcmp_ptr(const void *a, const void *b)
@@ -538,42 +587,77 @@ static char *root_path(const char *root, const char *suffix)
 	return p;
 }
 
-int exclusions_match(const char *root, const struct exclusions_target *target,
-		     struct exclusions_match *ret_match)
+/* Scan the main list, then every drop-in in order: 1 on the first match (matching mode). */
+static int scan_all(const char *root, struct scan *sc)
 {
 	_cleanup_free_ char *main_path = NULL, *dir = NULL;
-	_cleanup_free_ struct entry *e = NULL;
 	_cleanup_strv_free_ char **names = NULL;
 	int r;
 
-	if (!target || !target->tid)
-		return 0;
-	e = malloc(sizeof(*e));
 	main_path = root_path(root, EXCLUSIONS_CONF);
 	dir = root_path(root, EXCLUSIONS_CONF_D);
-	if (!e || !main_path || !dir) {
-		log_debug("exclusions: out of memory, not excluding");
-		return 0;
-	}
+	if (!main_path || !dir)
+		return -ENOMEM;
 
-	if (conf_scan(main_path, target, e, ret_match) > 0)
+	if (conf_scan(sc, main_path) > 0)
 		return 1;
 
 	r = dropins_list(dir, &names);
+	if (r == -ENOENT)
+		return 0;
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0) {
-		if (r != -ENOENT)
-			log_debug_errno(r, "exclusions: %s: cannot list it, ignored: %m", dir);
+		errno = -r;
+		problem(sc, dir, 0, "cannot be listed, ignored: %m");
 		return 0;
 	}
 	STRV_FOREACH(name, names) {
 		_cleanup_free_ char *path = NULL;
 
-		if (asprintf(&path, "%s/%s", dir, *name) < 0) {
-			log_debug("exclusions: out of memory, not excluding");
-			return 0;
-		}
-		if (conf_scan(path, target, e, ret_match) > 0)
+		if (asprintf(&path, "%s/%s", dir, *name) < 0)
+			return -ENOMEM;
+		if (conf_scan(sc, path) > 0)
 			return 1;
 	}
 	return 0;
+}
+
+int exclusions_match(const char *root, const struct exclusions_target *target,
+		     struct exclusions_match *ret_match)
+{
+	_cleanup_free_ struct entry *e = NULL;
+	struct scan sc = { .target = target, .ret_match = ret_match };
+	int r;
+
+	if (!target || !target->tid)
+		return 0;
+	e = malloc(sizeof(*e));
+	if (!e) {
+		log_debug("exclusions: out of memory, not excluding");
+		return 0;
+	}
+	sc.e = e;
+	r = scan_all(root, &sc);
+	if (r < 0) {
+		log_debug_errno(r, "exclusions: %m, not excluding");
+		return 0;
+	}
+	return r;
+}
+
+int exclusions_check(const char *root, exclusions_problem_fn fn, void *userdata)
+{
+	_cleanup_free_ struct entry *e = NULL;
+	struct scan sc = { .problem_fn = fn, .userdata = userdata };
+	int r;
+
+	e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	sc.e = e;
+	r = scan_all(root, &sc);
+	if (r < 0)
+		return r;
+	return (int)MIN(sc.n_problems, (unsigned)INT_MAX);
 }

@@ -85,6 +85,28 @@ int exclusions_match(const char *root, const struct exclusions_target *target,
 		     struct exclusions_match *ret_match);
 
 /**
+ * exclusions_problem_fn - called by exclusions_check() for each line or file
+ * that counts for nothing: @path as opened, @line 1-based (0 for the whole
+ * file), @reason a short human-readable text (valid during the call).
+ */
+typedef void (*exclusions_problem_fn)(const char *path, unsigned line, const char *reason,
+				      void *userdata);
+
+/**
+ * exclusions_check() - read every list as exclusions_match() does and report
+ * what it skips: unreadable files, malformed lines and section headers, keys
+ * other than "exclusion" outside other sections, entries outside
+ * [exclusions], and entries that match nothing (unknown key, empty value,
+ * no field, an address not valid for the entry's transport). Content of other
+ * sections is not reported (reserved for future use). For "stasadm status"
+ * and "config check": the admin learns why an entry has no effect.
+ *
+ * Return: the number of problems reported (0: every line counts), or
+ * -ENOMEM.
+ */
+int exclusions_check(const char *root, exclusions_problem_fn fn, void *userdata);
+
+/**
  * exclusions_match_text() - exclusions_match() for one list already in
  * memory: @size bytes of @text (NUL bytes allowed; they make their line
  * malformed), reported under @name. For tests, fuzzing and checking a list

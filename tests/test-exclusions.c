@@ -613,6 +613,104 @@ static void test_hostile(void)
 	}
 }
 
+struct problems {
+	unsigned n;
+	unsigned line[16];
+	char reason[16][160];
+	char path[16][256];
+};
+
+static void collect(const char *p, unsigned line, const char *reason, void *userdata)
+{
+	struct problems *pr = userdata;
+
+	if (pr->n < ELEMENTSOF(pr->line)) {
+		pr->line[pr->n] = line;
+		(void)snprintf(pr->reason[pr->n], sizeof(pr->reason[0]), "%s", reason);
+		(void)snprintf(pr->path[pr->n], sizeof(pr->path[0]), "%s", p);
+	}
+	pr->n++;
+}
+
+/* exclusions_check(): every line that counts for nothing is reported with its reason. */
+static void test_check(void)
+{
+	static const struct {
+		unsigned line;
+		const char *reason;
+	} want[] = {
+		{ 2, "outside the [exclusions] section" },
+		{ 4, "unknown key" },
+		{ 5, "no field" },
+		{ 6, "empty value" },
+		{ 7, "without '='" },
+		{ 8, "not a numeric IP address" },
+		{ 9, "nn-0x<hex>:pn-0x<hex>" },
+		{ 10, "key \"exlusion\" is not \"exclusion\"" },
+		{ 11, "not \"key = value\"" },
+		{ 12, "NUL byte" },
+		{ 13, "no ']'" },
+		{ 14, "outside the [exclusions] section" },
+	};
+	static const char text[] = "# list\n"
+				   "exclusion = nqn=early\n"
+				   "[exclusions]\n"
+				   "exclusion = subsysnqn=x\n"
+				   "exclusion = ;\n"
+				   "exclusion = traddr=\n"
+				   "exclusion = tcp\n"
+				   "exclusion = transport=tcp;traddr=localhost\n"
+				   "exclusion = transport=fc;traddr=wwn\n"
+				   "exlusion = nqn=typo\n"
+				   "just words\n"
+				   "exclusion = nqn=a\0b\n"
+				   "[exclusions\n"
+				   "exclusion = nqn=after-bad-header\n"
+				   "[future]\n"
+				   "anything = goes\n"
+				   "no equals sign here\n"
+				   "[exclusions]\n"
+				   "exclusion = nqn=fine\n";
+	struct problems pr = {};
+	int r;
+
+	reset();
+	put_bytes("etc/nvme/exclusions.conf", text, sizeof(text) - 1);
+	r = exclusions_check(root, collect, &pr);
+	is_int(r, (int)ELEMENTSOF(want), "exclusions_check: %zu problems reported",
+	       ELEMENTSOF(want));
+	for (size_t i = 0; i < ELEMENTSOF(want) && i < pr.n; i++) {
+		ok(pr.line[i] == want[i].line && strstr(pr.reason[i], want[i].reason),
+		   "EXCLUSIONS.md 'a stray or malformed line is skipped': line %u reported: %s",
+		   want[i].line, pr.reason[i]);
+		if (pr.line[i] != want[i].line)
+			diag("  got line %u, want %u", pr.line[i], want[i].line);
+	}
+
+	reset();
+	put("etc/nvme/exclusions.conf",
+	    "[exclusions]\nexclusion = nqn=" NQN "\n[future]\nx = y\nfree text\n");
+	memset(&pr, 0, sizeof(pr));
+	is_int(exclusions_check(root, collect, &pr), 0,
+	       "a clean list reports nothing ('Other sections ... readers ignore their content')");
+
+	reset();
+	{
+		_cleanup_free_ char *d = path("etc/nvme/exclusions.conf");
+		(void)mkdir_p(d, 0755);
+	}
+	put("etc/nvme/exclusions.conf.d/bad.conf", "[exclusions]\nexclusion = bogus=1\n");
+	memset(&pr, 0, sizeof(pr));
+	is_int(exclusions_check(root, collect, &pr), 2,
+	       "an unreadable main list and a bad drop-in entry");
+	ok(pr.line[0] == 0 && strstr(pr.reason[0], "Is a directory") &&
+		   strstr(pr.path[0], "/etc/nvme/exclusions.conf"),
+	   "  the main list is reported as a whole (line 0): %s", pr.reason[0]);
+	ok(pr.line[1] == 2 && strstr(pr.path[1], "exclusions.conf.d/bad.conf"),
+	   "  the drop-in's line 2: %s:%u", pr.path[1], pr.line[1]);
+	is_int(exclusions_check(root, NULL, NULL), 2, "exclusions_check without a callback counts");
+}
+
 int main(void)
 {
 	/* Every debug message is formatted (under ASan/UBSan) and kept in the test log. */
@@ -627,6 +725,7 @@ int main(void)
 	test_dropins();
 	test_reread();
 	test_hostile();
+	test_check();
 
 	{
 		_cleanup_free_ char *p = strdup(root);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "exclusions.h"
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 
@@ -346,9 +347,8 @@ _printf_(4, 5) static void problem(struct scan *sc, const char *path, unsigned l
 static int conf_read(const char *path, char **ret, size_t *ret_size)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
 	struct stat st;
-	size_t len = 0;
 
 	/* O_NONBLOCK: a FIFO in the drop-in directory must not hang the decision. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -362,27 +362,12 @@ static int conf_read(const char *path, char **ret, size_t *ret_size)
 		return -EBADF; /* a FIFO, socket or device: not a list */
 	if (st.st_size > EXCLUSIONS_FILE_MAX)
 		return -EFBIG;
-	buf = malloc(EXCLUSIONS_FILE_MAX + 2);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t k = read(fd, buf + len, EXCLUSIONS_FILE_MAX + 1 - len);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return negative_errno();
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-		if (len > EXCLUSIONS_FILE_MAX)
-			return -EFBIG; /* grew while we read it */
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_size = len;
-	return 0;
+	f = fdopen(fd, "r");
+	if (!f)
+		return negative_errno();
+	TAKE_FD(fd);
+	/* Bounded again while reading: the file may grow after the fstat(). */
+	return read_full_stream(f, EXCLUSIONS_FILE_MAX, ret, ret_size);
 }
 
 enum section {

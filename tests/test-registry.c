@@ -230,6 +230,51 @@ static void test_seqnum_parse(void)
 	}
 }
 
+static void test_uevent_seqnum(void)
+{
+	static const struct {
+		const char *content; /* NULL: no file */
+		int r;
+		uint64_t v;
+	} t[] = {
+		{ "4711\n", 0, 4711 },
+		{ NULL, -ENOENT, 0 },
+		{ "", -EINVAL, 0 },
+		{ "junk\n", -EINVAL, 0 },
+		{ "000000000000000000000000000000000000000000000000000000000000000000001\n",
+		  -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		uint64_t v = 777;
+		int r;
+
+		reset("");
+		if (t[i].content)
+			put("sys/kernel/uevent_seqnum", t[i].content);
+		r = registry_uevent_seqnum(root, &v);
+		ok(r == t[i].r && v == (r == 0 ? t[i].v : 777),
+		   "REGISTRY.md 'the value of /sys/kernel/uevent_seqnum': \"%s\" -> %d",
+		   esc(t[i].content ? t[i].content : "(none)"), r);
+	}
+}
+
+static void test_private_attributes(void)
+{
+	struct registry_entry e;
+
+	reset("1\n");
+	put("run/nvme/registry/nvme9/owner", "discoverd\n");
+	put("run/nvme/registry/nvme9/seqnum", "77\n");
+	put("run/nvme/registry/nvme9/note", "boot-path SAN\n");
+	put("run/nvme/registry/nvme9/.owner.tmp.abc123", "half");
+	is_int(registry_entry_get(root, "nvme9", &e), 1,
+	       "REGISTRY.md 'unknown attributes are ignored by everyone else': entry with a private attribute");
+	ok(streq(e.owner, "discoverd") && e.seqnum == 77, "  owner and seqnum read as written");
+	is_int(registry_ownership(root, "nvme9", "discoverd"), REGISTRY_OWNED_BY_US,
+	       "ownership asked as another orchestrator: its own");
+}
+
 static void test_register_layout(void)
 {
 	_cleanup_free_ char *owner = NULL, *seq = NULL;
@@ -711,6 +756,8 @@ int main(void)
 
 	test_names();
 	test_seqnum_parse();
+	test_uevent_seqnum();
+	test_private_attributes();
 	test_register_layout();
 	test_register_no_seqnum();
 	test_absence();

@@ -66,33 +66,10 @@ static struct dc_info *dc_find(struct verifier *v, const void *id)
 	return bsearch(id, v->dcs, v->n_dcs, sizeof(*v->dcs), dc_info_cmp);
 }
 
-typedef int (*row_fn)(struct verifier *v, const MDB_val *k, const MDB_val *val);
-
-static int walk(struct verifier *v, enum cache_db db, row_fn fn)
+static int check_dc(struct cache_row *row, void *ud)
 {
-	MDB_cursor *cur = NULL;
-	MDB_val k, val;
-	int rc, r = 0;
-
-	if (!v->c->have[db])
-		return 0;
-	rc = mdb_cursor_open(v->txn, v->c->dbi[db], &cur);
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
-	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == MDB_SUCCESS;
-	     rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-		r = fn(v, &k, &val);
-		if (r < 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (r < 0)
-		return r;
-	return rc == MDB_NOTFOUND ? 0 : cache_errno(rc);
-}
-
-static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
-{
+	struct verifier *v = ud;
+	const MDB_val *k = &row->key, *val = &row->val;
 	char h[64];
 	struct cache_dc dc;
 	uint8_t id[CACHE_ID_SIZE];
@@ -131,8 +108,10 @@ static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
 	return 0;
 }
 
-static int check_dlpe(struct verifier *v, const MDB_val *k, const MDB_val *val)
+static int check_dlpe(struct cache_row *row, void *ud)
 {
+	struct verifier *v = ud;
+	const MDB_val *k = &row->key, *val = &row->val;
 	char h[64];
 	struct dlpe e;
 	struct dc_info *d;
@@ -168,8 +147,10 @@ static int check_dlpe(struct verifier *v, const MDB_val *k, const MDB_val *val)
 	return 0;
 }
 
-static int check_nqn(struct verifier *v, const MDB_val *k, const MDB_val *val)
+static int check_nqn(struct cache_row *row, void *ud)
 {
+	struct verifier *v = ud;
+	const MDB_val *k = &row->key, *val = &row->val;
 	const uint8_t *p = k->mv_data;
 	char h[600], nqn[TID_NQN_MAX + 1];
 	struct dlpe e;
@@ -200,8 +181,10 @@ static int check_nqn(struct verifier *v, const MDB_val *k, const MDB_val *val)
 	return 0;
 }
 
-static int check_path(struct verifier *v, const MDB_val *k, const MDB_val *val)
+static int check_path(struct cache_row *row, void *ud)
 {
+	struct verifier *v = ud;
+	const MDB_val *k = &row->key, *val = &row->val;
 	char h[600];
 	struct cache_path p;
 	uint8_t id[CACHE_ID_SIZE], key[CACHE_PATH_KEY_MAX];
@@ -218,8 +201,10 @@ static int check_path(struct verifier *v, const MDB_val *k, const MDB_val *val)
 	return 0;
 }
 
-static int check_ikey(struct verifier *v, const MDB_val *k, const MDB_val *val)
+static int check_ikey(struct cache_row *row, void *ud)
 {
+	struct verifier *v = ud;
+	const MDB_val *k = &row->key, *val = &row->val;
 	char key[CACHE_IKEY_MAX + 1];
 	struct dc_info *d;
 
@@ -264,9 +249,10 @@ int cache_verify_txn(struct cache *c, MDB_txn *txn,
 	if (cache_meta_get_uint(c, txn, "created", &created) < 0)
 		problem(&v, "meta: malformed creation time");
 
-	r = walk(&v, CACHE_DB_DC, check_dc); /* key order: v.dcs is sorted */
+	r = cache_range(c, txn, CACHE_DB_DC, NULL, 0, check_dc,
+			&v); /* key order: v.dcs is sorted */
 	if (r >= 0)
-		r = walk(&v, CACHE_DB_DLPE, check_dlpe);
+		r = cache_range(c, txn, CACHE_DB_DLPE, NULL, 0, check_dlpe, &v);
 	if (r >= 0)
 		for (size_t i = 0; i < v.n_dcs; i++)
 			if (v.dcs[i].seen != v.dcs[i].n_entries) {
@@ -276,11 +262,11 @@ int cache_verify_txn(struct cache *c, MDB_txn *txn,
 					v.dcs[i].seen, v.dcs[i].n_entries);
 			}
 	if (r >= 0)
-		r = walk(&v, CACHE_DB_NQN, check_nqn);
+		r = cache_range(c, txn, CACHE_DB_NQN, NULL, 0, check_nqn, &v);
 	if (r >= 0)
-		r = walk(&v, CACHE_DB_PATH, check_path);
+		r = cache_range(c, txn, CACHE_DB_PATH, NULL, 0, check_path, &v);
 	if (r >= 0)
-		r = walk(&v, CACHE_DB_IKEY, check_ikey);
+		r = cache_range(c, txn, CACHE_DB_IKEY, NULL, 0, check_ikey, &v);
 	free(v.dcs);
 	if (r < 0)
 		return r;
@@ -290,13 +276,9 @@ int cache_verify_txn(struct cache *c, MDB_txn *txn,
 int cache_verify(struct cache *c, void (*report)(const char *problem, void *userdata),
 		 void *userdata)
 {
-	MDB_txn *txn = NULL;
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	int r;
 
 	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	r = cache_verify_txn(c, txn, report, userdata);
-	cache_read_end(c, txn);
-	return r;
+	return r < 0 ? r : cache_verify_txn(c, txn, report, userdata);
 }

@@ -227,23 +227,20 @@ static void summary_add(struct discover *d, const struct dc_job *job, const char
 
 static int record_failure(struct discover *d, const struct dc_job *job, int error)
 {
-	struct cache_dc rec;
+	/* The cache creates the DC or not, inside its write transaction (cache.h). */
+	const struct cache_dc rec = { .tid = job->tid,
+				      .origin = job->origin,
+				      .referral_depth = job->depth,
+				      .referrer = job->referrer };
 	int r;
 
-	if (cache_dc_get(d->cache, &job->tid, &rec) <= 0) {
-		rec = (struct cache_dc){ .tid = job->tid,
-					 .origin = job->origin,
-					 .referral_depth = job->depth,
-					 .referrer = job->referrer };
-		r = cache_dc_put(d->cache, &rec);
-		if (r < 0)
-			return log_error_errno(r, "Failed to record the DC in the cache: %m");
-	}
 	/* The kernel's detail helps for a failed connect, not for an unreachable DC. */
-	r = cache_dc_set_error(d->cache, &job->tid, error,
+	r = cache_dc_set_error(d->cache, &rec, error,
 			       abs(error) != EHOSTUNREACH && *kernel_strerror() ?
 				       kernel_strerror() :
 				       strerror(abs(error)));
+	if (r == -ENOENT)
+		return 0; /* removed from the cache meanwhile: nothing to record */
 	if (r < 0)
 		return log_error_errno(r, "Failed to record the error in the cache: %m");
 	return 0;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "macro.h"
 #include "string-table.h"
+#include "strv.h"
 
 #define CACHE_MAPSIZE_DEFAULT ((size_t)32 << 20)
 #define CACHE_MAPSIZE_LIMIT ((size_t)64 << 30)
@@ -1304,6 +1305,26 @@ int cache_dlp_get(struct cache *c, const struct tid *dc_tid, struct dlpe **ret, 
 	}
 	*ret = p.e;
 	*ret_n = p.n;
+	return 1;
+}
+
+static int nqn_add(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
+{
+	(void)dc;
+	(void)index;
+	if (e->subtype != DLPE_SUBTYPE_NVME)
+		return 0;
+	return strv_extend_unique(ud, e->subnqn) < 0 ? -ENOMEM : 0;
+}
+
+int cache_dc_nqns(struct cache *c, const struct tid *dc, char ***ret)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	int r = cache_entries_foreach_dc(c, dc, nqn_add, &l);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	*ret = TAKE_PTR(l);
 	return 1;
 }
 

@@ -108,10 +108,11 @@ enum cache_dctype {
  *
  * Provenance rule (applied by cache_dc_put(), cache_dlp_put() and
  * cache_dc_set_error() to an existing record): a caller whose origin is
- * config makes the origin config (the configuration is authoritative);
- * any other origin is kept. A caller whose origin is not referral states
- * referral_depth and referrer (none, for a configured DC); a referral's are
- * kept as its referrer recorded them.
+ * config makes the origin config (the configuration is authoritative); any
+ * other origin is kept. referral_depth and referrer are kept while the
+ * stored or the caller's origin is referral (a referral's are recorded by
+ * its referrer when it creates the record); otherwise the caller's apply
+ * (none, for a configured DC).
  *
  * Creation rule for the result writers cache_dlp_put() and
  * cache_dc_set_error(): they create a missing DC only when the caller's
@@ -260,8 +261,8 @@ int cache_path_state_from_string(const char *s);
 /* ---- discovery controllers ------------------------------------------- */
 
 /**
- * cache_dc_put() - record a DC its finder found (stas-mdns-watch, a
- * referral, a failed first discovery). A missing DC is created from @dc:
+ * cache_dc_put() - record a DC its finder found (stas-mdns-watch, the
+ * discovery that follows a referral). A missing DC is created from @dc:
  * every field but the page and result ones, which start at zero. An
  * existing DC keeps its record; only the provenance rule (see struct
  * cache_dc) applies.
@@ -367,6 +368,15 @@ int cache_dlp_put(struct cache *c, const struct cache_dc *dc, const struct dlpe 
  * none). Return: 1 found (the DC exists), 0 no such DC, negative errno.
  */
 int cache_dlp_get(struct cache *c, const struct tid *dc_tid, struct dlpe **ret, size_t *ret_n);
+
+/**
+ * cache_dc_nqns() - the distinct I/O subsystem NQNs DC @dc lists, in page
+ * order of their first entry, as a newly allocated string list (strv.h; NULL
+ * when the page lists none).
+ * Return: 1 and *@ret (the DC is known), 0 (no such DC; *@ret untouched),
+ * negative errno.
+ */
+int cache_dc_nqns(struct cache *c, const struct tid *dc, char ***ret);
 
 typedef int (*cache_entry_cb)(const struct cache_dc *dc, const struct dlpe *e, uint32_t index,
 			      void *userdata);

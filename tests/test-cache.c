@@ -229,6 +229,16 @@ static void test_api(void)
 	cnt = 0;
 	cache_entries_foreach_nqn(c, "nqn.2024-01.io.test:sub", count_cb, &cnt);
 	is_int(cnt, 0, "a prefix of an NQN matches nothing");
+	char **nqns = NULL;
+	is_int(cache_dc_nqns(c, &dc.tid, &nqns), 1, "dc_nqns");
+	ok(strv_len(nqns) == 3 && streq(nqns[0], "nqn.2024-01.io.test:sub0") &&
+		   streq(nqns[1], "nqn.2024-01.io.test:sub1") &&
+		   streq(nqns[2], "nqn.2024-01.io.test:sub2"),
+	   "...sub0, sub1, sub2 once each, in page order");
+	strv_free(nqns);
+	struct cache_dc nodc;
+	test_dc(98, &nodc);
+	is_int(cache_dc_nqns(c, &nodc.tid, &nqns), 0, "dc_nqns: unknown DC");
 	cnt = 0;
 	is_int(cache_nqns_foreach(c, nqn_cb, &cnt), 0, "nqns_foreach");
 	is_int(cnt, 2 * 1000 + 1 + 1000 + 1 + 1000 + 1, "...sub0 x2, sub1 x1, sub2 x1");

@@ -66,10 +66,28 @@ static struct dc_info *dc_find(struct verifier *v, const void *id)
 	return bsearch(id, v->dcs, v->n_dcs, sizeof(*v->dcs), dc_info_cmp);
 }
 
-static int check_dc(struct cache_row *row, void *ud)
+typedef int (*row_fn)(struct verifier *v, const MDB_val *k, const MDB_val *val);
+
+struct walk {
+	struct verifier *v;
+	row_fn fn;
+};
+
+static int walk_row(struct cache_row *row, void *ud)
 {
-	struct verifier *v = ud;
-	const MDB_val *k = &row->key, *val = &row->val;
+	struct walk *w = ud;
+
+	return w->fn(w->v, &row->key, &row->val);
+}
+
+/* Every row of @db, in key order. */
+static int walk(struct verifier *v, enum cache_db db, row_fn fn)
+{
+	return cache_range(v->c, v->txn, db, NULL, 0, walk_row, &(struct walk){ v, fn });
+}
+
+static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
+{
 	char h[64];
 	struct cache_dc dc;
 	uint8_t id[CACHE_ID_SIZE];
@@ -108,10 +126,8 @@ static int check_dc(struct cache_row *row, void *ud)
 	return 0;
 }
 
-static int check_dlpe(struct cache_row *row, void *ud)
+static int check_dlpe(struct verifier *v, const MDB_val *k, const MDB_val *val)
 {
-	struct verifier *v = ud;
-	const MDB_val *k = &row->key, *val = &row->val;
 	char h[64];
 	struct dlpe e;
 	struct dc_info *d;
@@ -147,10 +163,8 @@ static int check_dlpe(struct cache_row *row, void *ud)
 	return 0;
 }
 
-static int check_nqn(struct cache_row *row, void *ud)
+static int check_nqn(struct verifier *v, const MDB_val *k, const MDB_val *val)
 {
-	struct verifier *v = ud;
-	const MDB_val *k = &row->key, *val = &row->val;
 	const uint8_t *p = k->mv_data;
 	char h[600], nqn[TID_NQN_MAX + 1];
 	struct dlpe e;
@@ -181,10 +195,8 @@ static int check_nqn(struct cache_row *row, void *ud)
 	return 0;
 }
 
-static int check_path(struct cache_row *row, void *ud)
+static int check_path(struct verifier *v, const MDB_val *k, const MDB_val *val)
 {
-	struct verifier *v = ud;
-	const MDB_val *k = &row->key, *val = &row->val;
 	char h[600];
 	struct cache_path p;
 	uint8_t id[CACHE_ID_SIZE], key[CACHE_PATH_KEY_MAX];
@@ -201,10 +213,8 @@ static int check_path(struct cache_row *row, void *ud)
 	return 0;
 }
 
-static int check_ikey(struct cache_row *row, void *ud)
+static int check_ikey(struct verifier *v, const MDB_val *k, const MDB_val *val)
 {
-	struct verifier *v = ud;
-	const MDB_val *k = &row->key, *val = &row->val;
 	char key[CACHE_IKEY_MAX + 1];
 	struct dc_info *d;
 
@@ -249,10 +259,9 @@ int cache_verify_txn(struct cache *c, MDB_txn *txn,
 	if (cache_meta_get_uint(c, txn, "created", &created) < 0)
 		problem(&v, "meta: malformed creation time");
 
-	r = cache_range(c, txn, CACHE_DB_DC, NULL, 0, check_dc,
-			&v); /* key order: v.dcs is sorted */
+	r = walk(&v, CACHE_DB_DC, check_dc); /* key order: v.dcs is sorted */
 	if (r >= 0)
-		r = cache_range(c, txn, CACHE_DB_DLPE, NULL, 0, check_dlpe, &v);
+		r = walk(&v, CACHE_DB_DLPE, check_dlpe);
 	if (r >= 0)
 		for (size_t i = 0; i < v.n_dcs; i++)
 			if (v.dcs[i].seen != v.dcs[i].n_entries) {
@@ -262,11 +271,11 @@ int cache_verify_txn(struct cache *c, MDB_txn *txn,
 					v.dcs[i].seen, v.dcs[i].n_entries);
 			}
 	if (r >= 0)
-		r = cache_range(c, txn, CACHE_DB_NQN, NULL, 0, check_nqn, &v);
+		r = walk(&v, CACHE_DB_NQN, check_nqn);
 	if (r >= 0)
-		r = cache_range(c, txn, CACHE_DB_PATH, NULL, 0, check_path, &v);
+		r = walk(&v, CACHE_DB_PATH, check_path);
 	if (r >= 0)
-		r = cache_range(c, txn, CACHE_DB_IKEY, NULL, 0, check_ikey, &v);
+		r = walk(&v, CACHE_DB_IKEY, check_ikey);
 	free(v.dcs);
 	if (r < 0)
 		return r;

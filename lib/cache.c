@@ -1101,16 +1101,6 @@ struct dlp_put_ctx {
 	struct cache_dlp_change change;
 };
 
-static bool page_equal(const struct dlpe *a, size_t na, const struct dlpe *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!dlpe_equal(&a[i], &b[i]))
-			return false;
-	return true;
-}
-
 static int dlp_put_fn(struct cache *c, MDB_txn *txn, void *ud)
 {
 	struct dlp_put_ctx *ctx = ud;
@@ -1136,7 +1126,7 @@ static int dlp_put_fn(struct cache *c, MDB_txn *txn, void *ud)
 		return r;
 
 	same = found && old.genctr == ctx->genctr && old.n_entries == ctx->n &&
-	       page_equal(olde, n_old, ctx->entries, ctx->n);
+	       dlp_equal(olde, n_old, ctx->entries, ctx->n);
 	rec.genctr = ctx->genctr;
 	rec.n_entries = (uint32_t)ctx->n;
 	rec.stale = false;

@@ -145,6 +145,16 @@ int dlp_diff(const struct dlpe *old, size_t n_old, const struct dlpe *new, size_
 	return 0;
 }
 
+bool dlp_equal(const struct dlpe *a, size_t na, const struct dlpe *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!dlpe_equal(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
 void cache_dlp_change_free(struct cache_dlp_change *ch)
 {
 	if (!ch)

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dlpe.h"
@@ -37,6 +38,12 @@ struct cache_dlp_change {
  */
 int dlp_diff(const struct dlpe *old, size_t n_old, const struct dlpe *new, size_t n_new,
 	     struct cache_dlp_change *ret);
+
+/**
+ * dlp_equal() - whether two pages hold the same entries in the same order
+ * (dlpe_equal() entry by entry).
+ */
+bool dlp_equal(const struct dlpe *a, size_t na, const struct dlpe *b, size_t nb);
 
 /** cache_dlp_change_free() - release the lists; @ch itself is not freed. */
 void cache_dlp_change_free(struct cache_dlp_change *ch);

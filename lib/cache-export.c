@@ -264,14 +264,8 @@ static int parse_body(struct import *im, char *body, size_t size, uint64_t recor
 					      line);
 			schema_seen = true;
 		}
-		if (rs->n >= rs->alloc) {
-			size_t a = rs->alloc ? rs->alloc * 2 : 256;
-			struct row *nr = realloc(rs->r, a * sizeof(*nr));
-			if (!nr)
-				return -ENOMEM;
-			rs->r = nr;
-			rs->alloc = a;
-		}
+		if (GREEDY_REALLOC(rs->r, rs->alloc, rs->n) < 0)
+			return -ENOMEM;
 		rs->r[rs->n++] = row;
 		n++;
 		p = nl + 1;

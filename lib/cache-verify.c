@@ -28,7 +28,7 @@ struct verifier {
 	void *userdata;
 	unsigned problems;
 	struct dc_info *dcs;
-	size_t n_dcs;
+	size_t n_dcs, alloc_dcs;
 };
 
 _printf_(2, 3) static void problem(struct verifier *v, const char *fmt, ...)
@@ -106,11 +106,9 @@ static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
 	if (cache_tid_id(&dc.tid, id) < 0 || memcmp(id, k->mv_data, CACHE_ID_SIZE) != 0)
 		problem(v, "dc %s: key does not match the record's transport ID", h);
 
-	struct dc_info *d = reallocarray(v->dcs, v->n_dcs + 1, sizeof(*d));
-	if (!d)
+	if (GREEDY_REALLOC(v->dcs, v->alloc_dcs, v->n_dcs) < 0)
 		return -ENOMEM;
-	v->dcs = d;
-	d = &v->dcs[v->n_dcs++];
+	struct dc_info *d = &v->dcs[v->n_dcs++];
 	*d = (struct dc_info){ .n_entries = dc.n_entries };
 	memcpy(d->id, k->mv_data, CACHE_ID_SIZE);
 	memcpy(d->instance_key, dc.instance_key, sizeof(d->instance_key));

@@ -60,6 +60,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(MDB_cursor *, mdb_cursor_close)
 
 /* One row visited by cache_range(). */
 struct cache_row {
+	MDB_txn *txn; /* the transaction walked */
 	MDB_val key, val;
 	bool remove; /* set by the callback: delete this row (write transactions only) */
 };
@@ -76,6 +77,9 @@ struct cache_row {
 int cache_range(struct cache *c, MDB_txn *txn, enum cache_db db, const void *prefix,
 		size_t prefix_len, int (*fn)(struct cache_row *row, void *userdata),
 		void *userdata);
+/* cache_range() in a read transaction of its own. */
+int cache_range_read(struct cache *c, enum cache_db db, const void *prefix, size_t prefix_len,
+		     int (*fn)(struct cache_row *row, void *userdata), void *userdata);
 
 /*
  * Run @fn in a write transaction and commit: checks the schema first, records

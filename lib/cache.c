@@ -214,7 +214,7 @@ int cache_range(struct cache *c, MDB_txn *txn, enum cache_db db, const void *pre
 		size_t prefix_len, int (*fn)(struct cache_row *row, void *userdata), void *userdata)
 {
 	_cleanup_mdb_cursor_ MDB_cursor *cur = NULL;
-	struct cache_row row = { .key = { prefix_len, (void *)prefix } };
+	struct cache_row row = { .txn = txn, .key = { prefix_len, (void *)prefix } };
 	int rc;
 
 	if (!c->have[db])
@@ -238,6 +238,15 @@ int cache_range(struct cache *c, MDB_txn *txn, enum cache_db db, const void *pre
 			break;
 	}
 	return rc == MDB_NOTFOUND ? 0 : cache_errno(rc);
+}
+
+int cache_range_read(struct cache *c, enum cache_db db, const void *prefix, size_t prefix_len,
+		     int (*fn)(struct cache_row *row, void *userdata), void *userdata)
+{
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
+	int r = cache_read_begin(c, &txn);
+
+	return r < 0 ? r : cache_range(c, txn, db, prefix, prefix_len, fn, userdata);
 }
 
 int cache_meta_get_uint(struct cache *c, MDB_txn *txn, const char *key, uint64_t *ret)
@@ -810,14 +819,7 @@ static int dc_row(struct cache_row *row, void *ud)
 
 int cache_dc_foreach(struct cache *c, cache_dc_cb cb, void *userdata)
 {
-	_cleanup_cache_read_ MDB_txn *txn = NULL;
-	struct dc_walk w = { cb, userdata };
-	int r;
-
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	return cache_range(c, txn, CACHE_DB_DC, NULL, 0, dc_row, &w);
+	return cache_range_read(c, CACHE_DB_DC, NULL, 0, dc_row, &(struct dc_walk){ cb, userdata });
 }
 
 struct dc_array {
@@ -912,7 +914,6 @@ static int nqn_row_of_dc(struct cache_row *row, void *ud)
 
 struct entries_delete {
 	struct cache *c;
-	MDB_txn *txn;
 	const uint8_t *id;
 	bool corrupt;
 	int n;
@@ -930,7 +931,7 @@ static int entry_delete_row(struct cache_row *row, void *ud)
 		uint8_t nk[CACHE_NQN_KEY_MAX];
 		size_t nl = cache_nqn_key(
 			e.subnqn, d->id, be32_get((uint8_t *)row->key.mv_data + CACHE_ID_SIZE), nk);
-		int r = del_record(d->c, d->txn, CACHE_DB_NQN, nk, nl);
+		int r = del_record(d->c, row->txn, CACHE_DB_NQN, nk, nl);
 		if (r < 0)
 			return r;
 	}
@@ -942,7 +943,7 @@ static int entry_delete_row(struct cache_row *row, void *ud)
 /* Delete DC @id's entries and their nqn rows. Return: entries deleted. */
 static int entries_delete_dc(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE])
 {
-	struct entries_delete d = { .c = c, .txn = txn, .id = id };
+	struct entries_delete d = { .c = c, .id = id };
 	int r;
 
 	r = cache_range(c, txn, CACHE_DB_DLPE, id, CACHE_ID_SIZE, entry_delete_row, &d);
@@ -1195,7 +1196,6 @@ int cache_dlp_put(struct cache *c, const struct cache_dc *dc, const struct dlpe 
 /* Entries reached through dlpe rows (@skip 0) or nqn index rows (@skip: the NQN and its NUL). */
 struct entry_walk {
 	struct cache *c;
-	MDB_txn *txn;
 	cache_entry_cb cb;
 	void *userdata;
 	size_t skip;
@@ -1216,7 +1216,7 @@ static int entry_row(struct cache_row *row, void *ud)
 		return -EBADMSG;
 	if (!w->have_dc || memcmp(dk, w->dc_id, CACHE_ID_SIZE) != 0) {
 		memcpy(w->dc_id, dk, CACHE_ID_SIZE);
-		r = dc_get_txn(w->c, w->txn, w->dc_id, &w->dc);
+		r = dc_get_txn(w->c, row->txn, w->dc_id, &w->dc);
 		if (r == 0)
 			r = -EBADMSG; /* entries without their DC */
 		if (r < 0)
@@ -1224,7 +1224,7 @@ static int entry_row(struct cache_row *row, void *ud)
 		w->have_dc = true;
 	}
 	if (w->skip > 0) {
-		r = get_record(w->c, w->txn, CACHE_DB_DLPE, dk, CACHE_DLPE_KEY_SIZE, &ev);
+		r = get_record(w->c, row->txn, CACHE_DB_DLPE, dk, CACHE_DLPE_KEY_SIZE, &ev);
 		if (r == 0)
 			r = -EBADMSG; /* index row without its entry */
 		if (r < 0)
@@ -1250,7 +1250,6 @@ int cache_entries_foreach_dc(struct cache *c, const struct tid *dc_tid, cache_en
 	r = cache_read_begin(c, &txn);
 	if (r < 0)
 		return r;
-	w.txn = txn;
 	r = dc_get_txn(c, txn, id, &w.dc);
 	if (r == 0)
 		return -ENOENT;
@@ -1261,15 +1260,9 @@ int cache_entries_foreach_dc(struct cache *c, const struct tid *dc_tid, cache_en
 
 int cache_entries_foreach(struct cache *c, cache_entry_cb cb, void *userdata)
 {
-	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	struct entry_walk w = { .c = c, .cb = cb, .userdata = userdata };
-	int r;
 
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	w.txn = txn;
-	return cache_range(c, txn, CACHE_DB_DLPE, NULL, 0, entry_row, &w);
+	return cache_range_read(c, CACHE_DB_DLPE, NULL, 0, entry_row, &w);
 }
 
 static int page_add(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
@@ -1320,18 +1313,12 @@ int cache_dc_nqns(struct cache *c, const struct tid *dc, char ***ret)
 
 int cache_entries_foreach_nqn(struct cache *c, const char *nqn, cache_entry_cb cb, void *userdata)
 {
-	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	struct entry_walk w = { .c = c, .cb = cb, .userdata = userdata };
-	int r;
 
 	if (isempty(nqn) || strlen(nqn) > TID_NQN_MAX)
 		return -EINVAL;
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	w.txn = txn;
 	w.skip = strlen(nqn) + 1; /* the prefix is the NQN with its NUL */
-	return cache_range(c, txn, CACHE_DB_NQN, nqn, w.skip, entry_row, &w);
+	return cache_range_read(c, CACHE_DB_NQN, nqn, w.skip, entry_row, &w);
 }
 
 struct nqn_count {
@@ -1367,14 +1354,9 @@ static int nqn_count_row(struct cache_row *row, void *ud)
 int cache_nqns_foreach(struct cache *c, int (*cb)(const char *nqn, unsigned n, void *userdata),
 		       void *userdata)
 {
-	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	struct nqn_count w = { .cb = cb, .userdata = userdata };
-	int r;
+	int r = cache_range_read(c, CACHE_DB_NQN, NULL, 0, nqn_count_row, &w);
 
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	r = cache_range(c, txn, CACHE_DB_NQN, NULL, 0, nqn_count_row, &w);
 	if (r == 0 && w.count > 0)
 		r = cb(w.nqn, w.count, userdata);
 	return r;
@@ -1488,17 +1470,12 @@ static int path_row(struct cache_row *row, void *ud)
 int cache_path_foreach(struct cache *c, const char *nqn,
 		       int (*cb)(const struct cache_path *p, void *userdata), void *userdata)
 {
-	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	struct path_walk w = { cb, userdata };
-	int r;
 
 	if (nqn && (isempty(nqn) || strlen(nqn) > TID_NQN_MAX))
 		return -EINVAL;
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
 	/* the prefix is the NQN with its NUL */
-	return cache_range(c, txn, CACHE_DB_PATH, nqn, nqn ? strlen(nqn) + 1 : 0, path_row, &w);
+	return cache_range_read(c, CACHE_DB_PATH, nqn, nqn ? strlen(nqn) + 1 : 0, path_row, &w);
 }
 
 /* ---- statistics ------------------------------------------------------- */

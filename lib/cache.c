@@ -827,14 +827,16 @@ struct dc_array {
 	size_t n, alloc;
 };
 
-static int dc_array_add(const struct cache_dc *dc, void *ud)
+static int dc_list_row(struct cache_row *row, void *ud)
 {
 	struct dc_array *a = ud;
+	int r;
 
 	if (GREEDY_REALLOC(a->v, a->alloc, a->n) < 0)
 		return -ENOMEM;
-	a->v[a->n++] = *dc;
-	return 0;
+	r = record_decode_dc(row->val.mv_data, row->val.mv_size, &a->v[a->n]);
+	a->n += r >= 0;
+	return r;
 }
 
 static int dc_tid_cmp(const void *x, const void *y)
@@ -854,7 +856,7 @@ int cache_dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n)
 	struct dc_array a = {};
 	int r;
 
-	r = cache_dc_foreach(c, dc_array_add, &a);
+	r = cache_range_read(c, CACHE_DB_DC, NULL, 0, dc_list_row, &a);
 	v = a.v;
 	if (r < 0)
 		return r;

@@ -1093,7 +1093,9 @@ static void session_apply(struct cache_dc *rec, bool created, const struct dc_up
 	rec->persistent = u->in->persistent;
 	rec->kato = u->in->kato;
 	memcpy(rec->device, u->in->device, sizeof(rec->device));
-	memcpy(rec->instance_key, u->in->instance_key, sizeof(rec->instance_key));
+	/* a unit started by the key must keep resolving: a key, once given, stays */
+	if (!isempty(u->in->instance_key))
+		memcpy(rec->instance_key, u->in->instance_key, sizeof(rec->instance_key));
 }
 
 struct dlp_put_ctx {

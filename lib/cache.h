@@ -97,7 +97,8 @@ enum cache_dctype {
  *   referrer                      record; later only the provenance rule
  *                                 below changes them
  *   dctype, persistent, kato,     the discovery session: stas-discover,
- *   device, instance_key          through cache_dlp_put()
+ *   device, instance_key          through cache_dlp_put() (an instance key,
+ *                                 once set, is only ever replaced)
  *   mdns_advertised,              stas-mdns-watch, through
  *   mdns_last_advertised_usec     cache_dc_set_advertised() (and
  *                                 cache_dc_put() when it creates the DC)

@@ -265,6 +265,12 @@ static void test_api(void)
 	dc.instance_key[0] = 0;
 	strcpy(dc2.instance_key, "key-fedcba");
 	is_int(cache_dlp_put(c, &dc2, e, 1, 1, NULL), 0, "same page, instance key renamed");
+	dc2.instance_key[0] = 0;
+	is_int(cache_dlp_put(c, &dc2, e, 1, 1, NULL), 0, "same page, no instance key given");
+	ok(cache_dc_get_by_instance_key(c, "key-fedcba", &got) == 1 &&
+		   tid_equal(&got.tid, &dc2.tid),
+	   "...the DC keeps its instance key");
+	strcpy(dc2.instance_key, "key-fedcba");
 	is_int(cache_dc_get_by_instance_key(c, "key-abcdef", &got), 0, "old instance key gone");
 	cnt = 0;
 	is_int(cache_dc_foreach(c, dc_count_cb, &cnt), 0, "dc_foreach");

@@ -153,9 +153,9 @@ static void step_dlp_put(struct cache *c, unsigned step)
 		bool before = m->present && lists(m->e, m->n, nqn), after = lists(e, n, nqn);
 		bool added = !before && after, removed = before && !after;
 		bool chg = before && after && !nqn_entries_equal(m, e, n, nqn);
-		check(strv_has(ch.nqns_added, nqn) == added, "nqns_added", step);
-		check(strv_has(ch.nqns_removed, nqn) == removed, "nqns_removed", step);
-		check(strv_has(ch.nqns_changed, nqn) == chg, "nqns_changed", step);
+		check(strv_contains(ch.nqns_added, nqn) == added, "nqns_added", step);
+		check(strv_contains(ch.nqns_removed, nqn) == removed, "nqns_removed", step);
+		check(strv_contains(ch.nqns_changed, nqn) == chg, "nqns_changed", step);
 	}
 	/* referrals: net count change */
 	long before = 0, after = 0;

@@ -188,8 +188,9 @@ static void test_api(void)
 	test_referral(101, &e[5]);
 	r = cache_dlp_put(c, &dc, e, 6, 5, &ch);
 	is_int(r, 1, "dlp_put: first page");
-	ok(strv_len(ch.nqns_added) == 2 && strv_has(ch.nqns_added, "nqn.2024-01.io.test:sub0") &&
-		   !ch.nqns_removed && !ch.nqns_changed && ch.n_referrals_added == 2,
+	ok(strv_length(ch.nqns_added) == 2 &&
+		   strv_contains(ch.nqns_added, "nqn.2024-01.io.test:sub0") && !ch.nqns_removed &&
+		   !ch.nqns_changed && ch.n_referrals_added == 2,
 	   "change: 2 NQNs and 2 referrals added");
 	cache_dlp_change_free(&ch);
 	is_int(cache_dlp_put(c, &dc, e, 6, 5, &ch), 0, "dlp_put: same page, same genctr");
@@ -203,9 +204,10 @@ static void test_api(void)
 	test_entry(2, 50, &e[3]);
 	test_referral(102, &e[4]);
 	is_int(cache_dlp_put(c, &dc, e, 6, 7, &ch), 1, "dlp_put: changed page");
-	ok(strv_len(ch.nqns_added) == 1 && strv_has(ch.nqns_added, "nqn.2024-01.io.test:sub2") &&
-		   strv_len(ch.nqns_changed) == 1 &&
-		   strv_has(ch.nqns_changed, "nqn.2024-01.io.test:sub1") && !ch.nqns_removed,
+	ok(strv_length(ch.nqns_added) == 1 &&
+		   strv_contains(ch.nqns_added, "nqn.2024-01.io.test:sub2") &&
+		   strv_length(ch.nqns_changed) == 1 &&
+		   strv_contains(ch.nqns_changed, "nqn.2024-01.io.test:sub1") && !ch.nqns_removed,
 	   "change: sub2 added, sub1 changed");
 	ok(ch.n_referrals_added == 1 && ch.n_referrals_removed == 1 &&
 		   ch.referrals_added[0].portid == 102 && ch.referrals_removed[0].portid == 100,
@@ -231,7 +233,7 @@ static void test_api(void)
 	is_int(cnt, 0, "a prefix of an NQN matches nothing");
 	char **nqns = NULL;
 	is_int(cache_dc_nqns(c, &dc.tid, &nqns), 1, "dc_nqns");
-	ok(strv_len(nqns) == 3 && streq(nqns[0], "nqn.2024-01.io.test:sub0") &&
+	ok(strv_length(nqns) == 3 && streq(nqns[0], "nqn.2024-01.io.test:sub0") &&
 		   streq(nqns[1], "nqn.2024-01.io.test:sub1") &&
 		   streq(nqns[2], "nqn.2024-01.io.test:sub2"),
 	   "...sub0, sub1, sub2 once each, in page order");

@@ -35,6 +35,12 @@ static const enum cache_db export_order[_CACHE_DB_MAX] = {
 	CACHE_DB_META, CACHE_DB_DC, CACHE_DB_DLPE, CACHE_DB_NQN, CACHE_DB_PATH, CACHE_DB_IKEY,
 };
 
+struct export_ctx {
+	FILE *f;
+	enum cache_db db;
+	uint64_t records;
+};
+
 static void put_hex(FILE *f, const void *data, size_t size)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -50,66 +56,64 @@ static void put_hex(FILE *f, const void *data, size_t size)
 	}
 }
 
+static int export_row(struct cache_row *row, void *ud)
+{
+	struct export_ctx *x = ud;
+
+	fputs(cache_db_names[x->db], x->f);
+	fputc(' ', x->f);
+	put_hex(x->f, row->key.mv_data, row->key.mv_size);
+	fputc(' ', x->f);
+	put_hex(x->f, row->val.mv_data, row->val.mv_size);
+	fputc('\n', x->f);
+	x->records++;
+	return 0;
+}
+
+/* The body of an export, from one snapshot, into @x->f. Return: 0, negative errno. */
+static int export_body(struct cache *c, struct export_ctx *x, uint64_t *ret_schema)
+{
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
+	int r;
+
+	r = cache_read_begin(c, &txn);
+	if (r < 0)
+		return r;
+	(void)cache_meta_get_uint(c, txn, "schema", ret_schema);
+	for (size_t i = 0; i < ELEMENTSOF(export_order) && r >= 0; i++) {
+		x->db = export_order[i];
+		r = cache_range(c, txn, x->db, NULL, 0, export_row, x);
+	}
+	return r;
+}
+
 int cache_export(struct cache *c, FILE *f)
 {
 	_cleanup_free_ char *body = NULL;
 	size_t body_size = 0;
-	uint64_t records = 0;
 	uint64_t schema = 0;
 	uint8_t digest[SHA256_DIGEST_SIZE];
 	char hexd[2 * SHA256_DIGEST_SIZE + 1];
-	MDB_txn *txn = NULL;
-	FILE *m;
-	int r = 0, rc = MDB_SUCCESS;
+	struct export_ctx x = {};
+	int r;
 
-	m = open_memstream(&body, &body_size);
-	if (!m)
+	x.f = open_memstream(&body, &body_size);
+	if (!x.f)
 		return -ENOMEM;
-	r = cache_read_begin(c, &txn);
-	if (r < 0) {
-		fclose(m);
+	r = export_body(c, &x, &schema);
+	if (fclose(x.f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
 		return r;
-	}
-	(void)cache_meta_get_uint(c, txn, "schema", &schema);
-	for (size_t i = 0; i < ELEMENTSOF(export_order) && r >= 0; i++) {
-		enum cache_db db = export_order[i];
-		MDB_cursor *cur = NULL;
-		MDB_val k, v;
-
-		if (!c->have[db])
-			continue;
-		rc = mdb_cursor_open(txn, c->dbi[db], &cur);
-		if (rc != MDB_SUCCESS)
-			break;
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			fputs(cache_db_names[db], m);
-			fputc(' ', m);
-			put_hex(m, k.mv_data, k.mv_size);
-			fputc(' ', m);
-			put_hex(m, v.mv_data, v.mv_size);
-			fputc('\n', m);
-			records++;
-		}
-		mdb_cursor_close(cur);
-		if (rc != MDB_NOTFOUND)
-			break;
-		rc = MDB_SUCCESS;
-	}
-	cache_read_end(c, txn);
-	if (fclose(m) != 0)
-		return -ENOMEM;
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
 
 	sha256(body, body_size, digest);
 	if (fprintf(f,
 		    EXPORT_MAGIC " %u schema %" PRIu64 " records %" PRIu64 " bytes %zu sha256 %s\n",
-		    CACHE_EXPORT_VERSION, schema ? schema : CACHE_SCHEMA_VERSION, records,
+		    CACHE_EXPORT_VERSION, schema ? schema : CACHE_SCHEMA_VERSION, x.records,
 		    body_size, sha256_hex(digest, hexd)) < 0 ||
 	    fwrite(body, 1, body_size, f) != body_size || fflush(f) != 0)
 		return ferror(f) ? -EIO : negative_errno();
-	return (int)MIN(records, (uint64_t)INT32_MAX);
+	return (int)MIN(x.records, (uint64_t)INT32_MAX);
 }
 
 /* ---- import ----------------------------------------------------------- */
@@ -260,14 +264,8 @@ static int parse_body(struct import *im, char *body, size_t size, uint64_t recor
 					      line);
 			schema_seen = true;
 		}
-		if (rs->n >= rs->alloc) {
-			size_t a = rs->alloc ? rs->alloc * 2 : 256;
-			struct row *nr = realloc(rs->r, a * sizeof(*nr));
-			if (!nr)
-				return -ENOMEM;
-			rs->r = nr;
-			rs->alloc = a;
-		}
+		if (GREEDY_REALLOC(rs->r, rs->alloc, rs->n) < 0)
+			return -ENOMEM;
 		rs->r[rs->n++] = row;
 		n++;
 		p = nl + 1;
@@ -354,46 +352,63 @@ static void rows_range(const struct rows *rs, const uint8_t *prefix, size_t pl, 
 	*ret_end = lo;
 }
 
+struct entries_same {
+	const struct rows *rs;
+	size_t i, end;
+	bool same;
+};
+
+static int entry_same_row(struct cache_row *row, void *ud)
+{
+	struct entries_same *x = ud;
+	const struct row *f = &x->rs->r[x->i];
+
+	if (x->i >= x->end || key_cmp(row->key.mv_data, row->key.mv_size, f->key, f->klen) != 0 ||
+	    key_cmp(row->val.mv_data, row->val.mv_size, f->val, f->vlen) != 0) {
+		x->same = false;
+		return 1;
+	}
+	x->i++;
+	return 0;
+}
+
 /* Whether the cache holds exactly the file's entries for DC @id. */
 static int entries_same(struct cache *c, MDB_txn *txn, const struct rows *rs, const uint8_t *id)
 {
-	size_t i, end;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc;
-	bool same = true;
+	struct entries_same x = { .rs = rs, .same = true };
+	int r;
 
-	rows_range(rs, id, CACHE_ID_SIZE, &i, &end);
-	if (!c->have[CACHE_DB_DLPE])
-		return i == end;
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DLPE], &cur);
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
-	k = (MDB_val){ CACHE_ID_SIZE, (void *)id };
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == MDB_SUCCESS && k.mv_size >= CACHE_ID_SIZE &&
-	     memcmp(k.mv_data, id, CACHE_ID_SIZE) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), i++) {
-		if (i >= end || key_cmp(k.mv_data, k.mv_size, rs->r[i].key, rs->r[i].klen) != 0 ||
-		    key_cmp(v.mv_data, v.mv_size, rs->r[i].val, rs->r[i].vlen) != 0) {
-			same = false;
-			break;
-		}
-	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return cache_errno(rc);
-	return same && i == end;
+	rows_range(rs, id, CACHE_ID_SIZE, &x.i, &x.end);
+	r = cache_range(c, txn, CACHE_DB_DLPE, id, CACHE_ID_SIZE, entry_same_row, &x);
+	if (r < 0)
+		return r;
+	return x.same && x.i == x.end;
+}
+
+struct dc_removed {
+	const struct rows *dcs;
+	uint64_t n;
+};
+
+/* A DC in the cache that the file does not have. */
+static int dc_removed_row(struct cache_row *row, void *ud)
+{
+	struct dc_removed *x = ud;
+	size_t first, end;
+
+	rows_range(x->dcs, row->key.mv_data, row->key.mv_size, &first, &end);
+	if (first == end || x->dcs->r[first].klen != row->key.mv_size)
+		x->n++;
+	return 0;
 }
 
 static int summarize(struct cache *c, struct import *im)
 {
 	struct cache_import_summary *s = im->summary;
 	const struct rows *dcs = &im->db[CACHE_DB_DC];
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int r, rc;
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
+	struct dc_removed removed = { .dcs = dcs };
+	int r;
 
 	s->dcs = dcs->n;
 	s->entries = im->db[CACHE_DB_DLPE].n;
@@ -401,40 +416,29 @@ static int summarize(struct cache *c, struct import *im)
 	r = cache_read_begin(c, &txn);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < dcs->n && r >= 0; i++) {
-		MDB_val key = { dcs->r[i].klen, (void *)dcs->r[i].key };
-		if (!c->have[CACHE_DB_DC] ||
-		    (rc = mdb_get(txn, c->dbi[CACHE_DB_DC], &key, &v)) == MDB_NOTFOUND) {
+	for (size_t i = 0; i < dcs->n; i++) {
+		MDB_val key = { dcs->r[i].klen, (void *)dcs->r[i].key }, v;
+		int rc = c->have[CACHE_DB_DC] ? mdb_get(txn, c->dbi[CACHE_DB_DC], &key, &v) :
+						MDB_NOTFOUND;
+
+		if (rc == MDB_NOTFOUND) {
 			s->dcs_added++;
 			continue;
 		}
-		if (rc != MDB_SUCCESS) {
-			r = cache_errno(rc);
-			break;
-		}
+		if (rc != MDB_SUCCESS)
+			return cache_errno(rc);
 		r = key_cmp(v.mv_data, v.mv_size, dcs->r[i].val, dcs->r[i].vlen) == 0 ?
 			    entries_same(c, txn, &im->db[CACHE_DB_DLPE], dcs->r[i].key) :
 			    0;
+		if (r < 0)
+			return r;
 		if (r > 0)
 			s->dcs_unchanged++;
-		else if (r == 0)
+		else
 			s->dcs_changed++;
 	}
-	if (r >= 0 && c->have[CACHE_DB_DC]) {
-		rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DC], &cur);
-		for (rc = rc ?: mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			size_t first, end;
-			rows_range(dcs, k.mv_data, k.mv_size, &first, &end);
-			if (first == end || dcs->r[first].klen != k.mv_size)
-				s->dcs_removed++;
-		}
-		if (cur)
-			mdb_cursor_close(cur);
-		if (rc != MDB_NOTFOUND)
-			r = cache_errno(rc);
-	}
-	cache_read_end(c, txn);
+	r = cache_range(c, txn, CACHE_DB_DC, NULL, 0, dc_removed_row, &removed);
+	s->dcs_removed = removed.n;
 	return r < 0 ? r : 0;
 }
 
@@ -478,34 +482,42 @@ static int import_fn(struct cache *c, MDB_txn *txn, void *ud)
 	return 1;
 }
 
-int cache_import(struct cache *c, FILE *f, bool dry_run, struct cache_import_summary *ret_summary)
+/* The import itself; @im->summary's reason says why it was refused. */
+static int import_run(struct cache *c, struct import *im, FILE *f, bool dry_run)
 {
-	struct cache_import_summary s = {};
-	struct import im = { .summary = &s };
+	struct cache_import_summary *s = im->summary;
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0;
 	int r;
 
 	if (!dry_run && !cache_writable(c)) {
 		r = (c->flags & CACHE_RDWR) ? -EPROTO : -EROFS;
-		snprintf(s.reason, sizeof(s.reason), "%s",
+		snprintf(s->reason, sizeof(s->reason), "%s",
 			 r == -EPROTO ? "the cache has a newer schema" : "the cache is read-only");
-		goto out;
+		return r;
 	}
 	r = read_full_stream(f, EXPORT_MAX_SIZE, &buf, &size);
 	if (r < 0) {
-		snprintf(s.reason, sizeof(s.reason), "cannot read the file: %s", strerror(-r));
-		goto out;
+		snprintf(s->reason, sizeof(s->reason), "cannot read the file: %s", strerror(-r));
+		return r;
 	}
-	r = parse(&im, buf, size);
+	r = parse(im, buf, size);
 	if (r >= 0)
-		r = summarize(c, &im);
+		r = summarize(c, im);
 	if (r >= 0 && !dry_run) {
-		r = cache_write(c, import_fn, &im);
-		if (r == -EBADMSG && !s.reason[0])
-			snprintf(s.reason, sizeof(s.reason), "inconsistent content");
+		r = cache_write(c, import_fn, im);
+		if (r == -EBADMSG && !s->reason[0])
+			snprintf(s->reason, sizeof(s->reason), "inconsistent content");
 	}
-out:
+	return r;
+}
+
+int cache_import(struct cache *c, FILE *f, bool dry_run, struct cache_import_summary *ret_summary)
+{
+	struct cache_import_summary s = {};
+	struct import im = { .summary = &s };
+	int r = import_run(c, &im, f, dry_run);
+
 	import_done(&im);
 	if (ret_summary)
 		*ret_summary = s;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "macro.h"
 
 enum cache_db {
 	CACHE_DB_DC,
@@ -40,9 +41,45 @@ int cache_db_from_name(const char *s, size_t len);
 /* MDB_* or positive errno -> negative errno (MDB_MAP_FULL -> -EXFULL: grow and retry). */
 int cache_errno(int mdb_rc);
 
-/* Read transactions: begin (or renew the kept one) / end. */
+/*
+ * Read transactions: begin (or renew the kept one) / end. A variable
+ * declared _cleanup_cache_read_ ends the transaction it holds (NULL: none)
+ * when it goes out of scope.
+ */
 int cache_read_begin(struct cache *c, MDB_txn **ret);
 void cache_read_end(struct cache *c, MDB_txn *txn);
+void cache_read_endp(MDB_txn **txn);
+#define _cleanup_cache_read_ _cleanup_(cache_read_endp)
+
+/* Any other transaction (a write, the open-time one): aborted unless TAKE_PTR()ed to commit. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(MDB_txn *, mdb_txn_abort)
+#define _cleanup_mdb_txn_ _cleanup_(mdb_txn_abortp)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(MDB_cursor *, mdb_cursor_close)
+#define _cleanup_mdb_cursor_ _cleanup_(mdb_cursor_closep)
+
+/* One row visited by cache_range(). */
+struct cache_row {
+	MDB_txn *txn; /* the transaction walked */
+	MDB_val key, val;
+	bool remove; /* set by the callback: delete this row (write transactions only) */
+};
+
+/*
+ * cache_range() - the one cursor loop: call @fn for every row of @db whose
+ * key starts with the @prefix_len bytes at @prefix (0: every row), in key
+ * order, inside @txn. A database absent from a read-only view is empty.
+ * @fn follows the callback rules of cache.h (<0 aborts, 0 continues, >0
+ * stops; that value is returned); when it sets row->remove (and returns 0),
+ * the row is deleted and the walk goes on with the row that followed it.
+ * Return: the callback's value, 0 at the end, negative errno from LMDB.
+ */
+int cache_range(struct cache *c, MDB_txn *txn, enum cache_db db, const void *prefix,
+		size_t prefix_len, int (*fn)(struct cache_row *row, void *userdata),
+		void *userdata);
+/* cache_range() in a read transaction of its own. */
+int cache_range_read(struct cache *c, enum cache_db db, const void *prefix, size_t prefix_len,
+		     int (*fn)(struct cache_row *row, void *userdata), void *userdata);
 
 /*
  * Run @fn in a write transaction and commit: checks the schema first, records

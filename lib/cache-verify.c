@@ -28,7 +28,7 @@ struct verifier {
 	void *userdata;
 	unsigned problems;
 	struct dc_info *dcs;
-	size_t n_dcs;
+	size_t n_dcs, alloc_dcs;
 };
 
 _printf_(2, 3) static void problem(struct verifier *v, const char *fmt, ...)
@@ -68,27 +68,22 @@ static struct dc_info *dc_find(struct verifier *v, const void *id)
 
 typedef int (*row_fn)(struct verifier *v, const MDB_val *k, const MDB_val *val);
 
+struct walk {
+	struct verifier *v;
+	row_fn fn;
+};
+
+static int walk_row(struct cache_row *row, void *ud)
+{
+	struct walk *w = ud;
+
+	return w->fn(w->v, &row->key, &row->val);
+}
+
+/* Every row of @db, in key order. */
 static int walk(struct verifier *v, enum cache_db db, row_fn fn)
 {
-	MDB_cursor *cur = NULL;
-	MDB_val k, val;
-	int rc, r = 0;
-
-	if (!v->c->have[db])
-		return 0;
-	rc = mdb_cursor_open(v->txn, v->c->dbi[db], &cur);
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
-	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == MDB_SUCCESS;
-	     rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-		r = fn(v, &k, &val);
-		if (r < 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (r < 0)
-		return r;
-	return rc == MDB_NOTFOUND ? 0 : cache_errno(rc);
+	return cache_range(v->c, v->txn, db, NULL, 0, walk_row, &(struct walk){ v, fn });
 }
 
 static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
@@ -111,11 +106,9 @@ static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
 	if (cache_tid_id(&dc.tid, id) < 0 || memcmp(id, k->mv_data, CACHE_ID_SIZE) != 0)
 		problem(v, "dc %s: key does not match the record's transport ID", h);
 
-	struct dc_info *d = reallocarray(v->dcs, v->n_dcs + 1, sizeof(*d));
-	if (!d)
+	if (GREEDY_REALLOC(v->dcs, v->alloc_dcs, v->n_dcs) < 0)
 		return -ENOMEM;
-	v->dcs = d;
-	d = &v->dcs[v->n_dcs++];
+	struct dc_info *d = &v->dcs[v->n_dcs++];
 	*d = (struct dc_info){ .n_entries = dc.n_entries };
 	memcpy(d->id, k->mv_data, CACHE_ID_SIZE);
 	memcpy(d->instance_key, dc.instance_key, sizeof(d->instance_key));
@@ -290,13 +283,9 @@ int cache_verify_txn(struct cache *c, MDB_txn *txn,
 int cache_verify(struct cache *c, void (*report)(const char *problem, void *userdata),
 		 void *userdata)
 {
-	MDB_txn *txn = NULL;
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	int r;
 
 	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	r = cache_verify_txn(c, txn, report, userdata);
-	cache_read_end(c, txn);
-	return r;
+	return r < 0 ? r : cache_verify_txn(c, txn, report, userdata);
 }

@@ -15,6 +15,8 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "string-table.h"
+#include "strv.h"
 
 #define CACHE_MAPSIZE_DEFAULT ((size_t)32 << 20)
 #define CACHE_MAPSIZE_LIMIT ((size_t)64 << 30)
@@ -36,66 +38,32 @@ int cache_db_from_name(const char *s, size_t len)
 	return -EINVAL;
 }
 
-static const char *const origin_names[_CACHE_ORIGIN_MAX] = {
+static const char *const cache_origin_table[_CACHE_ORIGIN_MAX] = {
 	[CACHE_ORIGIN_CONFIG] = "config",     [CACHE_ORIGIN_MDNS] = "mdns",
 	[CACHE_ORIGIN_REFERRAL] = "referral", [CACHE_ORIGIN_UDEV] = "udev",
 	[CACHE_ORIGIN_MANUAL] = "manual",
 };
-static const char *const dctype_names[_CACHE_DCTYPE_MAX] = {
+DEFINE_STRING_TABLE_LOOKUP(cache_origin, enum cache_origin, _CACHE_ORIGIN_MAX)
+
+static const char *const cache_dctype_table[_CACHE_DCTYPE_MAX] = {
 	[CACHE_DCTYPE_UNKNOWN] = "unknown",
 	[CACHE_DCTYPE_DDC] = "ddc",
 	[CACHE_DCTYPE_CDC] = "cdc",
 };
-static const char *const owner_names[_CACHE_PATH_OWNER_MAX] = {
+DEFINE_STRING_TABLE_LOOKUP(cache_dctype, enum cache_dctype, _CACHE_DCTYPE_MAX)
+
+static const char *const cache_path_owner_table[_CACHE_PATH_OWNER_MAX] = {
 	[CACHE_PATH_OWNER_STAS] = "stas",
 	[CACHE_PATH_OWNER_OTHER] = "other",
 };
-static const char *const state_names[_CACHE_PATH_STATE_MAX] = {
+DEFINE_STRING_TABLE_LOOKUP(cache_path_owner, enum cache_path_owner, _CACHE_PATH_OWNER_MAX)
+
+static const char *const cache_path_state_table[_CACHE_PATH_STATE_MAX] = {
 	[CACHE_PATH_UNKNOWN] = "unknown",	    [CACHE_PATH_CONNECTING] = "connecting",
 	[CACHE_PATH_CONNECTED] = "connected",	    [CACHE_PATH_FAILED] = "failed",
 	[CACHE_PATH_DISCONNECTED] = "disconnected",
 };
-
-static int lookup_name(const char *const *names, int n, const char *s)
-{
-	for (int i = 0; s && i < n; i++)
-		if (streq(names[i], s))
-			return i;
-	return -EINVAL;
-}
-
-const char *cache_origin_to_string(enum cache_origin o)
-{
-	return (unsigned)o < _CACHE_ORIGIN_MAX ? origin_names[o] : NULL;
-}
-int cache_origin_from_string(const char *s)
-{
-	return lookup_name(origin_names, _CACHE_ORIGIN_MAX, s);
-}
-const char *cache_dctype_to_string(enum cache_dctype t)
-{
-	return (unsigned)t < _CACHE_DCTYPE_MAX ? dctype_names[t] : NULL;
-}
-int cache_dctype_from_string(const char *s)
-{
-	return lookup_name(dctype_names, _CACHE_DCTYPE_MAX, s);
-}
-const char *cache_path_owner_to_string(enum cache_path_owner o)
-{
-	return (unsigned)o < _CACHE_PATH_OWNER_MAX ? owner_names[o] : NULL;
-}
-int cache_path_owner_from_string(const char *s)
-{
-	return lookup_name(owner_names, _CACHE_PATH_OWNER_MAX, s);
-}
-const char *cache_path_state_to_string(enum cache_path_state s)
-{
-	return (unsigned)s < _CACHE_PATH_STATE_MAX ? state_names[s] : NULL;
-}
-int cache_path_state_from_string(const char *s)
-{
-	return lookup_name(state_names, _CACHE_PATH_STATE_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP(cache_path_state, enum cache_path_state, _CACHE_PATH_STATE_MAX)
 
 uint64_t cache_now_usec(void)
 {
@@ -235,6 +203,52 @@ void cache_read_end(struct cache *c, MDB_txn *txn)
 		mdb_txn_abort(txn);
 }
 
+void cache_read_endp(MDB_txn **txn)
+{
+	/* the environment's user context is its struct cache (env_open_once()) */
+	if (*txn)
+		cache_read_end(mdb_env_get_userctx(mdb_txn_env(*txn)), *txn);
+}
+
+int cache_range(struct cache *c, MDB_txn *txn, enum cache_db db, const void *prefix,
+		size_t prefix_len, int (*fn)(struct cache_row *row, void *userdata), void *userdata)
+{
+	_cleanup_mdb_cursor_ MDB_cursor *cur = NULL;
+	struct cache_row row = { .txn = txn, .key = { prefix_len, (void *)prefix } };
+	int rc;
+
+	if (!c->have[db])
+		return 0;
+	rc = mdb_cursor_open(txn, c->dbi[db], &cur);
+	if (rc != MDB_SUCCESS)
+		return cache_errno(rc);
+	for (rc = mdb_cursor_get(cur, &row.key, &row.val, prefix_len ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &row.key, &row.val, MDB_NEXT)) {
+		int r;
+
+		if (prefix_len > 0 && (row.key.mv_size < prefix_len ||
+				       memcmp(row.key.mv_data, prefix, prefix_len) != 0))
+			return 0;
+		row.remove = false;
+		r = fn(&row, userdata);
+		if (r != 0)
+			return r;
+		/* after a delete the cursor's NEXT is the row that followed */
+		if (row.remove && (rc = mdb_cursor_del(cur, 0)) != MDB_SUCCESS)
+			break;
+	}
+	return rc == MDB_NOTFOUND ? 0 : cache_errno(rc);
+}
+
+int cache_range_read(struct cache *c, enum cache_db db, const void *prefix, size_t prefix_len,
+		     int (*fn)(struct cache_row *row, void *userdata), void *userdata)
+{
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
+	int r = cache_read_begin(c, &txn);
+
+	return r < 0 ? r : cache_range(c, txn, db, prefix, prefix_len, fn, userdata);
+}
+
 int cache_meta_get_uint(struct cache *c, MDB_txn *txn, const char *key, uint64_t *ret)
 {
 	MDB_val k = { strlen(key), (void *)key }, v;
@@ -315,53 +329,56 @@ static int grow_map(struct cache *c)
 	return cache_errno(rc);
 }
 
+/* One attempt of cache_write(): begin, run @fn, commit. */
+static int write_once(struct cache *c, int (*fn)(struct cache *c, MDB_txn *txn, void *ud), void *ud)
+{
+	_cleanup_mdb_txn_ MDB_txn *txn = NULL;
+	char writer[128];
+	int r, rc;
+
+	rc = mdb_txn_begin(c->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return rc == MDB_MAP_RESIZED ? -EAGAIN : cache_errno(rc);
+
+	/* Someone may have upgraded the cache since we opened it. */
+	r = meta_init(c, txn);
+	if (r >= 0 && c->schema > CACHE_SCHEMA_VERSION)
+		r = -EPROTO;
+	if (r >= 0) {
+		snprintf(writer, sizeof(writer), "%s %ld %llu", c->writer, (long)getpid(),
+			 (unsigned long long)cache_now_usec());
+		r = cache_meta_put_str(c, txn, "writer", writer);
+	}
+	if (r >= 0)
+		r = fn(c, txn, ud);
+	if (r < 0)
+		return r;
+	rc = mdb_txn_commit(TAKE_PTR(txn));
+	return rc == MDB_SUCCESS ? r : cache_errno(rc);
+}
+
 int cache_write(struct cache *c, int (*fn)(struct cache *c, MDB_txn *txn, void *ud), void *ud)
 {
 	if (!(c->flags & CACHE_RDWR))
 		return -EROFS;
 
 	for (unsigned attempt = 0;; attempt++) {
-		MDB_txn *txn = NULL;
-		char writer[128];
-		int r, rc;
+		int r = write_once(c, fn, ud);
 
-		rc = mdb_txn_begin(c->env, NULL, 0, &txn);
-		if (rc == MDB_MAP_RESIZED && attempt < CACHE_GROW_RETRIES) {
-			rc = mdb_env_set_mapsize(c->env, 0);
-			if (rc != MDB_SUCCESS)
-				return cache_errno(rc);
-			continue;
-		}
-		if (rc != MDB_SUCCESS)
-			return cache_errno(rc);
-
-		/* Someone may have upgraded the cache since we opened it. */
-		r = meta_init(c, txn);
-		if (r >= 0 && c->schema > CACHE_SCHEMA_VERSION)
-			r = -EPROTO;
-		if (r >= 0) {
-			snprintf(writer, sizeof(writer), "%s %ld %llu", c->writer, (long)getpid(),
-				 (unsigned long long)cache_now_usec());
-			r = cache_meta_put_str(c, txn, "writer", writer);
-		}
-		if (r >= 0)
-			r = fn(c, txn, ud);
-		if (r < 0) {
-			mdb_txn_abort(txn);
-		} else {
-			int k = cache_errno(mdb_txn_commit(txn));
-			if (k < 0)
-				r = k;
-		}
-		if (r == -EXFULL) {
-			if (attempt >= CACHE_GROW_RETRIES)
-				return -ENOSPC;
-			r = grow_map(c);
+		if (r == -EAGAIN && attempt < CACHE_GROW_RETRIES) {
+			/* another process grew the map: adopt its size */
+			r = cache_errno(mdb_env_set_mapsize(c->env, 0));
 			if (r < 0)
 				return r;
 			continue;
 		}
-		return r;
+		if (r != -EXFULL)
+			return r;
+		if (attempt >= CACHE_GROW_RETRIES)
+			return -ENOSPC;
+		r = grow_map(c);
+		if (r < 0)
+			return r;
 	}
 }
 
@@ -369,7 +386,7 @@ int cache_write(struct cache *c, int (*fn)(struct cache *c, MDB_txn *txn, void *
 
 static int open_dbis(struct cache *c, bool create)
 {
-	MDB_txn *txn = NULL;
+	_cleanup_mdb_txn_ MDB_txn *txn = NULL;
 	uint64_t schema = 0;
 	int rc, r;
 
@@ -380,10 +397,8 @@ static int open_dbis(struct cache *c, bool create)
 		rc = mdb_dbi_open(txn, cache_db_names[i], create ? MDB_CREATE : 0, &c->dbi[i]);
 		if (rc == MDB_NOTFOUND && !create)
 			continue; /* never written: reads see it empty */
-		if (rc != MDB_SUCCESS) {
-			mdb_txn_abort(txn);
+		if (rc != MDB_SUCCESS)
 			return cache_errno(rc);
-		}
 		c->have[i] = true;
 	}
 	if (create)
@@ -393,11 +408,9 @@ static int open_dbis(struct cache *c, bool create)
 		if (r > 0)
 			c->schema = (unsigned)MIN(schema, (uint64_t)UINT32_MAX);
 	}
-	if (r < 0) {
-		mdb_txn_abort(txn);
+	if (r < 0)
 		return r;
-	}
-	return cache_errno(mdb_txn_commit(txn));
+	return cache_errno(mdb_txn_commit(TAKE_PTR(txn)));
 }
 
 static bool open_retryable(int r, unsigned attempt)
@@ -420,6 +433,7 @@ static int env_open_once(struct cache *c, size_t mapsize, bool rdwr)
 	rc = mdb_env_create(&c->env);
 	if (rc != MDB_SUCCESS)
 		return cache_errno(rc);
+	(void)mdb_env_set_userctx(c->env, c);
 	(void)mdb_env_set_maxdbs(c->env, _CACHE_DB_MAX + 2);
 	(void)mdb_env_set_mapsize(c->env, mapsize ? mapsize : CACHE_MAPSIZE_DEFAULT);
 	if (!rdwr)
@@ -437,7 +451,7 @@ static int env_open_once(struct cache *c, size_t mapsize, bool rdwr)
 
 int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cache **ret)
 {
-	struct cache *c;
+	_cleanup_cache_ struct cache *c = NULL;
 	bool rdwr = flags & CACHE_RDWR;
 	int r = 0, dead = 0;
 
@@ -463,10 +477,8 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 	c->flags = flags;
 	cache_set_writer(c, program_invocation_short_name);
 	c->dir = strdup(dir);
-	if (!c->dir) {
-		cache_free(c);
+	if (!c->dir)
 		return -ENOMEM;
-	}
 
 	/* Several processes may create or open the environment at once; LMDB
 	 * serialises lock-file setup with fcntl locks, but a loser can see a
@@ -490,10 +502,9 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 	}
 	if (r < 0) {
 		log_debug("cache: cannot open %s: %s", dir, strerror(-r));
-		cache_free(c);
 		return r;
 	}
-	*ret = c;
+	*ret = TAKE_PTR(c);
 	return 0;
 }
 
@@ -565,6 +576,19 @@ static int dc_get_txn(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_S
 	return r < 0 ? r : 1;
 }
 
+/* Whether ikey row @key points at DC @id. */
+static int ikey_points_at(struct cache *c, MDB_txn *txn, const char *key,
+			  const uint8_t id[CACHE_ID_SIZE])
+{
+	MDB_val v;
+	int r = get_record(c, txn, CACHE_DB_IKEY, key, strlen(key), &v);
+
+	if (r <= 0)
+		return r;
+	return v.mv_size == CACHE_ID_SIZE && memcmp(v.mv_data, id, CACHE_ID_SIZE) == 0 ? 1 :
+											 -EEXIST;
+}
+
 /* Write @rec under @id, keeping the ikey index in step with @old (NULL: new DC). */
 static int dc_put_txn(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE],
 		      const struct cache_dc *rec, const struct cache_dc *old)
@@ -573,34 +597,20 @@ static int dc_put_txn(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_S
 	int r;
 
 	if (old && !streq(old->instance_key, rec->instance_key) && !isempty(old->instance_key)) {
-		MDB_val v;
-		r = get_record(c, txn, CACHE_DB_IKEY, old->instance_key, strlen(old->instance_key),
-			       &v);
-		if (r < 0)
-			return r;
-		if (r > 0 && v.mv_size == CACHE_ID_SIZE &&
-		    memcmp(v.mv_data, id, CACHE_ID_SIZE) == 0) {
+		r = ikey_points_at(c, txn, old->instance_key, id);
+		if (r > 0)
 			r = del_record(c, txn, CACHE_DB_IKEY, old->instance_key,
 				       strlen(old->instance_key));
-			if (r < 0)
-				return r;
-		}
+		if (r < 0 && r != -EEXIST)
+			return r;
 	}
 	if (!isempty(rec->instance_key)) {
-		MDB_val v;
-		r = get_record(c, txn, CACHE_DB_IKEY, rec->instance_key, strlen(rec->instance_key),
-			       &v);
-		if (r < 0)
-			return r;
-		if (r > 0 &&
-		    !(v.mv_size == CACHE_ID_SIZE && memcmp(v.mv_data, id, CACHE_ID_SIZE) == 0))
-			return -EEXIST;
-		if (r == 0) {
+		r = ikey_points_at(c, txn, rec->instance_key, id);
+		if (r == 0)
 			r = put_record(c, txn, CACHE_DB_IKEY, rec->instance_key,
 				       strlen(rec->instance_key), id, CACHE_ID_SIZE);
-			if (r < 0)
-				return r;
-		}
+		if (r < 0)
+			return r;
 	}
 	record_encode_dc(rec, &b);
 	return put_record(c, txn, CACHE_DB_DC, id, CACHE_ID_SIZE, b.data, b.size);
@@ -613,29 +623,6 @@ static bool dc_record_equal(const struct cache_dc *a, const struct cache_dc *b)
 	record_encode_dc(a, &x);
 	record_encode_dc(b, &y);
 	return x.size == y.size && memcmp(x.data, y.data, x.size) == 0;
-}
-
-/* Metadata from @meta, maintained fields from @old (or zero). */
-static void dc_merge(const struct cache_dc *meta, const struct cache_dc *old, struct cache_dc *ret)
-{
-	*ret = *meta;
-	if (old) {
-		ret->genctr = old->genctr;
-		ret->last_read_usec = old->last_read_usec;
-		ret->n_entries = old->n_entries;
-		ret->stale = old->stale;
-		ret->last_errno = old->last_errno;
-		ret->last_error_usec = old->last_error_usec;
-		memcpy(ret->last_error, old->last_error, sizeof(ret->last_error));
-	} else {
-		ret->genctr = 0;
-		ret->last_read_usec = 0;
-		ret->n_entries = 0;
-		ret->stale = false;
-		ret->last_errno = 0;
-		ret->last_error_usec = 0;
-		ret->last_error[0] = '\0';
-	}
 }
 
 static int dc_validate(const struct cache_dc *dc)
@@ -653,48 +640,135 @@ static int dc_validate(const struct cache_dc *dc)
 	return 0;
 }
 
-/* ---- discovery controllers ------------------------------------------- */
+/* ---- one DC record: the merge inside the write transaction ------------- */
 
-struct dc_put_ctx {
-	const struct cache_dc *dc;
+/* The creation rule (cache.h): the origins stas-discover finds by itself. */
+static bool origin_found_by_discovery(enum cache_origin o)
+{
+	switch (o) {
+	case CACHE_ORIGIN_CONFIG:
+	case CACHE_ORIGIN_MANUAL:
+	case CACHE_ORIGIN_UDEV:
+		return true;
+	case CACHE_ORIGIN_MDNS:
+	case CACHE_ORIGIN_REFERRAL:
+	case _CACHE_ORIGIN_MAX:
+		break;
+	}
+	return false;
+}
+
+/* The provenance rule (cache.h). */
+static void provenance_apply(struct cache_dc *rec, const struct cache_dc *in)
+{
+	if (in->origin == CACHE_ORIGIN_CONFIG)
+		rec->origin = CACHE_ORIGIN_CONFIG;
+	if (in->origin != CACHE_ORIGIN_REFERRAL && rec->origin != CACHE_ORIGIN_REFERRAL) {
+		rec->referral_depth = in->referral_depth;
+		rec->referrer = in->referrer;
+	}
+}
+
+/* One write to the record of DC @id; @fn changes the fields its writer owns. */
+struct dc_update {
 	uint8_t id[CACHE_ID_SIZE];
+	const struct cache_dc *in; /* the caller's view: provenance (NULL: none) */
+	bool create; /* a missing DC is created from @in's provenance */
+	void (*fn)(struct cache_dc *rec, bool created, const struct dc_update *u);
+	bool force; /* write even when nothing changed */
+	/* arguments of the writers */
+	int error;
+	const char *msg;
+	bool advertised;
+	uint64_t usec;
 };
 
-static int dc_put_fn(struct cache *c, MDB_txn *txn, void *ud)
+/*
+ * Read DC @u->id in @txn and build its new version in *@ret_rec: the stored
+ * record (or a new one when @u->create) with the rules and @u->fn applied.
+ * Return: 1 and *@ret_old (it exists), 0 (new), -ENOENT (missing, not
+ * created), negative errno.
+ */
+static int dc_merge_txn(struct cache *c, MDB_txn *txn, const struct dc_update *u,
+			struct cache_dc *ret_old, struct cache_dc *ret_rec)
 {
-	struct dc_put_ctx *ctx = ud;
-	struct cache_dc old, rec;
-	int r;
+	int r = dc_get_txn(c, txn, u->id, ret_old);
 
-	r = dc_get_txn(c, txn, ctx->id, &old);
 	if (r < 0)
 		return r;
-	dc_merge(ctx->dc, r > 0 ? &old : NULL, &rec);
-	if (r > 0 && dc_record_equal(&rec, &old))
+	if (r == 0 && !u->create)
+		return -ENOENT;
+	if (r > 0) {
+		*ret_rec = *ret_old;
+		if (u->in)
+			provenance_apply(ret_rec, u->in);
+	} else
+		*ret_rec = (struct cache_dc){ .tid = u->in->tid,
+					      .origin = u->in->origin,
+					      .referral_depth = u->in->referral_depth,
+					      .referrer = u->in->referrer };
+	if (u->fn)
+		u->fn(ret_rec, r == 0, u);
+	return r;
+}
+
+/* Write @rec when it differs from @old (NULL: a new DC) or @force. Return: 1 written, 0 not. */
+static int dc_store_txn(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE],
+			const struct cache_dc *rec, const struct cache_dc *old, bool force)
+{
+	int r;
+
+	if (old && !force && dc_record_equal(rec, old))
 		return 0;
-	r = dc_put_txn(c, txn, ctx->id, &rec, r > 0 ? &old : NULL);
+	r = dc_put_txn(c, txn, id, rec, old);
 	return r < 0 ? r : 1;
+}
+
+static int dc_update_fn(struct cache *c, MDB_txn *txn, void *ud)
+{
+	const struct dc_update *u = ud;
+	struct cache_dc old, rec;
+	int r = dc_merge_txn(c, txn, u, &old, &rec);
+
+	return r < 0 ? r : dc_store_txn(c, txn, u->id, &rec, r > 0 ? &old : NULL, u->force);
+}
+
+static int dc_update(struct cache *c, const struct tid *tid, struct dc_update *u)
+{
+	int r = cache_tid_id(tid, u->id);
+
+	return r < 0 ? r : cache_write(c, dc_update_fn, u);
+}
+
+/* ---- discovery controllers ------------------------------------------- */
+
+/* cache_dc_put(): a new DC gets everything but the page and result fields. */
+static void found_apply(struct cache_dc *rec, bool created, const struct dc_update *u)
+{
+	if (!created)
+		return;
+	rec->dctype = u->in->dctype;
+	rec->persistent = u->in->persistent;
+	rec->kato = u->in->kato;
+	memcpy(rec->device, u->in->device, sizeof(rec->device));
+	memcpy(rec->instance_key, u->in->instance_key, sizeof(rec->instance_key));
+	rec->mdns_advertised = u->in->mdns_advertised;
+	rec->mdns_last_advertised_usec = u->in->mdns_last_advertised_usec;
 }
 
 int cache_dc_put(struct cache *c, const struct cache_dc *dc)
 {
-	struct dc_put_ctx ctx = { .dc = dc };
-	int r;
+	struct dc_update u = { .in = dc, .create = true, .fn = found_apply };
+	int r = dc_validate(dc);
 
-	r = dc_validate(dc);
-	if (r < 0)
-		return r;
-	r = cache_tid_id(&dc->tid, ctx.id);
-	if (r < 0)
-		return r;
-	return cache_write(c, dc_put_fn, &ctx);
+	return r < 0 ? r : dc_update(c, &dc->tid, &u);
 }
 
 int cache_dc_get(struct cache *c, const struct tid *tid, struct cache_dc *ret)
 {
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	uint8_t id[CACHE_ID_SIZE];
 	struct cache_dc dc;
-	MDB_txn *txn = NULL;
 	int r;
 
 	r = cache_tid_id(tid, id);
@@ -704,7 +778,6 @@ int cache_dc_get(struct cache *c, const struct tid *tid, struct cache_dc *ret)
 	if (r < 0)
 		return r;
 	r = dc_get_txn(c, txn, id, &dc);
-	cache_read_end(c, txn);
 	if (r > 0)
 		*ret = dc;
 	return r;
@@ -712,8 +785,8 @@ int cache_dc_get(struct cache *c, const struct tid *tid, struct cache_dc *ret)
 
 int cache_dc_get_by_instance_key(struct cache *c, const char *key, struct cache_dc *ret)
 {
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	struct cache_dc dc;
-	MDB_txn *txn = NULL;
 	MDB_val v;
 	int r;
 
@@ -723,192 +796,162 @@ int cache_dc_get_by_instance_key(struct cache *c, const char *key, struct cache_
 	if (r < 0)
 		return r;
 	r = get_record(c, txn, CACHE_DB_IKEY, key, strlen(key), &v);
-	if (r > 0) {
-		if (v.mv_size != CACHE_ID_SIZE)
-			r = -EBADMSG;
-		else
-			r = dc_get_txn(c, txn, v.mv_data, &dc);
-	}
-	cache_read_end(c, txn);
+	if (r > 0)
+		r = v.mv_size != CACHE_ID_SIZE ? -EBADMSG : dc_get_txn(c, txn, v.mv_data, &dc);
 	if (r > 0)
 		*ret = dc;
 	return r;
 }
 
+struct dc_walk {
+	cache_dc_cb cb;
+	void *userdata;
+};
+
+static int dc_row(struct cache_row *row, void *ud)
+{
+	struct dc_walk *w = ud;
+	struct cache_dc dc;
+	int r = record_decode_dc(row->val.mv_data, row->val.mv_size, &dc);
+
+	return r < 0 ? r : w->cb(&dc, w->userdata);
+}
+
 int cache_dc_foreach(struct cache *c, cache_dc_cb cb, void *userdata)
 {
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int r, rc;
+	return cache_range_read(c, CACHE_DB_DC, NULL, 0, dc_row, &(struct dc_walk){ cb, userdata });
+}
 
-	if (!c->have[CACHE_DB_DC])
-		return 0;
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DC], &cur);
-	if (rc != MDB_SUCCESS) {
-		cache_read_end(c, txn);
-		return cache_errno(rc);
-	}
-	r = 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct cache_dc dc;
-		r = record_decode_dc(v.mv_data, v.mv_size, &dc);
-		if (r < 0)
-			break;
-		r = cb(&dc, userdata);
-		if (r != 0)
-			break;
-	}
-	if (r == 0 && rc != MDB_NOTFOUND)
-		r = cache_errno(rc);
-	mdb_cursor_close(cur);
-	cache_read_end(c, txn);
+struct dc_array {
+	struct cache_dc *v;
+	size_t n, alloc;
+};
+
+static int dc_list_row(struct cache_row *row, void *ud)
+{
+	struct dc_array *a = ud;
+	int r;
+
+	if (GREEDY_REALLOC(a->v, a->alloc, a->n) < 0)
+		return -ENOMEM;
+	r = record_decode_dc(row->val.mv_data, row->val.mv_size, &a->v[a->n]);
+	a->n += r >= 0;
 	return r;
 }
 
-struct dc_update_ctx {
-	uint8_t id[CACHE_ID_SIZE];
-	int error;
-	const char *msg;
-	bool advertised;
-	uint64_t usec;
-};
-
-static int dc_set_error_fn(struct cache *c, MDB_txn *txn, void *ud)
+static int dc_tid_cmp(const void *x, const void *y)
 {
-	struct dc_update_ctx *ctx = ud;
-	struct cache_dc old, rec;
-	int r;
+	const struct tid *a = &((const struct cache_dc *)x)->tid;
+	const struct tid *b = &((const struct cache_dc *)y)->tid;
+	int r = 0;
 
-	r = dc_get_txn(c, txn, ctx->id, &old);
-	if (r <= 0)
-		return r < 0 ? r : -ENOENT;
-	rec = old;
-	rec.stale = true;
-	rec.last_errno = abs(ctx->error);
-	rec.last_error_usec = cache_now_usec();
-	snprintf(rec.last_error, sizeof(rec.last_error), "%s", strempty(ctx->msg));
-	r = dc_put_txn(c, txn, ctx->id, &rec, &old);
-	return r < 0 ? r : 1;
+	for (int f = 0; r == 0 && f < _TID_FIELD_MAX; f++)
+		r = strcmp(tid_field_get(a, f), tid_field_get(b, f));
+	return r;
 }
 
-int cache_dc_set_error(struct cache *c, const struct tid *tid, int error, const char *msg)
+int cache_dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n)
 {
-	struct dc_update_ctx ctx = { .error = error, .msg = msg };
-	int r = cache_tid_id(tid, ctx.id);
+	_cleanup_free_ struct cache_dc *v = NULL;
+	struct dc_array a = {};
+	int r;
 
+	r = cache_range_read(c, CACHE_DB_DC, NULL, 0, dc_list_row, &a);
+	v = a.v;
 	if (r < 0)
 		return r;
-	return cache_write(c, dc_set_error_fn, &ctx);
+	if (a.n > 0)
+		qsort(v, a.n, sizeof(*v), dc_tid_cmp);
+	*ret = TAKE_PTR(v);
+	*ret_n = a.n;
+	return 0;
 }
 
-static int dc_set_advertised_fn(struct cache *c, MDB_txn *txn, void *ud)
+static void error_apply(struct cache_dc *rec, bool created, const struct dc_update *u)
 {
-	struct dc_update_ctx *ctx = ud;
-	struct cache_dc old, rec;
-	int r;
+	(void)created;
+	rec->stale = true;
+	rec->last_errno = abs(u->error);
+	rec->last_error_usec = cache_now_usec();
+	snprintf(rec->last_error, sizeof(rec->last_error), "%s", strempty(u->msg));
+}
 
-	r = dc_get_txn(c, txn, ctx->id, &old);
-	if (r <= 0)
-		return r < 0 ? r : -ENOENT;
-	rec = old;
-	rec.mdns_advertised = ctx->advertised;
-	if (ctx->usec)
-		rec.mdns_last_advertised_usec = ctx->usec;
-	if (dc_record_equal(&rec, &old))
-		return 0;
-	r = dc_put_txn(c, txn, ctx->id, &rec, &old);
-	return r < 0 ? r : 1;
+int cache_dc_set_error(struct cache *c, const struct cache_dc *dc, int error, const char *msg)
+{
+	struct dc_update u = { .in = dc,
+			       .create = origin_found_by_discovery(dc->origin),
+			       .fn = error_apply,
+			       .force = true,
+			       .error = error,
+			       .msg = msg };
+	int r = dc_validate(dc);
+
+	return r < 0 ? r : dc_update(c, &dc->tid, &u);
+}
+
+static void advertised_apply(struct cache_dc *rec, bool created, const struct dc_update *u)
+{
+	(void)created;
+	rec->mdns_advertised = u->advertised;
+	if (u->usec)
+		rec->mdns_last_advertised_usec = u->usec;
 }
 
 int cache_dc_set_advertised(struct cache *c, const struct tid *tid, bool advertised, uint64_t usec)
 {
-	struct dc_update_ctx ctx = { .advertised = advertised, .usec = usec };
-	int r = cache_tid_id(tid, ctx.id);
+	struct dc_update u = { .fn = advertised_apply, .advertised = advertised, .usec = usec };
 
-	if (r < 0)
-		return r;
-	return cache_write(c, dc_set_advertised_fn, &ctx);
+	return dc_update(c, tid, &u);
 }
 
-/* Delete every nqn row pointing at DC @id (full scan: only for corrupt entries). */
-static int nqn_rows_delete_dc(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE])
+/* Delete every nqn row pointing at DC id (full scan: only for corrupt entries). */
+static int nqn_row_of_dc(struct cache_row *row, void *ud)
 {
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc;
+	const uint8_t *id = ud, *p = row->key.mv_data;
 
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_NQN], &cur);
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;) {
-		const uint8_t *p = k.mv_data;
-		if (k.mv_size > CACHE_DLPE_KEY_SIZE &&
-		    memcmp(p + k.mv_size - CACHE_DLPE_KEY_SIZE, id, CACHE_ID_SIZE) == 0) {
-			rc = mdb_cursor_del(cur, 0);
-			if (rc != MDB_SUCCESS)
-				break;
-			/* after a delete, NEXT yields the record that followed */
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-			continue;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	row->remove = row->key.mv_size > CACHE_DLPE_KEY_SIZE &&
+		      memcmp(p + row->key.mv_size - CACHE_DLPE_KEY_SIZE, id, CACHE_ID_SIZE) == 0;
+	return 0;
+}
+
+struct entries_delete {
+	struct cache *c;
+	const uint8_t *id;
+	bool corrupt;
+	int n;
+};
+
+static int entry_delete_row(struct cache_row *row, void *ud)
+{
+	struct entries_delete *d = ud;
+	struct dlpe e;
+
+	if (row->key.mv_size != CACHE_DLPE_KEY_SIZE ||
+	    record_decode_dlpe(row->val.mv_data, row->val.mv_size, &e) < 0)
+		d->corrupt = true;
+	else if (e.subtype == DLPE_SUBTYPE_NVME) {
+		uint8_t nk[CACHE_NQN_KEY_MAX];
+		size_t nl = cache_nqn_key(
+			e.subnqn, d->id, be32_get((uint8_t *)row->key.mv_data + CACHE_ID_SIZE), nk);
+		int r = del_record(d->c, row->txn, CACHE_DB_NQN, nk, nl);
+		if (r < 0)
+			return r;
 	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : cache_errno(rc);
+	row->remove = true;
+	d->n++;
+	return 0;
 }
 
 /* Delete DC @id's entries and their nqn rows. Return: entries deleted. */
 static int entries_delete_dc(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE])
 {
-	uint8_t start[CACHE_DLPE_KEY_SIZE];
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	bool corrupt = false;
-	int rc, n = 0;
+	struct entries_delete d = { .c = c, .id = id };
+	int r;
 
-	cache_dlpe_key(id, 0, start);
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DLPE], &cur);
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
-	k = (MDB_val){ sizeof(start), start };
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == MDB_SUCCESS && k.mv_size >= CACHE_ID_SIZE &&
-	     memcmp(k.mv_data, id, CACHE_ID_SIZE) == 0;) {
-		struct dlpe e;
-
-		if (k.mv_size != CACHE_DLPE_KEY_SIZE ||
-		    record_decode_dlpe(v.mv_data, v.mv_size, &e) < 0)
-			corrupt = true;
-		else if (e.subtype == DLPE_SUBTYPE_NVME) {
-			uint8_t nk[CACHE_NQN_KEY_MAX];
-			size_t nl = cache_nqn_key(
-				e.subnqn, id, be32_get((uint8_t *)k.mv_data + CACHE_ID_SIZE), nk);
-			int r = del_record(c, txn, CACHE_DB_NQN, nk, nl);
-			if (r < 0) {
-				mdb_cursor_close(cur);
-				return r;
-			}
-		}
-		rc = mdb_cursor_del(cur, 0);
-		if (rc != MDB_SUCCESS)
-			break;
-		n++;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return cache_errno(rc);
-	if (corrupt) {
-		int r = nqn_rows_delete_dc(c, txn, id);
-		if (r < 0)
-			return r;
-	}
-	return n;
+	r = cache_range(c, txn, CACHE_DB_DLPE, id, CACHE_ID_SIZE, entry_delete_row, &d);
+	if (r >= 0 && d.corrupt)
+		r = cache_range(c, txn, CACHE_DB_NQN, NULL, 0, nqn_row_of_dc, (void *)id);
+	return r < 0 ? r : d.n;
 }
 
 struct purge_ctx {
@@ -931,14 +974,10 @@ static int dc_purge_fn(struct cache *c, MDB_txn *txn, void *ud)
 	if (r <= 0)
 		return r;
 	r = entries_delete_dc(c, txn, ctx->id);
-	if (r < 0)
-		return r;
-	if (!isempty(old.instance_key)) {
+	if (r >= 0 && !isempty(old.instance_key))
 		r = del_record(c, txn, CACHE_DB_IKEY, old.instance_key, strlen(old.instance_key));
-		if (r < 0)
-			return r;
-	}
-	r = del_record(c, txn, CACHE_DB_DC, ctx->id, CACHE_ID_SIZE);
+	if (r >= 0)
+		r = del_record(c, txn, CACHE_DB_DC, ctx->id, CACHE_ID_SIZE);
 	return r < 0 ? r : 1;
 }
 
@@ -980,255 +1019,36 @@ int cache_purge_all(struct cache *c, bool paths)
 
 /* ---- discovery log pages ---------------------------------------------- */
 
-/* Encoded entries packed in one buffer. */
-struct packed {
-	uint8_t *data;
-	size_t size, alloc;
-	size_t *off; /* n + 1 offsets */
-	size_t n, n_alloc;
+struct page_load {
+	struct dlpe *e;
+	size_t n, alloc;
 };
 
-static void packed_done(struct packed *p)
+static int page_load_row(struct cache_row *row, void *ud)
 {
-	free(p->data);
-	free(p->off);
-	*p = (struct packed){};
-}
+	struct page_load *p = ud;
 
-static int packed_add(struct packed *p, const void *data, size_t size)
-{
-	if (p->n + 2 > p->n_alloc) {
-		size_t n = p->n_alloc ? p->n_alloc * 2 : 64;
-		size_t *o = realloc(p->off, n * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		p->off = o;
-		p->n_alloc = n;
-	}
-	if (p->size + size > p->alloc) {
-		size_t a = MAX(p->alloc * 2, p->size + size + 4096);
-		uint8_t *d = realloc(p->data, a);
-		if (!d)
-			return -ENOMEM;
-		p->data = d;
-		p->alloc = a;
-	}
-	if (p->n == 0)
-		p->off[0] = 0;
-	memcpy(p->data + p->size, data, size);
-	p->size += size;
-	p->off[++p->n] = p->size;
-	return 0;
-}
-
-static inline const uint8_t *packed_get(const struct packed *p, size_t i, size_t *ret_size)
-{
-	*ret_size = p->off[i + 1] - p->off[i];
-	return p->data + p->off[i];
-}
-
-static bool packed_equal_at(const struct packed *a, size_t i, const struct packed *b, size_t j)
-{
-	size_t la, lb;
-	const uint8_t *x = packed_get(a, i, &la), *y = packed_get(b, j, &lb);
-
-	return la == lb && memcmp(x, y, la) == 0;
-}
-
-void cache_dlp_change_free(struct cache_dlp_change *ch)
-{
-	if (!ch)
-		return;
-	strv_free(ch->nqns_added);
-	strv_free(ch->nqns_removed);
-	strv_free(ch->nqns_changed);
-	free(ch->referrals_added);
-	free(ch->referrals_removed);
-	*ch = (struct cache_dlp_change){};
-}
-
-/* One entry for sorting: its NQN (for I/O entries) and its encoding. */
-struct sort_item {
-	const char *nqn;
-	const uint8_t *data;
-	size_t size;
-	const struct dlpe *e;
-};
-
-static int bytes_cmp(const struct sort_item *a, const struct sort_item *b)
-{
-	int r = memcmp(a->data, b->data, MIN(a->size, b->size));
-	return r ? r : (a->size > b->size) - (a->size < b->size);
-}
-
-static int sort_item_cmp(const void *x, const void *y)
-{
-	const struct sort_item *a = x, *b = y;
-	int r = strcmp(a->nqn, b->nqn);
-
-	return r ? r : bytes_cmp(a, b);
-}
-
-static int strv_push(char ***l, size_t *n, const char *s)
-{
-	char **nl = realloc(*l, (*n + 2) * sizeof(char *));
-
-	if (!nl)
+	if (row->key.mv_size != CACHE_DLPE_KEY_SIZE ||
+	    be32_get((uint8_t *)row->key.mv_data + CACHE_ID_SIZE) != p->n)
+		return -EBADMSG; /* a hole or a stray key: the page is not ours to diff */
+	if (GREEDY_REALLOC(p->e, p->alloc, p->n) < 0)
 		return -ENOMEM;
-	*l = nl;
-	nl[*n] = strdup(s);
-	if (!nl[*n])
-		return -ENOMEM;
-	nl[++*n] = NULL;
-	return 0;
+	return record_decode_dlpe(row->val.mv_data, row->val.mv_size, &p->e[p->n++]);
 }
 
-static int dlpe_push(struct dlpe **l, size_t *n, const struct dlpe *e)
+/* Read DC @id's stored page. Return: 0 and *ret, *ret_n; -EBADMSG when damaged. */
+static int page_load(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE],
+		     struct dlpe **ret, size_t *ret_n)
 {
-	struct dlpe *nl = realloc(*l, (*n + 1) * sizeof(*nl));
+	struct page_load p = {};
+	int r = cache_range(c, txn, CACHE_DB_DLPE, id, CACHE_ID_SIZE, page_load_row, &p);
 
-	if (!nl)
-		return -ENOMEM;
-	*l = nl;
-	nl[(*n)++] = *e;
-	return 0;
-}
-
-static size_t collect(const struct packed *p, const struct dlpe *e, uint8_t subtype,
-		      struct sort_item *out)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < p->n; i++) {
-		if (e[i].subtype != subtype)
-			continue;
-		out[k].nqn = subtype == DLPE_SUBTYPE_NVME ? e[i].subnqn : "";
-		out[k].data = packed_get(p, i, &out[k].size);
-		out[k].e = &e[i];
-		k++;
-	}
-	qsort(out, k, sizeof(*out), sort_item_cmp);
-	return k;
-}
-
-/* What differs between the old and the new page of one DC. */
-static int compute_change(const struct packed *oldp, const struct dlpe *olde,
-			  const struct packed *newp, const struct dlpe *newe,
-			  struct cache_dlp_change *ch)
-{
-	_cleanup_free_ struct sort_item *a = calloc(oldp->n + 1, sizeof(*a));
-	_cleanup_free_ struct sort_item *b = calloc(newp->n + 1, sizeof(*b));
-	size_t na, nb, i, j, n_add = 0, n_rm = 0, n_ch = 0;
-	int r;
-
-	if (!a || !b)
-		return -ENOMEM;
-
-	/* I/O subsystems: group by NQN; a group changed if its entry multiset did */
-	na = collect(oldp, olde, DLPE_SUBTYPE_NVME, a);
-	nb = collect(newp, newe, DLPE_SUBTYPE_NVME, b);
-	for (i = 0, j = 0; i < na || j < nb;) {
-		int c = i >= na ? 1 : j >= nb ? -1 : strcmp(a[i].nqn, b[j].nqn);
-		if (c < 0) {
-			r = strv_push(&ch->nqns_removed, &n_rm, a[i].nqn);
-			for (const char *q = a[i].nqn; i < na && streq(a[i].nqn, q); i++)
-				;
-		} else if (c > 0) {
-			r = strv_push(&ch->nqns_added, &n_add, b[j].nqn);
-			for (const char *q = b[j].nqn; j < nb && streq(b[j].nqn, q); j++)
-				;
-		} else {
-			const char *q = a[i].nqn;
-			bool same = true;
-			for (; i < na && streq(a[i].nqn, q) && j < nb && streq(b[j].nqn, q);
-			     i++, j++)
-				if (bytes_cmp(&a[i], &b[j]) != 0)
-					same = false;
-			if ((i < na && streq(a[i].nqn, q)) || (j < nb && streq(b[j].nqn, q)))
-				same = false;
-			for (; i < na && streq(a[i].nqn, q); i++)
-				;
-			for (; j < nb && streq(b[j].nqn, q); j++)
-				;
-			r = same ? 0 : strv_push(&ch->nqns_changed, &n_ch, q);
-		}
-		if (r < 0)
-			return r;
-	}
-
-	/* referrals: by identical entry */
-	na = collect(oldp, olde, DLPE_SUBTYPE_REFERRAL, a);
-	nb = collect(newp, newe, DLPE_SUBTYPE_REFERRAL, b);
-	for (i = 0, j = 0; i < na || j < nb;) {
-		int c = i >= na ? 1 : j >= nb ? -1 : bytes_cmp(&a[i], &b[j]);
-		if (c < 0)
-			r = dlpe_push(&ch->referrals_removed, &ch->n_referrals_removed, a[i++].e);
-		else if (c > 0)
-			r = dlpe_push(&ch->referrals_added, &ch->n_referrals_added, b[j++].e);
-		else
-			i++, j++, r = 0;
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-struct dlp_put_ctx {
-	const struct cache_dc *dc;
-	uint8_t id[CACHE_ID_SIZE];
-	const struct dlpe *entries;
-	struct packed enc; /* the new page, encoded */
-	uint64_t genctr;
-	struct cache_dlp_change change;
-};
-
-/* Read DC @id's stored page (encoded and decoded). */
-static int entries_load(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE],
-			struct packed *ret, struct dlpe **ret_e)
-{
-	uint8_t start[CACHE_DLPE_KEY_SIZE];
-	_cleanup_free_ struct dlpe *e = NULL;
-	size_t alloc = 0;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc, r = 0;
-
-	cache_dlpe_key(id, 0, start);
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DLPE], &cur);
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
-	k = (MDB_val){ sizeof(start), start };
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == MDB_SUCCESS && k.mv_size >= CACHE_ID_SIZE &&
-	     memcmp(k.mv_data, id, CACHE_ID_SIZE) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CACHE_DLPE_KEY_SIZE ||
-		    be32_get((uint8_t *)k.mv_data + CACHE_ID_SIZE) != ret->n) {
-			r = -EBADMSG; /* a hole or a stray key: the page is not ours to diff */
-			break;
-		}
-		if (ret->n >= alloc) {
-			alloc = alloc ? alloc * 2 : 64;
-			struct dlpe *ne = realloc(e, alloc * sizeof(*e));
-			if (!ne) {
-				r = -ENOMEM;
-				break;
-			}
-			e = ne;
-		}
-		r = record_decode_dlpe(v.mv_data, v.mv_size, &e[ret->n]);
-		if (r < 0)
-			break;
-		r = packed_add(ret, v.mv_data, v.mv_size);
-		if (r < 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (r < 0)
+	if (r < 0) {
+		free(p.e);
 		return r;
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return cache_errno(rc);
-	*ret_e = TAKE_PTR(e);
+	}
+	*ret = p.e;
+	*ret_n = p.n;
 	return 0;
 }
 
@@ -1243,41 +1063,77 @@ static int nqn_row(struct cache *c, MDB_txn *txn, const char *nqn, const uint8_t
 	return del_record(c, txn, CACHE_DB_NQN, key, l);
 }
 
+/* Rewrite slot @i of DC @id's page: @old (NULL: none) becomes @new (NULL: none). */
+static int page_slot_put(struct cache *c, MDB_txn *txn, const uint8_t id[CACHE_ID_SIZE], uint32_t i,
+			 const struct dlpe *old, const struct dlpe *new)
+{
+	uint8_t key[CACHE_DLPE_KEY_SIZE];
+	struct record_buf b;
+	int r = 0;
+
+	if (old && old->subtype == DLPE_SUBTYPE_NVME)
+		r = nqn_row(c, txn, old->subnqn, id, i, false);
+	if (r < 0)
+		return r;
+	cache_dlpe_key(id, i, key);
+	if (!new)
+		return del_record(c, txn, CACHE_DB_DLPE, key, sizeof(key));
+	record_encode_dlpe(new, &b);
+	r = put_record(c, txn, CACHE_DB_DLPE, key, sizeof(key), b.data, b.size);
+	if (r >= 0 && new->subtype == DLPE_SUBTYPE_NVME)
+		r = nqn_row(c, txn, new->subnqn, id, i, true);
+	return r;
+}
+
+/* cache_dlp_put(): the session fields are stas-discover's. */
+static void session_apply(struct cache_dc *rec, bool created, const struct dc_update *u)
+{
+	(void)created;
+	rec->dctype = u->in->dctype;
+	rec->persistent = u->in->persistent;
+	rec->kato = u->in->kato;
+	memcpy(rec->device, u->in->device, sizeof(rec->device));
+	/* a unit started by the key must keep resolving: a key, once given, stays */
+	if (!isempty(u->in->instance_key))
+		memcpy(rec->instance_key, u->in->instance_key, sizeof(rec->instance_key));
+}
+
+struct dlp_put_ctx {
+	struct dc_update u;
+	const struct dlpe *entries;
+	size_t n;
+	uint64_t genctr;
+	struct cache_dlp_change change;
+};
+
 static int dlp_put_fn(struct cache *c, MDB_txn *txn, void *ud)
 {
 	struct dlp_put_ctx *ctx = ud;
 	_cleanup_free_ struct dlpe *olde = NULL;
-	struct packed oldp = {};
 	struct cache_dc old, rec;
-	bool found, same;
+	size_t n_old = 0;
 	uint64_t now = cache_now_usec();
+	bool found, same;
 	int r;
 
 	cache_dlp_change_free(&ctx->change); /* from an attempt before a map growth */
 
-	r = dc_get_txn(c, txn, ctx->id, &old);
+	/* the record as stored now, not as the caller read it earlier */
+	r = dc_merge_txn(c, txn, &ctx->u, &old, &rec);
 	if (r < 0)
 		return r;
 	found = r > 0;
-	dc_merge(ctx->dc, found ? &old : NULL, &rec);
 
-	r = entries_load(c, txn, ctx->id, &oldp, &olde);
-	if (r == -EBADMSG) {
-		/* a damaged page is replaced wholesale */
-		r = entries_delete_dc(c, txn, ctx->id);
-		packed_done(&oldp);
-		free(TAKE_PTR(olde));
-	}
+	r = page_load(c, txn, ctx->u.id, &olde, &n_old);
+	if (r == -EBADMSG)
+		r = entries_delete_dc(c, txn, ctx->u.id); /* a damaged page is replaced wholesale */
 	if (r < 0)
-		goto out;
+		return r;
 
-	same = found && old.genctr == ctx->genctr && old.n_entries == ctx->enc.n &&
-	       oldp.n == ctx->enc.n;
-	for (size_t i = 0; same && i < ctx->enc.n; i++)
-		same = packed_equal_at(&oldp, i, &ctx->enc, i);
-
+	same = found && old.genctr == ctx->genctr && old.n_entries == ctx->n &&
+	       dlp_equal(olde, n_old, ctx->entries, ctx->n);
 	rec.genctr = ctx->genctr;
-	rec.n_entries = (uint32_t)ctx->enc.n;
+	rec.n_entries = (uint32_t)ctx->n;
 	rec.stale = false;
 	rec.last_errno = 0;
 	rec.last_error_usec = 0;
@@ -1286,54 +1142,39 @@ static int dlp_put_fn(struct cache *c, MDB_txn *txn, void *ud)
 	if (same) {
 		if (now - old.last_read_usec >= CACHE_READ_TIME_GRANULARITY_USEC)
 			rec.last_read_usec = now;
-		if (!dc_record_equal(&rec, &old))
-			r = dc_put_txn(c, txn, ctx->id, &rec, &old);
-		r = r < 0 ? r : 0;
-		goto out;
+		r = dc_store_txn(c, txn, ctx->u.id, &rec, &old, false);
+		return r < 0 ? r : 0;
 	}
 
 	/* rewrite only the slots that differ */
-	for (size_t i = 0; i < MAX(oldp.n, ctx->enc.n); i++) {
-		uint8_t key[CACHE_DLPE_KEY_SIZE];
-		bool have_old = i < oldp.n, have_new = i < ctx->enc.n;
+	for (size_t i = 0; i < MAX(n_old, ctx->n); i++) {
+		const struct dlpe *o = i < n_old ? &olde[i] : NULL;
+		const struct dlpe *e = i < ctx->n ? &ctx->entries[i] : NULL;
 
-		if (have_old && have_new && packed_equal_at(&oldp, i, &ctx->enc, i))
+		if (o && e && dlpe_equal(o, e))
 			continue;
-		if (have_old && olde[i].subtype == DLPE_SUBTYPE_NVME) {
-			r = nqn_row(c, txn, olde[i].subnqn, ctx->id, (uint32_t)i, false);
-			if (r < 0)
-				goto out;
-		}
-		cache_dlpe_key(ctx->id, (uint32_t)i, key);
-		if (have_new) {
-			size_t size;
-			const uint8_t *data = packed_get(&ctx->enc, i, &size);
-			r = put_record(c, txn, CACHE_DB_DLPE, key, sizeof(key), data, size);
-			if (r >= 0 && ctx->entries[i].subtype == DLPE_SUBTYPE_NVME)
-				r = nqn_row(c, txn, ctx->entries[i].subnqn, ctx->id, (uint32_t)i,
-					    true);
-		} else
-			r = del_record(c, txn, CACHE_DB_DLPE, key, sizeof(key));
+		r = page_slot_put(c, txn, ctx->u.id, (uint32_t)i, o, e);
 		if (r < 0)
-			goto out;
+			return r;
 	}
-
 	rec.last_read_usec = now;
-	r = dc_put_txn(c, txn, ctx->id, &rec, found ? &old : NULL);
-	if (r < 0)
-		goto out;
-	r = compute_change(&oldp, olde, &ctx->enc, ctx->entries, &ctx->change);
+	r = dc_store_txn(c, txn, ctx->u.id, &rec, found ? &old : NULL, true);
 	if (r >= 0)
-		r = 1;
-out:
-	packed_done(&oldp);
-	return r;
+		r = dlp_diff(olde, n_old, ctx->entries, ctx->n, &ctx->change);
+	return r < 0 ? r : 1;
 }
 
 int cache_dlp_put(struct cache *c, const struct cache_dc *dc, const struct dlpe *entries, size_t n,
 		  uint64_t genctr, struct cache_dlp_change *ret_change)
 {
-	struct dlp_put_ctx ctx = { .dc = dc, .entries = entries, .genctr = genctr };
+	struct dlp_put_ctx ctx = {
+		.u = { .in = dc,
+		       .create = origin_found_by_discovery(dc->origin),
+		       .fn = session_apply },
+		.entries = entries,
+		.n = n,
+		.genctr = genctr,
+	};
 	int r;
 
 	assert(entries || n == 0);
@@ -1342,25 +1183,13 @@ int cache_dlp_put(struct cache *c, const struct cache_dc *dc, const struct dlpe 
 	r = dc_validate(dc);
 	if (r < 0)
 		return r;
-	r = cache_tid_id(&dc->tid, ctx.id);
+	for (size_t i = 0; i < n; i++)
+		if (entries[i].subtype == DLPE_SUBTYPE_NVME && isempty(entries[i].subnqn))
+			return -EINVAL;
+	r = cache_tid_id(&dc->tid, ctx.u.id);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		struct record_buf b;
-
-		if (entries[i].subtype == DLPE_SUBTYPE_NVME && isempty(entries[i].subnqn)) {
-			packed_done(&ctx.enc);
-			return -EINVAL;
-		}
-		record_encode_dlpe(&entries[i], &b);
-		r = packed_add(&ctx.enc, b.data, b.size);
-		if (r < 0) {
-			packed_done(&ctx.enc);
-			return r;
-		}
-	}
 	r = cache_write(c, dlp_put_fn, &ctx);
-	packed_done(&ctx.enc);
 	if (r >= 0 && ret_change)
 		*ret_change = ctx.change;
 	else
@@ -1368,65 +1197,55 @@ int cache_dlp_put(struct cache *c, const struct cache_dc *dc, const struct dlpe 
 	return r;
 }
 
-/* Iterate DLPE rows from @start while the key begins with @id (NULL: all). */
-static int entries_walk(struct cache *c, MDB_txn *txn, const uint8_t *id, cache_entry_cb cb,
-			void *userdata)
+/* Entries reached through dlpe rows (@skip 0) or nqn index rows (@skip: the NQN and its NUL). */
+struct entry_walk {
+	struct cache *c;
+	cache_entry_cb cb;
+	void *userdata;
+	size_t skip;
+	struct cache_dc dc; /* of the last entry */
+	uint8_t dc_id[CACHE_ID_SIZE];
+	bool have_dc;
+};
+
+static int entry_row(struct cache_row *row, void *ud)
 {
-	uint8_t start[CACHE_DLPE_KEY_SIZE], cur_id[CACHE_ID_SIZE];
-	struct cache_dc dc;
-	bool have_dc = false;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc, r = 0;
+	struct entry_walk *w = ud;
+	const uint8_t *dk = (const uint8_t *)row->key.mv_data + w->skip;
+	MDB_val ev = row->val;
+	struct dlpe e;
+	int r;
 
-	if (!c->have[CACHE_DB_DLPE])
-		return 0;
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_DLPE], &cur);
-	if (rc != MDB_SUCCESS)
-		return cache_errno(rc);
-	if (id) {
-		cache_dlpe_key(id, 0, start);
-		k = (MDB_val){ sizeof(start), start };
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	} else
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct dlpe e;
-
-		if (k.mv_size != CACHE_DLPE_KEY_SIZE) {
-			r = -EBADMSG;
-			break;
-		}
-		if (id && memcmp(k.mv_data, id, CACHE_ID_SIZE) != 0)
-			break;
-		if (!have_dc || memcmp(k.mv_data, cur_id, CACHE_ID_SIZE) != 0) {
-			memcpy(cur_id, k.mv_data, CACHE_ID_SIZE);
-			r = dc_get_txn(c, txn, cur_id, &dc);
-			if (r == 0)
-				r = -EBADMSG; /* entries without their DC */
-			if (r < 0)
-				break;
-			have_dc = true;
-		}
-		r = record_decode_dlpe(v.mv_data, v.mv_size, &e);
+	if (row->key.mv_size != w->skip + CACHE_DLPE_KEY_SIZE)
+		return -EBADMSG;
+	if (!w->have_dc || memcmp(dk, w->dc_id, CACHE_ID_SIZE) != 0) {
+		memcpy(w->dc_id, dk, CACHE_ID_SIZE);
+		r = dc_get_txn(w->c, row->txn, w->dc_id, &w->dc);
+		if (r == 0)
+			r = -EBADMSG; /* entries without their DC */
 		if (r < 0)
-			break;
-		r = cb(&dc, &e, be32_get((uint8_t *)k.mv_data + CACHE_ID_SIZE), userdata);
-		if (r != 0)
-			break;
+			return r;
+		w->have_dc = true;
 	}
-	if (r == 0 && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		r = cache_errno(rc);
-	mdb_cursor_close(cur);
-	return r;
+	if (w->skip > 0) {
+		r = get_record(w->c, row->txn, CACHE_DB_DLPE, dk, CACHE_DLPE_KEY_SIZE, &ev);
+		if (r == 0)
+			r = -EBADMSG; /* index row without its entry */
+		if (r < 0)
+			return r;
+	}
+	r = record_decode_dlpe(ev.mv_data, ev.mv_size, &e);
+	if (r < 0)
+		return r;
+	return w->cb(&w->dc, &e, be32_get(dk + CACHE_ID_SIZE), w->userdata);
 }
 
 int cache_entries_foreach_dc(struct cache *c, const struct tid *dc_tid, cache_entry_cb cb,
 			     void *userdata)
 {
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
+	struct entry_walk w = { .c = c, .cb = cb, .userdata = userdata };
 	uint8_t id[CACHE_ID_SIZE];
-	struct cache_dc dc;
-	MDB_txn *txn = NULL;
 	int r;
 
 	r = cache_tid_id(dc_tid, id);
@@ -1435,185 +1254,115 @@ int cache_entries_foreach_dc(struct cache *c, const struct tid *dc_tid, cache_en
 	r = cache_read_begin(c, &txn);
 	if (r < 0)
 		return r;
-	r = dc_get_txn(c, txn, id, &dc);
+	r = dc_get_txn(c, txn, id, &w.dc);
 	if (r == 0)
-		r = -ENOENT;
-	if (r > 0)
-		r = entries_walk(c, txn, id, cb, userdata);
-	cache_read_end(c, txn);
-	return r;
+		return -ENOENT;
+	if (r < 0)
+		return r;
+	return cache_range(c, txn, CACHE_DB_DLPE, id, CACHE_ID_SIZE, entry_row, &w);
 }
 
 int cache_entries_foreach(struct cache *c, cache_entry_cb cb, void *userdata)
 {
-	MDB_txn *txn = NULL;
-	int r;
+	struct entry_walk w = { .c = c, .cb = cb, .userdata = userdata };
 
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	r = entries_walk(c, txn, NULL, cb, userdata);
-	cache_read_end(c, txn);
-	return r;
+	return cache_range_read(c, CACHE_DB_DLPE, NULL, 0, entry_row, &w);
 }
 
-struct dlp_get_ctx {
-	struct dlpe *e;
-	size_t n, alloc;
-};
-
-static int dlp_get_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
+static int page_add(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
 {
-	struct dlp_get_ctx *ctx = ud;
+	struct page_load *p = ud;
 
 	(void)dc;
 	(void)index;
-	if (ctx->n >= ctx->alloc) {
-		size_t a = ctx->alloc ? ctx->alloc * 2 : 16;
-		struct dlpe *ne = realloc(ctx->e, a * sizeof(*ne));
-		if (!ne)
-			return -ENOMEM;
-		ctx->e = ne;
-		ctx->alloc = a;
-	}
-	ctx->e[ctx->n++] = *e;
+	if (GREEDY_REALLOC(p->e, p->alloc, p->n) < 0)
+		return -ENOMEM;
+	p->e[p->n++] = *e;
 	return 0;
 }
 
 int cache_dlp_get(struct cache *c, const struct tid *dc_tid, struct dlpe **ret, size_t *ret_n)
 {
-	struct dlp_get_ctx ctx = {};
-	int r;
+	struct page_load p = {};
+	int r = cache_entries_foreach_dc(c, dc_tid, page_add, &p);
 
-	r = cache_entries_foreach_dc(c, dc_tid, dlp_get_cb, &ctx);
-	if (r == -ENOENT) {
-		free(ctx.e);
-		return 0;
-	}
 	if (r < 0) {
-		free(ctx.e);
-		return r;
+		free(p.e);
+		return r == -ENOENT ? 0 : r;
 	}
-	*ret = ctx.e;
-	*ret_n = ctx.n;
+	*ret = p.e;
+	*ret_n = p.n;
+	return 1;
+}
+
+static int nqn_add(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
+{
+	(void)dc;
+	(void)index;
+	if (e->subtype != DLPE_SUBTYPE_NVME)
+		return 0;
+	return strv_extend_unique(ud, e->subnqn) < 0 ? -ENOMEM : 0;
+}
+
+int cache_dc_nqns(struct cache *c, const struct tid *dc, char ***ret)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	int r = cache_entries_foreach_dc(c, dc, nqn_add, &l);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	*ret = TAKE_PTR(l);
 	return 1;
 }
 
 int cache_entries_foreach_nqn(struct cache *c, const char *nqn, cache_entry_cb cb, void *userdata)
 {
-	uint8_t prefix[TID_NQN_MAX + 1], cur_id[CACHE_ID_SIZE];
-	size_t pl;
-	struct cache_dc dc;
-	bool have_dc = false;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int r, rc;
+	struct entry_walk w = { .c = c, .cb = cb, .userdata = userdata };
 
 	if (isempty(nqn) || strlen(nqn) > TID_NQN_MAX)
 		return -EINVAL;
-	if (!c->have[CACHE_DB_NQN])
-		return 0;
-	pl = strlen(nqn) + 1;
-	memcpy(prefix, nqn, pl); /* with its NUL */
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_NQN], &cur);
-	if (rc != MDB_SUCCESS) {
-		cache_read_end(c, txn);
-		return cache_errno(rc);
-	}
-	k = (MDB_val){ pl, prefix };
-	r = 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == MDB_SUCCESS && k.mv_size >= pl && memcmp(k.mv_data, prefix, pl) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *dk = (const uint8_t *)k.mv_data + pl;
-		struct dlpe e;
-		MDB_val ev;
+	w.skip = strlen(nqn) + 1; /* the prefix is the NQN with its NUL */
+	return cache_range_read(c, CACHE_DB_NQN, nqn, w.skip, entry_row, &w);
+}
 
-		if (k.mv_size != pl + CACHE_DLPE_KEY_SIZE) {
-			r = -EBADMSG;
-			break;
-		}
-		if (!have_dc || memcmp(dk, cur_id, CACHE_ID_SIZE) != 0) {
-			memcpy(cur_id, dk, CACHE_ID_SIZE);
-			r = dc_get_txn(c, txn, cur_id, &dc);
-			if (r == 0)
-				r = -EBADMSG;
-			if (r < 0)
-				break;
-			have_dc = true;
-		}
-		r = get_record(c, txn, CACHE_DB_DLPE, dk, CACHE_DLPE_KEY_SIZE, &ev);
-		if (r == 0)
-			r = -EBADMSG; /* index row without its entry */
-		if (r < 0)
-			break;
-		r = record_decode_dlpe(ev.mv_data, ev.mv_size, &e);
-		if (r < 0)
-			break;
-		r = cb(&dc, &e, be32_get(dk + CACHE_ID_SIZE), userdata);
-		if (r != 0)
-			break;
+struct nqn_count {
+	int (*cb)(const char *nqn, unsigned n, void *userdata);
+	void *userdata;
+	char nqn[TID_NQN_MAX + 1];
+	unsigned count;
+};
+
+static int nqn_count_row(struct cache_row *row, void *ud)
+{
+	struct nqn_count *w = ud;
+	const char *k = row->key.mv_data;
+	size_t l;
+	int r;
+
+	if (row->key.mv_size <= CACHE_DLPE_KEY_SIZE + 1 ||
+	    (l = row->key.mv_size - CACHE_DLPE_KEY_SIZE - 1) > TID_NQN_MAX || k[l] != '\0' ||
+	    memchr(k, '\0', l))
+		return -EBADMSG;
+	if (w->count > 0 && strlen(w->nqn) == l && memcmp(w->nqn, k, l) == 0) {
+		w->count++;
+		return 0;
 	}
-	if (r == 0 && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		r = cache_errno(rc);
-	mdb_cursor_close(cur);
-	cache_read_end(c, txn);
-	return r;
+	if (w->count > 0 && (r = w->cb(w->nqn, w->count, w->userdata)) != 0)
+		return r;
+	memcpy(w->nqn, k, l);
+	w->nqn[l] = '\0';
+	w->count = 1;
+	return 0;
 }
 
 int cache_nqns_foreach(struct cache *c, int (*cb)(const char *nqn, unsigned n, void *userdata),
 		       void *userdata)
 {
-	char nqn[TID_NQN_MAX + 1] = "";
-	unsigned count = 0;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int r, rc;
+	struct nqn_count w = { .cb = cb, .userdata = userdata };
+	int r = cache_range_read(c, CACHE_DB_NQN, NULL, 0, nqn_count_row, &w);
 
-	if (!c->have[CACHE_DB_NQN])
-		return 0;
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_NQN], &cur);
-	if (rc != MDB_SUCCESS) {
-		cache_read_end(c, txn);
-		return cache_errno(rc);
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		size_t l;
-
-		if (k.mv_size <= CACHE_DLPE_KEY_SIZE + 1 ||
-		    (l = k.mv_size - CACHE_DLPE_KEY_SIZE - 1) > TID_NQN_MAX ||
-		    ((char *)k.mv_data)[l] != '\0' || memchr(k.mv_data, '\0', l)) {
-			r = -EBADMSG;
-			break;
-		}
-		if (count > 0 && strlen(nqn) == l && memcmp(nqn, k.mv_data, l) == 0) {
-			count++;
-			continue;
-		}
-		if (count > 0) {
-			r = cb(nqn, count, userdata);
-			if (r != 0)
-				break;
-		}
-		memcpy(nqn, k.mv_data, l);
-		nqn[l] = '\0';
-		count = 1;
-	}
-	if (r == 0 && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		r = cache_errno(rc);
-	if (r == 0 && count > 0)
-		r = cb(nqn, count, userdata);
-	mdb_cursor_close(cur);
-	cache_read_end(c, txn);
+	if (r == 0 && w.count > 0)
+		r = cb(w.nqn, w.count, userdata);
 	return r;
 }
 
@@ -1669,9 +1418,9 @@ int cache_path_put(struct cache *c, const struct cache_path *p)
 
 int cache_path_get(struct cache *c, const struct tid *tid, struct cache_path *ret)
 {
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	uint8_t key[CACHE_PATH_KEY_MAX];
 	struct cache_path p;
-	MDB_txn *txn = NULL;
 	MDB_val v;
 	size_t kl;
 	int r;
@@ -1683,11 +1432,8 @@ int cache_path_get(struct cache *c, const struct tid *tid, struct cache_path *re
 	if (r < 0)
 		return r;
 	r = get_record(c, txn, CACHE_DB_PATH, key, kl, &v);
-	if (r > 0) {
-		r = record_decode_path(v.mv_data, v.mv_size, &p);
-		r = r < 0 ? r : 1;
-	}
-	cache_read_end(c, txn);
+	if (r > 0)
+		r = record_decode_path(v.mv_data, v.mv_size, &p) < 0 ? -EBADMSG : 1;
 	if (r > 0)
 		*ret = p;
 	return r;
@@ -1711,52 +1457,29 @@ int cache_path_remove(struct cache *c, const struct tid *tid)
 	return cache_write(c, path_remove_fn, &ctx);
 }
 
+struct path_walk {
+	int (*cb)(const struct cache_path *p, void *userdata);
+	void *userdata;
+};
+
+static int path_row(struct cache_row *row, void *ud)
+{
+	struct path_walk *w = ud;
+	struct cache_path p;
+	int r = record_decode_path(row->val.mv_data, row->val.mv_size, &p);
+
+	return r < 0 ? r : w->cb(&p, w->userdata);
+}
+
 int cache_path_foreach(struct cache *c, const char *nqn,
 		       int (*cb)(const struct cache_path *p, void *userdata), void *userdata)
 {
-	uint8_t prefix[TID_NQN_MAX + 1];
-	size_t pl = 0;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int r, rc;
+	struct path_walk w = { cb, userdata };
 
-	if (nqn) {
-		if (isempty(nqn) || strlen(nqn) > TID_NQN_MAX)
-			return -EINVAL;
-		pl = strlen(nqn) + 1;
-		memcpy(prefix, nqn, pl);
-	}
-	if (!c->have[CACHE_DB_PATH])
-		return 0;
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
-	rc = mdb_cursor_open(txn, c->dbi[CACHE_DB_PATH], &cur);
-	if (rc != MDB_SUCCESS) {
-		cache_read_end(c, txn);
-		return cache_errno(rc);
-	}
-	k = (MDB_val){ pl, prefix };
-	r = 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, nqn ? MDB_SET_RANGE : MDB_FIRST); rc == MDB_SUCCESS;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct cache_path p;
-
-		if (nqn && (k.mv_size < pl || memcmp(k.mv_data, prefix, pl) != 0))
-			break;
-		r = record_decode_path(v.mv_data, v.mv_size, &p);
-		if (r < 0)
-			break;
-		r = cb(&p, userdata);
-		if (r != 0)
-			break;
-	}
-	if (r == 0 && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		r = cache_errno(rc);
-	mdb_cursor_close(cur);
-	cache_read_end(c, txn);
-	return r;
+	if (nqn && (isempty(nqn) || strlen(nqn) > TID_NQN_MAX))
+		return -EINVAL;
+	/* the prefix is the NQN with its NUL */
+	return cache_range_read(c, CACHE_DB_PATH, nqn, nqn ? strlen(nqn) + 1 : 0, path_row, &w);
 }
 
 /* ---- statistics ------------------------------------------------------- */
@@ -1769,20 +1492,18 @@ static int count_nqns(const char *nqn, unsigned n, void *ud)
 	return 0;
 }
 
-int cache_stats(struct cache *c, struct cache_stats *ret)
+/* The counts and meta of one snapshot. */
+static int stats_txn(struct cache *c, struct cache_stats *s)
 {
-	struct cache_stats s = {};
-	MDB_envinfo info;
-	MDB_stat st;
-	MDB_txn *txn = NULL;
-	MDB_val v;
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	uint64_t *counts[_CACHE_DB_MAX] = {
-		[CACHE_DB_DC] = &s.n_dcs,	[CACHE_DB_DLPE] = &s.n_entries,
-		[CACHE_DB_NQN] = &s.n_nqn_rows, [CACHE_DB_PATH] = &s.n_paths,
-		[CACHE_DB_IKEY] = &s.n_ikeys,
+		[CACHE_DB_DC] = &s->n_dcs,	 [CACHE_DB_DLPE] = &s->n_entries,
+		[CACHE_DB_NQN] = &s->n_nqn_rows, [CACHE_DB_PATH] = &s->n_paths,
+		[CACHE_DB_IKEY] = &s->n_ikeys,
 	};
-	_cleanup_free_ char *p = NULL;
-	struct stat fst;
+	MDB_stat st;
+	MDB_val v;
+	uint64_t u = 0;
 	int r, rc;
 
 	r = cache_read_begin(c, &txn);
@@ -1792,24 +1513,35 @@ int cache_stats(struct cache *c, struct cache_stats *ret)
 		if (!counts[i] || !c->have[i])
 			continue;
 		rc = mdb_stat(txn, c->dbi[i], &st);
-		if (rc != MDB_SUCCESS) {
-			cache_read_end(c, txn);
+		if (rc != MDB_SUCCESS)
 			return cache_errno(rc);
-		}
 		*counts[i] = st.ms_entries;
 	}
-	uint64_t u = 0;
 	if (cache_meta_get_uint(c, txn, "schema", &u) > 0)
-		s.schema = (unsigned)MIN(u, (uint64_t)UINT32_MAX);
+		s->schema = (unsigned)MIN(u, (uint64_t)UINT32_MAX);
 	if (cache_meta_get_uint(c, txn, "created", &u) > 0)
-		s.created_usec = u;
+		s->created_usec = u;
 	if (get_record(c, txn, CACHE_DB_META, "writer", 6, &v) > 0)
-		snprintf(s.writer, sizeof(s.writer), "%.*s",
-			 (int)MIN(v.mv_size, sizeof(s.writer) - 1), (const char *)v.mv_data);
+		snprintf(s->writer, sizeof(s->writer), "%.*s",
+			 (int)MIN(v.mv_size, sizeof(s->writer) - 1), (const char *)v.mv_data);
+	return 0;
+}
+
+int cache_stats(struct cache *c, struct cache_stats *ret)
+{
+	struct cache_stats s = {};
+	_cleanup_free_ char *p = NULL;
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	int r, rc;
+
+	r = stats_txn(c, &s);
+	if (r < 0)
+		return r;
 	rc = mdb_env_info(c->env, &info);
 	if (rc == MDB_SUCCESS)
 		rc = mdb_env_stat(c->env, &st);
-	cache_read_end(c, txn);
 	if (rc != MDB_SUCCESS)
 		return cache_errno(rc);
 	s.map_size = info.me_mapsize;

@@ -43,6 +43,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dlp-diff.h"
 #include "dlpe.h"
 #include "tid.h"
 
@@ -84,6 +85,44 @@ enum cache_dctype {
 /*
  * A discovery controller as the cache keeps it. A plain value (no
  * pointers). Times are CLOCK_REALTIME microseconds, 0 for "never".
+ *
+ * Field ownership. Several programs write the same record, each in its own
+ * write transaction; every writer reads the stored record INSIDE its write
+ * transaction and changes only the fields it owns, so no update is lost to
+ * a copy read earlier (the fields of the caller's struct that it does not
+ * own are ignored):
+ *
+ *   tid                           the key; never changes
+ *   origin, referral_depth,       provenance: set by whoever creates the
+ *   referrer                      record; later only the provenance rule
+ *                                 below changes them
+ *   dctype, persistent, kato,     the discovery session: stas-discover,
+ *   device, instance_key          through cache_dlp_put() (an instance key,
+ *                                 once set, is only ever replaced)
+ *   mdns_advertised,              stas-mdns-watch, through
+ *   mdns_last_advertised_usec     cache_dc_set_advertised() (and
+ *                                 cache_dc_put() when it creates the DC)
+ *   genctr, last_read_usec,       the page: cache_dlp_put()
+ *   n_entries
+ *   stale, last_errno,            the last result: cache_dlp_put() clears,
+ *   last_error_usec, last_error   cache_dc_set_error() sets
+ *
+ * Provenance rule (applied by cache_dc_put(), cache_dlp_put() and
+ * cache_dc_set_error() to an existing record): a caller whose origin is
+ * config makes the origin config (the configuration is authoritative); any
+ * other origin is kept. referral_depth and referrer are kept while the
+ * stored or the caller's origin is referral (a referral's are recorded by
+ * its referrer when it creates the record); otherwise the caller's apply
+ * (none, for a configured DC).
+ *
+ * Creation rule for the result writers cache_dlp_put() and
+ * cache_dc_set_error(): they create a missing DC only when the caller's
+ * origin is config, manual or udev - DCs stas-discover finds by itself.
+ * An mdns or referral DC is recorded by its finder (stas-mdns-watch, the
+ * referring DC's run, with cache_dc_put()) before its discovery starts, so
+ * when its record is missing at write time it was purged meanwhile
+ * (persistence expired, referral withdrawn, an administrator's purge): the
+ * result is dropped with -ENOENT and the DC stays purged.
  */
 struct cache_dc {
 	struct tid tid; /* canonical; the identity */
@@ -99,7 +138,7 @@ struct cache_dc {
 	/* referrals: how many hops from a configured/mDNS DC, and which DC referred it */
 	uint8_t referral_depth;
 	struct tid referrer; /* all fields empty when none */
-	/* maintained by cache_dlp_put() / cache_dc_set_error(); ignored by cache_dc_put() */
+	/* the page and the last result */
 	uint64_t genctr;
 	uint64_t last_read_usec; /* last successful DLP read (to the minute) */
 	uint32_t n_entries;
@@ -135,17 +174,6 @@ struct cache_path {
 	char last_error[CACHE_ERRMSG_MAX + 1];
 	uint64_t updated_usec; /* set by cache_path_put() when 0 */
 	char device[CACHE_DEVICE_MAX + 1];
-};
-
-/* What a cache_dlp_put() changed. NULL-terminated string lists (may be NULL). */
-struct cache_dlp_change {
-	char **nqns_added; /* I/O subsystem NQNs this DC did not list before */
-	char **nqns_removed; /* ... no longer lists */
-	char **nqns_changed; /* ... still lists, with different entries */
-	struct dlpe *referrals_added; /* referral entries new in this page */
-	size_t n_referrals_added;
-	struct dlpe *referrals_removed;
-	size_t n_referrals_removed;
 };
 
 struct cache_stats {
@@ -234,13 +262,13 @@ int cache_path_state_from_string(const char *s);
 /* ---- discovery controllers ------------------------------------------- */
 
 /**
- * cache_dc_put() - insert or update a DC's metadata: origin, dctype,
- * persistent, kato, device, instance_key (and its ikey row), mdns_*,
- * referral_depth, referrer. The fields maintained by cache_dlp_put() and
- * cache_dc_set_error() (genctr, last_read_usec, n_entries, stale, last_*)
- * are kept from the stored record (zero for a new DC).
+ * cache_dc_put() - record a DC its finder found (stas-mdns-watch, the
+ * discovery that follows a referral). A missing DC is created from @dc:
+ * every field but the page and result ones, which start at zero. An
+ * existing DC keeps its record; only the provenance rule (see struct
+ * cache_dc) applies.
  *
- * Return: 1 when written, 0 when the stored record was already identical,
+ * Return: 1 when written, 0 when the stored record was already as wanted,
  * -EPROTO (newer schema), -EROFS (opened RDONLY), -EEXIST (@dc's instance key
  * belongs to another DC), -EINVAL, other negative errno.
  */
@@ -269,14 +297,27 @@ typedef int (*cache_dc_cb)(const struct cache_dc *dc, void *userdata);
 int cache_dc_foreach(struct cache *c, cache_dc_cb cb, void *userdata);
 
 /**
- * cache_dc_set_error() - record that reading the DLP of an existing DC
- * failed: @error (positive or negative errno) and a short message (may be
- * NULL; truncated to CACHE_ERRMSG_MAX). The DC is marked stale and keeps its
- * last good entries.
- * Return: 1, -ENOENT when the DC is not in the cache (cache_dc_put() it
- * first), other negative errno.
+ * cache_dc_list() - every DC, from one snapshot, in a newly allocated array
+ * sorted by transport ID: field by field in enum tid_field order (transport,
+ * traddr, trsvcid, ...), each compared with strcmp() - the order stasadm
+ * prints, stable across runs - so callers need not sort.
+ * Return: 0 and *@ret (free()), *@ret_n (NULL and 0 when the cache has no
+ * DC); -EBADMSG on a corrupt record, other negative errno (*@ret and
+ * *@ret_n untouched).
  */
-int cache_dc_set_error(struct cache *c, const struct tid *tid, int error, const char *msg);
+int cache_dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n);
+
+/**
+ * cache_dc_set_error() - record that reading the DLP of DC @dc failed:
+ * @error (positive or negative errno) and a short message (may be NULL;
+ * truncated to CACHE_ERRMSG_MAX). The DC is marked stale and keeps its last
+ * good entries. Of @dc only tid and the provenance fields are read: the
+ * provenance rule applies, and the creation rule decides whether a missing
+ * DC is created (see struct cache_dc).
+ * Return: 1, -ENOENT when the DC is not in the cache and @dc's origin may
+ * not create it (nothing written), other negative errno.
+ */
+int cache_dc_set_error(struct cache *c, const struct cache_dc *dc, int error, const char *msg);
 
 /**
  * cache_dc_set_advertised() - the mDNS advertisement state of an existing DC
@@ -303,29 +344,40 @@ int cache_purge_all(struct cache *c, bool paths);
 
 /**
  * cache_dlp_put() - store the DLP just read from @dc: in ONE transaction,
- * upsert @dc's metadata (as cache_dc_put()), set genctr, clear stale and
- * last error, and replace the entries and their NQN index rows - but only
- * when @genctr or the entries differ from what is stored (entries are
- * compared field by field, in order). @entries must be normalised (dlpe.h).
- * @ret_change (may be NULL) receives what changed for this DC; free it with
- * cache_dlp_change_free().
+ * read the stored record, apply the creation and provenance rules and @dc's
+ * session fields (dctype, persistent, kato, device, instance_key; see
+ * struct cache_dc: nothing else of @dc is read, so mDNS state and the result
+ * of another run are never overwritten), set genctr, clear stale and last
+ * error, and replace the entries and their NQN index rows - but only when
+ * @genctr or the entries differ from what is stored (entries are compared
+ * field by field, in order). @entries must be normalised (dlpe.h).
+ * @ret_change (may be NULL) receives what changed for this DC (dlp-diff.h);
+ * free it with cache_dlp_change_free().
  *
  * Return: 1 when the page changed, 0 when it was identical (the DC record is
- * still refreshed if its metadata changed or last_read_usec is older than a
- * minute), negative errno (-EPROTO: newer schema; -ENOSPC: disk or map full;
- * the previous content is intact on every error).
+ * still refreshed if its session changed or last_read_usec is older than a
+ * minute), negative errno (-ENOENT: the DC is gone and @dc's origin may not
+ * create it - it was purged while being read; -EPROTO: newer schema;
+ * -ENOSPC: disk or map full; the previous content is intact on every
+ * error).
  */
 int cache_dlp_put(struct cache *c, const struct cache_dc *dc, const struct dlpe *entries, size_t n,
 		  uint64_t genctr, struct cache_dlp_change *ret_change);
-
-/** cache_dlp_change_free() - release the lists; @ch itself is not freed. */
-void cache_dlp_change_free(struct cache_dlp_change *ch);
 
 /**
  * cache_dlp_get() - all entries of one DC, newly allocated (NULL and 0 when
  * none). Return: 1 found (the DC exists), 0 no such DC, negative errno.
  */
 int cache_dlp_get(struct cache *c, const struct tid *dc_tid, struct dlpe **ret, size_t *ret_n);
+
+/**
+ * cache_dc_nqns() - the distinct I/O subsystem NQNs DC @dc lists, in page
+ * order of their first entry, as a newly allocated string list (strv.h; NULL
+ * when the page lists none).
+ * Return: 1 and *@ret (the DC is known), 0 (no such DC; *@ret untouched),
+ * negative errno.
+ */
+int cache_dc_nqns(struct cache *c, const struct tid *dc, char ***ret);
 
 typedef int (*cache_entry_cb)(const struct cache_dc *dc, const struct dlpe *e, uint32_t index,
 			      void *userdata);

@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "dlpe.h"
+#include "strv.h"
 #include "tid.h"
 
 static inline char *tmpdir_new(void)
@@ -73,20 +74,4 @@ static inline void test_referral(unsigned i, struct dlpe *ret)
 	ret->subtype = DLPE_SUBTYPE_REFERRAL;
 	strcpy(ret->trsvcid, "8009");
 	strcpy(ret->subnqn, NVME_DISC_SUBSYS_NQN);
-}
-
-static inline bool strv_has(char **l, const char *s)
-{
-	for (char **i = l; i && *i; i++)
-		if (strcmp(*i, s) == 0)
-			return true;
-	return false;
-}
-
-static inline size_t strv_len(char **l)
-{
-	size_t n = 0;
-	for (char **i = l; i && *i; i++)
-		n++;
-	return n;
 }

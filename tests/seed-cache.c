@@ -110,8 +110,9 @@ static int seed(const char *dir)
 	d2.referrer = d1.tid;
 	entry_init(&e[0], DLPE_SUBTYPE_NVME, "192.168.1.22", "4420", "nqn.2024-01.io.test:sub2", 1);
 	entry_init(&e[1], DLPE_SUBTYPE_NVME, "192.168.1.23", "4420", "nqn.2024-01.io.test:sub3", 2);
+	check(cache_dc_put(c, &d2), "referral recorded by its referrer");
 	check(cache_dlp_put(c, &d2, e, 2, 3, NULL), "dlp 2");
-	check(cache_dc_set_error(c, &d2.tid, ETIMEDOUT, "read timed out"), "set error");
+	check(cache_dc_set_error(c, &d2, ETIMEDOUT, "read timed out"), "set error");
 
 	/* manual, named by its instance key */
 	dc_init(&d3, "192.168.1.12", LONG_NQN);

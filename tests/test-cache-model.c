@@ -104,6 +104,14 @@ static bool lists(const struct dlpe *e, size_t n, const char *nqn)
 	return false;
 }
 
+/* Any origin: the cache creates a missing DC only for config, manual and udev. */
+static bool random_origin(struct cache_dc *dc)
+{
+	dc->origin = (enum cache_origin)(rand() % _CACHE_ORIGIN_MAX);
+	return dc->origin == CACHE_ORIGIN_CONFIG || dc->origin == CACHE_ORIGIN_MANUAL ||
+	       dc->origin == CACHE_ORIGIN_UDEV;
+}
+
 static void step_dlp_put(struct cache *c, unsigned step)
 {
 	unsigned d = (unsigned)rand() % N_DC;
@@ -130,6 +138,12 @@ static void step_dlp_put(struct cache *c, unsigned step)
 	for (size_t i = 0; !changed && i < n; i++)
 		changed = !dlpe_equal(&m->e[i], &e[i]);
 
+	if (!random_origin(&dc) && !m->present) {
+		check(cache_dlp_put(c, &dc, e, n, genctr, &ch) == -ENOENT,
+		      "dlp_put of a purged mdns/referral DC", step);
+		check(!ch.nqns_added && !ch.n_referrals_added, "...reports no change", step);
+		return;
+	}
 	r = cache_dlp_put(c, &dc, e, n, genctr, &ch);
 	check(r == (changed ? 1 : 0), "dlp_put return value", step);
 
@@ -139,9 +153,9 @@ static void step_dlp_put(struct cache *c, unsigned step)
 		bool before = m->present && lists(m->e, m->n, nqn), after = lists(e, n, nqn);
 		bool added = !before && after, removed = before && !after;
 		bool chg = before && after && !nqn_entries_equal(m, e, n, nqn);
-		check(strv_has(ch.nqns_added, nqn) == added, "nqns_added", step);
-		check(strv_has(ch.nqns_removed, nqn) == removed, "nqns_removed", step);
-		check(strv_has(ch.nqns_changed, nqn) == chg, "nqns_changed", step);
+		check(strv_contains(ch.nqns_added, nqn) == added, "nqns_added", step);
+		check(strv_contains(ch.nqns_removed, nqn) == removed, "nqns_removed", step);
+		check(strv_contains(ch.nqns_changed, nqn) == chg, "nqns_changed", step);
 	}
 	/* referrals: net count change */
 	long before = 0, after = 0;
@@ -175,11 +189,15 @@ static void step_error(struct cache *c, unsigned step)
 {
 	unsigned d = (unsigned)rand() % N_DC;
 	struct cache_dc dc;
+	bool creates;
 
 	test_dc(d, &dc);
-	check(cache_dc_set_error(c, &dc.tid, ETIMEDOUT, "timeout") ==
-		      (m_dc[d].present ? 1 : -ENOENT),
+	creates = random_origin(&dc);
+	check(cache_dc_set_error(c, &dc, ETIMEDOUT, "timeout") ==
+		      (m_dc[d].present || creates ? 1 : -ENOENT),
 	      "set_error return", step);
+	if (!m_dc[d].present && creates)
+		m_dc[d] = (struct model_dc){ .present = true };
 	if (m_dc[d].present)
 		m_dc[d].stale = true;
 }

@@ -40,12 +40,7 @@ static bool page_matches(const struct dlpe *e, size_t n, uint64_t seq)
 	struct dlpe want[64];
 	size_t wn = seq_page(seq, want);
 
-	if (n != wn)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!dlpe_equal(&e[i], &want[i]))
-			return false;
-	return true;
+	return dlp_equal(e, n, want, wn);
 }
 
 static void report_cb(const char *problem, void *ud)

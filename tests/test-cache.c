@@ -163,8 +163,9 @@ static void test_api(void)
 	test_referral(101, &e[5]);
 	r = cache_dlp_put(c, &dc, e, 6, 5, &ch);
 	is_int(r, 1, "dlp_put: first page");
-	ok(strv_len(ch.nqns_added) == 2 && strv_has(ch.nqns_added, "nqn.2024-01.io.test:sub0") &&
-		   !ch.nqns_removed && !ch.nqns_changed && ch.n_referrals_added == 2,
+	ok(strv_length(ch.nqns_added) == 2 &&
+		   strv_contains(ch.nqns_added, "nqn.2024-01.io.test:sub0") && !ch.nqns_removed &&
+		   !ch.nqns_changed && ch.n_referrals_added == 2,
 	   "change: 2 NQNs and 2 referrals added");
 	cache_dlp_change_free(&ch);
 	is_int(cache_dlp_put(c, &dc, e, 6, 5, &ch), 0, "dlp_put: same page, same genctr");
@@ -178,9 +179,10 @@ static void test_api(void)
 	test_entry(2, 50, &e[3]);
 	test_referral(102, &e[4]);
 	is_int(cache_dlp_put(c, &dc, e, 6, 7, &ch), 1, "dlp_put: changed page");
-	ok(strv_len(ch.nqns_added) == 1 && strv_has(ch.nqns_added, "nqn.2024-01.io.test:sub2") &&
-		   strv_len(ch.nqns_changed) == 1 &&
-		   strv_has(ch.nqns_changed, "nqn.2024-01.io.test:sub1") && !ch.nqns_removed,
+	ok(strv_length(ch.nqns_added) == 1 &&
+		   strv_contains(ch.nqns_added, "nqn.2024-01.io.test:sub2") &&
+		   strv_length(ch.nqns_changed) == 1 &&
+		   strv_contains(ch.nqns_changed, "nqn.2024-01.io.test:sub1") && !ch.nqns_removed,
 	   "change: sub2 added, sub1 changed");
 	ok(ch.n_referrals_added == 1 && ch.n_referrals_removed == 1 &&
 		   ch.referrals_added[0].portid == 102 && ch.referrals_removed[0].portid == 100,
@@ -204,6 +206,16 @@ static void test_api(void)
 	cnt = 0;
 	cache_entries_foreach_nqn(c, "nqn.2024-01.io.test:sub", count_cb, &cnt);
 	is_int(cnt, 0, "a prefix of an NQN matches nothing");
+	char **nqns = NULL;
+	is_int(cache_dc_nqns(c, &dc.tid, &nqns), 1, "dc_nqns");
+	ok(strv_length(nqns) == 3 && streq(nqns[0], "nqn.2024-01.io.test:sub0") &&
+		   streq(nqns[1], "nqn.2024-01.io.test:sub1") &&
+		   streq(nqns[2], "nqn.2024-01.io.test:sub2"),
+	   "...sub0, sub1, sub2 once each, in page order");
+	strv_free(nqns);
+	struct cache_dc nodc;
+	test_dc(98, &nodc);
+	is_int(cache_dc_nqns(c, &nodc.tid, &nqns), 0, "dc_nqns: unknown DC");
 	cnt = 0;
 	is_int(cache_nqns_foreach(c, nqn_cb, &cnt), 0, "nqns_foreach");
 	is_int(cnt, 2 * 1000 + 1 + 1000 + 1 + 1000 + 1, "...sub0 x2, sub1 x1, sub2 x1");
@@ -213,6 +225,9 @@ static void test_api(void)
 	test_dc(2, &dc2);
 	dc2.origin = CACHE_ORIGIN_MDNS;
 	strcpy(dc2.instance_key, "key-abcdef");
+	is_int(cache_dlp_put(c, &dc2, e, 1, 1, NULL), -ENOENT,
+	       "dlp_put: an mDNS DC its finder did not record is not created");
+	is_int(cache_dc_put(c, &dc2), 1, "dc_put: the finder records it");
 	is_int(cache_dlp_put(c, &dc2, e, 1, 1, NULL), 1, "dlp_put: second DC");
 	cnt = 0;
 	cache_entries_foreach_nqn(c, "nqn.2024-01.io.test:sub0", count_cb, &cnt);
@@ -221,37 +236,67 @@ static void test_api(void)
 		   tid_equal(&got.tid, &dc2.tid),
 	   "dc_get_by_instance_key");
 	is_int(cache_dc_get_by_instance_key(c, "key-nope", &got), 0, "unknown instance key");
-	dc.instance_key[0] = 0;
 	strcpy(dc.instance_key, "key-abcdef");
-	is_int(cache_dc_put(c, &dc), -EEXIST, "an instance key cannot name two DCs");
+	is_int(cache_dlp_put(c, &dc, e, 6, 7, NULL), -EEXIST,
+	       "an instance key cannot name two DCs");
 	dc.instance_key[0] = 0;
 	strcpy(dc2.instance_key, "key-fedcba");
-	is_int(cache_dc_put(c, &dc2), 1, "instance key renamed");
+	is_int(cache_dlp_put(c, &dc2, e, 1, 1, NULL), 0, "same page, instance key renamed");
+	dc2.instance_key[0] = 0;
+	is_int(cache_dlp_put(c, &dc2, e, 1, 1, NULL), 0, "same page, no instance key given");
+	ok(cache_dc_get_by_instance_key(c, "key-fedcba", &got) == 1 &&
+		   tid_equal(&got.tid, &dc2.tid),
+	   "...the DC keeps its instance key");
+	strcpy(dc2.instance_key, "key-fedcba");
 	is_int(cache_dc_get_by_instance_key(c, "key-abcdef", &got), 0, "old instance key gone");
 	cnt = 0;
 	is_int(cache_dc_foreach(c, dc_count_cb, &cnt), 0, "dc_foreach");
 	is_int(cnt, 2, "...2 DCs");
 
 	/* errors keep the last good page */
-	is_int(cache_dc_set_error(c, &dc.tid, -ECONNREFUSED, "connection refused"), 1,
-	       "dc_set_error");
+	is_int(cache_dc_set_error(c, &dc, -ECONNREFUSED, "connection refused"), 1, "dc_set_error");
 	ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.stale && got.last_errno == ECONNREFUSED &&
 		   streq(got.last_error, "connection refused") && got.n_entries == 6,
 	   "stale, error recorded, entries kept");
 	struct cache_dc unknown;
 	test_dc(99, &unknown);
-	is_int(cache_dc_set_error(c, &unknown.tid, EIO, NULL), -ENOENT, "set_error: unknown DC");
+	unknown.origin = CACHE_ORIGIN_REFERRAL;
+	is_int(cache_dc_set_error(c, &unknown, EIO, NULL), -ENOENT,
+	       "set_error: an unknown referral DC is not created");
+	is_int(cache_dlp_put(c, &unknown, e, 1, 1, NULL), -ENOENT,
+	       "dlp_put: an unknown referral DC is not created");
+	unknown.origin = CACHE_ORIGIN_MDNS;
+	is_int(cache_dlp_put(c, &unknown, e, 1, 1, NULL), -ENOENT,
+	       "dlp_put: an unknown mDNS DC is not created");
+	is_int(cache_dc_get(c, &unknown.tid, &got), 0, "...neither is in the cache");
+	unknown.origin = CACHE_ORIGIN_UDEV;
+	is_int(cache_dc_set_error(c, &unknown, EIO, NULL), 1, "set_error: a udev DC is created");
+	ok(cache_dc_get(c, &unknown.tid, &got) == 1 && got.stale && got.n_entries == 0 &&
+		   got.origin == CACHE_ORIGIN_UDEV,
+	   "...stale, no entries");
+	is_int(cache_dc_purge(c, &unknown.tid), 1, "...purged again");
 	is_int(cache_dc_set_advertised(c, &dc2.tid, true, 1234), 1, "set_advertised");
 	is_int(cache_dc_set_advertised(c, &dc2.tid, true, 1234), 0, "set_advertised: unchanged");
 	ok(cache_dc_get(c, &dc2.tid, &got) == 1 && got.mdns_advertised &&
 		   got.mdns_last_advertised_usec == 1234,
 	   "advertised state stored");
-	/* dc_put keeps what dlp_put maintains */
+	/* dc_put of a known DC: only the provenance rule applies */
 	dc.kato = 60;
-	is_int(cache_dc_put(c, &dc), 1, "dc_put: metadata update");
-	ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.kato == 60 && got.genctr == 7 &&
-		   got.n_entries == 6 && got.stale,
-	   "dc_put keeps genctr, entries, stale");
+	dc.origin = CACHE_ORIGIN_REFERRAL;
+	dc.referral_depth = 3;
+	is_int(cache_dc_put(c, &dc), 0, "dc_put: a known DC keeps its record");
+	ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.kato == 30 && got.genctr == 7 &&
+		   got.n_entries == 6 && got.stale && got.origin == CACHE_ORIGIN_CONFIG &&
+		   got.referral_depth == 0,
+	   "...session, page, result and provenance kept");
+	dc2.origin = CACHE_ORIGIN_CONFIG;
+	is_int(cache_dc_put(c, &dc2), 1, "dc_put: configuration makes an mDNS DC configured");
+	ok(cache_dc_get(c, &dc2.tid, &got) == 1 && got.origin == CACHE_ORIGIN_CONFIG &&
+		   got.mdns_advertised && got.mdns_last_advertised_usec == 1234,
+	   "...its mDNS state kept");
+	dc.kato = 30;
+	dc.origin = CACHE_ORIGIN_CONFIG;
+	dc.referral_depth = 0;
 
 	/* paths */
 	struct cache_path p = {}, pg;
@@ -556,7 +601,7 @@ static void test_schema(void)
 	cache_open(dir, CACHE_RDWR, &c);
 	is_int(cache_dc_put(c, &dc), 0, "writable again at schema 1");
 	set_meta(dir, "schema", "2");
-	is_int(cache_dc_set_error(c, &dc.tid, EIO, "x"), -EPROTO,
+	is_int(cache_dc_set_error(c, &dc, EIO, "x"), -EPROTO,
 	       "upgrade under an open handle is noticed");
 	cache_free(c);
 	tmpdir_rm(dir);

@@ -46,32 +46,31 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 	      struct cache_dlp_change *ret_change)
 {
 	_cleanup_free_ char *instance = NULL;
-	struct cache_dc rec = {}, old;
+	/* This run's provenance and session; the cache merges them with the stored
+	 * record inside its write transaction (cache.h, "Field ownership"). */
+	struct cache_dc rec = {
+		.tid = job->tid,
+		.origin = job->origin,
+		.referral_depth = job->depth,
+		.referrer = job->referrer,
+		.dctype = dctype_from_kernel(s->ctrl.dctype),
+		.persistent = s->persistent,
+		.kato = s->ctrl.kato > 0 ? (uint32_t)s->ctrl.kato : 0,
+	};
 	bool is_key = false;
 	int r;
 
-	/* Keep what the cache knows (origin, mDNS state) unless this run knows better. */
-	r = cache_dc_get(d->cache, &job->tid, &old);
-	if (r > 0)
-		rec = old;
-	rec.tid = job->tid;
-	if (r <= 0 || job->origin == CACHE_ORIGIN_CONFIG)
-		rec.origin = job->origin;
-	if (r <= 0 || job->origin != CACHE_ORIGIN_REFERRAL || rec.origin == CACHE_ORIGIN_REFERRAL) {
-		rec.referral_depth = job->depth;
-		rec.referrer = job->referrer;
-	}
-	rec.dctype = dctype_from_kernel(s->ctrl.dctype);
-	rec.persistent = s->persistent;
-	rec.kato = s->ctrl.kato > 0 ? (uint32_t)s->ctrl.kato : 0;
 	if (s->persistent)
 		(void)strscpy_checked(rec.device, sizeof(rec.device), s->ctrl.name);
-	else
-		rec.device[0] = '\0';
 	if (unit_name_dc_instance(&job->tid, d->cfg->host.nqn, &instance, &is_key) >= 0 && is_key)
 		(void)strscpy_checked(rec.instance_key, sizeof(rec.instance_key), instance);
 
 	r = cache_dlp_put(d->cache, &rec, entries, n, genctr, ret_change);
+	if (r == -ENOENT) {
+		log_info("The discovery controller was removed from the cache while its log page "
+			 "was read; not storing the page.");
+		return 0;
+	}
 	if (r == -EPROTO)
 		return log_error_errno(r,
 				       "The cache at %s has a newer schema than this stas knows; "

@@ -177,16 +177,6 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 	return ret;
 }
 
-static int collect_nqn(const struct cache_dc *dc, const struct dlpe *e, uint32_t index,
-		       void *userdata)
-{
-	char ***l = userdata;
-
-	if (e->subtype != DLPE_SUBTYPE_NVME)
-		return 0;
-	return strv_extend_unique(l, e->subnqn) < 0 ? -ENOMEM : 0;
-}
-
 int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 {
 	_cleanup_strv_free_ char **nqns = NULL;
@@ -197,8 +187,8 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 	tid_format(&dc->tid, buf, sizeof(buf));
 	log_info("Retiring discovery controller %s: %s.", buf, why);
 
-	r = cache_entries_foreach_dc(d->cache, &dc->tid, collect_nqn, &nqns);
-	if (r < 0 && r != -ENOENT)
+	r = cache_dc_nqns(d->cache, &dc->tid, &nqns);
+	if (r < 0)
 		return log_error_errno(r, "Failed to read the entries of %s: %m", buf);
 
 	/* Drop the persistent connection stas made for it (a udev-found one is not ours). */

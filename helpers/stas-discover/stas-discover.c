@@ -212,22 +212,19 @@ static void summary_add(struct discover *d, const struct dc_job *job, const char
 static int record_failure(struct discover *d, const struct dc_job *job, int error,
 			  const struct kernel_error *err)
 {
-	struct cache_dc rec;
+	/* The cache creates the DC or not, inside its write transaction (cache.h). */
+	const struct cache_dc rec = { .tid = job->tid,
+				      .origin = job->origin,
+				      .referral_depth = job->depth,
+				      .referrer = job->referrer };
 	int r;
 
-	if (cache_dc_get(d->cache, &job->tid, &rec) <= 0) {
-		rec = (struct cache_dc){ .tid = job->tid,
-					 .origin = job->origin,
-					 .referral_depth = job->depth,
-					 .referrer = job->referrer };
-		r = cache_dc_put(d->cache, &rec);
-		if (r < 0)
-			return log_error_errno(r, "Failed to record the DC in the cache: %m");
-	}
 	/* The kernel's detail helps for a failed connect, not for an unreachable DC. */
-	r = cache_dc_set_error(d->cache, &job->tid, error,
+	r = cache_dc_set_error(d->cache, &rec, error,
 			       abs(error) != EHOSTUNREACH ? kernel_error_message(err, error) :
 							    strerror(abs(error)));
+	if (r == -ENOENT)
+		return 0; /* removed from the cache meanwhile: nothing to record */
 	if (r < 0)
 		return log_error_errno(r, "Failed to record the error in the cache: %m");
 	return 0;
@@ -365,26 +362,11 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 	return 0;
 }
 
-struct all_ctx {
-	struct discover *d;
-	struct cache_dc *dcs;
-	size_t n, alloc;
-};
-
-static int collect_dc(const struct cache_dc *dc, void *userdata)
-{
-	struct all_ctx *a = userdata;
-
-	if (GREEDY_REALLOC(a->dcs, a->alloc, a->n) < 0)
-		return -ENOMEM;
-	a->dcs[a->n++] = *dc;
-	return 0;
-}
-
 static int discover_all(struct discover *d)
 {
 	const struct config_section *sec = config_section(d->cfg, CONFIG_ROLE_DISCOVERY);
-	struct all_ctx a = { .d = d };
+	_cleanup_free_ struct cache_dc *dcs = NULL;
+	size_t n_dcs = 0;
 	int r, ret = 0;
 
 	/* Configured DCs first, then whatever else the cache knows. */
@@ -399,13 +381,11 @@ static int discover_all(struct discover *d)
 			return r;
 	}
 
-	r = cache_dc_foreach(d->cache, collect_dc, &a);
-	if (r < 0) {
-		free(a.dcs);
+	r = cache_dc_list(d->cache, &dcs, &n_dcs);
+	if (r < 0)
 		return log_error_errno(r, "Failed to list the cache: %m");
-	}
-	for (size_t i = 0; i < a.n; i++) {
-		const struct cache_dc *dc = &a.dcs[i];
+	for (size_t i = 0; i < n_dcs; i++) {
+		const struct cache_dc *dc = &dcs[i];
 		struct dc_job job = {
 			.tid = dc->tid,
 			.origin = dc->origin,
@@ -423,12 +403,9 @@ static int discover_all(struct discover *d)
 		}
 		job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid);
 		r = trigger_discover(d, &job);
-		if (r < 0) {
-			free(a.dcs);
+		if (r < 0)
 			return r;
-		}
 	}
-	free(a.dcs);
 	return ret;
 }
 

@@ -108,42 +108,56 @@ static int fsync_parent_dir(const char *path)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode)
+/* Removes the temporary file unless it was renamed into place (path set to NULL). */
+static void unlink_tmpp(char **p)
 {
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	const char *p = data;
-	int r;
+	if (*p)
+		(void)unlink(*p);
+	free(*p);
+}
 
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		tmp = NULL;
-		return -ENOMEM;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return negative_errno();
+static int write_all(int fd, const char *p, size_t size)
+{
 	while (size > 0) {
 		ssize_t k = write(fd, p, size);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			r = negative_errno();
-			goto fail;
+			return negative_errno();
 		}
 		p += k;
 		size -= (size_t)k;
 	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-		r = negative_errno();
-		goto fail;
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode)
+{
+	_cleanup_(unlink_tmpp) char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	/* An unpredictable name created with O_EXCL (mkostemp), and the final
+	 * mode set before any byte is written: nobody who can write the
+	 * directory can pre-create the file or read what goes into it. */
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
 	}
-	if (rename(tmp, path) < 0) {
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
 		r = negative_errno();
-		goto fail;
+		free(TAKE_PTR(tmp));
+		return r;
 	}
+	if (fchmod(fd, mode) < 0)
+		return negative_errno();
+	r = write_all(fd, data, size);
+	if (r < 0)
+		return r;
+	if (fsync(fd) < 0 || rename(tmp, path) < 0)
+		return negative_errno();
+	free(TAKE_PTR(tmp));
 	(void)fsync_parent_dir(path);
 	return 0;
-fail:
-	(void)unlink(tmp);
-	return r;
 }

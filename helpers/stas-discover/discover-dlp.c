@@ -13,6 +13,7 @@
 #include <nvme/types.h>
 #undef startswith
 
+#include "cached-notify.h"
 #include "dlpe.h"
 #include "log.h"
 #include "macro.h"
@@ -120,5 +121,10 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 				       cache_dir(d->cache));
 	if (r < 0)
 		return log_error_errno(r, "Failed to store the log page in the cache: %m");
+	if (r > 0) {
+		char key[TID_KEY_MAX];
+		if (tid_key(&rec.tid, key, sizeof(key)) >= 0)
+			(void)cached_notify_changed((char *[]){ key, NULL }, NULL);
+	}
 	return r;
 }

@@ -339,7 +339,7 @@ static int page_append_cb(const struct cache_dc *dc, const struct dlpe *e, uint3
 	_cleanup_(kvs_done) struct kvs d = {};
 
 	kvs_dlpe(&d, e);
-	return kvs_append(ud, &d);
+	return MIN(kvs_append(ud, &d), 0); /* >0 would stop the iteration */
 }
 
 static int staf_get_log_pages(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -521,7 +521,7 @@ static int ioc_list_cb(const struct cache_path *p, void *ud)
 	struct ioc_ctx *x = ud;
 
 	kvs_ioc(&d, x, p, x->detailed, false);
-	return kvs_append(x->reply, &d);
+	return MIN(kvs_append(x->reply, &d), 0); /* >0 would stop the iteration */
 }
 
 static int stac_list_controllers(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -734,11 +734,12 @@ static int stac_controller_info(sd_bus_message *m, void *userdata, sd_bus_error 
 
 /* ---- vtables: the introspection of stafd.idl and stacd.idl -------------- */
 
-#define CID_IN                                                                  \
-	SD_BUS_PARAM(transport)                                                 \
-	SD_BUS_PARAM(traddr)                                                    \
-	SD_BUS_PARAM(trsvcid) SD_BUS_PARAM(subsysnqn) SD_BUS_PARAM(host_traddr) \
-		SD_BUS_PARAM(host_iface) SD_BUS_PARAM(host_nqn)
+#define CID_IN                                                                     \
+	SD_BUS_PARAM(transport)                                                    \
+	SD_BUS_PARAM(traddr)                                                       \
+	SD_BUS_PARAM(trsvcid)                                                      \
+	SD_BUS_PARAM(subsysnqn) SD_BUS_PARAM(host_traddr) SD_BUS_PARAM(host_iface) \
+		SD_BUS_PARAM(host_nqn)
 
 #define DEBUG_VTABLE(controller_info)                                                        \
 	SD_BUS_VTABLE_START(0),                                                              \

@@ -26,7 +26,6 @@
 #include "stas-cached.h"
 #include "strv.h"
 
-
 void fps_free(struct dc_fp *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

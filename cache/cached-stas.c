@@ -19,7 +19,6 @@
 #include "status.h"
 #include "tid.h"
 
-
 #define ENTRY_SIG "(usssssssqqqqy)"
 #define PATH_SIG "(ssssssssubisst)"
 
@@ -126,11 +125,14 @@ static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t in
 {
 	char treq[96];
 
-	return sd_bus_message_append(ud, ENTRY_SIG, index, dlpe_subtype_to_string(e->subtype),
-				     e->transport, dlpe_adrfam_to_string(e->adrfam), e->traddr,
-				     e->trsvcid, e->subnqn,
-				     dlpe_treq_to_string(e->treq, treq, sizeof(treq)), e->portid,
-				     e->cntlid, e->asqsz, e->eflags, e->tsas_sectype);
+	int r;
+
+	r = sd_bus_message_append(ud, ENTRY_SIG, index, dlpe_subtype_to_string(e->subtype),
+				  e->transport, dlpe_adrfam_to_string(e->adrfam), e->traddr,
+				  e->trsvcid, e->subnqn,
+				  dlpe_treq_to_string(e->treq, treq, sizeof(treq)), e->portid,
+				  e->cntlid, e->asqsz, e->eflags, e->tsas_sectype);
+	return MIN(r, 0); /* >0 would stop the iteration */
 }
 
 static int method_get_dc(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -268,11 +270,13 @@ static int path_cb(const struct cache_path *p, void *ud)
 {
 	const struct tid *t = &p->tid;
 
-	return sd_bus_message_append(ud, PATH_SIG, t->transport, t->traddr, t->trsvcid,
-				     t->host_traddr, t->host_iface, t->host_nqn,
-				     cache_path_owner_to_string(p->owner),
-				     cache_path_state_to_string(p->state), p->attempts, (int)p->ncc,
-				     p->last_errno, p->last_error, p->device, p->updated_usec);
+	int r;
+
+	r = sd_bus_message_append(ud, PATH_SIG, t->transport, t->traddr, t->trsvcid, t->host_traddr,
+				  t->host_iface, t->host_nqn, cache_path_owner_to_string(p->owner),
+				  cache_path_state_to_string(p->state), p->attempts, (int)p->ncc,
+				  p->last_errno, p->last_error, p->device, p->updated_usec);
+	return MIN(r, 0); /* >0 would stop the iteration */
 }
 
 static int method_get_subsystem_paths(sd_bus_message *m, void *userdata, sd_bus_error *error)

@@ -4,12 +4,12 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <systemd/sd-bus.h>
 
 #include "cached-notify.h"
 #include "log.h"
 #include "macro.h"
-
 
 static int append_strv(sd_bus_message *m, char *const *l)
 {
@@ -27,6 +27,7 @@ int cached_notify_changed(char *const *dc_keys, char *const *nqns)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
 
 	if ((!dc_keys || !*dc_keys) && (!nqns || !*nqns))
@@ -43,16 +44,14 @@ int cached_notify_changed(char *const *dc_keys, char *const *nqns)
 		r = append_strv(m, dc_keys);
 	if (r >= 0)
 		r = append_strv(m, nqns);
-	/* Fire and forget: activation still happens, and a writer never waits
-	 * for the service (sd_bus_flush() only drains our local socket). */
+	/* Wait for the reply, briefly: the service checks that the caller is
+	 * root by asking the bus for our credentials, which needs us still
+	 * connected; activation of a small C program takes well under this. */
 	if (r >= 0)
-		r = sd_bus_message_set_expect_reply(m, 0);
-	if (r >= 0)
-		r = sd_bus_send(bus, m, NULL);
-	if (r >= 0)
-		r = sd_bus_flush(bus);
+		r = sd_bus_call(bus, m, CACHED_NOTIFY_TIMEOUT_USEC, &error, NULL);
 	if (r < 0) {
-		log_debug_errno(r, "Failed to notify stas-cached, ignoring: %m");
+		log_debug_errno(r, "Failed to notify stas-cached, ignoring: %s",
+				error.message ?: strerror(-r));
 		return 0;
 	}
 	log_debug("Notified stas-cached.");

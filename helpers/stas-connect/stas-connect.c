@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cached-notify.h"
 #include "conf.h"
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
 #include "stas-connect.h"
+#include "strv.h"
 #include "tid.h"
 
 #define JOBS_MAX 64
@@ -191,6 +193,22 @@ static int cache_get(struct cache **ret)
 		return log_error_errno(r, "Failed to open the cache in %s: %m",
 				       arg_cache_dir ?: cache_default_dir());
 	return 0;
+}
+
+/* Tell stas-cached which subsystems' path records changed (best effort). */
+static void notify_cached(struct json_object *results)
+{
+	_cleanup_strv_free_ char **nqns = NULL;
+
+	for (size_t i = 0; i < json_object_array_length(results); i++) {
+		struct json_object *o = json_object_array_get_idx(results, i), *w, *q;
+
+		if (json_object_object_get_ex(o, "cache-writes", &w) &&
+		    json_object_get_int64(w) > 0 && json_object_object_get_ex(o, "nqn", &q) &&
+		    strv_extend(&nqns, json_object_get_string(q)) < 0)
+			return;
+	}
+	(void)cached_notify_changed(NULL, nqns);
 }
 
 /* A worker of --all: reconcile every @jobs-th NQN from @first, one JSON line each. */
@@ -396,6 +414,8 @@ static int run(void)
 			json_object_array_add(results, reconcile_one(c, cfg, nqns[i]));
 	}
 
+	if (!arg_dry_run)
+		notify_cached(results);
 	if (!arg_json)
 		for (size_t i = 0; i < json_object_array_length(results); i++)
 			output_plan_text(json_object_array_get_idx(results, i), arg_dry_run,

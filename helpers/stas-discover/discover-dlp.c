@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cached-notify.h"
 #include "dlpe.h"
 #include "log.h"
 #include "macro.h"
@@ -78,5 +79,10 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 				       cache_dir(d->cache));
 	if (r < 0)
 		return log_error_errno(r, "Failed to store the log page in the cache: %m");
+	if (r > 0) {
+		char key[TID_KEY_MAX];
+		if (tid_key(&rec.tid, key, sizeof(key)) >= 0)
+			(void)cached_notify_changed((char *[]){ key, NULL }, NULL);
+	}
 	return r;
 }

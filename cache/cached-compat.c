@@ -23,7 +23,6 @@
 #include <systemd/sd-bus.h>
 
 #include "cache.h"
-#include "cached-vocab.h"
 #include "conf.h"
 #include "dlpe.h"
 #include "fileio.h"
@@ -34,6 +33,45 @@
 #include "stas-cached.h"
 #include "status.h"
 #include "tid.h"
+
+/*
+ * nvme-stas passes the dictionaries of libnvme's Python binding through:
+ * trtype, adrfam and treq in libnvme's words (lib/dlpe.h has the same
+ * tables), but subtype spelled by the binding itself ("referral", "nvme",
+ * "discovery", else the number), and DC origins in its own words.
+ */
+static const char *compat_subtype(const struct dlpe *e, char *buf, size_t size)
+{
+	switch (e->subtype) {
+	case DLPE_SUBTYPE_REFERRAL:
+		return "referral";
+	case DLPE_SUBTYPE_NVME:
+		return "nvme";
+	case DLPE_SUBTYPE_CURRENT:
+		return "discovery";
+	default:
+		(void)snprintf(buf, size, "%u", e->subtype);
+		return buf;
+	}
+}
+
+/* config/manual -> "configured", mdns/udev -> "discovered", referral -> "referral". */
+static const char *compat_origin(enum cache_origin o)
+{
+	switch (o) {
+	case CACHE_ORIGIN_CONFIG:
+	case CACHE_ORIGIN_MANUAL:
+		return "configured";
+	case CACHE_ORIGIN_MDNS:
+	case CACHE_ORIGIN_UDEV:
+		return "discovered";
+	case CACHE_ORIGIN_REFERRAL:
+		return "referral";
+	case _CACHE_ORIGIN_MAX:
+		break;
+	}
+	return "unknown";
+}
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 #define _cleanup_json_ _cleanup_(json_object_putp)
@@ -177,7 +215,7 @@ static void kvs_kernel(struct kvs *d, const char *device)
 static void kvs_dc_details(struct kvs *d, const struct context *ctx, const struct cache_dc *dc)
 {
 	kvs_cid(d, ctx, &dc->tid, dc->device);
-	kvs_add(d, "origin", "%s", vocab_origin(dc->origin));
+	kvs_add(d, "origin", "%s", compat_origin(dc->origin));
 	kvs_kernel(d, dc->device);
 }
 
@@ -185,7 +223,7 @@ static void kvs_dc_details(struct kvs *d, const struct context *ctx, const struc
 static void kvs_dc_info(struct kvs *d, const struct context *ctx, const struct cache_dc *dc)
 {
 	kvs_cid(d, ctx, &dc->tid, dc->device);
-	kvs_add(d, "origin", "%s", vocab_origin(dc->origin));
+	kvs_add(d, "origin", "%s", compat_origin(dc->origin));
 	kvs_add(d, "dctype", "%s", cache_dctype_to_string(dc->dctype));
 	kvs_add(d, "persistent", "%s", dc->persistent ? "True" : "False");
 	kvs_add(d, "state", "%s", status_dc_state(dc));
@@ -200,13 +238,13 @@ static void kvs_dlpe(struct kvs *d, const struct dlpe *e)
 {
 	char sub[16];
 
-	kvs_add(d, "trtype", "%s", vocab_dlpe_trtype(e));
-	kvs_add(d, "adrfam", "%s", vocab_dlpe_adrfam(e));
+	kvs_add(d, "trtype", "%s", dlpe_trtype_to_string(e->trtype));
+	kvs_add(d, "adrfam", "%s", dlpe_adrfam_to_string(e->adrfam));
 	kvs_add(d, "traddr", "%s", e->traddr);
 	kvs_add(d, "trsvcid", "%s", e->trsvcid);
 	kvs_add(d, "subnqn", "%s", e->subnqn);
-	kvs_add(d, "subtype", "%s", vocab_dlpe_subtype(e, sub, sizeof(sub)));
-	kvs_add(d, "treq", "%s", vocab_dlpe_treq(e));
+	kvs_add(d, "subtype", "%s", compat_subtype(e, sub, sizeof(sub)));
+	kvs_add(d, "treq", "%s", dlpe_treq_to_string(e->treq));
 	kvs_add(d, "portid", "%u", e->portid);
 	kvs_add(d, "cntlid", "%u", e->cntlid);
 	kvs_add(d, "asqsz", "%u", e->asqsz);

@@ -123,14 +123,11 @@ static int method_list_dcs(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
 static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
 {
-	char treq[96];
-
 	int r;
 
 	r = sd_bus_message_append(ud, ENTRY_SIG, index, dlpe_subtype_to_string(e->subtype),
 				  e->transport, dlpe_adrfam_to_string(e->adrfam), e->traddr,
-				  e->trsvcid, e->subnqn,
-				  dlpe_treq_to_string(e->treq, treq, sizeof(treq)), e->portid,
+				  e->trsvcid, e->subnqn, dlpe_treq_to_string(e->treq), e->portid,
 				  e->cntlid, e->asqsz, e->eflags, e->tsas_sectype);
 	return MIN(r, 0); /* >0 would stop the iteration */
 }

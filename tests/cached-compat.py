@@ -64,7 +64,8 @@ def tid_cid(t):
             t['host-iface'], t['host-nqn'])
 
 
-SUBTYPE = {'nvme': 'nvme', 'referral': 'referral', 'current': 'discovery'}
+SUBTYPE = {'nvme subsystem': 'nvme', 'discovery subsystem referral': 'referral',
+           'current discovery subsystem': 'discovery'}
 ORIGIN = {'config': 'configured', 'manual': 'configured', 'mdns': 'discovered',
           'udev': 'discovered', 'referral': 'referral'}
 

@@ -254,11 +254,11 @@ static void test_get_dc(void)
 						   &treq, &portid, &cntlid, &asqsz, &eflags,
 						   &sectype) > 0) {
 				if (n == 0)
-					first_ok = index == 0 && streq(subtype, "nvme") &&
+					first_ok = index == 0 && streq(subtype, "nvme subsystem") &&
 						   streq(traddr, "192.168.1.20") &&
 						   streq(subnqn, SUB1) && streq(adrfam, "ipv4") &&
 						   streq(treq, "not required") && asqsz == 32;
-				referrals += streq(subtype, "referral");
+				referrals += streq(subtype, "discovery subsystem referral");
 				n++;
 			}
 	}

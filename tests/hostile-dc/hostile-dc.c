@@ -112,12 +112,13 @@ enum scenario {
 	SC_GENCTR,
 	SC_DEAD,
 	SC_TORN,
+	SC_MANY,
 };
 
 static const char *const scenario_names[] = {
 	[SC_NORMAL] = "normal",	  [SC_NUMREC] = "numrec", [SC_REFERRALS] = "referrals",
 	[SC_GARBAGE] = "garbage", [SC_GENCTR] = "genctr", [SC_DEAD] = "dead",
-	[SC_TORN] = "torn",
+	[SC_TORN] = "torn",	  [SC_MANY] = "many",
 };
 
 #define NQN_MAX 16
@@ -133,6 +134,8 @@ static const char *arg_io_addr = "127.0.0.1";
 static const char *arg_io_port = "4420";
 static const char *arg_nqn[NQN_MAX];
 static unsigned arg_n_nqn;
+static const char *arg_late_nqn[NQN_MAX];
+static unsigned arg_n_late_nqn;
 static char arg_dead_addr[DEAD_MAX][NVMF_TRADDR_SIZE];
 static char arg_dead_port[DEAD_MAX][NVMF_TRSVCID_SIZE];
 static unsigned arg_n_dead;
@@ -143,6 +146,7 @@ static bool arg_verbose;
 
 /* --- page state --------------------------------------------------------------- */
 static uint64_t page_genctr = 1;
+static unsigned late_shown; /* normal: --late-nqn entries revealed by SIGUSR2 */
 static unsigned page_version; /* torn: 0 before the switch, 1 after */
 static bool torn_armed; /* torn: a full read at offset 0 began */
 static bool torn_done;
@@ -239,6 +243,7 @@ static uint64_t page_numrec(void)
 {
 	switch (arg_scenario) {
 	case SC_NORMAL:
+		return arg_n_nqn + late_shown;
 	case SC_GENCTR:
 		return arg_n_nqn;
 	case SC_NUMREC:
@@ -251,6 +256,8 @@ static uint64_t page_numrec(void)
 		return arg_n_nqn + arg_n_dead;
 	case SC_TORN:
 		return arg_n_nqn + TORN_FILLERS;
+	case SC_MANY:
+		return arg_n_nqn + arg_count;
 	}
 	return 0;
 }
@@ -335,8 +342,11 @@ static void entry_at(uint64_t i, uint8_t *e)
 	i -= arg_n_nqn;
 	switch (arg_scenario) {
 	case SC_NORMAL:
+		if (i < late_shown)
+			entry_subsys(e, arg_late_nqn[i], arg_io_addr, arg_io_port, NVME_NQN_NVME);
+		return;
 	case SC_GENCTR:
-		break;
+		return;
 	case SC_NUMREC:
 		/* What a broken DC sends after its real entries: nothing. */
 		memset(e, 0, ENTRY_SIZE);
@@ -353,6 +363,10 @@ static void entry_at(uint64_t i, uint8_t *e)
 	case SC_DEAD:
 		snprintf(nqn, sizeof(nqn), "nqn.2024-01.io.stas:dead-%llu", (unsigned long long)i);
 		entry_subsys(e, nqn, arg_dead_addr[i], arg_dead_port[i], NVME_NQN_NVME);
+		return;
+	case SC_MANY:
+		snprintf(nqn, sizeof(nqn), "nqn.2024-01.io.stas:many-%llu", (unsigned long long)i);
+		entry_subsys(e, nqn, arg_io_addr, arg_io_port, NVME_NQN_NVME);
 		return;
 	case SC_TORN:
 		snprintf(nqn, sizeof(nqn), "nqn.2024-01.io.stas:torn-%c-%llu",
@@ -937,21 +951,23 @@ static void usage(FILE *f)
 		"Usage: hostile-dc --scenario NAME [OPTIONS]\n"
 		"A user-space NVMe/TCP discovery controller serving crafted log pages.\n\n"
 		"Scenarios:\n"
-		"  normal     the --nqn entries (SIGUSR2 bumps genctr and sends an AEN)\n"
+		"  normal     the --nqn entries; each SIGUSR2 adds the next --late-nqn entry\n"
 		"  numrec     the header claims --count entries; the --nqn entries first\n"
 		"  referrals  the --nqn entries and --count referrals (127.x.y.z:8009)\n"
 		"  garbage    the --nqn entries and %d malformed ones (no NUL, control bytes)\n"
 		"  genctr     the --nqn entries; genctr changes on every read at offset 0\n"
 		"  dead       the --nqn entries and one per --dead ADDR:PORT\n"
+		"  many       the --nqn entries and --count subsystems (many-N at --io-addr)\n"
 		"  torn       the --nqn entries and %d fillers that change (with genctr) after\n"
 		"             the first chunk of the first multi-chunk read\n\n"
 		"Options:\n"
 		"  -l, --listen ADDR     address to listen on (127.0.0.1)\n"
 		"  -p, --port PORT       port (8009)\n"
 		"  -n, --nqn NQN         a legitimate subsystem entry (repeatable, up to %d)\n"
+		"  -L, --late-nqn NQN    normal: an entry that appears on SIGUSR2 (repeatable)\n"
 		"  -a, --io-addr ADDR    its traddr (127.0.0.1)\n"
 		"  -s, --io-port PORT    its trsvcid (4420)\n"
-		"  -c, --count N         referrals, or numrec claimed (65536)\n"
+		"  -c, --count N         referrals, subsystems, or numrec claimed (65536)\n"
 		"  -d, --dead ADDR:PORT  an entry pointing at an address that never answers\n"
 		"  -A, --aen-count N     AENs in the storm SIGUSR1 starts (1000)\n"
 		"  -r, --ready FILE      create FILE once listening\n"
@@ -976,7 +992,7 @@ static int parse_args(int argc, char **argv)
 					      {} };
 	int o;
 
-	while ((o = getopt_long(argc, argv, "S:l:p:n:a:s:c:d:A:r:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "S:l:p:n:L:a:s:c:d:A:r:vh", opts, NULL)) != -1) {
 		char *end, *colon;
 		size_t i;
 
@@ -1007,6 +1023,13 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			}
 			arg_nqn[arg_n_nqn++] = optarg;
+			break;
+		case 'L':
+			if (arg_n_late_nqn == NQN_MAX || strlen(optarg) >= NVME_NQN_LENGTH) {
+				logf_("too many or too long --late-nqn: %s", optarg);
+				return -1;
+			}
+			arg_late_nqn[arg_n_late_nqn++] = optarg;
 			break;
 		case 'a':
 			arg_io_addr = optarg;
@@ -1150,6 +1173,8 @@ int main(int argc, char **argv)
 		if (sig_change) {
 			sig_change = 0;
 			page_genctr++;
+			if (arg_scenario == SC_NORMAL && late_shown < arg_n_late_nqn)
+				late_shown++;
 			logf_("page changed (genctr %llu, %llu records)",
 			      (unsigned long long)page_genctr, (unsigned long long)page_numrec());
 			for (c = conns; c; c = c->next)

@@ -28,6 +28,9 @@ HDC=$B/tests/hostile-dc/hostile-dc
 command -v nvme >/dev/null || skip_all "nvme-cli not installed"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+# ASan keeps up to 256 MiB of freed memory in quarantine: with it, the peak
+# would measure the allocator's churn, not what the program holds.
+ASAN_OPTIONS+=:quarantine_size_mb=16
 R=$STAS_VM_RUNDIR/hostile
 mkdir -p "$R"
 CONF=$R/stas.conf
@@ -365,13 +368,18 @@ for nr in 1m:1048576 4m:4194304; do
 done
 
 # --- referrals: 65,536 referrals on one page -----------------------------------------------
-# 65,534 referrals and the 2 legitimate entries: 65,536 entries, the most a
-# page may hold for stas (a longer page is refused whole). Reading it alone
-# takes about 115 s under TCG (16,385 Get Log Page commands of 4 KiB).
+# Referrals: 8,190 of them and the 2 legitimate entries, an 8 MiB page. The
+# issue's 65,536 (STAS_HOSTILE_REFERRALS=65534: the most a page may hold for
+# stas, a longer one is refused whole) spends about 115 s under TCG, more
+# under load, in libnvme's 16,385 Get Log Page commands of 4 KiB before stas
+# sees a single referral; 8,190 shows the same defect in a tenth of that.
+# The TODO assertions combine "capped" with what they check, so that they fail
+# today however fast the uncapped run happens to be.
 if want referrals; then
 	T5A="issue 13 item 5a: no cap on referrals per page"
-	nref=${STAS_HOSTILE_REFERRALS:-65534}
-	rlimit=${STAS_HOSTILE_REFERRALS_TIME:-170}
+	nref=${STAS_HOSTILE_REFERRALS:-8190}
+	cap=${STAS_HOSTILE_REFERRAL_CAP:-1024}
+	rlimit=${STAS_HOSTILE_REFERRALS_TIME:-90}
 	port=$((port + 1))
 	hdc_start $port --scenario referrals --count "$nref" -n "$L1" -n "$L2"
 	sd referrals $((rlimit + 10)) $port
@@ -384,10 +392,13 @@ if want referrals; then
 	check "referrals: no crash (exit $M_RC)" no_crash referrals
 	check "referrals: bounded memory (peak ${M_PEAK_MB} MiB)" in_memory
 	check "referrals: the cache verifies clean" adm verify
-	todo_check "$T5A" "referrals: done in bounded time (${M_SECS}s < ${rlimit}s)" in_time "$rlimit"
-	todo_check "$T5A" "referrals: the legitimate entries connected" connected "$L1" "$L2"
-	todo_check "$T5A" "referrals: finished with the referral DCs capped ($ndc <= 1025) and one log line about it ($n)" \
-		test "$M_RC" != 124 -a "${ndc:-99999}" -le 1025 -a "$n" -ge 1 -a "$n" -le 3
+	capped() { [ "$M_RC" != 124 ] && [ "${ndc:-99999}" -le $((cap + 1)) ]; }
+	todo_check "$T5A" "referrals: done in ${M_SECS}s (< ${rlimit}s) with the DCs capped ($ndc <= $((cap + 1)))" \
+		capped
+	todo_check "$T5A" "referrals: capped, and one log line says so ($n lines mention referrals)" \
+		eval 'capped && [ "$n" -ge 1 ] && [ "$n" -le 3 ]'
+	todo_check "$T5A" "referrals: capped, and the legitimate entries connected" \
+		eval 'capped && connected "$L1" "$L2"'
 	reset_host
 fi
 

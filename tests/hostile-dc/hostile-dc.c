@@ -13,9 +13,10 @@
  *
  * Usage: hostile-dc --scenario NAME [OPTIONS]  (see usage()).
  * Signals: SIGUSR1 starts an AEN storm (--aen-count AENs, one per AER the
- * host posts, each with a new genctr); SIGUSR2 changes the page once and
- * sends one discovery-log-change AEN the well-behaved way (masked until the
- * host reads the log page with RAE clear); SIGTERM/SIGINT stop it.
+ * host posts, each with a new genctr); SIGUSR2 changes the page once (a new
+ * genctr, and the next --late-nqn entry in scenario normal) and sends one
+ * discovery-log-change AEN the well-behaved way (masked until the host reads
+ * the log page with RAE clear); SIGTERM/SIGINT stop it.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -651,7 +652,7 @@ static void cmd_get_log_page(struct conn *c, uint16_t cid, const uint8_t *sqe, u
 		send_rsp(c, cid, SC_INVALID_LOG_PAGE | SC_DNR, 0);
 		return;
 	}
-	if (len > dlen || (lpo & 3)) {
+	if (len > dlen || len > (4096u << MDTS) || (lpo & 3)) {
 		logf_("conn %u: Get Log Page of %llu bytes at %llu with a %u-byte buffer refused",
 		      c->id, (unsigned long long)len, (unsigned long long)lpo, dlen);
 		send_rsp(c, cid, SC_INVALID_FIELD | SC_DNR, 0);

@@ -368,16 +368,20 @@ for nr in 1m:1048576 4m:4194304; do
 done
 
 # --- referrals: 65,536 referrals on one page -----------------------------------------------
-# Referrals: 8,190 of them and the 2 legitimate entries, an 8 MiB page. The
-# issue's 65,536 (STAS_HOSTILE_REFERRALS=65534: the most a page may hold for
-# stas, a longer one is refused whole) spends about 115 s under TCG, more
-# under load, in libnvme's 16,385 Get Log Page commands of 4 KiB before stas
-# sees a single referral; 8,190 shows the same defect in a tenth of that.
-# The TODO assertions combine "capped" with what they check, so that they fail
-# today however fast the uncapped run happens to be.
+# Referrals: 2,046 of them and the 2 legitimate entries, a 2 MiB page read in
+# about 5 s. Today every referral is followed in-process, about 1 s each under
+# TCG (a refused connect, two log lines, a cache write), so the run is cut at
+# the time limit. Larger pages measure something else first: 8,190 referrals
+# are not even stored after 100 s (storing a page grows faster than its
+# length), and the issue's 65,536 (STAS_HOSTILE_REFERRALS=65534, the most a
+# page may hold for stas) spend about 115 s in libnvme's 16,385 Get Log Page
+# commands of 4 KiB alone. A fixed stas must stay within the time limit with
+# at most STAS_HOSTILE_REFERRAL_CAP referral DCs. The TODO assertions combine
+# "capped" with what they check, so that they fail today however fast the
+# uncapped run happens to be.
 if want referrals; then
 	T5A="issue 13 item 5a: no cap on referrals per page"
-	nref=${STAS_HOSTILE_REFERRALS:-8190}
+	nref=${STAS_HOSTILE_REFERRALS:-2046}
 	cap=${STAS_HOSTILE_REFERRAL_CAP:-1024}
 	rlimit=${STAS_HOSTILE_REFERRALS_TIME:-90}
 	port=$((port + 1))
@@ -388,7 +392,7 @@ if want referrals; then
 	diag "referrals: the DC served $(hdc_reads $port) log page reads"
 	ndc=$(adm ls --json 2>/dev/null | jq 'length' 2>/dev/null || echo '?')
 	n=$(lines_matching referrals '[Rr]eferral')
-	diag "referrals: $ndc DCs in the cache, $n log lines mention referrals"
+	diag "referrals: $ndc DCs in the cache, $n log lines mention referrals, $(wc -l <"$R/referrals.err") log lines in all"
 	check "referrals: no crash (exit $M_RC)" no_crash referrals
 	check "referrals: bounded memory (peak ${M_PEAK_MB} MiB)" in_memory
 	check "referrals: the cache verifies clean" adm verify

@@ -73,7 +73,7 @@ no_failed_stas_units() {
 journal_of() { journalctl -b -o cat -u "$1" 2>/dev/null | tail -n "${2:-8}" | cat -v | sed 's/^/#   journal: /'; }
 
 port=8300
-storm=${STAS_HOSTILE_AENS:-100}
+storm=${STAS_HOSTILE_AENS:-50}
 "$HDC" --scenario normal --port $port --ready "$R/hdc.ready" --aen-count "$storm" \
 	-n "$LN" -n "$L1" -n "$L2" -n "$LZ" -L "$L3" 2>"$R/hdc.log" &
 HDC_PID=$!

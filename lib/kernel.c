@@ -379,15 +379,19 @@ int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool
 							o->nr_poll_queues);
 			if (o->queue_size > 0)
 				r = r ?: opt_add_int(buf, size, &len, "queue_size", o->queue_size);
-			if (!isempty(o->dhchap_secret))
-				r = r	  ?:
-					    opt_add(buf, size, &len, "dhchap_secret",
-						    o->dhchap_secret);
-			if (!isempty(o->dhchap_ctrl_secret))
-				r = r	  ?:
-					    opt_add(buf, size, &len, "dhchap_ctrl_secret",
-						    o->dhchap_ctrl_secret);
 		}
+		/*
+		 * Secrets go to discovery controllers too: the kernel
+		 * authenticates a DC like any controller, and a secret the
+		 * administrator configured for a DC must never be dropped
+		 * silently (the host would trust an unauthenticated DC's page).
+		 */
+		if (!isempty(o->dhchap_secret))
+			r = r ?: opt_add(buf, size, &len, "dhchap_secret", o->dhchap_secret);
+		if (!isempty(o->dhchap_ctrl_secret))
+			r = r	  ?:
+				    opt_add(buf, size, &len, "dhchap_ctrl_secret",
+					    o->dhchap_ctrl_secret);
 		if (o->disable_sqflow)
 			r = r ?: opt_add(buf, size, &len, "disable_sqflow", NULL);
 		if (streq(t->transport, "tcp") && o->hdr_digest)

@@ -78,7 +78,7 @@ int trigger_start_connects(struct discover *d)
 	for (i = 0; i < n && !d->no_systemd; i++) {
 		_cleanup_free_ char *unit = NULL;
 
-		r = unit_name_connect(d->nqns[i], &unit);
+		r = unit_name_connect(d->nqns[i], &unit, NULL);
 		if (r < 0) {
 			log_error_errno(r, "No valid unit name for subsystem %s: %m", d->nqns[i]);
 			if (ret == 0)

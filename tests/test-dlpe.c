@@ -237,7 +237,7 @@ static void test_page_and_changes(void)
 	_cleanup_free_ struct nvmf_discovery_log *log = NULL, *log2 = NULL;
 	_cleanup_free_ struct dlpe *e = NULL, *e2 = NULL;
 	struct cache_dlp_change ch = {};
-	struct cache_dc dc = {};
+	struct cache_dc dc = {}, got;
 	struct cache *c = NULL;
 	char dir[] = "/tmp/test-dlpe.XXXXXX";
 	uint64_t genctr;
@@ -277,9 +277,26 @@ static void test_page_and_changes(void)
 	is_int(ch.n_referrals_added, 1, "one referral added");
 	cache_dlp_change_free(&ch);
 
+	/* Issue 13, defect 2: a changed page's triggers survive a failed run. */
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && got.triggers_pending,
+	   "a changed page leaves its triggers pending, in the same transaction");
+
 	is_int(cache_dlp_put(c, &dc, e, n, genctr, &ch), 0, "same page: nothing changed");
 	ok(!ch.nqns_added && !ch.nqns_removed && !ch.nqns_changed, "no NQN reported");
 	cache_dlp_change_free(&ch);
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && got.triggers_pending,
+	   "the unchanged page keeps the pending flag (the retry re-triggers)");
+	is_int(cache_dc_triggers_done(c, &dc.tid, genctr + 1), 0,
+	       "a run that stored another generation does not clear it");
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && got.triggers_pending, "still pending");
+	is_int(cache_dc_triggers_done(c, &dc.tid, genctr), 1, "all units started: cleared");
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && !got.triggers_pending, "no longer pending");
+	is_int(cache_dc_triggers_done(c, &dc.tid, genctr), 0, "clearing again: nothing to do");
+	is_int(cache_dlp_put(c, &dc, e, n, genctr, &ch), 0, "same page again");
+	cache_dlp_change_free(&ch);
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && !got.triggers_pending,
+	   "an unchanged page does not set it");
+	is_int(cache_verify(c, NULL, NULL), 0, "the cache verifies clean with the flag");
 
 	/* b changes port, a goes away, d appears, the referral goes. */
 	v[0] = good_tcp("nqn.2024-01.io.stas:d", "10.0.0.1");

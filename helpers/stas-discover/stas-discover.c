@@ -501,7 +501,9 @@ int main(int argc, char **argv)
 		r = job_from_args(&d, &job);
 		if (r < 0)
 			return 2;
-		ret = trigger_discover(&d, &job);
+		r = trigger_discover(&d, &job);
+		/* > 0 means queued: ret stays 0 so a failure below still shows in the exit status */
+		ret = r < 0 ? r : 0;
 	}
 
 	/*
@@ -516,7 +518,7 @@ int main(int argc, char **argv)
 			r = discover_one(&d, &job);
 		if (r >= 0)
 			r = trigger_start_connects(&d);
-		if (r < 0 && ret == 0)
+		if (r < 0 && ret >= 0)
 			ret = r;
 	}
 	r = trigger_flush(&d);

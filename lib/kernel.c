@@ -579,12 +579,15 @@ int kernel_get_discovery_log(const char *name, bool pleo, struct kernel_error *e
 		if (r < 0)
 			return r;
 		r = dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, &genctr);
+		if (r < 0 && le64toh(hdr.numrec) > DLP_ENTRIES_MAX)
+			return error_set(
+				err, r,
+				"the log page header claims %llu entries, more than the %d "
+				"accepted; not reading it",
+				(unsigned long long)le64toh(hdr.numrec), DLP_ENTRIES_MAX);
 		if (r < 0)
 			return error_set(err, r,
-					 "the log page header claims %llu entries (at most %d "
-					 "are accepted) or an unknown record format %u; not "
-					 "reading it",
-					 (unsigned long long)le64toh(hdr.numrec), DLP_ENTRIES_MAX,
+					 "the log page has record format %u, not 0; not reading it",
 					 le16toh(hdr.recfmt));
 		size = DLP_HEADER_SIZE + (size_t)numrec * DLP_ENTRY_SIZE;
 		free(log);

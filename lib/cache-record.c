@@ -11,7 +11,8 @@ enum {
 	DC_FLAG_PERSISTENT = 1 << 0,
 	DC_FLAG_MDNS_ADVERTISED = 1 << 1,
 	DC_FLAG_STALE = 1 << 2,
-	_DC_FLAGS_ALL = (1 << 3) - 1,
+	DC_FLAG_TRIGGERS_PENDING = 1 << 3,
+	_DC_FLAGS_ALL = (1 << 4) - 1,
 	PATH_FLAG_NCC = 1 << 0,
 	_PATH_FLAGS_ALL = (1 << 1) - 1,
 };
@@ -63,7 +64,8 @@ void record_encode_dc(const struct cache_dc *dc, struct record_buf *ret)
 	put_u8(ret, (uint8_t)dc->dctype);
 	put_u8(ret, (dc->persistent ? DC_FLAG_PERSISTENT : 0) |
 			    (dc->mdns_advertised ? DC_FLAG_MDNS_ADVERTISED : 0) |
-			    (dc->stale ? DC_FLAG_STALE : 0));
+			    (dc->stale ? DC_FLAG_STALE : 0) |
+			    (dc->triggers_pending ? DC_FLAG_TRIGGERS_PENDING : 0));
 	put_varint(ret, dc->kato);
 	put_str(ret, dc->device);
 	put_str(ret, dc->instance_key);
@@ -232,6 +234,7 @@ int record_decode_dc(const void *data, size_t size, struct cache_dc *ret)
 	ret->persistent = flags & DC_FLAG_PERSISTENT;
 	ret->mdns_advertised = flags & DC_FLAG_MDNS_ADVERTISED;
 	ret->stale = flags & DC_FLAG_STALE;
+	ret->triggers_pending = flags & DC_FLAG_TRIGGERS_PENDING;
 	ret->kato = (uint32_t)get_varint(&r, UINT32_MAX);
 	get_str(&r, ret->device, sizeof(ret->device));
 	get_str(&r, ret->instance_key, sizeof(ret->instance_key));

@@ -681,6 +681,7 @@ struct dc_update {
 	const char *msg;
 	bool advertised;
 	uint64_t usec;
+	uint64_t genctr;
 };
 
 /*
@@ -887,6 +888,20 @@ int cache_dc_set_error(struct cache *c, const struct cache_dc *dc, int error, co
 	int r = dc_validate(dc);
 
 	return r < 0 ? r : dc_update(c, &dc->tid, &u);
+}
+
+static void triggers_done_apply(struct cache_dc *rec, bool created, const struct dc_update *u)
+{
+	(void)created;
+	if (rec->genctr == u->genctr)
+		rec->triggers_pending = false;
+}
+
+int cache_dc_triggers_done(struct cache *c, const struct tid *tid, uint64_t genctr)
+{
+	struct dc_update u = { .fn = triggers_done_apply, .genctr = genctr };
+
+	return dc_update(c, tid, &u);
 }
 
 static void advertised_apply(struct cache_dc *rec, bool created, const struct dc_update *u)
@@ -1158,6 +1173,8 @@ static int dlp_put_fn(struct cache *c, MDB_txn *txn, void *ud)
 			return r;
 	}
 	rec.last_read_usec = now;
+	/* the units this change calls for are not started yet (cache_dc_triggers_done()) */
+	rec.triggers_pending = true;
 	r = dc_store_txn(c, txn, ctx->u.id, &rec, found ? &old : NULL, true);
 	if (r >= 0)
 		r = dlp_diff(olde, n_old, ctx->entries, ctx->n, &ctx->change);

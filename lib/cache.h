@@ -104,6 +104,10 @@ enum cache_dctype {
  *                                 cache_dc_put() when it creates the DC)
  *   genctr, last_read_usec,       the page: cache_dlp_put()
  *   n_entries
+ *   triggers_pending              set by cache_dlp_put() in the transaction
+ *                                 that stores a changed page; cleared by
+ *                                 cache_dc_triggers_done() once every unit
+ *                                 the change calls for was started
  *   stale, last_errno,            the last result: cache_dlp_put() clears,
  *   last_error_usec, last_error   cache_dc_set_error() sets
  *
@@ -142,6 +146,7 @@ struct cache_dc {
 	uint64_t genctr;
 	uint64_t last_read_usec; /* last successful DLP read (to the minute) */
 	uint32_t n_entries;
+	bool triggers_pending; /* a changed page's stas-connect@/referral units not all started */
 	bool stale; /* the last read failed; the entries are the last good page */
 	int32_t last_errno; /* positive errno of the last failure, 0 for none */
 	uint64_t last_error_usec;
@@ -320,6 +325,16 @@ int cache_dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n);
 int cache_dc_set_error(struct cache *c, const struct cache_dc *dc, int error, const char *msg);
 
 /**
+ * cache_dc_triggers_done() - clear the triggers_pending flag of DC @tid
+ * (which cache_dlp_put() set when it stored a changed page): every unit the
+ * change called for has been started. Only when the stored genctr is still
+ * @genctr, so a run cannot clear the flag another run set for a newer page.
+ * Return: 1 cleared, 0 nothing to do (not set, or a newer page), -ENOENT
+ * (no such DC), negative errno.
+ */
+int cache_dc_triggers_done(struct cache *c, const struct tid *tid, uint64_t genctr);
+
+/**
  * cache_dc_set_advertised() - the mDNS advertisement state of an existing DC
  * (@usec: when it was last seen advertised; 0 keeps the stored time).
  * Return: 1 when written, 0 when unchanged, -ENOENT, negative errno.
@@ -354,6 +369,8 @@ int cache_purge_all(struct cache *c, bool paths);
  * @ret_change (may be NULL) receives what changed for this DC (dlp-diff.h);
  * free it with cache_dlp_change_free().
  *
+ * A changed page also sets the DC's triggers_pending flag (struct cache_dc) in
+ * the same transaction; an identical one leaves the flag as it is.
  * Return: 1 when the page changed, 0 when it was identical (the DC record is
  * still refreshed if its session changed or last_read_usec is older than a
  * minute), negative errno (-ENOENT: the DC is gone and @dc's origin may not

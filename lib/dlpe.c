@@ -14,9 +14,6 @@
 #include "log.h"
 #include "macro.h"
 
-/* A page longer than this is not a discovery log any target sends. */
-#define DLP_ENTRIES_MAX 65536
-
 _Static_assert(sizeof(struct nvmf_disc_log_entry) == 1024, "DLP entry is 1024 bytes");
 
 bool dlpe_equal(const struct dlpe *a, const struct dlpe *b)
@@ -287,21 +284,48 @@ void dlpe_to_nvmf(const struct dlpe *e, struct nvmf_disc_log_entry *ret)
 	}
 }
 
+int dlpe_log_header_check(const void *hdr, size_t size, uint64_t *ret_numrec, uint64_t *ret_genctr)
+{
+	const struct nvmf_discovery_log *h = hdr;
+	uint64_t numrec;
+
+	assert(hdr);
+
+	if (size < offsetof(struct nvmf_discovery_log, rsvd14))
+		return -EINVAL;
+	numrec = le64toh(h->numrec);
+	if (numrec > DLP_ENTRIES_MAX)
+		return log_debug_errno(EBADMSG,
+				       "Discovery log page header claims %llu entries (more than "
+				       "%d), refusing.",
+				       (unsigned long long)numrec, DLP_ENTRIES_MAX);
+	/* Record format 0 is the only one defined: another is not a page we can parse. */
+	if (le16toh(h->recfmt) != 0)
+		return log_debug_errno(EBADMSG,
+				       "Discovery log page has record format %u, refusing.",
+				       le16toh(h->recfmt));
+	if (ret_numrec)
+		*ret_numrec = numrec;
+	if (ret_genctr)
+		*ret_genctr = le64toh(h->genctr);
+	return 0;
+}
+
 int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
 		       uint64_t *ret_genctr, size_t *ret_n_malformed)
 {
 	_cleanup_free_ struct dlpe *v = NULL;
 	uint64_t numrec;
 	size_t n = 0, bad = 0;
+	int r;
 
 	assert(log);
 	assert(ret);
 	assert(ret_n);
 
-	numrec = le64toh(log->numrec);
-	if (numrec > DLP_ENTRIES_MAX)
-		return log_debug_errno(EBADMSG, "Discovery log page claims %llu entries, refusing.",
-				       (unsigned long long)numrec);
+	r = dlpe_log_header_check(log, DLP_HEADER_SIZE, &numrec, NULL);
+	if (r < 0)
+		return r;
 	if (numrec > 0) {
 		v = calloc(numrec, sizeof(*v));
 		if (!v)
@@ -309,7 +333,6 @@ int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, 
 	}
 	for (uint64_t i = 0; i < numrec; i++) {
 		const char *why = NULL;
-		int r;
 
 		r = dlpe_from_nvmf(&log->entries[i], &v[n], &why);
 		if (r == -EADDRNOTAVAIL) {

@@ -124,6 +124,25 @@ struct nvmf_discovery_log; /* libnvme <nvme/types.h>: the page, header and recor
 int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret,
 		   const char **ret_reason);
 
+/* A page claiming more entries than this is not a discovery log any target sends. */
+#define DLP_ENTRIES_MAX 65536
+/* The page header (genctr, numrec, recfmt) is the first 1 KiB; each entry is 1 KiB. */
+#define DLP_HEADER_SIZE 1024
+#define DLP_ENTRY_SIZE 1024
+
+/**
+ * dlpe_log_header_check() - check the header of a Discovery Log Page before
+ * reading the rest: @hdr holds the first @size bytes of the page as the DC
+ * sent them (at least the 20 bytes of genctr, numrec and recfmt). Pure: no
+ * I/O, so a reader can refuse a hostile numrec before it allocates or
+ * issues a single command for the entries.
+ * Return: 0 with the entry count in *@ret_numrec and the generation counter
+ * in *@ret_genctr (either may be NULL); -EBADMSG when numrec exceeds
+ * DLP_ENTRIES_MAX or the record format is not 0; -EINVAL when @size is too
+ * small for a header. Outputs untouched on failure.
+ */
+int dlpe_log_header_check(const void *hdr, size_t size, uint64_t *ret_numrec, uint64_t *ret_genctr);
+
 /**
  * dlpe_list_from_log() - every entry of the Discovery Log Page @log through
  * dlpe_from_nvmf(). Entries that name no host are dropped quietly; malformed

@@ -19,6 +19,7 @@
 #include <nvme/util.h>
 #undef startswith
 
+#include "dlpe.h"
 #include "fileio.h"
 #include "kernel.h"
 #include "log.h"
@@ -379,15 +380,19 @@ int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool
 							o->nr_poll_queues);
 			if (o->queue_size > 0)
 				r = r ?: opt_add_int(buf, size, &len, "queue_size", o->queue_size);
-			if (!isempty(o->dhchap_secret))
-				r = r	  ?:
-					    opt_add(buf, size, &len, "dhchap_secret",
-						    o->dhchap_secret);
-			if (!isempty(o->dhchap_ctrl_secret))
-				r = r	  ?:
-					    opt_add(buf, size, &len, "dhchap_ctrl_secret",
-						    o->dhchap_ctrl_secret);
 		}
+		/*
+		 * Secrets go to discovery controllers too: the kernel
+		 * authenticates a DC like any controller, and a secret the
+		 * administrator configured for a DC must never be dropped
+		 * silently (the host would trust an unauthenticated DC's page).
+		 */
+		if (!isempty(o->dhchap_secret))
+			r = r ?: opt_add(buf, size, &len, "dhchap_secret", o->dhchap_secret);
+		if (!isempty(o->dhchap_ctrl_secret))
+			r = r	  ?:
+				    opt_add(buf, size, &len, "dhchap_ctrl_secret",
+					    o->dhchap_ctrl_secret);
 		if (o->disable_sqflow)
 			r = r ?: opt_add(buf, size, &len, "disable_sqflow", NULL);
 		if (streq(t->transport, "tcp") && o->hdr_digest)
@@ -506,47 +511,113 @@ static int ctrl_scan(const char *name, struct kernel_error *err, nvme_ctrl_t *re
 	return 0;
 }
 
+/* One Get Log Page (discovery) of @len bytes at @offset into @buf, in 4 KiB commands. */
+static int disc_log_read(int fd, bool pleo, uint64_t offset, uint32_t len, void *buf,
+			 struct kernel_error *err)
+{
+	struct nvme_get_log_args args = {
+		.lpo = offset,
+		.log = buf,
+		.args_size = sizeof(args),
+		.fd = fd,
+		.timeout = NVME_DEFAULT_IOCTL_TIMEOUT,
+		.lid = NVME_LOG_LID_DISCOVER,
+		.len = len,
+		.nsid = NVME_NSID_NONE,
+		.csi = NVME_CSI_NVM,
+		.lsi = NVME_LOG_LSI_NONE,
+		.lsp = pleo ? NVMF_LOG_DISC_LSP_PLEO : NVME_LOG_LSP_NONE,
+		.uuidx = NVME_UUID_NONE,
+		/* keep the event masked until the whole page is read (acknowledged below) */
+		.rae = true,
+	};
+	int r;
+
+	errno = 0;
+	r = nvme_get_log_page(fd, NVME_LOG_PAGE_PDU_SIZE, &args);
+	if (r > 0)
+		return error_set(err, -EREMOTEIO, "Get Log Page failed with NVMe status 0x%x", r);
+	if (r < 0)
+		return nvme_errno_convert(errno ? errno : EIO, err);
+	return 0;
+}
+
+/*
+ * The page, read by stas itself rather than by libnvme's
+ * nvmf_get_discovery_wargs(): libnvme 1.3 sizes its buffer and its commands
+ * from the DC's numrec before anyone can check it (a header claiming 2^20
+ * entries makes it allocate 1 GiB and issue 2^18 commands; 2^22 wraps a
+ * 32-bit size and crashes it). Here the 1 KiB header is read and checked
+ * (dlpe_log_header_check()) first, on every attempt, and only then the
+ * entries; the header is read again after them and the page is used only
+ * when genctr and numrec did not move (a bounded number of attempts).
+ */
 int kernel_get_discovery_log(const char *name, bool pleo, struct kernel_error *err,
 			     struct nvmf_discovery_log **ret)
 {
-	struct nvme_get_discovery_args args = {
-		.args_size = sizeof(args),
-		.max_retries = 4,
-		.timeout = 0,
-		.lsp = pleo ? NVMF_LOG_DISC_LSP_PLEO : 0,
-	};
-	struct nvmf_discovery_log *log;
-	uint32_t result = 0;
+	_cleanup_free_ struct nvmf_discovery_log *log = NULL;
+	struct nvmf_discovery_log hdr, again;
 	nvme_ctrl_t c;
-	int r;
+	int fd, r;
 
 	r = ctrl_scan(name, err, &c);
 	if (r < 0)
 		return r;
-	args.c = c;
-	args.result = &result;
-	errno = 0;
-	log = nvmf_get_discovery_wargs(&args);
-	if (!log)
-		return nvme_errno_convert(errno ? errno : EIO, err);
+	fd = nvme_ctrl_get_fd(c);
+	if (fd < 0)
+		return nvme_errno_convert(errno ? errno : ENODEV, err);
+
+	for (unsigned attempt = 0;; attempt++) {
+		uint64_t numrec, genctr, numrec2, genctr2;
+		size_t size;
+
+		if (attempt >= KERNEL_DLP_READ_ATTEMPTS)
+			return error_set(err, -EAGAIN,
+					 "the log page changed during each of %d reads",
+					 KERNEL_DLP_READ_ATTEMPTS);
+		r = disc_log_read(fd, pleo, 0, sizeof(hdr), &hdr, err);
+		if (r < 0)
+			return r;
+		r = dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, &genctr);
+		if (r < 0 && le64toh(hdr.numrec) > DLP_ENTRIES_MAX)
+			return error_set(
+				err, r,
+				"the log page header claims %llu entries, more than the %d "
+				"accepted; not reading it",
+				(unsigned long long)le64toh(hdr.numrec), DLP_ENTRIES_MAX);
+		if (r < 0)
+			return error_set(err, r,
+					 "the log page has record format %u, not 0; not reading it",
+					 le16toh(hdr.recfmt));
+		size = DLP_HEADER_SIZE + (size_t)numrec * DLP_ENTRY_SIZE;
+		free(log);
+		log = malloc(size);
+		if (!log)
+			return -ENOMEM;
+		memcpy(log, &hdr, sizeof(hdr));
+		if (numrec > 0) {
+			r = disc_log_read(fd, pleo, DLP_HEADER_SIZE,
+					  (uint32_t)(size - DLP_HEADER_SIZE), log->entries, err);
+			if (r < 0)
+				return r;
+		}
+		r = disc_log_read(fd, pleo, 0, sizeof(again), &again, err);
+		if (r < 0)
+			return r;
+		if (dlpe_log_header_check(&again, sizeof(again), &numrec2, &genctr2) == 0 &&
+		    numrec2 == numrec && genctr2 == genctr)
+			break;
+		log_debug("%s: the log page changed while it was read, reading it again", name);
+	}
 
 	/*
-	 * Acknowledge the discovery-log-change event. libnvme 1.3 reads a page
-	 * longer than 4 KiB in chunks and clears RAE only on the last one, at a
-	 * non-zero offset; Linux's nvmet (6.1) unmasks the event only for a read
-	 * at offset 0 with RAE clear. Without this, a DC with more than three
-	 * entries sends its change AEN once and never again. One 1 KiB header
-	 * read at offset 0 with RAE clear unmasks it on every target.
+	 * Acknowledge the discovery-log-change event: Linux's nvmet (6.1)
+	 * unmasks it only for a read at offset 0 with RAE clear. One 1 KiB
+	 * header read does that on every target.
 	 */
-	{
-		struct nvmf_discovery_log hdr;
-		int fd = nvme_ctrl_get_fd(c);
-
-		if (fd >= 0 && nvme_get_log_discovery(fd, false, 0, sizeof(hdr), &hdr) != 0)
-			log_debug("%s: acknowledging the log page change failed, ignoring: %m",
-				  name);
-	}
-	*ret = log;
+	if (nvme_get_log_discovery(fd, false, 0, sizeof(hdr), &hdr) != 0)
+		log_debug("%s: acknowledging the log page change failed, ignoring: %m", name);
+	*ret = TAKE_PTR(log);
 	return 0;
 }
 

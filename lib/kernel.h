@@ -136,9 +136,17 @@ int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool
  */
 int kernel_disconnect(const char *name);
 
+/* Reads of a Discovery Log Page before giving up on a page that keeps changing. */
+#define KERNEL_DLP_READ_ATTEMPTS 4
+
 /**
  * kernel_get_discovery_log() - read the whole Discovery Log Page from
- * discovery controller @name (libnvme re-reads until genctr is stable).
+ * discovery controller @name: the 1 KiB header first, refused (-EBADMSG)
+ * when its numrec exceeds DLP_ENTRIES_MAX before a byte is allocated for
+ * the entries (dlpe_log_header_check()), then the entries, then the header
+ * again; the page is returned when genctr and numrec did not change
+ * (-EAGAIN after KERNEL_DLP_READ_ATTEMPTS reads that all changed). The
+ * discovery-log-change event is acknowledged afterwards.
  * @pleo: ask for port-local entries only (NVMF_LOG_DISC_LSP_PLEO).
  * @err: when non-NULL, cleared, then given the detail of a failure.
  * Return: 0 and a malloc()ed log in *ret, or negative errno.

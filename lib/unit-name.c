@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "sha256.h"
 #include "tid.h"
 #include "unit-name.h"
 
@@ -239,16 +240,63 @@ int unit_name_build(const char *prefix, const char *instance, const char *suffix
 	return 0;
 }
 
-int unit_name_connect(const char *nqn, char **ret)
+void nqn_key_format(const char *nqn, char ret[NQN_KEY_MAX])
 {
-	_cleanup_free_ char *esc = NULL;
+	static const char hex[] = "0123456789abcdef";
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char *p = ret + STRLEN(NQN_KEY_PREFIX);
 
 	assert(nqn);
+
+	sha256(nqn, strlen(nqn), d);
+	memcpy(ret, NQN_KEY_PREFIX, STRLEN(NQN_KEY_PREFIX));
+	for (size_t i = 0; i < NQN_KEY_HEX / 2; i++) {
+		*p++ = hex[d[i] >> 4];
+		*p++ = hex[d[i] & 15];
+	}
+	*p = '\0';
+}
+
+int unit_name_connect(const char *nqn, char **ret, bool *ret_is_key)
+{
+	_cleanup_free_ char *esc = NULL;
+	char key[NQN_KEY_MAX];
+	int r;
+
+	assert(nqn);
+	assert(ret);
 
 	esc = unit_name_escape(nqn);
 	if (!esc)
 		return -ENOMEM;
-	return unit_name_build(UNIT_PREFIX_CONNECT, esc, UNIT_SUFFIX_SERVICE, ret);
+	r = unit_name_build(UNIT_PREFIX_CONNECT, esc, UNIT_SUFFIX_SERVICE, ret);
+	if (r != -ENAMETOOLONG) {
+		if (r >= 0 && ret_is_key)
+			*ret_is_key = false;
+		return r;
+	}
+	/* Too long to be an instance: the short key, resolved by stas-connect. */
+	nqn_key_format(nqn, key);
+	r = unit_name_build(UNIT_PREFIX_CONNECT, key, UNIT_SUFFIX_SERVICE, ret);
+	if (r >= 0 && ret_is_key)
+		*ret_is_key = true;
+	return r;
+}
+
+int connect_instance_parse(const char *arg, char ret_key[NQN_KEY_MAX])
+{
+	const char *h;
+
+	assert(arg);
+
+	if (!startswith(arg, "key-") && !startswith(arg, "key/"))
+		return 0;
+	h = arg + STRLEN(NQN_KEY_PREFIX);
+	if (strlen(h) != NQN_KEY_HEX || strspn(h, "0123456789abcdef") != NQN_KEY_HEX)
+		return 0;
+	memcpy(ret_key, NQN_KEY_PREFIX, STRLEN(NQN_KEY_PREFIX));
+	memcpy(ret_key + STRLEN(NQN_KEY_PREFIX), h, NQN_KEY_HEX + 1);
+	return 1;
 }
 
 bool unit_name_is_valid_instance(const char *s)

@@ -11,7 +11,13 @@
  *     removed, leading '/' dropped), "/" becomes "-", then as above.
  *
  * Instances stas builds:
- *   stas-connect@<nqn>.service     - plain escaping of the subsystem NQN;
+ *   stas-connect@<nqn>.service     - plain escaping of the subsystem NQN,
+ *     or, when the resulting unit name would exceed 255 bytes (a long NQN
+ *     with characters that escape to "\xNN"), "key-<hex>" where <hex> is
+ *     the first 16 bytes of SHA-256(NQN) in lower-case hex (32 digits).
+ *     systemd hands the unit's %I (unescaped) to stas-connect as
+ *     "key/<hex>"; stas-connect resolves it against the NQNs the cache and
+ *     the configuration know (connect_instance_parse());
  *   stas-discover@<dc>.service     - either a kernel controller name
  *     ("nvme3"), or the path-escaped short form of a DC's TID:
  *     "tcp/192.168.1.10/8009[/host-iface=eth0][/host-traddr=..][/nqn=..]"
@@ -69,13 +75,39 @@ int unit_name_path_unescape(const char *s, char **ret);
  */
 int unit_name_build(const char *prefix, const char *instance, const char *suffix, char **ret);
 
+/* "key-" and 32 lower-case hex digits, and its NUL. */
+#define NQN_KEY_PREFIX "key-"
+#define NQN_KEY_HEX 32
+#define NQN_KEY_MAX (sizeof(NQN_KEY_PREFIX) - 1 + NQN_KEY_HEX + 1)
+
+/**
+ * nqn_key_format() - the short key of subsystem @nqn used as a
+ * stas-connect@ instance when the escaped NQN does not fit a unit name:
+ * "key-" and the first 16 bytes of SHA-256(@nqn) in lower-case hex. Stable
+ * across hosts and releases (persisted in unit names, documented in
+ * stas-connect(8)).
+ */
+void nqn_key_format(const char *nqn, char ret[NQN_KEY_MAX]);
+
 /**
  * unit_name_connect() - "stas-connect@<escaped nqn>.service", the unit that
- * reconciles the connections to subsystem @nqn.
- * Return: 0 and a newly allocated name in *ret; -ENAMETOOLONG for an NQN
- * too long to be an instance; -ENOMEM.
+ * reconciles the connections to subsystem @nqn; "stas-connect@key-<hex>.service"
+ * (nqn_key_format()) when the escaped NQN would make the name longer than
+ * UNIT_NAME_MAX, so every NQN has a unit. *@ret_is_key (may be NULL) says
+ * which form was used.
+ * Return: 0 and a newly allocated name in *ret; -ENOMEM.
  */
-int unit_name_connect(const char *nqn, char **ret);
+int unit_name_connect(const char *nqn, char **ret, bool *ret_is_key);
+
+/**
+ * connect_instance_parse() - recognise a key instance of stas-connect@:
+ * "key-<hex>" or, as systemd's %I gives it (unescaped, '-' -> '/'),
+ * "key/<hex>", with exactly NQN_KEY_HEX lower-case hex digits.
+ * Return: 1 and the key in its "key-<hex>" form in @ret_key; 0 when @arg is
+ * not a key instance (an NQN, to be validated by the caller); @ret_key
+ * untouched then.
+ */
+int connect_instance_parse(const char *arg, char ret_key[NQN_KEY_MAX]);
 
 /**
  * unit_name_is_valid_instance() - whether @s only has characters systemd

@@ -237,7 +237,7 @@ static void test_page_and_changes(void)
 	_cleanup_free_ struct nvmf_discovery_log *log = NULL, *log2 = NULL;
 	_cleanup_free_ struct dlpe *e = NULL, *e2 = NULL;
 	struct cache_dlp_change ch = {};
-	struct cache_dc dc = {};
+	struct cache_dc dc = {}, got;
 	struct cache *c = NULL;
 	char dir[] = "/tmp/test-dlpe.XXXXXX";
 	uint64_t genctr;
@@ -277,9 +277,26 @@ static void test_page_and_changes(void)
 	is_int(ch.n_referrals_added, 1, "one referral added");
 	cache_dlp_change_free(&ch);
 
+	/* Issue 13, defect 2: a changed page's triggers survive a failed run. */
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && got.triggers_pending,
+	   "a changed page leaves its triggers pending, in the same transaction");
+
 	is_int(cache_dlp_put(c, &dc, e, n, genctr, &ch), 0, "same page: nothing changed");
 	ok(!ch.nqns_added && !ch.nqns_removed && !ch.nqns_changed, "no NQN reported");
 	cache_dlp_change_free(&ch);
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && got.triggers_pending,
+	   "the unchanged page keeps the pending flag (the retry re-triggers)");
+	is_int(cache_dc_triggers_done(c, &dc.tid, genctr + 1), 0,
+	       "a run that stored another generation does not clear it");
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && got.triggers_pending, "still pending");
+	is_int(cache_dc_triggers_done(c, &dc.tid, genctr), 1, "all units started: cleared");
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && !got.triggers_pending, "no longer pending");
+	is_int(cache_dc_triggers_done(c, &dc.tid, genctr), 0, "clearing again: nothing to do");
+	is_int(cache_dlp_put(c, &dc, e, n, genctr, &ch), 0, "same page again");
+	cache_dlp_change_free(&ch);
+	ok(cache_dc_get(c, &dc.tid, &got) > 0 && !got.triggers_pending,
+	   "an unchanged page does not set it");
+	is_int(cache_verify(c, NULL, NULL), 0, "the cache verifies clean with the flag");
 
 	/* b changes port, a goes away, d appears, the referral goes. */
 	v[0] = good_tcp("nqn.2024-01.io.stas:d", "10.0.0.1");
@@ -373,12 +390,55 @@ static void test_vocabulary(void)
 	is_int(dlpe_subtype_from_string(NULL), -EINVAL, "NULL refused");
 }
 
+/*
+ * The header check that runs before a byte is allocated for the entries
+ * (issue 13, defect 5b): libnvme 1.3 sized its buffer and commands from a
+ * hostile numrec; stas reads the 1 KiB header first and refuses.
+ */
+static void test_header_check(void)
+{
+	struct nvmf_discovery_log hdr = {};
+	uint64_t numrec = 7, genctr = 7;
+
+	hdr.genctr = htole64(42);
+	hdr.numrec = htole64(3);
+	is_int(dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, &genctr), 0, "a sane header");
+	ok(numrec == 3 && genctr == 42, "numrec and genctr little-endian");
+	hdr.numrec = htole64(DLP_ENTRIES_MAX);
+	is_int(dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, NULL), 0,
+	       "numrec at the cap accepted");
+	ok(numrec == DLP_ENTRIES_MAX, "the cap returned");
+
+	numrec = 7;
+	hdr.numrec = htole64(DLP_ENTRIES_MAX + 1);
+	is_int(dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, &genctr), -EBADMSG,
+	       "numrec one past the cap refused");
+	hdr.numrec = htole64(1048576);
+	is_int(dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, &genctr), -EBADMSG,
+	       "1,048,576 entries (libnvme would ask for 1 GiB) refused");
+	hdr.numrec = htole64(4194304);
+	is_int(dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, &genctr), -EBADMSG,
+	       "4,194,304 entries (a 32-bit size wrap in libnvme) refused");
+	hdr.numrec = htole64(UINT64_MAX);
+	is_int(dlpe_log_header_check(&hdr, sizeof(hdr), &numrec, &genctr), -EBADMSG,
+	       "2^64-1 entries refused");
+	ok(numrec == 7 && genctr == 42, "outputs untouched on refusal");
+
+	hdr.numrec = htole64(1);
+	hdr.recfmt = htole16(1);
+	is_int(dlpe_log_header_check(&hdr, sizeof(hdr), NULL, NULL), -EBADMSG,
+	       "an unknown record format refused");
+	hdr.recfmt = 0;
+	is_int(dlpe_log_header_check(&hdr, 16, NULL, NULL), -EINVAL, "a short header refused");
+}
+
 int main(void)
 {
 	test_vocabulary();
 	test_tid_from_dlpe();
 	test_valid();
 	test_hostile();
+	test_header_check();
 	test_page_and_changes();
 	return tap_done();
 }

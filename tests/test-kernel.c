@@ -121,8 +121,19 @@ static void test_options(void)
 	ok(!strstr(buf, "tls"), "never tls");
 
 	is_int(kernel_connect_options(&t, &o, true, buf, sizeof(buf)), 0, "DC options");
-	ok(!strstr(buf, "nr_io_queues") && !strstr(buf, "dhchap"),
-	   "no queue counts or secrets for a discovery controller");
+	ok(!strstr(buf, "nr_io_queues") && !strstr(buf, "queue_size"),
+	   "no queue counts for a discovery controller");
+	ok(strstr(buf, ",dhchap_secret=DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MVbH5w==:") !=
+		   NULL,
+	   "the host secret goes to a discovery controller too (issue 13, defect 1)");
+	o.dhchap_ctrl_secret = "DHHC-1:00:Y3RybGN0cmxjdHJsY3RybGN0cmxjdHJsY3RybGN0cmw6+q1S:";
+	is_int(kernel_connect_options(&t, &o, true, buf, sizeof(buf)), 0,
+	       "DC options with a bidirectional secret");
+	ok(strstr(buf,
+		  ",dhchap_ctrl_secret=DHHC-1:00:Y3RybGN0cmxjdHJsY3RybGN0cmxjdHJsY3RybGN0cmw6+q1S:") !=
+		   NULL,
+	   "the controller secret goes to a discovery controller (it authenticates the DC)");
+	o.dhchap_ctrl_secret = NULL;
 
 	strcpy(t.subsysnqn, "nqn.2024-01.io.stas:a,transport=rdma");
 	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), -EINVAL,

@@ -323,7 +323,7 @@ static void test_build(void)
 	       "256-byte unit name refused with ENAMETOOLONG");
 	ok(!over, "256-byte unit name: nothing returned");
 
-	is_int(unit_name_connect("nqn.2014-08.org:a/b c", &c), 0, "unit_name_connect");
+	is_int(unit_name_connect("nqn.2014-08.org:a/b c", &c, NULL), 0, "unit_name_connect");
 	is_str(c, "stas-connect@nqn.2014\\x2d08.org:a-b\\x20c.service",
 	       "unit_name_connect escapes the NQN");
 
@@ -333,6 +333,54 @@ static void test_build(void)
 	ok(!unit_name_is_valid_instance("a/b"), "slash invalid");
 	ok(!unit_name_is_valid_instance("a%b"), "percent invalid");
 	ok(unit_name_is_valid_instance("a\\x2db-c@d:e_f.g"), "all allowed characters");
+}
+
+/*
+ * Issue 13, defect 2: a 223-byte NQN with a few '-' (each escapes to
+ * "\x2d") had no stas-connect@ unit at all (-ENAMETOOLONG). It now gets the
+ * short key instance, which stas-connect resolves.
+ */
+static void test_connect_key(void)
+{
+	_cleanup_free_ char *nqn = NULL, *u = NULL, *u2 = NULL, *shortu = NULL;
+	char key[NQN_KEY_MAX], parsed[NQN_KEY_MAX] = "untouched";
+	bool is_key = false;
+
+	nqn = repeat('a', 223 - STRLEN("nqn.2014-08.org.nvmexpress:uuid:-----"),
+		     "nqn.2014-08.org.nvmexpress:uuid:-----");
+	is_int((int)strlen(nqn), 223, "a 223-byte NQN");
+	ok(nqn_is_valid(nqn), "it is a valid NQN");
+	is_int(unit_name_connect(nqn, &u, &is_key), 0,
+	       "a 223-byte NQN with '-' gets a stas-connect@ unit");
+	ok(is_key, "through its key");
+	is_str(u, "stas-connect@key-b8c02f2b271f2db4b6aa8375583fa8df.service",
+	       "the key is the first 16 bytes of SHA-256(NQN) in hex");
+	ok(u && strlen(u) <= UNIT_NAME_MAX, "the unit name fits");
+	nqn_key_format(nqn, key);
+	is_str(key, "key-b8c02f2b271f2db4b6aa8375583fa8df", "nqn_key_format");
+	is_int(unit_name_connect(nqn, &u2, NULL), 0, "the same NQN again");
+	is_str(u2, u, "the key is stable");
+
+	is_int(unit_name_connect("nqn.2014-08.org:a", &shortu, &is_key), 0, "a short NQN");
+	ok(!is_key, "a short NQN keeps its escaped form");
+
+	/* systemd's %I of stas-connect@key-<hex>.service is "key/<hex>" */
+	is_int(connect_instance_parse("key/b8c02f2b271f2db4b6aa8375583fa8df", parsed), 1,
+	       "%%I of a key unit parsed");
+	is_str(parsed, key, "as the key");
+	is_int(connect_instance_parse("key-b8c02f2b271f2db4b6aa8375583fa8df", parsed), 1,
+	       "the key as an administrator types it");
+	strcpy(parsed, "untouched");
+	is_int(connect_instance_parse("key-B8C02F2B271F2DB4B6AA8375583FA8DF", parsed), 0,
+	       "upper-case hex is not a key");
+	is_int(connect_instance_parse("key-b8c02f2b271f2db4b6aa8375583fa8d", parsed), 0,
+	       "31 digits are not a key");
+	is_int(connect_instance_parse("key-b8c02f2b271f2db4b6aa8375583fa8df0", parsed), 0,
+	       "33 digits are not a key");
+	is_int(connect_instance_parse("key-0123456789abcdef", parsed), 0,
+	       "a DC key (16 digits) is not an NQN key");
+	is_int(connect_instance_parse("nqn.2014-08.org:a", parsed), 0, "an NQN is not a key");
+	is_str(parsed, "untouched", "output untouched when not a key");
 }
 
 static int make_tid(struct tid *t, const char *const kv[][2], size_t n)
@@ -653,6 +701,7 @@ int main(void)
 	test_unescape_malformed();
 	test_path();
 	test_build();
+	test_connect_key();
 	test_dc();
 	test_dc_invalid();
 	test_dc_unit();

@@ -26,10 +26,12 @@
 #include "stas-connect.h"
 #include "strv.h"
 #include "tid.h"
+#include "unit-name.h"
 
 #define JOBS_MAX 64
 
 static const char *arg_nqn;
+static char arg_key[NQN_KEY_MAX]; /* "key-<hex>" when the instance is an NQN's key */
 static bool arg_all;
 static bool arg_dry_run;
 static bool arg_json;
@@ -145,6 +147,9 @@ static int parse_argv(int argc, char **argv)
 			return -EINVAL;
 		}
 		arg_nqn = argv[optind];
+		/* An NQN too long for a unit name comes as its key (unit-name.h). */
+		if (connect_instance_parse(arg_nqn, arg_key) > 0)
+			return 1;
 		/* systemd hands over %I, the unescaped instance: check it as an NQN. */
 		if (!nqn_is_valid(arg_nqn)) {
 			log_error("'%s' is not a valid NQN (\"nqn.\" prefix, at most 223 printable "
@@ -360,6 +365,41 @@ static int compare_nqn(const void *a, const void *b)
 	return strcmp(json_object_get_string(vx), json_object_get_string(vy));
 }
 
+/*
+ * The NQNs whose key is arg_key, among every subsystem --all would
+ * reconcile (the cache's pages and stas's paths, the configuration). More
+ * than one only if two NQNs share a 128-bit key: each is reconciled, which
+ * is harmless (reconciling is idempotent).
+ */
+static int nqns_from_key(struct cache *c, const struct stas_config *cfg, char ***ret)
+{
+	_cleanup_strv_free_ char **all = NULL, **v = NULL;
+	int r;
+
+	r = reconcile_nqns_all(c, cfg, &all);
+	if (r < 0)
+		return log_error_errno(r, "Failed to list the subsystems to resolve %s: %m",
+				       arg_key);
+	STRV_FOREACH(n, all) {
+		char key[NQN_KEY_MAX];
+
+		nqn_key_format(*n, key);
+		if (streq(key, arg_key) && strv_extend_unique(&v, *n) < 0)
+			return log_oom();
+	}
+	if (!v) {
+		v = calloc(1, sizeof(char *));
+		if (!v)
+			return log_oom();
+		log_notice("No subsystem known to the cache or the configuration has key %s; "
+			   "nothing to reconcile.",
+			   arg_key);
+	}
+	r = (int)strv_length(v);
+	*ret = TAKE_PTR(v);
+	return r;
+}
+
 static int run(void)
 {
 	_cleanup_config_free_ struct stas_config *cfg = NULL;
@@ -393,6 +433,10 @@ static int run(void)
 			log_error_errno(n, "Failed to list the subsystems to reconcile: %m");
 			return EXIT_PATHS_FAILED;
 		}
+	} else if (!isempty(arg_key)) {
+		n = nqns_from_key(c, cfg, &nqns);
+		if (n < 0)
+			return EXIT_PATHS_FAILED;
 	} else {
 		nqns = calloc(2, sizeof(char *));
 		if (!nqns || !(nqns[0] = strdup(arg_nqn))) {

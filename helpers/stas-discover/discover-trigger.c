@@ -58,13 +58,17 @@ int trigger_start_dc(struct discover *d, const struct dc_job *job)
 	int r;
 
 	r = unit_name_dc(&job->tid, d->cfg->host.nqn, &unit, NULL);
-	if (r < 0)
+	if (r < 0) {
+		d->triggers_failed++;
 		return log_error_errno(r, "No unit name for a referral: %m");
+	}
 	r = unit_start(d, unit, UNIT_START);
 	if (r == -ENOMEDIUM)
 		return r;
-	if (r < 0)
+	if (r < 0) {
+		d->triggers_failed++;
 		return log_error_errno(r, "Failed to start %s: %m", unit);
+	}
 	log_debug("Started %s.", unit);
 	return 1;
 }
@@ -78,9 +82,10 @@ int trigger_start_connects(struct discover *d)
 	for (i = 0; i < n && !d->no_systemd; i++) {
 		_cleanup_free_ char *unit = NULL;
 
-		r = unit_name_connect(d->nqns[i], &unit);
+		r = unit_name_connect(d->nqns[i], &unit, NULL);
 		if (r < 0) {
 			log_error_errno(r, "No valid unit name for subsystem %s: %m", d->nqns[i]);
+			d->triggers_failed++;
 			if (ret == 0)
 				ret = r;
 			continue;
@@ -93,7 +98,10 @@ int trigger_start_connects(struct discover *d)
 			break;
 		}
 		if (r < 0) {
+			/* The others still start; the next run starts this one again
+			 * (the DC's triggers stay pending). */
 			log_error_errno(r, "Failed to start %s: %m", unit);
+			d->triggers_failed++;
 			if (ret == 0)
 				ret = r;
 			continue;
@@ -108,12 +116,39 @@ int trigger_start_connects(struct discover *d)
 	return ret;
 }
 
-int trigger_referrals(struct discover *d, const struct dc_job *job,
-		      const struct cache_dlp_change *ch)
+/* How many referral DCs the cache holds (counted once per run, then kept up to date). */
+static int referral_dcs_count(struct discover *d)
 {
-	char buf[TID_FORMAT_MAX];
+	_cleanup_free_ struct cache_dc *dcs = NULL;
+	size_t n = 0;
+	int r;
+
+	if (d->n_referral_dcs >= 0)
+		return d->n_referral_dcs;
+	r = cache_dc_list(d->cache, &dcs, &n);
+	if (r < 0)
+		return r;
+	d->n_referral_dcs = 0;
+	for (size_t i = 0; i < n; i++)
+		if (dcs[i].origin == CACHE_ORIGIN_REFERRAL)
+			d->n_referral_dcs++;
+	return d->n_referral_dcs;
+}
+
+/*
+ * @again: the previous run's triggers of this DC did not all start, so a
+ * referral this DC recorded earlier is started again even though the cache
+ * knows it (its unit may never have run).
+ */
+int trigger_referrals(struct discover *d, const struct dc_job *job,
+		      const struct cache_dlp_change *ch, bool again)
+{
+	char buf[TID_FORMAT_MAX], dcbuf[TID_FORMAT_MAX];
+	size_t followed = 0;
+	bool page_cap_logged = false, total_cap_logged = false;
 	int ret = 0, r;
 
+	tid_format(&job->tid, dcbuf, sizeof(dcbuf));
 	for (size_t i = 0; i < ch->n_referrals_removed; i++) {
 		struct cache_dc old;
 		struct tid t;
@@ -154,9 +189,44 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 			continue;
 		}
 		/* Known already (configured, advertised, or referred by another DC): its own
-		 * runs keep it current; starting it again here could loop. */
-		if (cache_dc_get(d->cache, &next.tid, &known) > 0)
+		 * runs keep it current; starting it again here could loop. Unless this DC
+		 * recorded it and the unit may never have started. */
+		if (cache_dc_get(d->cache, &next.tid, &known) > 0) {
+			if (again && known.origin == CACHE_ORIGIN_REFERRAL &&
+			    tid_equal(&known.referrer, &job->tid) && known.last_read_usec == 0) {
+				r = trigger_discover(d, &next);
+				if (r < 0 && ret == 0)
+					ret = r;
+			}
 			continue;
+		}
+		if (followed >= REFERRALS_PER_PAGE_MAX) {
+			if (!page_cap_logged)
+				log_warning(
+					"%s lists more than %d new referrals; following the first "
+					"%d only (REFERRALS_PER_PAGE_MAX).",
+					dcbuf, REFERRALS_PER_PAGE_MAX, REFERRALS_PER_PAGE_MAX);
+			page_cap_logged = true;
+			continue;
+		}
+		r = referral_dcs_count(d);
+		if (r < 0) {
+			log_error_errno(r, "Failed to count the referral DCs in the cache: %m");
+			d->triggers_failed++;
+			if (ret == 0)
+				ret = r;
+			continue;
+		}
+		if (r >= REFERRAL_DCS_MAX) {
+			if (!total_cap_logged)
+				log_warning(
+					"Not following referral %s (nor further new referrals of "
+					"%s): the cache already holds %d referral discovery "
+					"controllers (REFERRAL_DCS_MAX).",
+					buf, dcbuf, REFERRAL_DCS_MAX);
+			total_cap_logged = true;
+			continue;
+		}
 		next.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &next.tid);
 		rec.tid = next.tid;
 		rec.origin = CACHE_ORIGIN_REFERRAL;
@@ -165,14 +235,50 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 		r = cache_dc_put(d->cache, &rec);
 		if (r < 0) {
 			log_error_errno(r, "Failed to record referral %s: %m", buf);
+			d->triggers_failed++;
 			if (ret == 0)
 				ret = r;
 			continue;
 		}
+		d->n_referral_dcs++;
+		followed++;
 		log_info("Following referral to %s.", buf);
 		r = trigger_discover(d, &next);
 		if (r < 0 && ret == 0)
 			ret = r;
+	}
+	return ret;
+}
+
+int trigger_mark(struct discover *d, const struct tid *dc, uint64_t genctr)
+{
+	if (GREEDY_REALLOC(d->triggered, d->n_triggered_alloc, d->n_triggered) < 0)
+		return log_oom();
+	d->triggered[d->n_triggered++] = (struct dc_triggered){ .tid = *dc, .genctr = genctr };
+	return 0;
+}
+
+/*
+ * Every unit this run's changes called for was started: clear the DCs'
+ * triggers_pending flags. After any failure nothing is cleared (the failed
+ * trigger cannot be told apart per DC cheaply), so the next run of each DC
+ * starts its units again - a retry costs an idempotent stas-connect run.
+ */
+int trigger_confirm(struct discover *d)
+{
+	int r, ret = 0;
+
+	if (d->triggers_failed > 0 || d->no_connect || d->dry_run)
+		return 0;
+	for (size_t i = 0; i < d->n_triggered; i++) {
+		r = cache_dc_triggers_done(d->cache, &d->triggered[i].tid, d->triggered[i].genctr);
+		if (r < 0 && r != -ENOENT) {
+			log_warning_errno(r,
+					  "Failed to record that the units of a DC were started, "
+					  "ignoring (they will be started again): %m");
+			if (ret == 0)
+				ret = r;
+		}
 	}
 	return ret;
 }

@@ -241,6 +241,7 @@ static int discover_one(struct discover *d, const struct dc_job *job_in)
 	struct cache_dc old;
 	uint64_t genctr = 0;
 	size_t n = 0;
+	bool again;
 	int r, changed;
 
 	if (isempty(job.device)) {
@@ -283,7 +284,26 @@ static int discover_one(struct discover *d, const struct dc_job *job_in)
 		 changed ? ", changed" : ", unchanged");
 	summary_add(d, &job, s.persistent ? s.ctrl.name : "", 0, genctr, n, changed, &ch);
 
+	/*
+	 * An unchanged page whose last change did not start all its units (a
+	 * failed StartUnit, a crash after the commit): the flag cache_dlp_put()
+	 * set with that page is still there, so start the whole page's units
+	 * again - every NQN and every referral, as if the page were new.
+	 */
+	again = !changed && !d->no_connect && cache_dc_get(d->cache, &job.tid, &old) > 0 &&
+		old.triggers_pending;
+	if (again) {
+		log_notice("%s: the units of its last log page change were not all started; "
+			   "starting them again.",
+			   buf);
+		cache_dlp_change_free(&ch);
+		r = dlp_diff(NULL, 0, entries, n, &ch);
+		if (r < 0)
+			return log_oom();
+	}
 	r = 0;
+	if ((changed || again) && !d->no_connect)
+		r = trigger_mark(d, &job.tid, genctr);
 	char **lists[] = { ch.nqns_added, ch.nqns_removed, ch.nqns_changed };
 	for (size_t i = 0; i < ELEMENTSOF(lists) && r >= 0; i++)
 		STRV_FOREACH(nqn, lists[i]) {
@@ -292,7 +312,7 @@ static int discover_one(struct discover *d, const struct dc_job *job_in)
 				break;
 		}
 	if (r >= 0)
-		r = trigger_referrals(d, &job, &ch);
+		r = trigger_referrals(d, &job, &ch, again);
 	cache_dlp_change_free(&ch);
 	if (r < 0)
 		d->failed++;
@@ -417,6 +437,7 @@ static void discover_done(struct discover *d)
 	json_object_put(d->summary);
 	strv_free(d->visited);
 	free(d->jobs);
+	free(d->triggered);
 	strv_free(d->nqns);
 	kernel_close();
 }
@@ -424,7 +445,7 @@ static void discover_done(struct discover *d)
 int main(int argc, char **argv)
 {
 	_cleanup_strv_free_ char **errors = NULL;
-	_cleanup_(discover_done) struct discover d = {};
+	_cleanup_(discover_done) struct discover d = { .n_referral_dcs = -1 };
 	struct dc_job job;
 	int r, ret;
 
@@ -480,7 +501,9 @@ int main(int argc, char **argv)
 		r = job_from_args(&d, &job);
 		if (r < 0)
 			return 2;
-		ret = trigger_discover(&d, &job);
+		r = trigger_discover(&d, &job);
+		/* > 0 means queued: ret stays 0 so a failure below still shows in the exit status */
+		ret = r < 0 ? r : 0;
 	}
 
 	/*
@@ -495,12 +518,14 @@ int main(int argc, char **argv)
 			r = discover_one(&d, &job);
 		if (r >= 0)
 			r = trigger_start_connects(&d);
-		if (r < 0 && ret == 0)
+		if (r < 0 && ret >= 0)
 			ret = r;
 	}
 	r = trigger_flush(&d);
 	if (r < 0 && ret >= 0)
 		ret = r;
+	/* Only now, with every unit started, may the DCs' pending triggers be forgotten. */
+	(void)trigger_confirm(&d);
 
 	if (d.json)
 		puts(json_object_to_json_string_ext(

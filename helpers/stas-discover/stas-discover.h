@@ -26,6 +26,21 @@
 
 /* Referrals more hops away than this from a configured/mDNS DC are ignored. */
 #define REFERRAL_DEPTH_MAX 8
+/*
+ * Breadth limits (issue 13, 5a): one DC listing 65,536 referrals must not
+ * make 65,536 cache records, units and connect attempts. Compiled-in for
+ * now; the first new referrals of a page are followed up to
+ * REFERRALS_PER_PAGE_MAX, and no new referral DC is recorded once the cache
+ * holds REFERRAL_DCS_MAX of them. Each limit hit is logged once per page.
+ */
+#define REFERRALS_PER_PAGE_MAX 64
+#define REFERRAL_DCS_MAX 256
+
+/* A DC whose page change (or pending retry) set off units in this run. */
+struct dc_triggered {
+	struct tid tid;
+	uint64_t genctr;
+};
 
 /* A discovery controller to work on. */
 struct dc_job {
@@ -54,6 +69,12 @@ struct discover {
 	size_t n_jobs, n_jobs_done, n_jobs_alloc;
 	char **nqns; /* subsystems whose connections to reconcile (unit or in-process) */
 	unsigned failed;
+	/* Trigger bookkeeping: the DCs whose triggers_pending flag this run may clear
+	 * (cache_dc_triggers_done()) when no trigger failed. */
+	struct dc_triggered *triggered;
+	size_t n_triggered, n_triggered_alloc;
+	unsigned triggers_failed; /* units not started, referrals not recorded */
+	int n_referral_dcs; /* referral DCs in the cache, -1: not counted yet */
 };
 
 /* What one session produced. */
@@ -81,7 +102,9 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 int trigger_discover(struct discover *d, const struct dc_job *job);
 int trigger_connect(struct discover *d, const char *nqn);
 int trigger_referrals(struct discover *d, const struct dc_job *job,
-		      const struct cache_dlp_change *ch);
+		      const struct cache_dlp_change *ch, bool again);
+int trigger_mark(struct discover *d, const struct tid *dc, uint64_t genctr);
+int trigger_confirm(struct discover *d);
 int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why);
 int trigger_start_dc(struct discover *d, const struct dc_job *job);
 int trigger_start_connects(struct discover *d);

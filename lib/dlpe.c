@@ -311,12 +311,12 @@ int dlpe_log_header_check(const void *hdr, size_t size, uint64_t *ret_numrec, ui
 	return 0;
 }
 
-int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
-		       uint64_t *ret_genctr, size_t *ret_n_malformed)
+int dlpe_list_from_log(const struct nvmf_discovery_log *log, dlpe_malformed_cb on_malformed,
+		       void *userdata, struct dlpe **ret, size_t *ret_n, uint64_t *ret_genctr)
 {
 	_cleanup_free_ struct dlpe *v = NULL;
 	uint64_t numrec;
-	size_t n = 0, bad = 0;
+	size_t n = 0;
 	int r;
 
 	assert(log);
@@ -342,15 +342,14 @@ int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, 
 		if (r < 0) {
 			log_debug("Skipping malformed log page entry %llu: %s.",
 				  (unsigned long long)i, why ? why : "invalid");
-			bad++;
+			if (on_malformed)
+				on_malformed(i, why ? why : "invalid", userdata);
 			continue;
 		}
 		n++;
 	}
 	if (ret_genctr)
 		*ret_genctr = le64toh(log->genctr);
-	if (ret_n_malformed)
-		*ret_n_malformed = bad;
 	*ret_n = n;
 	*ret = TAKE_PTR(v);
 	return 0;

@@ -143,18 +143,20 @@ int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret,
  */
 int dlpe_log_header_check(const void *hdr, size_t size, uint64_t *ret_numrec, uint64_t *ret_genctr);
 
+/* Called for each malformed entry: its index on the page and why (static text). */
+typedef void (*dlpe_malformed_cb)(uint64_t index, const char *why, void *userdata);
+
 /**
  * dlpe_list_from_log() - every entry of the Discovery Log Page @log through
  * dlpe_from_nvmf(). Entries that name no host are dropped quietly; malformed
- * ones are skipped and counted in *ret_n_malformed (the reasons are logged at
- * debug level).
+ * ones are skipped and, when @on_malformed is non-NULL, reported to it (with
+ * @userdata) so that the program can say so once per entry.
  * Return: 0, a malloc()ed array of *ret_n entries in *ret (NULL when none),
- * the page's generation counter in *ret_genctr; -EBADMSG for a page claiming
- * more entries than any target sends; -ENOMEM. @ret_genctr and
- * @ret_n_malformed may be NULL.
+ * the page's generation counter in *ret_genctr (may be NULL); -EBADMSG for a
+ * page claiming more entries than any target sends; -ENOMEM.
  */
-int dlpe_list_from_log(const struct nvmf_discovery_log *log, struct dlpe **ret, size_t *ret_n,
-		       uint64_t *ret_genctr, size_t *ret_n_malformed);
+int dlpe_list_from_log(const struct nvmf_discovery_log *log, dlpe_malformed_cb on_malformed,
+		       void *userdata, struct dlpe **ret, size_t *ret_n, uint64_t *ret_genctr);
 
 /**
  * dlpe_to_nvmf() - the inverse, for tests and fuzz targets that need to

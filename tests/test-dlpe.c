@@ -25,6 +25,15 @@ static void raw_set(char *field, size_t size, const char *s)
 	memcpy(field, s, MIN(strlen(s), size));
 }
 
+static void count_malformed(uint64_t index, const char *why, void *userdata)
+{
+	size_t *bad = userdata;
+
+	(*bad)++;
+	ok(why && *why, "malformed entry %llu reported with a reason (%s)",
+	   (unsigned long long)index, why ? why : "");
+}
+
 static struct nvmf_disc_log_entry good_tcp(const char *nqn, const char *addr)
 {
 	struct nvmf_disc_log_entry e;
@@ -241,7 +250,7 @@ static void test_page_and_changes(void)
 	struct cache *c = NULL;
 	char dir[] = "/tmp/test-dlpe.XXXXXX";
 	uint64_t genctr;
-	size_t n, n2, bad;
+	size_t n, n2, bad = 0;
 
 	v[0] = good_tcp("nqn.2024-01.io.stas:a", "10.0.0.1");
 	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
@@ -250,13 +259,15 @@ static void test_page_and_changes(void)
 	v[4] = good_tcp(NVME_DISC_SUBSYS_NQN, "10.0.0.9");
 	v[4].subtype = NVME_NQN_DISC;
 	log = page_new(5, v, 5);
-	is_int(dlpe_list_from_log(log, &e, &n, &genctr, &bad), 0, "page converted");
+	is_int(dlpe_list_from_log(log, count_malformed, &bad, &e, &n, &genctr), 0,
+	       "page converted");
 	is_int(n, 3, "bad and addressless entries skipped, the rest kept");
 	is_int(bad, 1, "the malformed entry counted, the addressless one not");
 	is_int(genctr, 5, "genctr little-endian");
 
 	log->numrec = htole64(1000000);
-	is_int(dlpe_list_from_log(log, &e2, &n2, &genctr, NULL), -EBADMSG, "absurd numrec refused");
+	is_int(dlpe_list_from_log(log, NULL, NULL, &e2, &n2, &genctr), -EBADMSG,
+	       "absurd numrec refused");
 	log->numrec = htole64(5);
 
 	if (!mkdtemp(dir)) {
@@ -303,7 +314,7 @@ static void test_page_and_changes(void)
 	v[1] = good_tcp("nqn.2024-01.io.stas:b", "10.0.0.1");
 	v[1].portid = htole16(9);
 	log2 = page_new(6, v, 2);
-	is_int(dlpe_list_from_log(log2, &e2, &n2, &genctr, NULL), 0, "second page converted");
+	is_int(dlpe_list_from_log(log2, NULL, NULL, &e2, &n2, &genctr), 0, "second page converted");
 	is_int(cache_dlp_put(c, &dc, e2, n2, genctr, &ch), 1, "second page stored");
 	ok(ch.nqns_added && streq(ch.nqns_added[0], "nqn.2024-01.io.stas:d") && !ch.nqns_added[1],
 	   "d added");

@@ -14,12 +14,20 @@
 #include "stas-discover.h"
 #include "unit-name.h"
 
+/* One warning per malformed entry: the administrator sees each problem. */
+static void log_malformed(uint64_t index, const char *why, void *userdata)
+{
+	const struct dc_session *s = userdata;
+
+	log_warning("Skipping malformed log page entry %llu of %s: %s.", (unsigned long long)index,
+		    s->ctrl.name, why);
+}
+
 int dlp_read(const struct dc_session *s, struct dlpe **ret, size_t *ret_n, uint64_t *ret_genctr)
 {
-	size_t bad = 0;
 	int r;
 
-	r = dlpe_list_from_log(s->log, ret, ret_n, ret_genctr, &bad);
+	r = dlpe_list_from_log(s->log, log_malformed, (void *)s, ret, ret_n, ret_genctr);
 	if (r == -EBADMSG)
 		return log_error_errno(r,
 				       "The discovery log page of %s claims more entries than "
@@ -27,9 +35,6 @@ int dlp_read(const struct dc_session *s, struct dlpe **ret, size_t *ret_n, uint6
 				       s->ctrl.name);
 	if (r < 0)
 		return log_oom();
-	if (bad > 0)
-		log_warning("Skipped %zu malformed log page entries of %s (--tron says why).", bad,
-			    s->ctrl.name);
 	return 0;
 }
 

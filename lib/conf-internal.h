@@ -16,6 +16,8 @@
 #include "macro.h"
 
 #define FILE_VALUE_MAX (64 * 1024)
+/* A configuration file larger than this is refused unread (1 MiB is generous). */
+#define CONFIG_FILE_MAX ((size_t)1024 * 1024)
 #define SYMNAME_MAX 256
 #define DEFAULT_HOSTNQN_SPEC "file:///etc/nvme/hostnqn"
 #define DEFAULT_HOSTID_SPEC "file:///etc/nvme/hostid"

@@ -21,6 +21,7 @@
 
 #include "conf-internal.h"
 #include "conf.h"
+#include "fileio.h"
 #include "hostid.h"
 #include "macro.h"
 #include "strv.h"
@@ -218,7 +219,32 @@ static const struct opt *schema_find(const char *name, unsigned where, bool *ret
 	return NULL;
 }
 
-/* A string value or an error; NULL when the type is wrong. */
+/*
+ * The text of string setting @s, or NULL (reported) when it is not
+ * printable UTF-8: it would reach a log, "config show --json" or the wire.
+ * The value itself is never echoed then.
+ */
+static const char *printable_string(struct loader *l, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	const char *name = config_setting_name(s);
+
+	if (!v || !config_string_is_printable(v)) {
+		if (name)
+			error_at(l, s,
+				 "'%s' is not printable UTF-8 text (control characters or invalid "
+				 "UTF-8)",
+				 name);
+		else
+			error_at(l, s,
+				 "a string that is not printable UTF-8 text (control characters or "
+				 "invalid UTF-8)");
+		return NULL;
+	}
+	return v;
+}
+
+/* A string value or an error; NULL when the type is wrong or the text not printable. */
 static const char *want_string(struct loader *l, const config_setting_t *s, const char *what)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
@@ -226,7 +252,7 @@ static const char *want_string(struct loader *l, const config_setting_t *s, cons
 			 type_name(s));
 		return NULL;
 	}
-	return config_setting_get_string(s);
+	return printable_string(l, s);
 }
 
 static void apply_int(struct loader *l, const config_setting_t *s, const struct opt *o,
@@ -282,8 +308,13 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		/* nvme-stas's "tcp+rdma" form */
-		_cleanup_free_ char *copy = strdup(config_setting_get_string(s));
+		const char *v = printable_string(l, s);
+		_cleanup_free_ char *copy = NULL;
 		char *save = NULL;
+
+		if (!v)
+			return;
+		copy = strdup(v);
 		if (!copy) {
 			l->oom = true;
 			return;
@@ -312,6 +343,8 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 					 type_name(e));
 				return;
 			}
+			if (!printable_string(l, e))
+				return;
 			r = trtype_from_string(config_setting_get_string(e));
 			if (r < 0) {
 				error_at(
@@ -614,6 +647,8 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 				return;
 			}
 		} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			if (!printable_string(l, s))
+				return;
 			if (config_duration_parse(config_setting_get_string(s), &d) < 0) {
 				error_at(
 					l, s,
@@ -729,36 +764,138 @@ static void load_tree(struct loader *l, config_t *c)
 	walk_group(l, config_root_setting(c), &root);
 }
 
-/* Read one file (or string) and apply it. */
-static int load_one(struct loader *l, const char *path, const char *text)
+/*
+ * The line of the first '@' directive in @text, found the way libconfig's
+ * scanner finds one (outside strings and comments), or 0 when there is
+ * none. libconfig 1.5 follows "@include" on its own - relative to the
+ * working directory, into FIFOs (hanging) and directories (exiting the
+ * process) - and has no hook to stop it; stas has drop-in directories
+ * instead. '@' means nothing else in libconfig's syntax.
+ */
+static unsigned find_directive(const char *text)
 {
+	enum { NORMAL, STRING, BLOCK_COMMENT, LINE_COMMENT } state = NORMAL;
+	unsigned line = 1;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n') {
+			line++;
+			if (state == LINE_COMMENT)
+				state = NORMAL;
+			continue;
+		}
+		switch (state) {
+		case NORMAL:
+			if (*p == '@')
+				return line;
+			if (*p == '"')
+				state = STRING;
+			else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+				state = LINE_COMMENT;
+			else if (p[0] == '/' && p[1] == '*') {
+				state = BLOCK_COMMENT;
+				p++;
+			}
+			break;
+		case STRING:
+			if (*p == '\\' && p[1] && p[1] != '\n')
+				p++; /* an escaped character, '"' included */
+			else if (*p == '"')
+				state = NORMAL;
+			break;
+		case BLOCK_COMMENT:
+			if (p[0] == '*' && p[1] == '/') {
+				state = NORMAL;
+				p++;
+			}
+			break;
+		case LINE_COMMENT:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The read problem @r of configuration file @path as text. */
+static const char *read_error_text(int r)
+{
+	switch (r) {
+	case -EISDIR:
+		return "is a directory, not a configuration file";
+	case -EBADFD:
+		return "is not a regular file (a FIFO, socket or device)";
+	case -EFBIG:
+		return "is larger than 1 MiB; not a configuration file";
+	default:
+		return strerror(-r);
+	}
+}
+
+/*
+ * Apply the configuration text @text (@size bytes) named @name. libconfig
+ * parses it from memory: its scanner is linear there, quadratic in a token's
+ * length when it reads a FILE* (an 8 MiB comment took a minute).
+ */
+static void load_text(struct loader *l, const char *name, const char *text, size_t size)
+{
+	const char *nul = memchr(text, '\0', size);
 	config_t c;
-	int ok;
+	unsigned line;
+
+	if (nul) {
+		line = 1;
+		for (const char *p = text; p < nul; p++)
+			line += *p == '\n';
+		conf_error_src(l, name, "line %u: a NUL byte; not a configuration file", line);
+		return;
+	}
+	line = find_directive(text);
+	if (line) {
+		_cleanup_free_ char *src = NULL;
+		if (asprintf(&src, "%s:%u", name, line) < 0) {
+			l->oom = true;
+			return;
+		}
+		conf_error_src(l, src,
+			       "'@include' and other '@' directives are not supported; put the "
+			       "file in the drop-in directory (stas.conf.d/*.conf) instead");
+		return;
+	}
 
 	config_init(&c);
-	if (path)
-		ok = config_read_file(&c, path);
-	else
-		ok = config_read_string(&c, text);
-	if (!ok) {
+	if (!config_read_string(&c, text)) {
 		char *msg;
 
-		if (config_error_type(&c) == CONFIG_ERR_FILE_IO) {
-			int r = errno > 0 ? -errno : -EIO;
-			conf_error_src(l, path, "cannot read: %s", strerror(-r));
-			config_destroy(&c);
-			return r;
-		}
-		if (asprintf(&msg, "%s:%d: syntax error: %s",
-			     config_error_file(&c) ?: (path ?: l->name), config_error_line(&c),
-			     config_error_text(&c)) < 0)
+		if (asprintf(&msg, "%s:%d: syntax error: %s", config_error_file(&c) ?: name,
+			     config_error_line(&c), config_error_text(&c)) < 0)
 			msg = NULL;
 		error_push(l, msg);
 		config_destroy(&c);
-		return 0;
+		return;
 	}
 	load_tree(l, &c);
 	config_destroy(&c);
+}
+
+/* Read one file and apply it. Return: 0 (problems are in @l), or -errno when unreadable. */
+static int load_file(struct loader *l, const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size;
+	int r;
+
+	r = read_regular_file(path, CONFIG_FILE_MAX, &text, &size);
+	if (r == -ENOMEM) {
+		l->oom = true;
+		return r;
+	}
+	if (r < 0) {
+		conf_error_src(l, path, "cannot read: %s", read_error_text(r));
+		return r == -EISDIR || r == -EBADFD || r == -EFBIG ? -EINVAL : r;
+	}
+	load_text(l, path, text, size);
+	/* inline secrets: wipe the text they were read from */
+	explicit_bzero(text, size);
 	return 0;
 }
 
@@ -874,7 +1011,7 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
 		return -ENOMEM;
 
 	if (access(path, F_OK) == 0 || explicit) {
-		r = load_one(&l, path, NULL);
+		r = load_file(&l, path);
 		if (r < 0)
 			fail = r;
 		else if (strv_extend(&l.cfg->files, path) < 0)
@@ -894,7 +1031,7 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
 	}
 	STRV_FOREACH(p, dropins) {
 		l.name = *p;
-		r = load_one(&l, *p, NULL);
+		r = load_file(&l, *p);
 		if (r < 0) {
 			if (!fail)
 				fail = -EINVAL;
@@ -915,7 +1052,7 @@ int config_load_string(const char *text, const char *name, struct stas_config **
 	l.cfg = conf_alloc();
 	if (!l.cfg)
 		return -ENOMEM;
-	(void)load_one(&l, NULL, text);
+	load_text(&l, l.name, text, strlen(text));
 	return loader_finish(&l, ret, ret_errors, 0);
 }
 

@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,46 @@ bool config_secret_is_valid(const char *s)
 			return false;
 	/* 32, 48 or 64 key bytes plus a 4-byte CRC, base64: at least 48 chars */
 	return n >= 4 && n % 4 == 0 && p[0] == ':' && p[1] == '\0';
+}
+
+bool config_string_is_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	assert(s);
+	while (*p) {
+		uint32_t c;
+		size_t n;
+
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf) {
+			c = *p & 0x1f;
+			n = 1;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			c = *p & 0x0f;
+			n = 2;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			c = *p & 0x07;
+			n = 3;
+		} else
+			return false; /* a continuation byte, 0xc0/0xc1 or 0xf5.. */
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false; /* also stops at the NUL */
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF, C1 controls */
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff) || c < 0xa0)
+			return false;
+		p += n + 1;
+	}
+	return true;
 }
 
 int config_duration_parse(const char *s, int64_t *ret)

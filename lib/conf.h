@@ -325,3 +325,11 @@ int config_ip_family_from_string(const char *s);
  * representation: "DHHC-1:<2 hex digits>:<base64>:".
  */
 bool config_secret_is_valid(const char *s);
+
+/**
+ * config_string_is_printable() - whether @s is valid UTF-8 (shortest forms,
+ * no surrogates, at most U+10FFFF) without control characters (C0, DEL,
+ * C1). Every configured string that can reach output, a log or the wire
+ * (host.symname above all) must be.
+ */
+bool config_string_is_printable(const char *s);

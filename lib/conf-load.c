@@ -144,6 +144,28 @@ _printf_(3, 4) void conf_error_src(struct loader *l, const char *src, const char
 	va_end(ap);
 }
 
+void conf_check_secret_mode(struct loader *l, const char *path, const char *what)
+{
+	struct stat st;
+	char *msg;
+
+	if (stat(path, &st) < 0)
+		return;
+	/* 0640 root:root is as safe as 0600: only root is in group root by default */
+	if (!(st.st_mode & S_IROTH) && !((st.st_mode & S_IRGRP) && st.st_gid != 0))
+		return;
+	if (asprintf(&msg,
+		     "%s: %s but is readable by %s (mode %04o); make it mode 0600 "
+		     "(chmod 600 %s)",
+		     path, what, st.st_mode & S_IROTH ? "others" : "its group",
+		     (unsigned)(st.st_mode & 07777), path) < 0) {
+		l->oom = true;
+		return;
+	}
+	if (strv_consume_unique(&l->cfg->warnings, msg) < 0)
+		l->oom = true;
+}
+
 /* A problem at setting @s. */
 _printf_(3, 4) static void error_at(struct loader *l, const config_setting_t *s, const char *fmt,
 				    ...)
@@ -326,7 +348,7 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 				error_at(
 					l, s,
 					"'disconnect-trtypes': unknown transport \"%s\" (tcp, rdma, fc)",
-					tok);
+					config_value_mask(NULL, tok));
 				return;
 			}
 			mask |= (unsigned)r;
@@ -350,7 +372,7 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 				error_at(
 					l, e,
 					"'disconnect-trtypes': unknown transport \"%s\" (tcp, rdma, fc)",
-					config_setting_get_string(e));
+					config_value_mask(NULL, config_setting_get_string(e)));
 				return;
 			}
 			mask |= (unsigned)r;
@@ -387,9 +409,11 @@ static void apply_host(struct loader *l, const config_setting_t *s, const struct
 		l->oom = true;
 		return;
 	}
-	if (o->field == H_KEY)
+	if (o->field == H_KEY) {
 		conf_secret_free(spec);
-	else
+		if (!startswith(copy, "file://") && !isempty(copy))
+			l->inline_secret = true;
+	} else
 		free(*spec);
 	*spec = copy;
 	free(l->host_src[o->field]);
@@ -411,6 +435,8 @@ static void apply_secret(struct loader *l, const config_setting_t *s, const stru
 		l->oom = true;
 		return;
 	}
+	if (!startswith(v, "file://"))
+		l->inline_secret = true;
 	val = conf_resolve_value(l, src, o->name, v, true, true, false);
 	if (!val)
 		return;
@@ -471,7 +497,8 @@ static void finish_controller(struct loader *l, const config_setting_t *entry, s
 		else
 			r = tid_field_set(&tid, f, v);
 		if (r < 0) {
-			error_at(l, s, "'%s' = \"%s\" is %s", config_setting_name(s), v,
+			error_at(l, s, "'%s' = \"%s\" is %s", config_setting_name(s),
+				 config_value_mask(config_setting_name(s), v),
 				 r == -ENAMETOOLONG ? "too long" : "not valid");
 			bad = true;
 		}
@@ -629,7 +656,7 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 		if (r < 0) {
 			error_at(l, s,
 				 "'%s' = \"%s\" is not one of \"ipv4\", \"ipv6\", \"ipv4+ipv6\"",
-				 o->name, v);
+				 o->name, config_value_mask(o->name, v));
 			return;
 		}
 		*(int32_t *)((char *)t->opts + o->off) = r;
@@ -653,7 +680,8 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 				error_at(
 					l, s,
 					"'%s' = \"%s\" is not a duration (seconds, \"72h\", \"3 days\", \"never\")",
-					o->name, config_setting_get_string(s));
+					o->name,
+					config_value_mask(o->name, config_setting_get_string(s)));
 				return;
 			}
 		} else {
@@ -675,7 +703,7 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 				l, s,
 				"'%s' = \"%s\" is not one of \"only-stas-connections\", "
 				"\"all-connections-matching-disconnect-trtypes\", \"no-disconnect\"",
-				o->name, v);
+				o->name, config_value_mask(o->name, v));
 			return;
 		}
 		l->cfg->io.disconnect_scope = r;
@@ -712,7 +740,8 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 		if (!v)
 			return;
 		if (!uuid_is_valid(v)) {
-			error_at(l, s, "'%s' = \"%s\" is not a UUID", o->name, v);
+			error_at(l, s, "'%s' = \"%s\" is not a UUID", o->name,
+				 config_value_mask(o->name, v));
 			return;
 		}
 		free(t->ctrl->host_id);
@@ -893,9 +922,12 @@ static int load_file(struct loader *l, const char *path)
 		conf_error_src(l, path, "cannot read: %s", read_error_text(r));
 		return r == -EISDIR || r == -EBADFD || r == -EFBIG ? -EINVAL : r;
 	}
+	l->inline_secret = false;
 	load_text(l, path, text, size);
 	/* inline secrets: wipe the text they were read from */
 	explicit_bzero(text, size);
+	if (l->inline_secret)
+		conf_check_secret_mode(l, path, "holds inline secrets");
 	return 0;
 }
 

@@ -64,7 +64,7 @@ char *conf_resolve_value(struct loader *l, const char *src, const char *name, co
 	}
 	if (path[0] != '/') {
 		conf_error_src(l, src, "'%s': \"%s\" is not an absolute file:// path", name,
-			       secret ? CONFIG_SECRET_MASK : spec);
+			       secret ? CONFIG_SECRET_MASK : config_value_mask(name, spec));
 		return NULL;
 	}
 	r = read_file_value(path, first_word, &v);
@@ -75,6 +75,8 @@ char *conf_resolve_value(struct loader *l, const char *src, const char *name, co
 			       r == -ENODATA ? "file is empty" :
 			       r == -EBADFD  ? "not a regular file (a FIFO, socket or device)" :
 					       strerror(-r));
+	if (r >= 0 && secret)
+		conf_check_secret_mode(l, path, "is a secret file");
 	return r < 0 ? NULL : v;
 }
 

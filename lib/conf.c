@@ -142,6 +142,22 @@ bool config_string_is_printable(const char *s)
 	return true;
 }
 
+const char *config_value_mask(const char *key, const char *value)
+{
+	static const char *const secret_keys[] = { "key", "secret", "psk" };
+	static const char *const secret_shapes[] = { "DHHC-1:", "NVMeTLSkey-1:" };
+
+	if (!value)
+		return NULL;
+	for (size_t i = 0; key && i < ELEMENTSOF(secret_keys); i++)
+		if (strcasestr(key, secret_keys[i]))
+			return CONFIG_SECRET_MASK;
+	for (size_t i = 0; i < ELEMENTSOF(secret_shapes); i++)
+		if (strcasestr(value, secret_shapes[i]))
+			return CONFIG_SECRET_MASK;
+	return value;
+}
+
 int config_duration_parse(const char *s, int64_t *ret)
 {
 	static const struct {
@@ -250,6 +266,7 @@ void config_free(struct stas_config *cfg)
 	section_free(&cfg->discovery.s);
 	section_free(&cfg->io.s);
 	strv_free(cfg->files);
+	strv_free(cfg->warnings);
 	free(cfg);
 }
 

@@ -185,6 +185,13 @@ struct stas_config {
 		unsigned connect_attempts_on_ncc; /* 0: never stop; else >= 2 */
 	} io;
 	char **files; /* the files read, in order (strv) */
+	/*
+	 * Problems that do not stop loading, "FILE: message" (strv, NULL when
+	 * none), each once: inline secrets in a file readable by others (or by
+	 * a group other than root), a file:// secret readable so. Programs
+	 * print them once after loading.
+	 */
+	char **warnings;
 };
 
 /**
@@ -333,3 +340,14 @@ bool config_secret_is_valid(const char *s);
  * (host.symname above all) must be.
  */
 bool config_string_is_printable(const char *s);
+
+/**
+ * config_value_mask() - what a message may show of the value @value of the
+ * setting or option @key (@key may be NULL for a word of unknown role):
+ * CONFIG_SECRET_MASK when @key names a secret (contains "key", "secret" or
+ * "psk", in any case) or when @value holds anything shaped like one
+ * ("DHHC-1:" or "NVMeTLSkey-1:", anywhere, in any case); @value otherwise.
+ * Every message that echoes a configured or imported value passes it
+ * through here.
+ */
+const char *config_value_mask(const char *key, const char *value);

@@ -830,6 +830,20 @@ static void test_hostile_files(void)
 	   "not printable: overlong, surrogate, > U+10FFFF, DEL, truncated, TAB");
 }
 
+/* Issue 13, item 7: the one masking function every message uses. */
+static void test_value_mask(void)
+{
+	is_str(config_value_mask("hostkey", "x"), CONFIG_SECRET_MASK, "key named like hostkey");
+	is_str(config_value_mask("tls-key", "x"), CONFIG_SECRET_MASK, "tls-key");
+	is_str(config_value_mask("Host-PSK", "x"), CONFIG_SECRET_MASK, "a PSK, any case");
+	is_str(config_value_mask("dhchap-ctrl-secret", "x"), CONFIG_SECRET_MASK, "a secret");
+	is_str(config_value_mask(NULL, "--x=" SECRET1), CONFIG_SECRET_MASK, "DHHC-1 inside a word");
+	is_str(config_value_mask("traddr", "nvmetlskey-1:01:abc:"), CONFIG_SECRET_MASK,
+	       "NVMeTLSkey-1, any case");
+	is_str(config_value_mask("traddr", "10.0.0.1"), "10.0.0.1", "an address is shown");
+	ok(config_value_mask(NULL, NULL) == NULL, "NULL stays NULL");
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -850,6 +864,7 @@ int main(void)
 	test_controller_find();
 	test_nvme_opts();
 	test_hostile_files();
+	test_value_mask();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "conf-internal.h"
 #include "conf.h"
 #include "fileio.h"
+#include "hashset.h"
 #include "hostid.h"
 #include "macro.h"
 #include "strv.h"
@@ -931,21 +933,76 @@ static int load_file(struct loader *l, const char *path)
 	return 0;
 }
 
-static void check_duplicates(struct loader *l, const struct config_section *s)
+/* @t as one string, every field, for exact-equality lookups (tid_equal()). */
+static int tid_lookup_key(const struct tid *t, char **ret)
 {
-	for (size_t i = 1; i < s->n_controllers; i++) {
+	/* fields hold no control characters: 0x1f cannot occur inside one */
+	if (asprintf(ret, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", t->transport, t->traddr,
+		     t->trsvcid, t->subsysnqn, t->host_traddr, t->host_iface, t->host_nqn) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Duplicates in one pass (a hash set of the TIDs seen), and the index by subsysnqn. */
+static void section_finish(struct loader *l, struct config_section *s)
+{
+	_cleanup_hashset_free_ struct hashset *seen = NULL;
+	_cleanup_free_ size_t *tail = NULL;
+
+	if (!s->n_controllers)
+		return;
+	tail = malloc(s->n_controllers * sizeof(size_t));
+	if (!tail) {
+		l->oom = true;
+		return;
+	}
+	if (hashset_new(&seen) < 0 || hashset_new(&s->by_nqn) < 0) {
+		l->oom = true;
+		return;
+	}
+	s->nqn_next = malloc(s->n_controllers * sizeof(size_t));
+	if (!s->nqn_next) {
+		l->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < s->n_controllers; i++) {
 		const struct config_controller *c = &s->controllers[i];
+		_cleanup_free_ char *key = NULL;
+		void *first = NULL, *last = NULL;
+		int r;
+
+		s->nqn_next[i] = SIZE_MAX;
 		if (!c->tid.transport[0])
 			continue; /* invalid, already reported */
-		for (size_t j = 0; j < i; j++)
-			if (tid_equal(&c->tid, &s->controllers[j].tid)) {
-				char buf[TID_FORMAT_MAX];
-				conf_error_src(l, c->source,
-					       "duplicate controller %s, first defined at %s",
-					       tid_format(&c->tid, buf, sizeof(buf)),
-					       s->controllers[j].source);
-				break;
-			}
+		if (tid_lookup_key(&c->tid, &key) < 0) {
+			l->oom = true;
+			return;
+		}
+		r = hashset_put(seen, key, (void *)(uintptr_t)(i + 1), &first);
+		if (r < 0) {
+			l->oom = true;
+			return;
+		}
+		if (r == 0) {
+			char buf[TID_FORMAT_MAX];
+			conf_error_src(l, c->source, "duplicate controller %s, first defined at %s",
+				       tid_format(&c->tid, buf, sizeof(buf)),
+				       s->controllers[(uintptr_t)first - 1].source);
+			continue;
+		}
+		/* by NQN: the map holds the first entry, chained through nqn_next */
+		r = hashset_put(s->by_nqn, c->tid.subsysnqn, (void *)(uintptr_t)(i + 1), &last);
+		if (r < 0) {
+			l->oom = true;
+			return;
+		}
+		if (r == 0) {
+			/* tail[first] is the last entry of that NQN's chain so far */
+			size_t f = (uintptr_t)last - 1;
+			s->nqn_next[tail[f]] = i;
+			tail[f] = i;
+		} else
+			tail[i] = i;
 	}
 }
 
@@ -1007,8 +1064,8 @@ static void loader_done(struct loader *l)
 static int loader_finish(struct loader *l, struct stas_config **ret, char ***ret_errors, int fail)
 {
 	conf_resolve_host(l);
-	check_duplicates(l, &l->cfg->discovery.s);
-	check_duplicates(l, &l->cfg->io.s);
+	section_finish(l, &l->cfg->discovery.s);
+	section_finish(l, &l->cfg->io.s);
 
 	if (l->oom) {
 		loader_done(l);

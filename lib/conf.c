@@ -15,6 +15,7 @@
 
 #include "conf-internal.h"
 #include "conf.h"
+#include "hashset.h"
 #include "macro.h"
 #include "tid.h"
 
@@ -246,6 +247,8 @@ static void section_free(struct config_section *s)
 		free(c->source);
 	}
 	free(s->controllers);
+	hashset_free(s->by_nqn);
+	free(s->nqn_next);
 	for (size_t i = 0; i < s->n_exclude; i++)
 		free(s->exclude[i].source);
 	free(s->exclude);
@@ -372,23 +375,53 @@ static bool controller_is(const struct stas_config *cfg, const struct config_con
 	return streq(c->tid.host_traddr, t->host_traddr) && streq(c->tid.host_iface, t->host_iface);
 }
 
+const struct config_controller *config_controller_next(const struct stas_config *cfg,
+						       enum config_role role, const char *nqn,
+						       const struct config_controller *prev)
+{
+	const struct config_section *s;
+	size_t i;
+	void *v;
+
+	assert(nqn);
+	if (!cfg)
+		return NULL;
+	s = config_section(cfg, role);
+	if (!s->nqn_next) {
+		/* no index (nothing configured, or a configuration built by hand) */
+		for (i = prev ? (size_t)(prev - s->controllers) + 1 : 0; i < s->n_controllers; i++)
+			if (streq(s->controllers[i].tid.subsysnqn, nqn))
+				return &s->controllers[i];
+		return NULL;
+	}
+	if (prev) {
+		i = s->nqn_next[prev - s->controllers];
+		return i == SIZE_MAX ? NULL : &s->controllers[i];
+	}
+	if (!hashset_get(s->by_nqn, nqn, &v))
+		return NULL;
+	return &s->controllers[(uintptr_t)v - 1];
+}
+
 const struct config_controller *config_controller_find(const struct stas_config *cfg,
 						       enum config_role role, const struct tid *t)
 {
-	const struct config_section *s;
+	const struct config_controller *c;
 
 	assert(t);
 	if (!cfg)
 		return NULL;
-	s = config_section(cfg, role);
-	for (size_t i = 0; i < s->n_controllers; i++)
-		if (controller_is(cfg, &s->controllers[i], t, false))
-			return &s->controllers[i];
+	/* the subsystem NQN must be equal: only entries with @t's NQN qualify */
+	for (c = config_controller_next(cfg, role, t->subsysnqn, NULL); c;
+	     c = config_controller_next(cfg, role, t->subsysnqn, c))
+		if (controller_is(cfg, c, t, false))
+			return c;
 	if (role != CONFIG_ROLE_IO)
 		return NULL;
-	for (size_t i = 0; i < s->n_controllers; i++)
-		if (controller_is(cfg, &s->controllers[i], t, true))
-			return &s->controllers[i];
+	for (c = config_controller_next(cfg, role, t->subsysnqn, NULL); c;
+	     c = config_controller_next(cfg, role, t->subsysnqn, c))
+		if (controller_is(cfg, c, t, true))
+			return c;
 	return NULL;
 }
 

@@ -36,6 +36,7 @@
 #include "macro.h"
 #include "tid.h"
 
+struct hashset;
 struct json_object;
 
 #define CONFIG_FILE_DEFAULT SYSCONFDIR "/stas/stas.conf"
@@ -146,6 +147,14 @@ struct config_section {
 	size_t n_controllers;
 	struct config_exclude *exclude;
 	size_t n_exclude;
+	/*
+	 * Built at load, for lookups by subsystem NQN in O(1): @by_nqn maps an
+	 * NQN to 1 + the index of its first controller, @nqn_next[i] is the
+	 * index of the next controller with controller i's NQN (SIZE_MAX: none).
+	 * Use config_controller_next(), not these.
+	 */
+	struct hashset *by_nqn;
+	size_t *nqn_next;
 };
 
 /**
@@ -284,6 +293,17 @@ int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
  */
 const struct config_controller *config_controller_find(const struct stas_config *cfg,
 						       enum config_role role, const struct tid *t);
+
+/**
+ * config_controller_next() - walk the configured controllers of @role whose
+ * subsystem NQN is @nqn, in configuration order: @prev NULL gives the first,
+ * a returned entry gives the one after it. Constant time per step however
+ * many controllers are configured.
+ * Return: the entry, or NULL at the end (also when @cfg is NULL).
+ */
+const struct config_controller *config_controller_next(const struct stas_config *cfg,
+						       enum config_role role, const char *nqn,
+						       const struct config_controller *prev);
 
 /**
  * config_is_excluded() - whether @t matches an exclude entry of @role.

@@ -844,6 +844,43 @@ static void test_value_mask(void)
 	ok(config_value_mask(NULL, NULL) == NULL, "NULL stays NULL");
 }
 
+/* Issue 13, item 11: lookups by NQN through the index, in configuration order. */
+static void test_controller_next(void)
+{
+	_cleanup_free_ char *p = put(
+		"next.conf",
+		"io = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.1\"; nqn = \"nqn.2014-08.com.example:a\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.2\"; nqn = \"nqn.2014-08.com.example:b\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.3\"; nqn = \"nqn.2014-08.com.example:a\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.4\"; nqn = \"nqn.2014-08.com.example:a\"; }\n"
+		"); };\n");
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+	const struct config_controller *c;
+	char order[64] = "";
+
+	if (!is_int(config_load(p, &cfg, &errors), 0, "controllers sharing NQNs load")) {
+		show_errors(errors);
+		return;
+	}
+	for (c = config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:a", NULL); c;
+	     c = config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:a", c))
+		strcat(order, c->tid.traddr + strlen(c->tid.traddr) - 1);
+	is_str(order, "134", "NQN a: entries 1, 3, 4 in order");
+	c = config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:b", NULL);
+	ok(c && streq(c->tid.traddr, "10.0.0.2") &&
+		   !config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:b", c),
+	   "NQN b: one entry");
+	ok(!config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:c", NULL),
+	   "an unknown NQN: none");
+	ok(!config_controller_next(cfg, CONFIG_ROLE_DISCOVERY, "nqn.2014-08.com.example:a", NULL),
+	   "the other role: none");
+	ok(!config_controller_next(NULL, CONFIG_ROLE_IO, "nqn.2014-08.com.example:a", NULL),
+	   "no configuration: none");
+	config_free(cfg);
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -865,6 +902,7 @@ int main(void)
 	test_nvme_opts();
 	test_hostile_files();
 	test_value_mask();
+	test_controller_next();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

@@ -16,6 +16,8 @@
 #include "macro.h"
 
 #define FILE_VALUE_MAX (64 * 1024)
+/* A configuration file larger than this is refused unread (1 MiB is generous). */
+#define CONFIG_FILE_MAX ((size_t)1024 * 1024)
 #define SYMNAME_MAX 256
 #define DEFAULT_HOSTNQN_SPEC "file:///etc/nvme/hostnqn"
 #define DEFAULT_HOSTID_SPEC "file:///etc/nvme/hostid"
@@ -83,6 +85,8 @@ struct loader {
 	const char *name; /* file name for string input */
 	/* host settings: where each was set (NULL: default) */
 	char *host_src[_H_MAX];
+	/* the file being read holds a secret inline (not file://) */
+	bool inline_secret;
 };
 
 /* conf.c */
@@ -96,6 +100,13 @@ struct stas_config *conf_alloc(void);
 
 /* conf-load.c: add "SRC: message" to @l's problems. */
 _printf_(3, 4) void conf_error_src(struct loader *l, const char *src, const char *fmt, ...);
+
+/*
+ * conf-load.c: warn (once per load) when @path, holding a secret (@what:
+ * "holds inline secrets" or "is a secret file"), can be read by others or
+ * by a group other than root.
+ */
+void conf_check_secret_mode(struct loader *l, const char *path, const char *what);
 
 /* conf-resolve.c */
 /*

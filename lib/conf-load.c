@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 
 #include "conf-internal.h"
 #include "conf.h"
+#include "fileio.h"
+#include "hashset.h"
 #include "hostid.h"
 #include "macro.h"
 #include "strv.h"
@@ -143,6 +146,28 @@ _printf_(3, 4) void conf_error_src(struct loader *l, const char *src, const char
 	va_end(ap);
 }
 
+void conf_check_secret_mode(struct loader *l, const char *path, const char *what)
+{
+	struct stat st;
+	char *msg;
+
+	if (stat(path, &st) < 0)
+		return;
+	/* 0640 root:root is as safe as 0600: only root is in group root by default */
+	if (!(st.st_mode & S_IROTH) && !((st.st_mode & S_IRGRP) && st.st_gid != 0))
+		return;
+	if (asprintf(&msg,
+		     "%s: %s but is readable by %s (mode %04o); make it mode 0600 "
+		     "(chmod 600 %s)",
+		     path, what, st.st_mode & S_IROTH ? "others" : "its group",
+		     (unsigned)(st.st_mode & 07777), path) < 0) {
+		l->oom = true;
+		return;
+	}
+	if (strv_consume_unique(&l->cfg->warnings, msg) < 0)
+		l->oom = true;
+}
+
 /* A problem at setting @s. */
 _printf_(3, 4) static void error_at(struct loader *l, const config_setting_t *s, const char *fmt,
 				    ...)
@@ -218,7 +243,32 @@ static const struct opt *schema_find(const char *name, unsigned where, bool *ret
 	return NULL;
 }
 
-/* A string value or an error; NULL when the type is wrong. */
+/*
+ * The text of string setting @s, or NULL (reported) when it is not
+ * printable UTF-8: it would reach a log, "config show --json" or the wire.
+ * The value itself is never echoed then.
+ */
+static const char *printable_string(struct loader *l, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	const char *name = config_setting_name(s);
+
+	if (!v || !config_string_is_printable(v)) {
+		if (name)
+			error_at(l, s,
+				 "'%s' is not printable UTF-8 text (control characters or invalid "
+				 "UTF-8)",
+				 name);
+		else
+			error_at(l, s,
+				 "a string that is not printable UTF-8 text (control characters or "
+				 "invalid UTF-8)");
+		return NULL;
+	}
+	return v;
+}
+
+/* A string value or an error; NULL when the type is wrong or the text not printable. */
 static const char *want_string(struct loader *l, const config_setting_t *s, const char *what)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
@@ -226,7 +276,7 @@ static const char *want_string(struct loader *l, const config_setting_t *s, cons
 			 type_name(s));
 		return NULL;
 	}
-	return config_setting_get_string(s);
+	return printable_string(l, s);
 }
 
 static void apply_int(struct loader *l, const config_setting_t *s, const struct opt *o,
@@ -282,8 +332,13 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		/* nvme-stas's "tcp+rdma" form */
-		_cleanup_free_ char *copy = strdup(config_setting_get_string(s));
+		const char *v = printable_string(l, s);
+		_cleanup_free_ char *copy = NULL;
 		char *save = NULL;
+
+		if (!v)
+			return;
+		copy = strdup(v);
 		if (!copy) {
 			l->oom = true;
 			return;
@@ -295,7 +350,7 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 				error_at(
 					l, s,
 					"'disconnect-trtypes': unknown transport \"%s\" (tcp, rdma, fc)",
-					tok);
+					config_value_mask(NULL, tok));
 				return;
 			}
 			mask |= (unsigned)r;
@@ -312,12 +367,14 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 					 type_name(e));
 				return;
 			}
+			if (!printable_string(l, e))
+				return;
 			r = trtype_from_string(config_setting_get_string(e));
 			if (r < 0) {
 				error_at(
 					l, e,
 					"'disconnect-trtypes': unknown transport \"%s\" (tcp, rdma, fc)",
-					config_setting_get_string(e));
+					config_value_mask(NULL, config_setting_get_string(e)));
 				return;
 			}
 			mask |= (unsigned)r;
@@ -354,9 +411,11 @@ static void apply_host(struct loader *l, const config_setting_t *s, const struct
 		l->oom = true;
 		return;
 	}
-	if (o->field == H_KEY)
+	if (o->field == H_KEY) {
 		conf_secret_free(spec);
-	else
+		if (!startswith(copy, "file://") && !isempty(copy))
+			l->inline_secret = true;
+	} else
 		free(*spec);
 	*spec = copy;
 	free(l->host_src[o->field]);
@@ -378,6 +437,8 @@ static void apply_secret(struct loader *l, const config_setting_t *s, const stru
 		l->oom = true;
 		return;
 	}
+	if (!startswith(v, "file://"))
+		l->inline_secret = true;
 	val = conf_resolve_value(l, src, o->name, v, true, true, false);
 	if (!val)
 		return;
@@ -438,7 +499,8 @@ static void finish_controller(struct loader *l, const config_setting_t *entry, s
 		else
 			r = tid_field_set(&tid, f, v);
 		if (r < 0) {
-			error_at(l, s, "'%s' = \"%s\" is %s", config_setting_name(s), v,
+			error_at(l, s, "'%s' = \"%s\" is %s", config_setting_name(s),
+				 config_value_mask(config_setting_name(s), v),
 				 r == -ENAMETOOLONG ? "too long" : "not valid");
 			bad = true;
 		}
@@ -596,7 +658,7 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 		if (r < 0) {
 			error_at(l, s,
 				 "'%s' = \"%s\" is not one of \"ipv4\", \"ipv6\", \"ipv4+ipv6\"",
-				 o->name, v);
+				 o->name, config_value_mask(o->name, v));
 			return;
 		}
 		*(int32_t *)((char *)t->opts + o->off) = r;
@@ -614,11 +676,14 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 				return;
 			}
 		} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			if (!printable_string(l, s))
+				return;
 			if (config_duration_parse(config_setting_get_string(s), &d) < 0) {
 				error_at(
 					l, s,
 					"'%s' = \"%s\" is not a duration (seconds, \"72h\", \"3 days\", \"never\")",
-					o->name, config_setting_get_string(s));
+					o->name,
+					config_value_mask(o->name, config_setting_get_string(s)));
 				return;
 			}
 		} else {
@@ -640,7 +705,7 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 				l, s,
 				"'%s' = \"%s\" is not one of \"only-stas-connections\", "
 				"\"all-connections-matching-disconnect-trtypes\", \"no-disconnect\"",
-				o->name, v);
+				o->name, config_value_mask(o->name, v));
 			return;
 		}
 		l->cfg->io.disconnect_scope = r;
@@ -677,7 +742,8 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 		if (!v)
 			return;
 		if (!uuid_is_valid(v)) {
-			error_at(l, s, "'%s' = \"%s\" is not a UUID", o->name, v);
+			error_at(l, s, "'%s' = \"%s\" is not a UUID", o->name,
+				 config_value_mask(o->name, v));
 			return;
 		}
 		free(t->ctrl->host_id);
@@ -729,54 +795,214 @@ static void load_tree(struct loader *l, config_t *c)
 	walk_group(l, config_root_setting(c), &root);
 }
 
-/* Read one file (or string) and apply it. */
-static int load_one(struct loader *l, const char *path, const char *text)
+/*
+ * The line of the first '@' directive in @text, found the way libconfig's
+ * scanner finds one (outside strings and comments), or 0 when there is
+ * none. libconfig 1.5 follows "@include" on its own - relative to the
+ * working directory, into FIFOs (hanging) and directories (exiting the
+ * process) - and has no hook to stop it; stas has drop-in directories
+ * instead. '@' means nothing else in libconfig's syntax.
+ */
+static unsigned find_directive(const char *text)
 {
-	config_t c;
-	int ok;
+	enum { NORMAL, STRING, BLOCK_COMMENT, LINE_COMMENT } state = NORMAL;
+	unsigned line = 1;
 
-	config_init(&c);
-	if (path)
-		ok = config_read_file(&c, path);
-	else
-		ok = config_read_string(&c, text);
-	if (!ok) {
-		char *msg;
-
-		if (config_error_type(&c) == CONFIG_ERR_FILE_IO) {
-			int r = errno > 0 ? -errno : -EIO;
-			conf_error_src(l, path, "cannot read: %s", strerror(-r));
-			config_destroy(&c);
-			return r;
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n') {
+			line++;
+			if (state == LINE_COMMENT)
+				state = NORMAL;
+			continue;
 		}
-		if (asprintf(&msg, "%s:%d: syntax error: %s",
-			     config_error_file(&c) ?: (path ?: l->name), config_error_line(&c),
-			     config_error_text(&c)) < 0)
-			msg = NULL;
-		error_push(l, msg);
-		config_destroy(&c);
-		return 0;
+		switch (state) {
+		case NORMAL:
+			if (*p == '@')
+				return line;
+			if (*p == '"')
+				state = STRING;
+			else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+				state = LINE_COMMENT;
+			else if (p[0] == '/' && p[1] == '*') {
+				state = BLOCK_COMMENT;
+				p++;
+			}
+			break;
+		case STRING:
+			if (*p == '\\' && p[1] && p[1] != '\n')
+				p++; /* an escaped character, '"' included */
+			else if (*p == '"')
+				state = NORMAL;
+			break;
+		case BLOCK_COMMENT:
+			if (p[0] == '*' && p[1] == '/') {
+				state = NORMAL;
+				p++;
+			}
+			break;
+		case LINE_COMMENT:
+			break;
+		}
 	}
-	load_tree(l, &c);
-	config_destroy(&c);
 	return 0;
 }
 
-static void check_duplicates(struct loader *l, const struct config_section *s)
+/* The read problem @r of configuration file @path as text. */
+static const char *read_error_text(int r)
 {
-	for (size_t i = 1; i < s->n_controllers; i++) {
+	switch (r) {
+	case -EISDIR:
+		return "is a directory, not a configuration file";
+	case -EBADFD:
+		return "is not a regular file (a FIFO, socket or device)";
+	case -EFBIG:
+		return "is larger than 1 MiB; not a configuration file";
+	default:
+		return strerror(-r);
+	}
+}
+
+/*
+ * Apply the configuration text @text (@size bytes) named @name. libconfig
+ * parses it from memory: its scanner is linear there, quadratic in a token's
+ * length when it reads a FILE* (an 8 MiB comment took a minute).
+ */
+static void load_text(struct loader *l, const char *name, const char *text, size_t size)
+{
+	const char *nul = memchr(text, '\0', size);
+	config_t c;
+	unsigned line;
+
+	if (nul) {
+		line = 1;
+		for (const char *p = text; p < nul; p++)
+			line += *p == '\n';
+		conf_error_src(l, name, "line %u: a NUL byte; not a configuration file", line);
+		return;
+	}
+	line = find_directive(text);
+	if (line) {
+		_cleanup_free_ char *src = NULL;
+		if (asprintf(&src, "%s:%u", name, line) < 0) {
+			l->oom = true;
+			return;
+		}
+		conf_error_src(l, src,
+			       "'@include' and other '@' directives are not supported; put the "
+			       "file in the drop-in directory (stas.conf.d/*.conf) instead");
+		return;
+	}
+
+	config_init(&c);
+	if (!config_read_string(&c, text)) {
+		char *msg;
+
+		if (asprintf(&msg, "%s:%d: syntax error: %s", config_error_file(&c) ?: name,
+			     config_error_line(&c), config_error_text(&c)) < 0)
+			msg = NULL;
+		error_push(l, msg);
+		config_destroy(&c);
+		return;
+	}
+	load_tree(l, &c);
+	config_destroy(&c);
+}
+
+/* Read one file and apply it. Return: 0 (problems are in @l), or -errno when unreadable. */
+static int load_file(struct loader *l, const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size;
+	int r;
+
+	r = read_regular_file(path, CONFIG_FILE_MAX, &text, &size);
+	if (r == -ENOMEM) {
+		l->oom = true;
+		return r;
+	}
+	if (r < 0) {
+		conf_error_src(l, path, "cannot read: %s", read_error_text(r));
+		return r == -EISDIR || r == -EBADFD || r == -EFBIG ? -EINVAL : r;
+	}
+	l->inline_secret = false;
+	load_text(l, path, text, size);
+	/* inline secrets: wipe the text they were read from */
+	explicit_bzero(text, size);
+	if (l->inline_secret)
+		conf_check_secret_mode(l, path, "holds inline secrets");
+	return 0;
+}
+
+/* @t as one string, every field, for exact-equality lookups (tid_equal()). */
+static int tid_lookup_key(const struct tid *t, char **ret)
+{
+	/* fields hold no control characters: 0x1f cannot occur inside one */
+	if (asprintf(ret, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", t->transport, t->traddr,
+		     t->trsvcid, t->subsysnqn, t->host_traddr, t->host_iface, t->host_nqn) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Duplicates in one pass (a hash set of the TIDs seen), and the index by subsysnqn. */
+static void section_finish(struct loader *l, struct config_section *s)
+{
+	_cleanup_hashset_free_ struct hashset *seen = NULL;
+	_cleanup_free_ size_t *tail = NULL;
+
+	if (!s->n_controllers)
+		return;
+	tail = malloc(s->n_controllers * sizeof(size_t));
+	if (!tail) {
+		l->oom = true;
+		return;
+	}
+	if (hashset_new(&seen) < 0 || hashset_new(&s->by_nqn) < 0) {
+		l->oom = true;
+		return;
+	}
+	s->nqn_next = malloc(s->n_controllers * sizeof(size_t));
+	if (!s->nqn_next) {
+		l->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < s->n_controllers; i++) {
 		const struct config_controller *c = &s->controllers[i];
+		_cleanup_free_ char *key = NULL;
+		void *first = NULL, *last = NULL;
+		int r;
+
+		s->nqn_next[i] = SIZE_MAX;
 		if (!c->tid.transport[0])
 			continue; /* invalid, already reported */
-		for (size_t j = 0; j < i; j++)
-			if (tid_equal(&c->tid, &s->controllers[j].tid)) {
-				char buf[TID_FORMAT_MAX];
-				conf_error_src(l, c->source,
-					       "duplicate controller %s, first defined at %s",
-					       tid_format(&c->tid, buf, sizeof(buf)),
-					       s->controllers[j].source);
-				break;
-			}
+		if (tid_lookup_key(&c->tid, &key) < 0) {
+			l->oom = true;
+			return;
+		}
+		r = hashset_put(seen, key, (void *)(uintptr_t)(i + 1), &first);
+		if (r < 0) {
+			l->oom = true;
+			return;
+		}
+		if (r == 0) {
+			char buf[TID_FORMAT_MAX];
+			conf_error_src(l, c->source, "duplicate controller %s, first defined at %s",
+				       tid_format(&c->tid, buf, sizeof(buf)),
+				       s->controllers[(uintptr_t)first - 1].source);
+			continue;
+		}
+		/* by NQN: the map holds the first entry, chained through nqn_next */
+		r = hashset_put(s->by_nqn, c->tid.subsysnqn, (void *)(uintptr_t)(i + 1), &last);
+		if (r < 0) {
+			l->oom = true;
+			return;
+		}
+		if (r == 0) {
+			/* tail[first] is the last entry of that NQN's chain so far */
+			size_t f = (uintptr_t)last - 1;
+			s->nqn_next[tail[f]] = i;
+			tail[f] = i;
+		} else
+			tail[i] = i;
 	}
 }
 
@@ -838,8 +1064,8 @@ static void loader_done(struct loader *l)
 static int loader_finish(struct loader *l, struct stas_config **ret, char ***ret_errors, int fail)
 {
 	conf_resolve_host(l);
-	check_duplicates(l, &l->cfg->discovery.s);
-	check_duplicates(l, &l->cfg->io.s);
+	section_finish(l, &l->cfg->discovery.s);
+	section_finish(l, &l->cfg->io.s);
 
 	if (l->oom) {
 		loader_done(l);
@@ -874,7 +1100,7 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
 		return -ENOMEM;
 
 	if (access(path, F_OK) == 0 || explicit) {
-		r = load_one(&l, path, NULL);
+		r = load_file(&l, path);
 		if (r < 0)
 			fail = r;
 		else if (strv_extend(&l.cfg->files, path) < 0)
@@ -894,7 +1120,7 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
 	}
 	STRV_FOREACH(p, dropins) {
 		l.name = *p;
-		r = load_one(&l, *p, NULL);
+		r = load_file(&l, *p);
 		if (r < 0) {
 			if (!fail)
 				fail = -EINVAL;
@@ -915,7 +1141,7 @@ int config_load_string(const char *text, const char *name, struct stas_config **
 	l.cfg = conf_alloc();
 	if (!l.cfg)
 		return -ENOMEM;
-	(void)load_one(&l, NULL, text);
+	load_text(&l, l.name, text, strlen(text));
 	return loader_finish(&l, ret, ret_errors, 0);
 }
 

@@ -30,7 +30,7 @@ static int read_file_value(const char *path, bool first_word, char **ret)
 	char *b, *e;
 	int r;
 
-	r = read_full_file(path, FILE_VALUE_MAX, &buf, NULL);
+	r = read_regular_file(path, FILE_VALUE_MAX, &buf, NULL);
 	if (r < 0)
 		return r;
 	b = buf;
@@ -64,7 +64,7 @@ char *conf_resolve_value(struct loader *l, const char *src, const char *name, co
 	}
 	if (path[0] != '/') {
 		conf_error_src(l, src, "'%s': \"%s\" is not an absolute file:// path", name,
-			       secret ? CONFIG_SECRET_MASK : spec);
+			       secret ? CONFIG_SECRET_MASK : config_value_mask(name, spec));
 		return NULL;
 	}
 	r = read_file_value(path, first_word, &v);
@@ -72,7 +72,11 @@ char *conf_resolve_value(struct loader *l, const char *src, const char *name, co
 		l->oom = true;
 	else if (r < 0 && !quiet_missing)
 		conf_error_src(l, src, "'%s': cannot read %s: %s", name, path,
-			       r == -ENODATA ? "file is empty" : strerror(-r));
+			       r == -ENODATA ? "file is empty" :
+			       r == -EBADFD  ? "not a regular file (a FIFO, socket or device)" :
+					       strerror(-r));
+	if (r >= 0 && secret)
+		conf_check_secret_mode(l, path, "is a secret file");
 	return r < 0 ? NULL : v;
 }
 
@@ -99,12 +103,13 @@ void conf_resolve_host(struct loader *l)
 			continue;
 		if ((i == H_NQN && !nqn_is_valid(v)) || (i == H_ID && !uuid_is_valid(v)) ||
 		    (i == H_KEY && !config_secret_is_valid(v)) ||
-		    (i == H_SYMNAME && strlen(v) > SYMNAME_MAX)) {
+		    (i == H_SYMNAME &&
+		     (strlen(v) > SYMNAME_MAX || !config_string_is_printable(v)))) {
 			static const char *const what[_H_MAX] = {
 				"not a valid NQN (\"nqn.\", at most 223 bytes)",
 				"not a UUID",
 				"not a DH-HMAC-CHAP secret (\"DHHC-1:NN:<base64>:\")",
-				"longer than 256 bytes",
+				"longer than 256 bytes or not printable UTF-8 text",
 			};
 			if (src)
 				conf_error_src(l, src, "'host.%s' is %s", host_names[i], what[i]);

@@ -9,11 +9,13 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf-internal.h"
 #include "conf.h"
+#include "hashset.h"
 #include "macro.h"
 #include "tid.h"
 
@@ -99,6 +101,62 @@ bool config_secret_is_valid(const char *s)
 			return false;
 	/* 32, 48 or 64 key bytes plus a 4-byte CRC, base64: at least 48 chars */
 	return n >= 4 && n % 4 == 0 && p[0] == ':' && p[1] == '\0';
+}
+
+bool config_string_is_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	assert(s);
+	while (*p) {
+		uint32_t c;
+		size_t n;
+
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf) {
+			c = *p & 0x1f;
+			n = 1;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			c = *p & 0x0f;
+			n = 2;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			c = *p & 0x07;
+			n = 3;
+		} else
+			return false; /* a continuation byte, 0xc0/0xc1 or 0xf5.. */
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false; /* also stops at the NUL */
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF, C1 controls */
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff) || c < 0xa0)
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+const char *config_value_mask(const char *key, const char *value)
+{
+	static const char *const secret_keys[] = { "key", "secret", "psk" };
+	static const char *const secret_shapes[] = { "DHHC-1:", "NVMeTLSkey-1:" };
+
+	if (!value)
+		return NULL;
+	for (size_t i = 0; key && i < ELEMENTSOF(secret_keys); i++)
+		if (strcasestr(key, secret_keys[i]))
+			return CONFIG_SECRET_MASK;
+	for (size_t i = 0; i < ELEMENTSOF(secret_shapes); i++)
+		if (strcasestr(value, secret_shapes[i]))
+			return CONFIG_SECRET_MASK;
+	return value;
 }
 
 int config_duration_parse(const char *s, int64_t *ret)
@@ -189,6 +247,8 @@ static void section_free(struct config_section *s)
 		free(c->source);
 	}
 	free(s->controllers);
+	hashset_free(s->by_nqn);
+	free(s->nqn_next);
 	for (size_t i = 0; i < s->n_exclude; i++)
 		free(s->exclude[i].source);
 	free(s->exclude);
@@ -209,6 +269,7 @@ void config_free(struct stas_config *cfg)
 	section_free(&cfg->discovery.s);
 	section_free(&cfg->io.s);
 	strv_free(cfg->files);
+	strv_free(cfg->warnings);
 	free(cfg);
 }
 
@@ -314,23 +375,53 @@ static bool controller_is(const struct stas_config *cfg, const struct config_con
 	return streq(c->tid.host_traddr, t->host_traddr) && streq(c->tid.host_iface, t->host_iface);
 }
 
+const struct config_controller *config_controller_next(const struct stas_config *cfg,
+						       enum config_role role, const char *nqn,
+						       const struct config_controller *prev)
+{
+	const struct config_section *s;
+	size_t i;
+	void *v;
+
+	assert(nqn);
+	if (!cfg)
+		return NULL;
+	s = config_section(cfg, role);
+	if (!s->nqn_next) {
+		/* no index (nothing configured, or a configuration built by hand) */
+		for (i = prev ? (size_t)(prev - s->controllers) + 1 : 0; i < s->n_controllers; i++)
+			if (streq(s->controllers[i].tid.subsysnqn, nqn))
+				return &s->controllers[i];
+		return NULL;
+	}
+	if (prev) {
+		i = s->nqn_next[prev - s->controllers];
+		return i == SIZE_MAX ? NULL : &s->controllers[i];
+	}
+	if (!hashset_get(s->by_nqn, nqn, &v))
+		return NULL;
+	return &s->controllers[(uintptr_t)v - 1];
+}
+
 const struct config_controller *config_controller_find(const struct stas_config *cfg,
 						       enum config_role role, const struct tid *t)
 {
-	const struct config_section *s;
+	const struct config_controller *c;
 
 	assert(t);
 	if (!cfg)
 		return NULL;
-	s = config_section(cfg, role);
-	for (size_t i = 0; i < s->n_controllers; i++)
-		if (controller_is(cfg, &s->controllers[i], t, false))
-			return &s->controllers[i];
+	/* the subsystem NQN must be equal: only entries with @t's NQN qualify */
+	for (c = config_controller_next(cfg, role, t->subsysnqn, NULL); c;
+	     c = config_controller_next(cfg, role, t->subsysnqn, c))
+		if (controller_is(cfg, c, t, false))
+			return c;
 	if (role != CONFIG_ROLE_IO)
 		return NULL;
-	for (size_t i = 0; i < s->n_controllers; i++)
-		if (controller_is(cfg, &s->controllers[i], t, true))
-			return &s->controllers[i];
+	for (c = config_controller_next(cfg, role, t->subsysnqn, NULL); c;
+	     c = config_controller_next(cfg, role, t->subsysnqn, c))
+		if (controller_is(cfg, c, t, true))
+			return c;
 	return NULL;
 }
 

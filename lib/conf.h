@@ -36,6 +36,7 @@
 #include "macro.h"
 #include "tid.h"
 
+struct hashset;
 struct json_object;
 
 #define CONFIG_FILE_DEFAULT SYSCONFDIR "/stas/stas.conf"
@@ -146,6 +147,14 @@ struct config_section {
 	size_t n_controllers;
 	struct config_exclude *exclude;
 	size_t n_exclude;
+	/*
+	 * Built at load, for lookups by subsystem NQN in O(1): @by_nqn maps an
+	 * NQN to 1 + the index of its first controller, @nqn_next[i] is the
+	 * index of the next controller with controller i's NQN (SIZE_MAX: none).
+	 * Use config_controller_next(), not these.
+	 */
+	struct hashset *by_nqn;
+	size_t *nqn_next;
 };
 
 /**
@@ -185,6 +194,13 @@ struct stas_config {
 		unsigned connect_attempts_on_ncc; /* 0: never stop; else >= 2 */
 	} io;
 	char **files; /* the files read, in order (strv) */
+	/*
+	 * Problems that do not stop loading, "FILE: message" (strv, NULL when
+	 * none), each once: inline secrets in a file readable by others (or by
+	 * a group other than root), a file:// secret readable so. Programs
+	 * print them once after loading.
+	 */
+	char **warnings;
 };
 
 /**
@@ -279,6 +295,17 @@ const struct config_controller *config_controller_find(const struct stas_config 
 						       enum config_role role, const struct tid *t);
 
 /**
+ * config_controller_next() - walk the configured controllers of @role whose
+ * subsystem NQN is @nqn, in configuration order: @prev NULL gives the first,
+ * a returned entry gives the one after it. Constant time per step however
+ * many controllers are configured.
+ * Return: the entry, or NULL at the end (also when @cfg is NULL).
+ */
+const struct config_controller *config_controller_next(const struct stas_config *cfg,
+						       enum config_role role, const char *nqn,
+						       const struct config_controller *prev);
+
+/**
  * config_is_excluded() - whether @t matches an exclude entry of @role.
  */
 bool config_is_excluded(const struct stas_config *cfg, enum config_role role, const struct tid *t);
@@ -325,3 +352,22 @@ int config_ip_family_from_string(const char *s);
  * representation: "DHHC-1:<2 hex digits>:<base64>:".
  */
 bool config_secret_is_valid(const char *s);
+
+/**
+ * config_string_is_printable() - whether @s is valid UTF-8 (shortest forms,
+ * no surrogates, at most U+10FFFF) without control characters (C0, DEL,
+ * C1). Every configured string that can reach output, a log or the wire
+ * (host.symname above all) must be.
+ */
+bool config_string_is_printable(const char *s);
+
+/**
+ * config_value_mask() - what a message may show of the value @value of the
+ * setting or option @key (@key may be NULL for a word of unknown role):
+ * CONFIG_SECRET_MASK when @key names a secret (contains "key", "secret" or
+ * "psk", in any case) or when @value holds anything shaped like one
+ * ("DHHC-1:" or "NVMeTLSkey-1:", anywhere, in any case); @value otherwise.
+ * Every message that echoes a configured or imported value passes it
+ * through here.
+ */
+const char *config_value_mask(const char *key, const char *value);

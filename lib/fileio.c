@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,36 @@ int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_si
 
 	if (!f)
 		return negative_errno();
+	return read_full_stream(f, max_size, ret, ret_size);
+}
+
+int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_fclose_ FILE *f = NULL;
+	struct stat st;
+	int flags;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return negative_errno();
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	if ((uintmax_t)st.st_size > max_size)
+		return -EFBIG;
+	/* A regular file: reads never block; back to ordinary reads anyway. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return negative_errno();
+	f = fdopen(fd, "re");
+	if (!f)
+		return negative_errno();
+	TAKE_FD(fd);
+	/* the size may still grow while we read: read_full_stream() bounds it */
 	return read_full_stream(f, max_size, ret, ret_size);
 }
 

@@ -41,3 +41,15 @@ int mkdir_parents(const char *path, mode_t mode);
  * mkdir_p() - create @path and its parents. Return: 0 or negative errno.
  */
 int mkdir_p(const char *path, mode_t mode);
+
+/**
+ * read_regular_file() - as read_full_file(), for a file that must be a
+ * regular file: opened with O_NONBLOCK (a FIFO never blocks the open) and
+ * O_NOCTTY, checked with fstat() before a byte is read, and refused when
+ * its size already exceeds @max_size (nothing is read then).
+ * Return: 0 and *ret (NUL-terminated; its length in *ret_size if non-NULL);
+ * -EISDIR for a directory, -EBADFD for any other non-regular file (FIFO,
+ * socket, device), -EFBIG when larger than @max_size, or another negative
+ * errno. *ret is untouched on failure.
+ */
+int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size);

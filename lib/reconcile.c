@@ -23,6 +23,7 @@
 #include "conn-opts.h"
 #include "dlpe.h"
 #include "fileio.h"
+#include "hashset.h"
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
@@ -138,13 +139,12 @@ int reconcile_wants_gather(struct cache *c, const struct stas_config *cfg, const
 		}
 	}
 	if (cfg) {
-		const struct config_section *s = config_section(cfg, CONFIG_ROLE_IO);
-		for (size_t i = 0; i < s->n_controllers; i++) {
-			const struct config_controller *cc = &s->controllers[i];
+		/* this NQN's entries only, through the configuration's index */
+		for (const struct config_controller *cc =
+			     config_controller_next(cfg, CONFIG_ROLE_IO, nqn, NULL);
+		     cc; cc = config_controller_next(cfg, CONFIG_ROLE_IO, nqn, cc)) {
 			struct reconcile_want x = {};
 
-			if (!streq(cc->tid.subsysnqn, nqn))
-				continue;
 			x.tid = cc->tid;
 			want_resolve(cfg, cc, &x);
 			x.sources = RECONCILE_SOURCE_CONFIG;
@@ -201,6 +201,7 @@ struct planner {
 	const struct cache_path *records;
 	size_t n_records;
 	bool *record_used;
+	struct hashset *record_index; /* tid_key() -> 1 + index of its first record */
 };
 
 static struct reconcile_item *item_new(struct planner *pl)
@@ -231,6 +232,23 @@ _printf_(2, 3) static void item_reason(struct reconcile_item *it, const char *fm
 /* Claim the stored record of @it->tid, if any. */
 static void item_attach_record(struct planner *pl, struct reconcile_item *it)
 {
+	char key[TID_KEY_MAX];
+	void *v;
+
+	if (tid_key(&it->tid, key, sizeof(key)) >= 0) {
+		size_t i;
+
+		if (!hashset_get(pl->record_index, key, &v))
+			return; /* no record of this path */
+		i = (uintptr_t)v - 1;
+		if (!pl->record_used[i]) {
+			pl->record_used[i] = true;
+			it->have_record = true;
+			it->record = pl->records[i];
+			return;
+		}
+		/* its first record is taken: a duplicate record, if any, below */
+	}
 	for (size_t i = 0; i < pl->n_records; i++)
 		if (!pl->record_used[i] && tid_equal(&pl->records[i].tid, &it->tid)) {
 			pl->record_used[i] = true;
@@ -410,6 +428,7 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 	_cleanup_free_ bool *tls = NULL;
 	_cleanup_free_ const char **why = NULL;
 	_cleanup_reconcile_plan_ struct reconcile_plan *p = NULL;
+	_cleanup_hashset_free_ struct hashset *record_index = NULL, *item_index = NULL;
 	struct reconcile_policy defaults;
 	struct planner pl;
 	size_t n_wanted_items;
@@ -432,6 +451,14 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 	if (!p || !ctrl_used || !record_used || !want_ok || !tls || !why)
 		return -ENOMEM;
 	(void)strscpy_checked(p->nqn, sizeof(p->nqn), nqn);
+	if (hashset_new(&record_index) < 0 || hashset_new(&item_index) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_records; i++) {
+		char key[TID_KEY_MAX];
+		if (tid_key(&records[i].tid, key, sizeof(key)) >= 0 &&
+		    hashset_put(record_index, key, (void *)(uintptr_t)(i + 1), NULL) < 0)
+			return -ENOMEM;
+	}
 	pl = (struct planner){
 		.policy = policy,
 		.plan = p,
@@ -441,6 +468,7 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 		.records = records,
 		.n_records = n_records,
 		.record_used = record_used,
+		.record_index = record_index,
 	};
 
 	/* Controllers that are none of our business are claimed up front. */
@@ -458,22 +486,29 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 		struct tid t = w->tid;
 		const char *reason = want_filter(policy, w);
 		struct reconcile_item *it = NULL;
+		char key[TID_KEY_MAX];
+		void *v;
 		size_t j;
+		int r;
 
 		if (!streq(t.subsysnqn, nqn))
 			continue;
 		if (policy->ignore_iface)
 			t.host_iface[0] = '\0';
-		for (j = 0; j < p->n_items; j++)
-			if (tid_equal(&p->items[j].tid, &t)) {
-				it = &p->items[j];
-				break;
-			}
+		r = tid_key(&t, key, sizeof(key));
+		if (r < 0)
+			return r;
+		if (hashset_get(item_index, key, &v)) {
+			j = (uintptr_t)v - 1;
+			it = &p->items[j];
+		}
 		if (!it) {
 			it = item_new(&pl);
 			if (!it)
 				return -ENOMEM;
 			j = p->n_items - 1;
+			if (hashset_put(item_index, key, (void *)(uintptr_t)(j + 1), NULL) < 0)
+				return -ENOMEM;
 			it->tid = t;
 			it->opts = w->opts;
 			it->ncc = w->ncc;
@@ -899,17 +934,19 @@ int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nq
 struct nqn_set {
 	char **v;
 	size_t n, alloc;
+	struct hashset *seen; /* membership; @v keeps the list */
 };
 
 static int nqn_set_add(struct nqn_set *s, const char *nqn)
 {
 	char *d;
+	int r;
 
 	if (isempty(nqn) || streq(nqn, NVME_DISC_SUBSYS_NQN))
 		return 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (streq(s->v[i], nqn))
-			return 0;
+	r = hashset_put(s->seen, nqn, NULL, NULL);
+	if (r <= 0)
+		return r;
 	if (s->n + 1 >= s->alloc) {
 		size_t na = s->alloc ? s->alloc * 2 : 16;
 		char **p = reallocarray(s->v, na, sizeof(char *));
@@ -947,10 +984,15 @@ static int strcmp_ptr(const void *a, const void *b)
 int reconcile_nqns_all(struct cache *c, const struct stas_config *cfg, char ***ret)
 {
 	struct nqn_set s = {};
-	int r = 0;
+	_cleanup_hashset_free_ struct hashset *seen = NULL;
+	int r;
 
 	assert(ret);
 
+	r = hashset_new(&seen);
+	if (r < 0)
+		return r;
+	s.seen = seen;
 	if (c) {
 		r = cache_nqns_foreach(c, nqn_cb, &s);
 		if (r >= 0)

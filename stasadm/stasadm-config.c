@@ -61,6 +61,8 @@ static int load(const char *path, bool count, struct stas_config **ret)
 			fprintf(stderr, "%zu error%s.\n", n, n == 1 ? "" : "s");
 		return 1;
 	}
+	STRV_FOREACH(w, (*ret)->warnings)
+		fprintf(stderr, "warning: %s\n", *w);
 	return 0;
 }
 

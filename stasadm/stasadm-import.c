@@ -304,7 +304,8 @@ static char *convert(struct import *im, enum nvme_opt_type type, const char *key
 			untranslated(
 				im, file, line,
 				"'%s = %s' not translated: not %s (nvme-stas would use the default)",
-				key, v, type == NVME_OPT_BOOL ? "true or false" : "an integer");
+				key, config_value_mask(key, v),
+				type == NVME_OPT_BOOL ? "true or false" : "an integer");
 			return NULL;
 		}
 		return strdup(c);
@@ -345,7 +346,8 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 		/* split at the first '=' only: secrets end in base64 '=' padding */
 		v = strchr(k, '=');
 		if (!v) {
-			untranslated(im, file, line, "'%s' not translated: not key=value", k);
+			untranslated(im, file, line, "'%s' not translated: not key=value",
+				     config_value_mask(NULL, k));
 			continue;
 		}
 		*v++ = '\0';
@@ -364,7 +366,7 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 			untranslated(
 				im, file, line,
 				"'host-traddr=%s' not translated: it does not apply to exclude (nvme-stas ignored it)",
-				v);
+				config_value_mask(k, v));
 			continue;
 		}
 		o = nvme_opt_from_key(k);
@@ -375,9 +377,11 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 			if (!cv)
 				continue;
 		} else {
-			untranslated(im, file, line, "'%s=%s' not translated: unknown %s key '%s'",
-				     k, strstr(k, "secret") ? CONFIG_SECRET_MASK : v,
-				     exclude ? "exclude" : "controller", k);
+			/* an option it cannot translate: its value is never shown */
+			untranslated(im, file, line,
+				     "'%s' not translated: unknown %s key (value not shown)",
+				     config_value_mask(NULL, k),
+				     exclude ? "exclude" : "controller");
 			continue;
 		}
 		if (!cv) {
@@ -436,7 +440,7 @@ static void strip_inline_comment(char *v, const char *file, unsigned line)
 		if (*p == '#' && p > v && isspace((unsigned char)p[-1])) {
 			note(file, line,
 			     "inline comment \"%s\" removed (nvme-stas kept it in the value)",
-			     strip(p));
+			     config_value_mask(NULL, strip(p)));
 			*p = '\0';
 			for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
 				*--e = '\0';
@@ -470,7 +474,8 @@ static int ini_parse(struct import *im, const char *file, char *text, struct ini
 			char *e = strchr(s, ']');
 			if (!e) {
 				untranslated(im, file, line,
-					     "'%s' not translated: malformed section header", s);
+					     "'%s' not translated: malformed section header",
+					     config_value_mask(NULL, s));
 				continue;
 			}
 			*e = '\0';
@@ -481,8 +486,10 @@ static int ini_parse(struct import *im, const char *file, char *text, struct ini
 			continue;
 		}
 		if (!section) {
+			/* the key only: what follows '=' may be a secret */
+			s[strcspn(s, "=")] = '\0';
 			untranslated(im, file, line, "'%s' not translated: outside any [section]",
-				     s);
+				     config_value_mask(NULL, strip(s)));
 			continue;
 		}
 		if (cont && n > 0 && streq(v[n - 1].section, section) && v[n - 1].value) {
@@ -614,7 +621,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 				untranslated(
 					im, file, line,
 					"'%s = %s' not translated: not an option of discovery controllers",
-					k, v);
+					k, config_value_mask(k, v));
 				return 0;
 			}
 			cv = convert(im, o ? o->type : NVME_OPT_BOOL, k, v, file, line);
@@ -640,14 +647,14 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			untranslated(
 				im, file, line,
 				"'udev-rule = %s' not translated: stas always replaces nvme-cli's autoconnect udev rule",
-				v);
+				config_value_mask(k, v));
 			return 0;
 		}
 		if (streq(k, "duplicate-connect")) {
 			untranslated(
 				im, file, line,
 				"'duplicate-connect = %s' not translated: stas never makes duplicate connections",
-				v);
+				config_value_mask(k, v));
 			return 0;
 		}
 		goto unknown;
@@ -681,7 +688,8 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			}
 			if (!n) {
 				untranslated(im, file, line,
-					     "'%s = %s' not translated: not an integer", k, v);
+					     "'%s = %s' not translated: not an integer", k,
+					     config_value_mask(k, v));
 				return 0;
 			}
 			return add_item(im, SEC_IO, k, n, file, line);
@@ -697,10 +705,11 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 	}
 
 unknown:
+	/* an option it cannot translate: its value is never shown */
 	untranslated(im, file, line,
-		     "'%s = %s' in [%s] not translated: not an option of nvme-stas %s.conf", k,
-		     streq(k, "key") || strstr(k, "secret") ? CONFIG_SECRET_MASK : v, sec,
-		     kind_names[kind]);
+		     "'%s' in [%s] not translated: not an option of nvme-stas %s.conf (value not "
+		     "shown)",
+		     config_value_mask(NULL, k), config_value_mask(NULL, sec), kind_names[kind]);
 	return 0;
 }
 
@@ -737,14 +746,28 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 			if (o && val && *val == '=')
 				val++;
 		} else {
-			untranslated(im, file, line, "'%s' not translated: not an option", tok);
+			/* a stray word: it may be the value of a misspelled option */
+			untranslated(im, file, line, "'%s' not translated: not an option",
+				     config_value_mask(NULL, tok));
 			tok = strtok_r(NULL, " \t", &save);
 			continue;
 		}
 		if (!o) {
+			/*
+			 * An option it cannot translate: its value (after '=', glued
+			 * to a letter, or the next word) is never shown.
+			 */
+			bool value_follows = tok[1] == '-' ? !val : tok[2] == '\0';
+
+			if (tok[1] != '-')
+				tok[2] = '\0'; /* "-xVALUE": the letter only */
 			untranslated(im, file, line,
-				     "'%s' not translated: unknown nvme discover option", tok);
+				     "'%s' not translated: unknown nvme discover option (value not "
+				     "shown)",
+				     config_value_mask(NULL, tok));
 			tok = strtok_r(NULL, " \t", &save);
+			if (value_follows && tok && tok[0] != '-')
+				tok = strtok_r(NULL, " \t", &save);
 			continue;
 		}
 		if (!o->flag && !val) {
@@ -757,7 +780,9 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 		if (!o->key || o->io_only)
 			untranslated(im, file, line, "'--%s%s%s' not translated: %s", o->name,
 				     val ? "=" : "",
-				     val ? (o->type == NVME_OPT_SECRET ? CONFIG_SECRET_MASK : val) :
+				     val ? (o->type == NVME_OPT_SECRET ?
+						    CONFIG_SECRET_MASK :
+						    config_value_mask(o->name, val)) :
 					   "",
 				     o->key ? "not an option of discovery controllers" : o->why);
 		else {

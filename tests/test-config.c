@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -699,6 +700,189 @@ static void test_nvme_opts(void)
 	ok(memcmp(&t, &before, sizeof(t)) == 0, "  ... untouched");
 }
 
+/* Load @path expecting -EINVAL (or @want) and an error for @path containing @needle. */
+static void expect_file_refused(const char *what, const char *path, int want, const char *needle)
+{
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+	bool found = false;
+	int r;
+
+	r = config_load(path, &cfg, &errors);
+	is_int(r, want, "%s: rejected", what);
+	STRV_FOREACH(e, errors)
+		if (startswith(*e, path) && strstr(*e, needle))
+			found = true;
+	if (!ok(found, "%s: error names the file and says \"%s\"", what, needle))
+		show_errors(errors);
+	config_free(cfg);
+}
+
+/*
+ * Issue 13, item 6: files libconfig must never see directly. Before the fix
+ * a FIFO hung, a directory (through @include) exited the process, @include
+ * resolved against the working directory and a long comment took seconds.
+ */
+static void test_hostile_files(void)
+{
+	_cleanup_free_ char *fifo = tmp_path("fifo.conf"), *dir = tmp_path("dir.conf");
+	_cleanup_free_ char *inc = NULL, *inc_dir = NULL, *big = NULL, *nul = NULL;
+	_cleanup_free_ char *quoted = NULL, *longc = NULL, *sym = NULL, *symf = NULL;
+	_cleanup_free_ char *text = NULL, *path = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+	static const char nul_text[] = "global = { tron = true; };\n\0@include \"x\"\n";
+	size_t n = 900 * 1024;
+	FILE *f;
+	int r;
+
+	if (mkfifo(fifo, 0600) < 0 || mkdir(dir, 0700) < 0)
+		abort();
+	/* a FIFO with no writer: refused at once, never blocks */
+	expect_file_refused("a FIFO as the configuration", fifo, -EINVAL, "not a regular file");
+	expect_file_refused("a directory as the configuration", dir, -EINVAL, "is a directory");
+
+	inc = put("inc.conf", "global = { tron = true; };\n\n@include \"fifo.conf\"\n");
+	expect_error("@include of a FIFO", "inc2.conf",
+		     "# a comment\nglobal = { tron = true; };\n  @include \"fifo.conf\"\n", 3,
+		     "'@include' and other '@' directives are not supported");
+	inc_dir = put("incdir.conf", "");
+	expect_error("@include of a directory", "inc3.conf", "@include \"dir.conf\"\n", 1,
+		     "not supported");
+	/* '@' in strings and comments is no directive */
+	quoted = put("quoted.conf", "# @include \"x\"\n/* @include \"x\"\n */\n"
+				    "host = { symname = \"a \\\" @include \\\"x\\\"\"; };\n"
+				    "// @include \"x\"\n");
+	r = config_load(quoted, &cfg, &errors);
+	if (!is_int(r, 0, "'@' inside comments and strings is accepted"))
+		show_errors(errors);
+	if (cfg)
+		is_str(cfg->host.symname, "a \" @include \"x\"", "  ... the string is intact");
+	config_free(TAKE_PTR(cfg));
+	strv_free(TAKE_PTR(errors));
+
+	nul = tmp_path("nul.conf");
+	f = fopen(nul, "we");
+	if (!f || fwrite(nul_text, 1, sizeof(nul_text) - 1, f) != sizeof(nul_text) - 1 ||
+	    fclose(f) != 0)
+		abort();
+	expect_file_refused("a NUL byte", nul, -EINVAL, "NUL byte");
+
+	/* over 1 MiB: refused unread */
+	big = tmp_path("big.conf");
+	f = fopen(big, "we");
+	if (!f || fseek(f, 2 * 1024 * 1024, SEEK_SET) < 0 || fputc('\n', f) == EOF ||
+	    fclose(f) != 0)
+		abort();
+	expect_file_refused("a 2 MiB file", big, -EINVAL, "larger than 1 MiB");
+
+	/* a 900 KiB comment loads, and fast (libconfig reading a FILE* took seconds) */
+	text = malloc(n + 64);
+	if (!text)
+		abort();
+	text[0] = '#';
+	memset(text + 1, 'x', n);
+	strcpy(text + 1 + n, "\nglobal = { tron = true; };\n");
+	longc = put("longcomment.conf", text);
+	{
+		clock_t a, b;
+		double secs;
+
+		a = clock();
+		r = config_load(longc, &cfg, &errors);
+		b = clock();
+		/* CPU time: other processes on a loaded machine do not count */
+		secs = (double)(b - a) / CLOCKS_PER_SEC;
+		is_int(r, 0, "a 900 KiB comment loads");
+		ok(cfg && cfg->global.tron, "  ... and the setting after it applies");
+		ok(secs < 0.5, "  ... in %.3f s of CPU (< 0.5 s; reading a FILE* took over 1 s)",
+		   secs);
+		config_free(TAKE_PTR(cfg));
+		strv_free(TAKE_PTR(errors));
+	}
+
+	/* non-UTF-8 and control characters where text reaches output or the wire */
+	expect_error("symname with invalid UTF-8", "sym1.conf",
+		     "host = {\n  symname = \"lab\xff\xfe host\";\n};\n", 2, "not printable UTF-8");
+	expect_error("symname with an escape character", "sym2.conf",
+		     "host = {\n  symname = \"lab\\x1b[2J\";\n};\n", 2, "not printable UTF-8");
+	expect_error("a C1 control in UTF-8", "sym3.conf",
+		     "host = {\n  symname = \"lab\xc2\x85\";\n};\n", 2, "not printable UTF-8");
+	expect_error("disconnect-scope with invalid UTF-8", "scope.conf",
+		     "io = {\n  disconnect-scope = \"\xc0\xaf\";\n};\n", 2, "not printable UTF-8");
+	symf = put("symname.txt", "lab\x1b]0;owned\x07\n");
+	if (asprintf(&path, "host = {\n  symname = \"file://%s\";\n};\n", symf) < 0)
+		abort();
+	expect_error("symname read from a file with controls", "sym4.conf", path, 2,
+		     "not printable UTF-8");
+	sym = put("sym5.conf",
+		  "host = { symname = \"Baie-Saint-Paul \xc3\xa9t\xc3\xa9 \xe2\x9c\x93\"; };\n");
+	r = config_load(sym, &cfg, &errors);
+	if (!is_int(r, 0, "printable UTF-8 in symname is accepted"))
+		show_errors(errors);
+	config_free(TAKE_PTR(cfg));
+
+	ok(config_string_is_printable("") && config_string_is_printable("a\xf0\x9f\x98\x80"),
+	   "printable: empty, 4-byte sequence");
+	ok(!config_string_is_printable("\xe0\x80\xaf") &&
+		   !config_string_is_printable("\xed\xa0\x80") &&
+		   !config_string_is_printable("\xf4\x90\x80\x80") &&
+		   !config_string_is_printable("a\x7f") &&
+		   !config_string_is_printable("\xe2\x82") && !config_string_is_printable("\t"),
+	   "not printable: overlong, surrogate, > U+10FFFF, DEL, truncated, TAB");
+}
+
+/* Issue 13, item 7: the one masking function every message uses. */
+static void test_value_mask(void)
+{
+	is_str(config_value_mask("hostkey", "x"), CONFIG_SECRET_MASK, "key named like hostkey");
+	is_str(config_value_mask("tls-key", "x"), CONFIG_SECRET_MASK, "tls-key");
+	is_str(config_value_mask("Host-PSK", "x"), CONFIG_SECRET_MASK, "a PSK, any case");
+	is_str(config_value_mask("dhchap-ctrl-secret", "x"), CONFIG_SECRET_MASK, "a secret");
+	is_str(config_value_mask(NULL, "--x=" SECRET1), CONFIG_SECRET_MASK, "DHHC-1 inside a word");
+	is_str(config_value_mask("traddr", "nvmetlskey-1:01:abc:"), CONFIG_SECRET_MASK,
+	       "NVMeTLSkey-1, any case");
+	is_str(config_value_mask("traddr", "10.0.0.1"), "10.0.0.1", "an address is shown");
+	ok(config_value_mask(NULL, NULL) == NULL, "NULL stays NULL");
+}
+
+/* Issue 13, item 11: lookups by NQN through the index, in configuration order. */
+static void test_controller_next(void)
+{
+	_cleanup_free_ char *p = put(
+		"next.conf",
+		"io = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.1\"; nqn = \"nqn.2014-08.com.example:a\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.2\"; nqn = \"nqn.2014-08.com.example:b\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.3\"; nqn = \"nqn.2014-08.com.example:a\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.4\"; nqn = \"nqn.2014-08.com.example:a\"; }\n"
+		"); };\n");
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+	const struct config_controller *c;
+	char order[64] = "";
+
+	if (!is_int(config_load(p, &cfg, &errors), 0, "controllers sharing NQNs load")) {
+		show_errors(errors);
+		return;
+	}
+	for (c = config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:a", NULL); c;
+	     c = config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:a", c))
+		strcat(order, c->tid.traddr + strlen(c->tid.traddr) - 1);
+	is_str(order, "134", "NQN a: entries 1, 3, 4 in order");
+	c = config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:b", NULL);
+	ok(c && streq(c->tid.traddr, "10.0.0.2") &&
+		   !config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:b", c),
+	   "NQN b: one entry");
+	ok(!config_controller_next(cfg, CONFIG_ROLE_IO, "nqn.2014-08.com.example:c", NULL),
+	   "an unknown NQN: none");
+	ok(!config_controller_next(cfg, CONFIG_ROLE_DISCOVERY, "nqn.2014-08.com.example:a", NULL),
+	   "the other role: none");
+	ok(!config_controller_next(NULL, CONFIG_ROLE_IO, "nqn.2014-08.com.example:a", NULL),
+	   "no configuration: none");
+	config_free(cfg);
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -718,6 +902,9 @@ int main(void)
 	test_duration();
 	test_controller_find();
 	test_nvme_opts();
+	test_hostile_files();
+	test_value_mask();
+	test_controller_next();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

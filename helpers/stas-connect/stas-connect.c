@@ -420,6 +420,8 @@ static int run(void)
 		log_error("The configuration has errors; nothing was connected or disconnected.");
 		return EXIT_CONFIG;
 	}
+	STRV_FOREACH(w, cfg->warnings)
+		log_warning("%s", *w);
 	if (cfg->global.tron)
 		log_set_max_level(LOG_DEBUG);
 

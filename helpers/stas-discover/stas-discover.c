@@ -464,6 +464,8 @@ int main(int argc, char **argv)
 		log_error_errno(r, "Invalid configuration, not discovering anything.");
 		return 2;
 	}
+	STRV_FOREACH(w, d.cfg->warnings)
+		log_warning("%s", *w);
 	if (d.cfg->global.tron)
 		log_set_max_level(LOG_DEBUG);
 

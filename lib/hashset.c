@@ -11,6 +11,7 @@
 
 #include "hashset.h"
 #include "macro.h"
+#include "sha256.h"
 
 struct slot {
 	char *key; /* NULL: empty */
@@ -25,15 +26,11 @@ struct hashset {
 	uint64_t seed;
 };
 
-/* FNV-1a over the seeded state, then a 64-bit finaliser to spread the bits. */
+/* Seeded FNV-1a (sha256.h), then a 64-bit finaliser to spread the bits. */
 static uint64_t hash_string(uint64_t seed, const char *s)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325) ^ seed;
+	uint64_t h = fnv1a_64(s, seed);
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		h ^= *p;
-		h *= UINT64_C(0x100000001b3);
-	}
 	h ^= h >> 33;
 	h *= UINT64_C(0xff51afd7ed558ccd);
 	h ^= h >> 33;

@@ -122,3 +122,14 @@ char *sha256_hex(const uint8_t digest[SHA256_DIGEST_SIZE], char buf[2 * SHA256_D
 	buf[2 * SHA256_DIGEST_SIZE] = '\0';
 	return buf;
 }
+
+uint64_t fnv1a_64(const char *s, uint64_t seed)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325) ^ seed;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		h ^= *p;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}

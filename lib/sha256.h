@@ -10,7 +10,7 @@
  * FNV-1a it replaced for lock names.
  *
  * The one exception is the "key-<hex>" instance of a stas-discover@ unit
- * (unit-name.c): it stays FNV-1a 64, because that name is persisted - in unit
+ * (unit-name.c): it stays FNV-1a 64 (fnv1a_64() below), because that name is persisted - in unit
  * names an administrator or a running system refers to, in the cache's ikey
  * index, and documented in stas-discover(8) - and changing its hash would
  * rename every existing long-ID DC unit.
@@ -49,3 +49,12 @@ uint64_t sha256_u64(const void *data, size_t size);
 
 /** sha256_hex() - lower-case hex of @digest into @buf (65 bytes). */
 char *sha256_hex(const uint8_t digest[SHA256_DIGEST_SIZE], char buf[2 * SHA256_DIGEST_SIZE + 1]);
+
+/**
+ * fnv1a_64() - FNV-1a, 64 bit, of the NUL-terminated @s, with the offset
+ * basis XORed with @seed (0: plain FNV-1a). Not SHA-256, on purpose, in two
+ * places only: the persisted "key-<hex>" DC instances (see above; @seed 0)
+ * and lib/hashset.c's in-memory tables (a random @seed, plus a finaliser),
+ * where a digest per lookup would cost more than the lookup.
+ */
+uint64_t fnv1a_64(const char *s, uint64_t seed);

@@ -310,23 +310,6 @@ bool unit_name_is_valid_instance(const char *s)
 }
 
 /*
- * FNV-1a, 64 bit: stable across hosts, releases and architectures. The one
- * hash in stas that is not SHA-256 (sha256.h), on purpose: "key-<hex>" names
- * are persisted in unit names, in the cache's ikey index and documented in
- * stas-discover(8); another hash would rename every existing long-ID DC unit.
- */
-static uint64_t fnv1a_64(const char *s)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
-
-/*
  * Whether @v can be one component of the path form and come back unchanged
  * after path simplification and splitting.
  */
@@ -418,7 +401,7 @@ int dc_instance_format(const struct tid *dc, char **ret, bool *ret_is_key)
 	r = tid_key(dc, key, sizeof(key));
 	if (r < 0)
 		return log_debug_errno(r, "Cannot build the key of a DC's TID: %m");
-	if (asprintf(&s, DC_KEY_PREFIX "%016" PRIx64, fnv1a_64(key)) < 0)
+	if (asprintf(&s, DC_KEY_PREFIX "%016" PRIx64, fnv1a_64(key, 0)) < 0)
 		return -ENOMEM;
 	log_debug("DC %s is named by its key %s", key, s);
 	*ret = s;

@@ -37,9 +37,19 @@ static void test_u64(void)
 	ok(sha256_u64("", 0) == UINT64_C(0xe3b0c44298fc1c14), "sha256_u64(empty)");
 }
 
+/* FNV-1a 64 reference values (the published test vectors: "" and "a"). */
+static void test_fnv1a(void)
+{
+	ok(fnv1a_64("", 0) == UINT64_C(0xcbf29ce484222325), "fnv1a_64(\"\")");
+	ok(fnv1a_64("a", 0) == UINT64_C(0xaf63dc4c8601ec8c), "fnv1a_64(\"a\")");
+	ok(fnv1a_64("foobar", 0) == UINT64_C(0x85944171f73967e8), "fnv1a_64(\"foobar\")");
+	ok(fnv1a_64("a", 1) != fnv1a_64("a", 0), "the seed changes the hash");
+}
+
 int main(void)
 {
 	test_vectors();
 	test_u64();
+	test_fnv1a();
 	return tap_done();
 }

@@ -121,19 +121,19 @@ static int disconnect_pass(const struct owned *o, const struct kctrl *v, size_t 
 			continue;
 		tid_format(&k->tid, buf, sizeof(buf));
 		if (dry_run) {
-			printf("disconnect %s (%s)\n", k->name, buf);
+			printf("disconnect %s %s\n", k->name, buf);
 			continue;
 		}
 		r = kernel_disconnect(k->name);
 		if (r == -ENOENT)
 			continue; /* gone meanwhile: that is what we wanted */
 		if (r < 0) {
-			log_error_errno(r, "Failed to disconnect %s (%s): %m", k->name, buf);
+			log_error_errno(r, "Failed to disconnect %s %s: %m", k->name, buf);
 			if (ret == 0)
 				ret = r;
 			continue;
 		}
-		log_info("Disconnected %s (%s, %s).", k->name, buf, k->state);
+		log_info("Disconnected %s %s (was %s).", k->name, buf, k->state);
 		(*n_done)++;
 	}
 	return ret;

@@ -54,17 +54,17 @@ observe() {
 	tap $? "shutdown: the manually connected controller is untouched (${manual:-gone})"
 	j=$(journalctl -b -o short-monotonic --no-pager 2>/dev/null)
 	local l_umount l_disc l_req l_start
-	l_req=$(grep -n 'stas-vm-test: poweroff requested' <<<"$j" | head -1 | cut -d: -f1)
-	l_umount=$(grep -n 'Unmounted /mnt/stasvol' <<<"$j" | head -1 | cut -d: -f1)
+	l_req=$(grep -nE 'stas-vm-test(\[[0-9]+\])?: poweroff requested' <<<"$j" | head -1 | cut -d: -f1)
+	l_umount=$(grep -nE 'Unmounted (mnt-stasvol\.mount|/mnt/stasvol)' <<<"$j" | head -1 | cut -d: -f1)
 	l_disc=$(grep -n 'stas-connect\[[0-9]*\]: Disconnected nvme' <<<"$j" | head -1 | cut -d: -f1)
 	[ -n "$l_umount" ] && [ -n "$l_disc" ] && [ "$l_umount" -lt "$l_disc" ]
 	tap $? "shutdown: the _netdev file system was unmounted before stas disconnected (journal lines ${l_umount:-?} < ${l_disc:-?})"
 	l_start=$(tail -n +"${l_req:-1}" <<<"$j" | grep -c 'Starting stas: connect' || true)
 	[ -n "$l_req" ] && [ "$l_start" = 0 ]
 	tap $? "shutdown: no stas-connect@ unit started after the poweroff request ($l_start)"
-	tail -n +"${l_req:-1}" <<<"$j" | grep -E 'stas-vm-test|stasvol|stas-connect\[|stas-shutdown|remote-fs' | sed 's/^/# /'
+	tail -n +"${l_req:-1}" <<<"$j" | grep -E 'stas-vm-test|stasvol|stas-connect\[|stas-shutdown|remote-fs' | cut -c1-200 | sed 's/^/# /'
 	tail -n +"${l_req:-1}" <<<"$j" | grep -E "systemctl --no-block restart stas-connect@|stas-connect@.*(destructive|refus)" |
-		head -5 | sed 's/^/# refused restart: /' || true
+		head -4 | cut -c1-200 | sed 's/^/# refused restart: /' || true
 	read -r now _ </proc/uptime
 	t_req=$(cat /run/stas-vm-poweroff-at 2>/dev/null || echo 0)
 	echo "# shutdown: stas-shutdown.service stop took $(systemctl show -P ActiveExitTimestampMonotonic stas-shutdown.service) .. $(systemctl show -P InactiveEnterTimestampMonotonic stas-shutdown.service) us (monotonic); observer $(awk -v a="$t_req" -v b="$now" 'BEGIN { printf "%.2f", b - a }') s after the poweroff request"
@@ -261,6 +261,7 @@ check "--shutdown --dry-run: stas's 8 I/O controllers and 2 DCs, not the manual 
 conf 8009 8010
 t0=$(date +%s)
 check "systemctl reload stas.target" systemctl reload stas.target
+diag "right after systemctl reload returned: s8-s10 live $(live_io "$V:s8")$(live_io "$V:s9")$(live_io "$V:s10"), s7 $(live_io "$V:s7")"
 if wait_until 30 all_live $(S 8 9 10) && wait_until 30 gone "$V:s7"; then
 	ok "reload: the added DC's subsystems are connected, the removed DC's disconnected ($(($(date +%s) - t0)) s)"
 else
@@ -269,6 +270,14 @@ fi
 check "reload: the removed DC's persistent connection is gone" \
 	sh -c "! grep -q 'trsvcid=8011' /sys/class/nvme/nvme*/address"
 check "reload: the others stay" all_live $(S 1 2 3 4 5 6 11)
+# A configuration with errors: the reload is refused and changes nothing.
+cp /etc/stas/stas.conf "$STAS_VM_RUNDIR/good.conf"
+printf 'discovery: { controllers = ( { transport = "tcp"; traddr = 1; } ); };\n' >/etc/stas/stas.conf
+check "reload with a broken configuration: systemctl reload stas-discover-all.service fails" \
+	sh -c '! systemctl reload stas-discover-all.service'
+check "reload with a broken configuration: nothing changed, the unit stays active" \
+	bash -c "systemctl is-active -q stas-discover-all.service && $(declare -f live_io has_live all_live); all_live $(S 1 2 3 4 5 6 8 9 10 11 | xargs)"
+cp "$STAS_VM_RUNDIR/good.conf" /etc/stas/stas.conf
 
 # --- One orchestrator ----------------------------------------------------------------
 failed=$(systemctl list-units --failed --plain --no-legend 'stas*' | awk '{print $1}' | xargs)

@@ -67,7 +67,10 @@ observe() {
 		head -4 | cut -c1-200 | sed 's/^/# refused restart: /' || true
 	read -r now _ </proc/uptime
 	t_req=$(cat /run/stas-vm-poweroff-at 2>/dev/null || echo 0)
-	echo "# shutdown: stas-shutdown.service stop took $(systemctl show -P ActiveExitTimestampMonotonic stas-shutdown.service) .. $(systemctl show -P InactiveEnterTimestampMonotonic stas-shutdown.service) us (monotonic); observer $(awk -v a="$t_req" -v b="$now" 'BEGIN { printf "%.2f", b - a }') s after the poweroff request"
+	local t_stop t_down
+	t_stop=$(systemctl show -P ActiveExitTimestampMonotonic stas-shutdown.service)
+	t_down=$(systemctl show -P InactiveEnterTimestampMonotonic stas-shutdown.service)
+	echo "# shutdown: stas-shutdown.service's teardown took $(awk -v a="$t_stop" -v b="$t_down" 'BEGIN { printf "%.2f", (b - a) / 1e6 }') s; the observer ran $(awk -v a="$t_req" -v b="$now" 'BEGIN { printf "%.2f", b - a }') s after the poweroff request"
 	if [ "$failed" != 0 ]; then
 		printf '%s\n' "$j" >/stas-vm/journal.txt
 	fi

@@ -4,6 +4,7 @@
  */
 #include <assert.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,8 +20,11 @@
 #include "tid.h"
 
 #define HOSTNQN_UUID_PREFIX "nqn.2014-08.org.nvmexpress:uuid:"
-#define DMI_PRODUCT_UUID_PATH "/sys/class/dmi/id/product_uuid"
 #define HOSTID_FILE_MAX 4096
+/* SMBIOS: type 1 is System Information; its UUID is at offset 8. */
+#define DMI_SYSTEM_INFORMATION 1
+#define DMI_UUID_OFFSET 8
+#define DMI_RAW_MAX 65536
 
 bool hostnqn_is_valid(const char *nqn)
 {
@@ -98,57 +102,232 @@ static int uuid_random(char ret[static UUID_STR_LEN + 1])
 
 /*
  * Firmware often ships placeholder UUIDs; several hosts would then share
- * one host NQN, so such values are not used (as libnvme refuses them).
+ * one host NQN, so such values are not used.
  */
-static bool dmi_uuid_is_bogus(const char *u)
+static bool uuid_is_placeholder(const char *u)
 {
 	if (strspn(u, "0-") == strlen(u) || strspn(u, "fF-") == strlen(u))
 		return true;
 	return strcasecmp(u, "03000200-0400-0500-0006-000700080009") == 0;
 }
 
-static int uuid_from_dmi(const char *dmi_path, char ret[static UUID_STR_LEN + 1])
+static bool uuid_is_usable(const char *u, const char *what)
 {
-	_cleanup_free_ char *u = NULL;
+	if (!uuid_is_valid(u)) {
+		log_debug("%s: '%s' is not a UUID, ignoring", what, u);
+		return false;
+	}
+	if (uuid_is_placeholder(u)) {
+		log_debug("%s: '%s' is a firmware placeholder, ignoring", what, u);
+		return false;
+	}
+	return true;
+}
+
+/* libnvme: the first line, exactly 36 characters and its newline, as it is. */
+static int uuid_from_product_uuid(const char *path, char ret[static UUID_STR_LEN + 1])
+{
+	_cleanup_free_ char *buf = NULL;
 	int r;
 
-	r = hostid_read_file(dmi_path, &u);
+	r = read_full_file(path, HOSTID_FILE_MAX, &buf, NULL);
 	if (r < 0)
-		return r;
-	if (!uuid_is_valid(u))
-		return log_debug_errno(EINVAL, "%s: '%s' is not a UUID", dmi_path, u);
-	if (dmi_uuid_is_bogus(u))
-		return log_debug_errno(EINVAL, "%s: '%s' is a placeholder, ignoring", dmi_path, u);
-	uuid_lowercase(u);
+		return log_debug_errno(r, "Failed to read %s: %m", path);
+	if (strcspn(buf, "\n") != UUID_STR_LEN || buf[UUID_STR_LEN] != '\n')
+		return log_debug_errno(EINVAL, "%s: not one 36-character line", path);
+	buf[UUID_STR_LEN] = '\0';
+	if (!uuid_is_usable(buf, path))
+		return -EINVAL;
+	memcpy(ret, buf, UUID_STR_LEN + 1);
+	return 0;
+}
+
+/* Whether /sys/firmware/dmi/entries/@name is an SMBIOS type-1 (System Information) entry. */
+static bool dmi_entry_is_system(const char *dir, const char *name)
+{
+	_cleanup_free_ char *path = NULL, *buf = NULL;
+	int type;
+
+	if (asprintf(&path, "%s/%s/type", dir, name) < 0) {
+		path = NULL;
+		return false;
+	}
+	if (read_full_file(path, HOSTID_FILE_MAX, &buf, NULL) < 0)
+		return false;
+	return sscanf(buf, "%d", &type) == 1 && type == DMI_SYSTEM_INFORMATION;
+}
+
+/* The UUID of one raw type-1 entry: bytes 8..23, the first three fields swapped. */
+static int uuid_from_dmi_raw(const char *path, char ret[static UUID_STR_LEN + 1])
+{
+	_cleanup_free_ char *raw = NULL;
+	const uint8_t *b;
+	size_t size, i;
+	char u[UUID_STR_LEN + 1];
+	int r;
+
+	r = read_full_file(path, DMI_RAW_MAX, &raw, &size);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to read %s: %m", path);
+	if (size < DMI_UUID_OFFSET + 16)
+		return log_debug_errno(EINVAL, "%s: %zu bytes, too short for a UUID", path, size);
+	b = (const uint8_t *)raw + DMI_UUID_OFFSET;
+	for (i = 0; i < 16 && b[i] == 0; i++)
+		;
+	if (i == 16)
+		return log_debug_errno(EINVAL, "%s: the UUID is all zeros", path);
+
+	snprintf(u, sizeof(u),
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[3], b[2],
+		 b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+	if (!uuid_is_usable(u, path))
+		return -EINVAL;
 	memcpy(ret, u, UUID_STR_LEN + 1);
 	return 0;
 }
 
-int hostnqn_generate_from(const char *dmi_path, char **ret)
+static void dirent_list_free(struct dirent **l, int n)
 {
+	for (int i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+/*
+ * libnvme takes the first type-1 entry in readdir() order; there is one on
+ * every machine seen so far, and the name order ("1-0" first) makes the
+ * choice stable should there ever be more.
+ */
+static int uuid_from_dmi_entries(const char *dir, char ret[static UUID_STR_LEN + 1])
+{
+	struct dirent **l = NULL;
+	int n, r = -ENOENT;
+
+	n = scandir(dir, &l, NULL, alphasort);
+	if (n < 0)
+		return log_debug_errno(errno, "Failed to list %s: %m", dir);
+	for (int i = 0; i < n && r < 0; i++) {
+		_cleanup_free_ char *raw = NULL;
+
+		if (l[i]->d_name[0] == '.' || !dmi_entry_is_system(dir, l[i]->d_name))
+			continue;
+		if (asprintf(&raw, "%s/%s/raw", dir, l[i]->d_name) < 0) {
+			raw = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		r = uuid_from_dmi_raw(raw, ret);
+	}
+	dirent_list_free(l, n);
+	return r == -ENOMEM ? r : r < 0 ? -ENOENT : 0;
+}
+
+/* A string property: up to the first NUL, at most 36 bytes read, as libnvme. */
+static int uuid_from_device_tree(const char *path, char ret[static UUID_STR_LEN + 1])
+{
+	_cleanup_free_ char *buf = NULL;
+	char u[UUID_STR_LEN + 1] = {};
+	size_t size;
+	int r;
+
+	r = read_full_file(path, HOSTID_FILE_MAX, &buf, &size);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to read %s: %m", path);
+	memcpy(u, buf, MIN(size, (size_t)UUID_STR_LEN));
+	if (u[0] == '\0')
+		return log_debug_errno(ENODATA, "%s is empty", path);
+	if (!uuid_is_usable(u, path))
+		return -EINVAL;
+	memcpy(ret, u, UUID_STR_LEN + 1);
+	return 0;
+}
+
+const struct hostid_sources hostid_sources_system = {
+	.product_uuid = "/sys/class/dmi/id/product_uuid",
+	.dmi_entries = "/sys/firmware/dmi/entries",
+	.device_tree = "/proc/device-tree/ibm,partition-uuid",
+};
+
+static const char *const hostid_source_names[_HOSTID_SOURCE_MAX] = {
+	[HOSTID_SOURCE_PRODUCT_UUID] = "product_uuid",
+	[HOSTID_SOURCE_DMI_ENTRIES] = "dmi-entries",
+	[HOSTID_SOURCE_DEVICE_TREE] = "device-tree",
+	[HOSTID_SOURCE_RANDOM] = "random",
+};
+
+const char *hostid_source_to_string(enum hostid_source s)
+{
+	return (unsigned)s < _HOSTID_SOURCE_MAX ? hostid_source_names[s] : NULL;
+}
+
+int hostid_system_uuid(const struct hostid_sources *src, char ret_uuid[static UUID_STR_LEN + 1],
+		       enum hostid_source *ret_source)
+{
+	/* libnvme's order: DMI (the sysfs attribute, then the raw entries), then device tree. */
+	const struct {
+		const char *path;
+		int (*get)(const char *path, char ret[static UUID_STR_LEN + 1]);
+	} sources[] = {
+		[HOSTID_SOURCE_PRODUCT_UUID] = { src->product_uuid, uuid_from_product_uuid },
+		[HOSTID_SOURCE_DMI_ENTRIES] = { src->dmi_entries, uuid_from_dmi_entries },
+		[HOSTID_SOURCE_DEVICE_TREE] = { src->device_tree, uuid_from_device_tree },
+	};
+	char u[UUID_STR_LEN + 1];
+
+	assert(ret_uuid);
+
+	for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
+		int r;
+
+		if (!sources[i].path)
+			continue;
+		r = sources[i].get(sources[i].path, u);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			continue;
+		memcpy(ret_uuid, u, UUID_STR_LEN + 1);
+		if (ret_source)
+			*ret_source = (enum hostid_source)i;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int hostnqn_generate_from(const struct hostid_sources *src, char **ret,
+			  enum hostid_source *ret_source)
+{
+	enum hostid_source from;
 	char uuid[UUID_STR_LEN + 1];
 	char *s;
 	int r;
 
+	assert(src);
 	assert(ret);
 
-	r = dmi_path ? uuid_from_dmi(dmi_path, uuid) : -ENOENT;
+	r = hostid_system_uuid(src, uuid, &from);
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0) {
-		log_debug_errno(r, "No usable DMI product UUID, using a random one: %m");
+		log_debug("No usable system UUID, using a random one");
 		r = uuid_random(uuid);
 		if (r < 0)
 			return log_debug_errno(r, "Failed to get random bytes: %m");
+		from = HOSTID_SOURCE_RANDOM;
 	}
 
 	if (asprintf(&s, HOSTNQN_UUID_PREFIX "%s", uuid) < 0)
 		return -ENOMEM;
 	*ret = s;
+	if (ret_source)
+		*ret_source = from;
 	return 0;
 }
 
 int hostnqn_generate(char **ret)
 {
-	return hostnqn_generate_from(DMI_PRODUCT_UUID_PATH, ret);
+	return hostnqn_generate_from(&hostid_sources_system, ret, NULL);
 }
 
 int hostid_generate(const char *hostnqn, char **ret)

@@ -152,49 +152,239 @@ static void test_read(void)
 	ok(v == sentinel, "empty file: ret untouched");
 }
 
+/* A raw SMBIOS type-1 entry (header, four string indexes, then the UUID). */
+#define DMI_RAW_DELL                                                       \
+	"\x01\x1b\x01\x00\x01\x02\x03\x04"                                 \
+	"\x44\x45\x4c\x4c\x42\x00\x10\x35\x80\x52\xb4\xc0\x4f\x4e\x4b\x32" \
+	"\x06\x05\x06\x00"
+#define DMI_RAW_ZERO                       \
+	"\x01\x1b\x01\x00\x01\x02\x03\x04" \
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+/* 03000200-0400-0500-0006-000700080009, the placeholder, as raw bytes */
+#define DMI_RAW_PLACEHOLDER                \
+	"\x01\x1b\x01\x00\x01\x02\x03\x04" \
+	"\x00\x02\x00\x03\x00\x04\x00\x05\x00\x06\x00\x07\x00\x08\x00\x09"
+#define DELL "4c4c4544-0042-3510-8052-b4c04f4e4b32"
+#define DT "7b0f2bd8-5c1e-4a33-9a4d-0123456789ab"
+
+struct blob {
+	const char *data;
+	size_t size; /* 0: strlen(data) */
+};
+
+static void put_blob(const char *path, struct blob b)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		abort();
+	fwrite(b.data, 1, b.size ? b.size : strlen(b.data), f);
+	fclose(f);
+}
+
+static void test_sources(void)
+{
+	/* NULL: the file is absent. dmi_type/dmi_raw describe entry "1-0"; a
+	 * type-0 entry "0-0" is always there, to be passed over. */
+	static const struct {
+		const char *name;
+		const char *product_uuid;
+		const char *dmi_type;
+		struct blob dmi_raw;
+		struct blob dt;
+		const char *want; /* NULL: random */
+		enum hostid_source source;
+	} cases[] = {
+		{ "product_uuid first",
+		  DELL "\n",
+		  "1\n",
+		  { DMI_RAW_ZERO, 24 },
+		  { DT, 0 },
+		  DELL,
+		  HOSTID_SOURCE_PRODUCT_UUID },
+		{ "product_uuid taken as it is (case kept)",
+		  "4C4C4544-0042-3510-8052-B4C04F4E4B32\n",
+		  NULL,
+		  {},
+		  {},
+		  "4C4C4544-0042-3510-8052-B4C04F4E4B32",
+		  HOSTID_SOURCE_PRODUCT_UUID },
+		{ "product_uuid without its newline: next source",
+		  DELL,
+		  "1\n",
+		  { DMI_RAW_DELL, sizeof(DMI_RAW_DELL) - 1 },
+		  {},
+		  DELL,
+		  HOSTID_SOURCE_DMI_ENTRIES },
+		{ "product_uuid longer than a UUID: next source",
+		  DELL "0\n",
+		  NULL,
+		  {},
+		  { DT, 0 },
+		  DT,
+		  HOSTID_SOURCE_DEVICE_TREE },
+		{ "product_uuid not a UUID",
+		  "0f3a5b6c-1234-4abc-8def_0123456789ab\n",
+		  NULL,
+		  {},
+		  {},
+		  NULL,
+		  HOSTID_SOURCE_RANDOM },
+		{ "raw entry: first three fields swapped",
+		  NULL,
+		  "1\n",
+		  { DMI_RAW_DELL, sizeof(DMI_RAW_DELL) - 1 },
+		  { DT, 0 },
+		  DELL,
+		  HOSTID_SOURCE_DMI_ENTRIES },
+		{ "raw entry all zeros: device tree",
+		  NULL,
+		  "1\n",
+		  { DMI_RAW_ZERO, 24 },
+		  { DT "\0garbage", sizeof(DT "\0garbage") - 1 },
+		  DT,
+		  HOSTID_SOURCE_DEVICE_TREE },
+		{ "raw entry of 23 bytes: skipped",
+		  NULL,
+		  "1\n",
+		  { DMI_RAW_DELL, 23 },
+		  {},
+		  NULL,
+		  HOSTID_SOURCE_RANDOM },
+		{ "raw entry of another type: skipped",
+		  NULL,
+		  "2\n",
+		  { DMI_RAW_DELL, sizeof(DMI_RAW_DELL) - 1 },
+		  {},
+		  NULL,
+		  HOSTID_SOURCE_RANDOM },
+		{ "type-1 entry without raw: skipped",
+		  NULL,
+		  "1\n",
+		  {},
+		  { DT, 0 },
+		  DT,
+		  HOSTID_SOURCE_DEVICE_TREE },
+		{ "placeholder in both DMI sources: device tree",
+		  "03000200-0400-0500-0006-000700080009\n",
+		  "1\n",
+		  { DMI_RAW_PLACEHOLDER, sizeof(DMI_RAW_PLACEHOLDER) - 1 },
+		  { DT "\n", 0 },
+		  DT,
+		  HOSTID_SOURCE_DEVICE_TREE },
+		{ "all-f product_uuid",
+		  "ffffffff-ffff-ffff-ffff-ffffffffffff\n",
+		  NULL,
+		  {},
+		  {},
+		  NULL,
+		  HOSTID_SOURCE_RANDOM },
+		{ "device tree: at most 36 bytes read",
+		  NULL,
+		  NULL,
+		  {},
+		  { DT "ab", 0 },
+		  DT,
+		  HOSTID_SOURCE_DEVICE_TREE },
+		{ "device tree not a UUID",
+		  NULL,
+		  NULL,
+		  {},
+		  { "IBM,0123456789", 0 },
+		  NULL,
+		  HOSTID_SOURCE_RANDOM },
+		{ "device tree empty", NULL, NULL, {}, { "\0", 1 }, NULL, HOSTID_SOURCE_RANDOM },
+		{ "nothing at all", NULL, NULL, {}, {}, NULL, HOSTID_SOURCE_RANDOM },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *dir = NULL, *pu = NULL, *ent = NULL, *e0 = NULL, *e1 = NULL,
+				    *f = NULL, *dt = NULL, *n = NULL;
+		struct hostid_sources src;
+		enum hostid_source from = _HOSTID_SOURCE_MAX;
+		char uuid[UUID_STR_LEN + 1] = "untouched";
+		char *name;
+		int r;
+
+		if (asprintf(&name, "src%zu", i) < 0)
+			abort();
+		dir = tmp_path(name);
+		free(name);
+		if (asprintf(&pu, "%s/product_uuid", dir) < 0 ||
+		    asprintf(&ent, "%s/entries", dir) < 0 || asprintf(&e0, "%s/0-0", ent) < 0 ||
+		    asprintf(&e1, "%s/1-0", ent) < 0 || asprintf(&dt, "%s/dt-uuid", dir) < 0)
+			abort();
+		if (mkdir(dir, 0755) < 0 || mkdir(ent, 0755) < 0 || mkdir(e0, 0755) < 0 ||
+		    mkdir(e1, 0755) < 0)
+			abort();
+		src = (struct hostid_sources){ pu, ent, dt };
+
+		free(f);
+		if (asprintf(&f, "%s/type", e0) < 0)
+			abort();
+		put(f, "0\n");
+		free(f);
+		if (asprintf(&f, "%s/raw", e0) < 0)
+			abort();
+		put_blob(f, (struct blob){ DMI_RAW_DELL, sizeof(DMI_RAW_DELL) - 1 });
+		if (cases[i].product_uuid)
+			put(pu, cases[i].product_uuid);
+		if (cases[i].dmi_type) {
+			free(f);
+			if (asprintf(&f, "%s/type", e1) < 0)
+				abort();
+			put(f, cases[i].dmi_type);
+		}
+		if (cases[i].dmi_raw.data) {
+			free(f);
+			if (asprintf(&f, "%s/raw", e1) < 0)
+				abort();
+			put_blob(f, cases[i].dmi_raw);
+		}
+		if (cases[i].dt.data)
+			put_blob(dt, cases[i].dt);
+
+		r = hostid_system_uuid(&src, uuid, &from);
+		if (cases[i].want) {
+			is_int(r, 0, "%s: system UUID found", cases[i].name);
+			is_str(uuid, cases[i].want, "%s: UUID", cases[i].name);
+			is_str(hostid_source_to_string(from),
+			       hostid_source_to_string(cases[i].source), "%s: source",
+			       cases[i].name);
+		} else {
+			is_int(r, -ENOENT, "%s: no system UUID", cases[i].name);
+			ok(streq(uuid, "untouched") && from == _HOSTID_SOURCE_MAX,
+			   "%s: outputs untouched", cases[i].name);
+		}
+
+		from = _HOSTID_SOURCE_MAX;
+		is_int(hostnqn_generate_from(&src, &n, &from), 0, "%s: hostnqn generated",
+		       cases[i].name);
+		if (cases[i].want) {
+			_cleanup_free_ char *w = NULL;
+
+			if (asprintf(&w, NQN_PREFIX "%s", cases[i].want) < 0)
+				abort();
+			is_str(n, w, "%s: hostnqn", cases[i].name);
+		} else
+			ok(n && startswith(n, NQN_PREFIX) && is_v4(n + STRLEN(NQN_PREFIX)),
+			   "%s: hostnqn with a random v4 UUID (%s)", cases[i].name, strempty(n));
+		is_str(hostid_source_to_string(from), hostid_source_to_string(cases[i].source),
+		       "%s: hostnqn source", cases[i].name);
+	}
+	ok(hostid_source_to_string(_HOSTID_SOURCE_MAX) == NULL, "source name out of range: NULL");
+}
+
 static void test_generate(void)
 {
-	static const char *const bogus[] = {
-		"00000000-0000-0000-0000-000000000000\n",
-		"ffffffff-ffff-ffff-ffff-ffffffffffff\n",
-		"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF\n",
-		"03000200-0400-0500-0006-000700080009\n",
-		"not a uuid\n",
-		"0f3a5b6c-1234-4abc-8def-0123456789ab-extra\n",
-		"",
-	};
-	_cleanup_free_ char *dmi = tmp_path("product_uuid");
-	_cleanup_free_ char *missing = tmp_path("no_product_uuid");
+	static const struct hostid_sources none = {};
 
-	/* A usable DMI UUID is taken, lower-cased. */
-	{
-		_cleanup_free_ char *n = NULL, *id = NULL;
-
-		put(dmi, "4C4C4544-0042-3510-8052-B4C04F4E4B32\n");
-		is_int(hostnqn_generate_from(dmi, &n), 0, "hostnqn from DMI");
-		is_str(n, NQN_PREFIX "4c4c4544-0042-3510-8052-b4c04f4e4b32",
-		       "hostnqn from DMI value");
-		ok(hostnqn_is_valid(n), "generated hostnqn is valid");
-		is_int(hostid_generate(n, &id), 0, "hostid from that hostnqn");
-		is_str(id, "4c4c4544-0042-3510-8052-b4c04f4e4b32", "hostid is the NQN's UUID");
-	}
-
-	/* Placeholders, garbage, no file: a random v4 UUID instead. */
-	for (size_t i = 0; i < ELEMENTSOF(bogus); i++) {
-		_cleanup_free_ char *n = NULL;
-		const char *u;
-
-		put(dmi, bogus[i]);
-		is_int(hostnqn_generate_from(dmi, &n), 0, "bogus DMI #%zu: generated", i);
-		u = n ? startswith(n, NQN_PREFIX) : NULL;
-		ok(u && is_v4(u), "bogus DMI #%zu ignored: random v4 (%s)", i, strempty(n));
-	}
 	{
 		_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
 
-		is_int(hostnqn_generate_from(missing, &a), 0, "no DMI file: generated");
-		ok(a && is_v4(a + STRLEN(NQN_PREFIX)), "no DMI file: random v4");
-		is_int(hostnqn_generate_from(NULL, &b), 0, "no DMI path: generated");
+		is_int(hostnqn_generate_from(&none, &a, NULL), 0, "no sources: generated");
+		ok(a && is_v4(a + STRLEN(NQN_PREFIX)), "no sources: random v4");
+		is_int(hostnqn_generate_from(&none, &b, NULL), 0, "no sources again: generated");
 		ok(b && a && !streq(a, b), "two random host NQNs differ");
 		is_int(hostnqn_generate(&c), 0, "hostnqn_generate() on this machine");
 		ok(c && hostnqn_is_valid(c) && startswith(c, NQN_PREFIX) &&
@@ -274,6 +464,7 @@ int main(void)
 
 	test_valid();
 	test_read();
+	test_sources();
 	test_generate();
 	test_write();
 

@@ -33,6 +33,7 @@
 static const char *arg_nqn;
 static char arg_key[NQN_KEY_MAX]; /* "key-<hex>" when the instance is an NQN's key */
 static bool arg_all;
+static bool arg_shutdown;
 static bool arg_dry_run;
 static bool arg_json;
 static bool arg_verbose;
@@ -43,11 +44,13 @@ static unsigned arg_jobs = 1;
 static void help(void)
 {
 	printf("Usage: stas-connect [OPTIONS] NQN\n"
-	       "       stas-connect [OPTIONS] --all\n\n"
+	       "       stas-connect [OPTIONS] --all\n"
+	       "       stas-connect [--dry-run] --shutdown\n\n"
 	       "Connect the paths to subsystem NQN that the stas cache and configuration\n"
 	       "want, and disconnect the stale ones stas owns (see stas-connect(8)).\n\n"
 	       "     --all            every subsystem known to the cache or configuration,\n"
 	       "                      and every one with paths stas connected\n"
+	       "     --shutdown       disconnect every controller stas made (at shutdown)\n"
 	       "  -j --jobs=N         with --all: reconcile N subsystems at a time (1)\n"
 	       "     --dry-run        print the plan (connect, keep, disconnect, skip,\n"
 	       "                      forget), change nothing\n"
@@ -64,6 +67,7 @@ static int parse_argv(int argc, char **argv)
 {
 	enum {
 		OPT_ALL = 0x100,
+		OPT_SHUTDOWN,
 		OPT_DRY_RUN,
 		OPT_JSON,
 		OPT_CACHE_DIR,
@@ -73,6 +77,7 @@ static int parse_argv(int argc, char **argv)
 	};
 	static const struct option options[] = {
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "shutdown", no_argument, NULL, OPT_SHUTDOWN },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -90,6 +95,9 @@ static int parse_argv(int argc, char **argv)
 		switch (c) {
 		case OPT_ALL:
 			arg_all = true;
+			break;
+		case OPT_SHUTDOWN:
+			arg_shutdown = true;
 			break;
 		case 'j': {
 			char *end;
@@ -136,7 +144,12 @@ static int parse_argv(int argc, char **argv)
 		}
 	}
 
-	if (arg_all) {
+	if (arg_shutdown) {
+		if (arg_all || optind != argc) {
+			log_error("--shutdown takes no NQN and no --all.");
+			return -EINVAL;
+		}
+	} else if (arg_all) {
 		if (optind != argc) {
 			log_error("--all takes no NQN.");
 			return -EINVAL;
@@ -489,5 +502,10 @@ int main(int argc, char **argv)
 	r = parse_argv(argc, argv);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+	if (arg_shutdown) {
+		r = connect_shutdown(arg_cache_dir, arg_dry_run);
+		kernel_close();
+		return r < 0 ? EXIT_PATHS_FAILED : EXIT_SUCCESS;
+	}
 	return run();
 }

@@ -45,3 +45,13 @@ void output_plan_text(struct json_object *o, bool dry_run, bool verbose);
  * not be reconciled.
  */
 int output_summary(struct json_object *subsystems, bool json, bool dry_run, bool verbose);
+
+/**
+ * connect_shutdown() - disconnect every controller the cache in @cache_dir
+ * (NULL: the default) says stas made: I/O controllers with an owner=stas
+ * path record, then stas's persistent discovery controllers (see
+ * connect-shutdown.c). With @dry_run print "disconnect nvmeN (...)" instead.
+ * Return: the number disconnected, or negative errno when reading the cache
+ * or any disconnect failed (the others are still done).
+ */
+int connect_shutdown(const char *cache_dir, bool dry_run);

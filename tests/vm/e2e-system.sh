@@ -32,7 +32,8 @@ discovery: {
 };
 CONF
 check "config is valid" "$STASADM" config check
-check "nvme-cli's autoconnect rule is masked" test "$(readlink /etc/udev/rules.d/70-nvmf-autoconnect.rules)" = /dev/null
+check "nvme-cli's autoconnect rule is shadowed (stas's tmpfiles, /run/udev/rules.d)" \
+	test "$(readlink /run/udev/rules.d/70-nvmf-autoconnect.rules)" = /dev/null
 check "stas's udev rule is installed" test -f /usr/lib/udev/rules.d/70-stas-autoconnect.rules -o -f /lib/udev/rules.d/70-stas-autoconnect.rules
 # An AddressSanitizer build (make check's) under the units as shipped: LSan's
 # exit-time leak check needs ptrace, which the units' SystemCallFilter denies,

@@ -149,7 +149,7 @@ static bool arg_verbose;
 static uint64_t page_genctr = 1;
 static unsigned late_shown; /* normal: --late-nqn entries revealed by SIGUSR2 */
 static unsigned page_version; /* torn: 0 before the switch, 1 after */
-static bool torn_armed; /* torn: a full read at offset 0 began */
+static bool torn_armed; /* torn: a read of the header (offset 0) began */
 static bool torn_done;
 
 static volatile sig_atomic_t sig_stop, sig_storm, sig_change;
@@ -662,7 +662,10 @@ static void cmd_get_log_page(struct conn *c, uint16_t cid, const uint8_t *sqe, u
 	if (arg_scenario == SC_GENCTR && lpo == 0)
 		page_genctr++;
 	if (arg_scenario == SC_TORN && !torn_done) {
-		if (lpo == 0 && len > ENTRY_SIZE)
+		/* Armed by any read of the header (genctr, numrec): libnvme
+		 * reads header and entries in one go, stas reads the 1 KiB
+		 * header alone first; either way the next chunk is torn. */
+		if (lpo == 0 && len >= 16)
 			torn_armed = true;
 		else if (lpo > 0 && torn_armed) {
 			page_version = 1;

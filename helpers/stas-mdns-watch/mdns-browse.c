@@ -299,8 +299,9 @@ static void client_cb(AvahiClient *c, AvahiClientState state, void *userdata)
 		mdns_sweep_schedule(w);
 		break;
 	case AVAHI_CLIENT_FAILURE:
-		log_warning("avahi client failed: %s; reconnecting.",
+		log_warning("Lost avahi-daemon (%s); reconnecting.",
 			    avahi_strerror(avahi_client_errno(c)));
+		w->avahi_lost_logged = true;
 		/* Freed by the retry, not from inside its own callback. */
 		w->client_failed = true;
 		browsers_free(w);

@@ -50,6 +50,8 @@ disconnect_all() {
 
 # Target: N discovery ports on the dummy interface, one subsystem each.
 dummy_add "$IF" "$A/24"
+vm_on_exit nvme disconnect-all
+vm_on_exit systemctl stop stas-mdns-watch.service
 for i in $(seq 1 "$N"); do
 	nvmet_port_add "$i" "$A" $((8008 + i))
 	nvmet_subsys_add "$V:$i"

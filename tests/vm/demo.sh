@@ -39,6 +39,10 @@ V=nqn.2026-11.io.stas.demo
 A=192.168.253.1
 say "The storage side: a kernel NVMe/TCP target on $A (a dummy interface), DC on port 8009 with vol1..vol3"
 dummy_add demo0 "$A/24"
+# At exit, before the interface goes: no controller may be left reconnecting
+# through it, or the guest's shutdown waits for them.
+vm_on_exit nvme disconnect-all
+vm_on_exit systemctl stop stas-mdns-watch.service
 nvmet_port_add 1 "$A" 8009
 for v in vol1 vol2 vol3; do
 	nvmet_subsys_add "$V:$v"

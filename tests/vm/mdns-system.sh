@@ -36,6 +36,10 @@ check "avahi-daemon is active" systemctl is-active avahi-daemon.service
 check "no stas configuration (the shipped example, all defaults)" \
 	sh -c "! test -e /etc/stas/stas.conf || cmp -s /etc/stas/stas.conf /usr/share/doc/stas/stas.conf.example"
 dummy_add "$IF" "$A/24"
+# At exit, before the interface goes: no controller may be left reconnecting
+# through it, or the guest's shutdown waits for them.
+vm_on_exit nvme disconnect-all
+vm_on_exit systemctl stop $W
 
 # An AddressSanitizer build: its exit-time leak check needs ptrace, which the
 # units' SystemCallFilter denies (see e2e-system.sh).

@@ -79,7 +79,9 @@ systemctl start stas-mdns-watch.service
 pid=$(systemctl show -p MainPID --value stas-mdns-watch.service)
 bench stas-rss-start-kb "$(status_kb "$pid" VmRSS)"
 t0=$(now_ms)
+pubs=()
 avahi-publish -s bench-dc-1 _nvme-disc._tcp 8009 p=tcp >/dev/null 2>&1 &
+pubs+=($!)
 vm_on_exit kill $!
 if wait_until 120 live "$V:1"; then
 	bench stas-publish-to-live-ms $(($(now_ms) - t0))
@@ -91,6 +93,7 @@ bench stas-rss-1dc-kb "$(status_kb "$pid" VmRSS)"
 bench stas-hwm-1dc-kb "$(status_kb "$pid" VmHWM)"
 for i in $(seq 2 "$N"); do
 	avahi-publish -s "bench-dc-$i" _nvme-disc._tcp $((8008 + i)) p=tcp >/dev/null 2>&1 &
+	pubs+=($!)
 	vm_on_exit kill $!
 done
 wait_until 600 sh -c "[ \$($(declare -f n_live_io); V=$V n_live_io) -ge $N ]" || true
@@ -103,7 +106,7 @@ vm_sleep 60
 bench stas-idle60-cpu-ticks $(($(cpu_ticks "$pid") - c0))
 bench stas-idle60-wakeups $(($(ctxsw "$pid") - w0))
 systemctl stop stas-mdns-watch.service
-pkill -x avahi-publish || true
+kill "${pubs[@]}" 2>/dev/null || true
 disconnect_all
 rm -rf /var/cache/stas/*
 

@@ -55,7 +55,10 @@ run systemctl enable --now stas-mdns-watch.service
 t0=$(date +%s)
 
 say "The storage array announces its discovery controller (mDNS/DNS-SD, TP8009)"
-run avahi-publish -s demo-array _nvme-disc._tcp 8009 p=tcp &
+# Not through run(): $! must be avahi-publish itself, or it outlives the demo
+# and holds the console open.
+printf '$ %s\n' "avahi-publish -s demo-array _nvme-disc._tcp 8009 p=tcp &"
+avahi-publish -s demo-array _nvme-disc._tcp 8009 p=tcp &
 vm_on_exit kill $!
 
 for v in vol1 vol2 vol3; do wait_until 90 live "$V:$v" || true; done

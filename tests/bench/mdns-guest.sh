@@ -38,6 +38,7 @@ n_live_io() {
 	echo "$n"
 }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+pss_kb() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ctxsw() { awk '$1 ~ /ctxt_switches/ { n += $2 } END { print n }' "/proc/$1/status"; }
 disconnect_all() {
@@ -91,6 +92,8 @@ fi
 vm_sleep 5
 bench stas-rss-1dc-kb "$(status_kb "$pid" VmRSS)"
 bench stas-hwm-1dc-kb "$(status_kb "$pid" VmHWM)"
+bench stas-rssanon-1dc-kb "$(status_kb "$pid" RssAnon)"
+bench stas-pss-1dc-kb "$(pss_kb "$pid")"
 for i in $(seq 2 "$N"); do
 	avahi-publish -s "bench-dc-$i" _nvme-disc._tcp $((8008 + i)) p=tcp >/dev/null 2>&1 &
 	pubs+=($!)
@@ -101,6 +104,8 @@ bench stas-live-io-of-n "$(n_live_io)/$N"
 vm_sleep 10
 bench stas-rss-${N}dc-kb "$(status_kb "$pid" VmRSS)"
 bench stas-hwm-${N}dc-kb "$(status_kb "$pid" VmHWM)"
+bench stas-rssanon-${N}dc-kb "$(status_kb "$pid" RssAnon)"
+bench stas-pss-${N}dc-kb "$(pss_kb "$pid")"
 c0=$(cpu_ticks "$pid") w0=$(ctxsw "$pid")
 vm_sleep 60
 bench stas-idle60-cpu-ticks $(($(cpu_ticks "$pid") - c0))
@@ -164,6 +169,7 @@ fi
 vm_sleep 5
 bench nvme-stas-stafd-rss-1dc-kb "$(status_kb "$fpid" VmRSS)"
 bench nvme-stas-stacd-rss-1dc-kb "$(status_kb "$cpid" VmRSS)"
+bench nvme-stas-stafd-pss-1dc-kb "$(pss_kb "$fpid")"
 c0=$(cpu_ticks "$fpid") w0=$(ctxsw "$fpid")
 vm_sleep 60
 bench nvme-stas-stafd-idle60-cpu-ticks $(($(cpu_ticks "$fpid") - c0))

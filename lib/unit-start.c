@@ -63,6 +63,9 @@ int unit_starter_start(struct unit_starter *u, const char *unit, enum unit_start
 	case UNIT_RESTART:
 		method = "RestartUnit";
 		break;
+	case UNIT_STOP:
+		method = "StopUnit";
+		break;
 	case _UNIT_START_MODE_MAX:
 		break;
 	}
@@ -75,6 +78,9 @@ int unit_starter_start(struct unit_starter *u, const char *unit, enum unit_start
 	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 			       "org.freedesktop.systemd1.Manager", method, &error, &reply, "ss",
 			       unit, "replace");
+	if (r < 0 && mode == UNIT_STOP &&
+	    sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
+		return 0;
 	if (r < 0) {
 		if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
 		    sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))

@@ -20,6 +20,7 @@
 enum unit_start_mode {
 	UNIT_START, /* StartUnit: merged with a run already queued or running */
 	UNIT_RESTART, /* RestartUnit: a run that is underway is replaced by a new one */
+	UNIT_STOP, /* StopUnit: a unit that is not loaded counts as stopped */
 	_UNIT_START_MODE_MAX,
 };
 
@@ -41,8 +42,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit_starter *, unit_starter_free)
 #define _cleanup_unit_starter_ _cleanup_(unit_starter_freep)
 
 /**
- * unit_starter_start() - queue a start job for @unit (a full, valid unit
- * name). The system bus is opened when @u has no connection yet; a failed
+ * unit_starter_start() - queue a start (restart, stop) job for @unit (a
+ * full, valid unit name). The system bus is opened when @u has no connection yet; a failed
  * open is tried again on the next call.
  * Return: 0; -ENOMEDIUM when there is no system bus or no systemd on it, or
  * $STAS_NO_SYSTEMD is set (callers fall back to doing the work in-process);

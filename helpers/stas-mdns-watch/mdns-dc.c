@@ -19,8 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <systemd/sd-bus.h>
-
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
@@ -53,68 +51,29 @@ static int cache_get(struct mdns_watch *w, unsigned flags, struct cache **ret)
 }
 
 /*
- * The unit names stas-mdns-watch uses, all built here (the naming API is
- * about to change; keep every call in this one function). @dc: the
- * stas-discover@ unit of that DC (*ret_key: the "key-<hex>" instance to
- * record in the cache when the ID is too long for a unit name, else "");
- * else @nqn: the stas-connect@ unit of that subsystem.
+ * The stas-discover@ unit of DC @dc, named as every stas program names it
+ * (lib/unit-name.h); *ret_key (may be NULL) gets the "key-<hex>" instance to
+ * record in the cache when the ID is too long for a unit name, else "".
  */
-static int mdns_unit_name(const struct mdns_watch *w, const struct tid *dc, const char *nqn,
-			  char **ret, char ret_key[CACHE_IKEY_MAX + 1])
+static int mdns_dc_unit(const struct mdns_watch *w, const struct tid *dc, char **ret,
+			char ret_key[CACHE_IKEY_MAX + 1])
 {
 	_cleanup_free_ char *instance = NULL;
-	char *unit;
 	bool is_key = false;
 	int r;
 
-	if (dc) {
-		struct tid t = *dc;
-
-		/* As stas-discover names it: the configured host NQN is implied. */
-		if (w->cfg->host.nqn && streq(t.host_nqn, w->cfg->host.nqn))
-			t.host_nqn[0] = '\0';
-		r = dc_instance_format(&t, &instance, &is_key);
-		if (r < 0)
-			return r;
-		unit = unit_name_build("stas-discover", instance, ".service");
-	} else {
-		instance = unit_name_escape(nqn);
-		if (!instance)
-			return -ENOMEM;
-		unit = unit_name_build("stas-connect", instance, ".service");
-	}
-	if (!unit)
-		return errno ? -errno : -ENOMEM;
+	r = unit_name_dc_instance(dc, w->cfg->host.nqn, &instance, &is_key);
+	if (r < 0)
+		return r;
+	r = unit_name_build(UNIT_PREFIX_DISCOVER, instance, UNIT_SUFFIX_SERVICE, ret);
+	if (r < 0)
+		return r;
 	if (ret_key) {
 		ret_key[0] = '\0';
 		if (is_key && strlen(instance) <= CACHE_IKEY_MAX)
 			strcpy(ret_key, instance);
 	}
-	*ret = unit;
 	return 0;
-}
-
-static int unit_stop(const char *unit)
-{
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
-	int r;
-
-	if (getenv("STAS_NO_SYSTEMD"))
-		return -ENOMEDIUM;
-	r = sd_bus_open_system(&bus);
-	if (r < 0)
-		return -ENOMEDIUM;
-	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-			       "org.freedesktop.systemd1.Manager", "StopUnit", &error, NULL, "ss",
-			       unit, "replace");
-	if (r < 0 && sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
-		r = 0;
-	if (r < 0)
-		log_debug("StopUnit(%s): %s", unit, error.message ? error.message : "");
-	sd_bus_error_free(&error);
-	sd_bus_flush_close_unref(bus);
-	return r;
 }
 
 bool mdns_dc_is_advertised(const struct mdns_watch *w, const struct tid *dc)
@@ -134,7 +93,7 @@ int mdns_dc_announce(struct mdns_watch *w, const struct tid *dc)
 	int r;
 
 	tid_format(dc, buf, sizeof(buf));
-	r = mdns_unit_name(w, dc, NULL, &unit, key);
+	r = mdns_dc_unit(w, dc, &unit, key);
 	if (r < 0)
 		return log_error_errno(r, "No unit name for discovery controller %s: %m", buf);
 
@@ -162,7 +121,7 @@ int mdns_dc_announce(struct mdns_watch *w, const struct tid *dc)
 		return log_error_errno(r, "Failed to record %s in the cache: %m", buf);
 	c = cache_free(c);
 
-	r = unit_start(unit, UNIT_START);
+	r = unit_starter_start(w->units, unit, UNIT_START);
 	if (r == -ENOMEDIUM)
 		log_warning("No systemd on the system bus: %s recorded, %s not started.", buf,
 			    unit);
@@ -204,14 +163,6 @@ int mdns_dc_goodbye(struct mdns_watch *w, const struct tid *dc)
 	return r;
 }
 
-static int collect_nqn(const struct cache_dc *dc, const struct dlpe *e, uint32_t index,
-		       void *userdata)
-{
-	if (e->subtype != DLPE_SUBTYPE_NVME)
-		return 0;
-	return strv_extend_unique(userdata, e->subnqn) < 0 ? -ENOMEM : 0;
-}
-
 /* Expired: stop discovering it, drop its discovery connection, purge it, reconcile its NQNs. */
 static int dc_retire(struct mdns_watch *w, struct cache *c, const struct cache_dc *dc)
 {
@@ -225,15 +176,15 @@ static int dc_retire(struct mdns_watch *w, struct cache *c, const struct cache_d
 	log_info("%s has not been advertised for %lld s: retiring it.", buf,
 		 (long long)w->cfg->discovery.zeroconf_persistence_sec);
 
-	r = mdns_unit_name(w, &dc->tid, NULL, &unit, NULL);
+	r = mdns_dc_unit(w, &dc->tid, &unit, NULL);
 	if (r >= 0) {
-		r = unit_stop(unit);
+		r = unit_starter_start(w->units, unit, UNIT_STOP);
 		if (r < 0 && r != -ENOMEDIUM)
 			log_warning_errno(r, "Failed to stop %s, ignoring: %m", unit);
 	}
 
-	r = cache_entries_foreach_dc(c, &dc->tid, collect_nqn, &nqns);
-	if (r < 0 && r != -ENOENT)
+	r = cache_dc_nqns(c, &dc->tid, &nqns);
+	if (r < 0)
 		return log_error_errno(r, "Failed to read the entries of %s: %m", buf);
 
 	/* The persistent discovery connection stas-discover made for it. */
@@ -253,12 +204,12 @@ static int dc_retire(struct mdns_watch *w, struct cache *c, const struct cache_d
 	STRV_FOREACH(n, nqns) {
 		_cleanup_free_ char *cu = NULL;
 
-		r = mdns_unit_name(w, NULL, *n, &cu, NULL);
+		r = unit_name_connect(*n, &cu, NULL);
 		if (r < 0) {
 			log_error_errno(r, "No unit name for subsystem %s: %m", *n);
 			continue;
 		}
-		r = unit_start(cu, UNIT_RESTART);
+		r = unit_starter_start(w->units, cu, UNIT_RESTART);
 		if (r < 0)
 			log_error_errno(r, "Failed to start %s: %m", cu);
 	}

@@ -190,6 +190,11 @@ int main(int argc, char **argv)
 	w.config_path = arg_config;
 	w.cache_dir = arg_cache_dir;
 	w.unique_nqn = -1;
+	if (unit_starter_new(&w.units) < 0) {
+		log_oom();
+		config_free(w.cfg);
+		return 1;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -224,7 +229,7 @@ finish:
 	sd_event_source_disable_unref(w.sweep_timer);
 	sd_event_unref(w.event);
 	config_free(w.cfg);
-	unit_start_close();
+	unit_starter_free(w.units);
 	kernel_close();
 	return r < 0 ? 1 : 0;
 }

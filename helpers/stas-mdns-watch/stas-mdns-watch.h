@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "mdns-rules.h"
 #include "tid.h"
+#include "unit-start.h"
 
 /* The DNS-SD types of NVMe discovery controllers (TP8009). */
 #define MDNS_TYPE_TCP "_nvme-disc._tcp"
@@ -76,6 +77,7 @@ struct mdns_watch {
 	sd_event_source *expiry_timer;
 	sd_event_source *sweep_timer;
 	bool no_systemd; /* for tests: do not start units */
+	struct unit_starter *units; /* StartUnit/StopUnit over the system bus */
 };
 
 /* mdns-poll.c */

@@ -92,7 +92,8 @@ diag "long NQN: $(((${EPOCHREALTIME/[.,]/} - t0) / 1000)) ms"
 check "long NQN: the subsystem whose NQN sorts after it connected" wait_until 30 has_live "$LZ"
 check "long NQN: the 222-byte NQN connected too" wait_until 10 has_live "$LN"
 # Its escaped name does not fit a unit name: a stable short key stands in.
-n=$(systemctl list-units --all --plain --no-legend 'stas-connect@key*' | wc -l)
+# (A finished oneshot is unloaded: ask the journal which units ran.)
+n=$(journalctl -b -o cat _PID=1 | grep -c 'stas-connect@key-' || true)
 check "long NQN: it got a stas-connect@key-... unit ($n)" test "$n" -ge 1
 check "long NQN: the cache verifies clean" "$STASADM" verify
 

@@ -85,8 +85,10 @@ run nvme list-subsys
 
 if [ -x /usr/libexec/stas/stas-cached ] && command -v busctl >/dev/null; then
 	say "The cache over D-Bus, as an unprivileged user (stas-cached)"
-	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		busctl call org.nvmexpress.staf /org/nvmexpress/staf org.nvmexpress.staf list_controllers b true
+	out=$(run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		busctl call org.nvmexpress.staf /org/nvmexpress/staf org.nvmexpress.staf list_controllers b true 2>&1)
+	echo "$out"
+	check "stas-cached answered an unprivileged user with the DC" grep -q '"8009"' <<<"$out"
 fi
 failed=$(systemctl list-units --failed --plain --no-legend 'stas*' | awk '{print $1}' | xargs)
 check "no stas unit failed${failed:+ ($failed)}" test -z "$failed"

@@ -71,7 +71,8 @@ static int export_row(struct cache_row *row, void *ud)
 }
 
 /* The body of an export, from one snapshot, into @x->f. Return: 0, negative errno. */
-static int export_body(struct cache *c, struct export_ctx *x, uint64_t *ret_schema)
+static int export_body(struct cache *c, struct export_ctx *x, uint64_t *ret_schema,
+		       const char **ret_db)
 {
 	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	int r;
@@ -83,11 +84,13 @@ static int export_body(struct cache *c, struct export_ctx *x, uint64_t *ret_sche
 	for (size_t i = 0; i < ELEMENTSOF(export_order) && r >= 0; i++) {
 		x->db = export_order[i];
 		r = cache_range(c, txn, x->db, NULL, 0, export_row, x);
+		if (r == -EBADMSG && ret_db)
+			*ret_db = cache_db_names[x->db];
 	}
 	return r;
 }
 
-int cache_export(struct cache *c, FILE *f)
+int cache_export(struct cache *c, FILE *f, const char **ret_db)
 {
 	_cleanup_free_ char *body = NULL;
 	size_t body_size = 0;
@@ -100,7 +103,7 @@ int cache_export(struct cache *c, FILE *f)
 	x.f = open_memstream(&body, &body_size);
 	if (!x.f)
 		return -ENOMEM;
-	r = export_body(c, &x, &schema);
+	r = export_body(c, &x, &schema, ret_db);
 	if (fclose(x.f) != 0 && r >= 0)
 		r = -ENOMEM;
 	if (r < 0)
@@ -427,6 +430,8 @@ static int summarize(struct cache *c, struct import *im)
 		}
 		if (rc != MDB_SUCCESS)
 			return cache_errno(rc);
+		if (cache_val_check(c, &v) < 0)
+			return -EBADMSG;
 		r = key_cmp(v.mv_data, v.mv_size, dcs->r[i].val, dcs->r[i].vlen) == 0 ?
 			    entries_same(c, txn, &im->db[CACHE_DB_DLPE], dcs->r[i].key) :
 			    0;

@@ -117,7 +117,7 @@ static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		key = (MDB_val){ strlen(dc.instance_key), dc.instance_key };
 		if (!v->c->have[CACHE_DB_IKEY] ||
 		    mdb_get(v->txn, v->c->dbi[CACHE_DB_IKEY], &key, &iv) != MDB_SUCCESS ||
-		    iv.mv_size != CACHE_ID_SIZE ||
+		    cache_val_check(v->c, &iv) < 0 || iv.mv_size != CACHE_ID_SIZE ||
 		    memcmp(iv.mv_data, k->mv_data, CACHE_ID_SIZE) != 0)
 			problem(v, "dc %s: instance key %s is not indexed", h, dc.instance_key);
 	}
@@ -182,7 +182,8 @@ static int check_nqn(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "nqn %s: unexpected value", nqn);
 	key = (MDB_val){ CACHE_DLPE_KEY_SIZE, (void *)(p + l + 1) };
 	if (!v->c->have[CACHE_DB_DLPE] ||
-	    mdb_get(v->txn, v->c->dbi[CACHE_DB_DLPE], &key, &ev) != MDB_SUCCESS) {
+	    mdb_get(v->txn, v->c->dbi[CACHE_DB_DLPE], &key, &ev) != MDB_SUCCESS ||
+	    cache_val_check(v->c, &ev) < 0) {
 		problem(v, "nqn %s: index row %s points at no entry", nqn, h);
 		return 0;
 	}

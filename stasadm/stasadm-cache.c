@@ -165,20 +165,53 @@ static json_object *path_to_json(const struct cache_path *p)
 
 static const char *cache_error(int r)
 {
-	switch (r) {
-	case -EPROTO:
-		return "the cache was written by a newer stas (schema too new); not writing";
-	case -EROFS:
-		return "read-only file system or read-only access";
-	case -EACCES:
-		return "permission denied";
-	case -ENOSPC:
-		return "no space left on device";
-	case -EBADMSG:
-		return "the cache is corrupt (run 'stasadm verify')";
-	default:
-		return strerror(-r);
-	}
+	return cache_strerror(r);
+}
+
+static bool cache_is_corrupt(int r)
+{
+	return r == -EBADMSG || r == -EUCLEAN;
+}
+
+/*
+ * The recovery of purge --all and import on a cache that cannot be opened
+ * or read because it is corrupt: set the damaged data.mdb aside (kept as
+ * data.mdb.corrupt-<time>) and open a new, empty cache in its place.
+ */
+static int cache_recreate(struct cache **c)
+{
+	const char *dir = arg_cache_dir ?: cache_default_dir();
+	char aside[PATH_MAX] = "";
+	int r;
+
+	*c = cache_free(*c);
+	r = cache_set_aside(dir, aside, sizeof(aside));
+	if (r < 0)
+		return log_error_errno(r, "Failed to set the corrupt cache in %s aside: %s", dir,
+				       cache_error(r));
+	if (r > 0)
+		log_warning("The corrupt cache was moved to %s; starting a new one in %s.", aside,
+			    dir);
+	r = cache_open(dir, CACHE_RDWR, c);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create a new cache in %s: %s", dir,
+				       cache_error(r));
+	cache_set_writer(*c, "stasadm");
+	return 0;
+}
+
+/* Open the cache RDWR for a verb that can recover a corrupt one. Return: as cache_open(). */
+static int cache_open_recoverable(struct cache **ret)
+{
+	const char *dir = arg_cache_dir ?: cache_default_dir();
+	int r = cache_open(dir, CACHE_RDWR, ret);
+
+	if (r < 0 && !cache_is_corrupt(r))
+		return log_error_errno(r, "Failed to open the cache in %s: %s", dir,
+				       cache_error(r));
+	if (r >= 0)
+		cache_set_writer(*ret, "stasadm");
+	return r;
 }
 
 int stasadm_cache_open(unsigned flags, struct cache **ret)
@@ -665,17 +698,30 @@ int verb_cache_purge(int argc, char **argv)
 		log_error("Usage: stasadm purge DC | --all");
 		return EXIT_USAGE;
 	}
-	r = stasadm_cache_open(CACHE_RDWR, &c);
-	if (r < 0)
-		return 1;
 	if (all) {
-		r = cache_purge_all(c, paths);
+		r = cache_open_recoverable(&c);
+		if (r >= 0)
+			r = cache_purge_all(c, paths);
+		/* what is left (paths) must be sound, or nothing is kept */
+		if (r >= 0 && cache_verify(c, NULL, NULL) != 0)
+			r = -EBADMSG;
+		if (cache_is_corrupt(r)) {
+			/* nothing in a corrupt cache can be trusted, path ownership included */
+			log_warning("%s: replacing it.", cache_error(r));
+			if (cache_recreate(&c) < 0)
+				return 1;
+			printf("Purged everything: the corrupt cache was replaced by an empty one.\n");
+			return 0;
+		}
 		if (r < 0)
 			return log_error_errno(r, "Failed to purge the cache: %s", cache_error(r)),
 			       1;
 		printf("Purged %d DC%s%s.\n", r, r == 1 ? "" : "s", paths ? " and every path" : "");
 		return 0;
 	}
+	r = stasadm_cache_open(CACHE_RDWR, &c);
+	if (r < 0)
+		return 1;
 	r = dc_resolve(c, optind < argc ? argv[optind] : NULL, &opts, &dc);
 	if (r < 0)
 		return r == -EINVAL ? EXIT_USAGE : 1;
@@ -701,7 +747,7 @@ int verb_cache_export(int argc, char **argv)
 	};
 	_cleanup_cache_ struct cache *c = NULL;
 	_cleanup_free_ char *buf = NULL;
-	const char *output = NULL;
+	const char *output = NULL, *db = NULL;
 	size_t size = 0;
 	FILE *m;
 	int o, r, records;
@@ -732,8 +778,14 @@ int verb_cache_export(int argc, char **argv)
 	m = open_memstream(&buf, &size);
 	if (!m)
 		return log_oom(), 1;
-	records = cache_export(c, m);
+	records = cache_export(c, m, &db);
 	fclose(m);
+	if (records == -EBADMSG && db)
+		return log_error_errno(records,
+				       "Failed to export the cache: corrupt record in database %s "
+				       "(%s)",
+				       db, cache_error(records)),
+		       1;
 	if (records < 0)
 		return log_error_errno(records, "Failed to export the cache: %s",
 				       cache_error(records)),
@@ -760,6 +812,52 @@ static void rm_cache_dir(const char *dir)
 		(void)unlink(p);
 	}
 	(void)rmdir(dir);
+}
+
+/* A dry-run import of @f into an empty, throw-away cache. */
+static int import_scratch(FILE *f, struct cache_import_summary *s)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	char tmp[] = "/tmp/stasadm-import-XXXXXX";
+	int r;
+
+	if (!mkdtemp(tmp))
+		return log_error_errno(errno, "Failed to create a temporary directory: %m");
+	r = cache_open(tmp, CACHE_RDWR | CACHE_NOSYNC, &c);
+	if (r >= 0)
+		r = cache_import(c, f, true, s);
+	c = cache_free(c);
+	rm_cache_dir(tmp);
+	return r;
+}
+
+/*
+ * Import @f into a new cache in place of the corrupt one (@error): check
+ * the file on a throw-away cache first, so a bad file leaves the old cache
+ * where it was. Return: as cache_import(); -EIO when already reported.
+ */
+static int import_recover(FILE *f, const char *file, struct cache **c,
+			  struct cache_import_summary *s, int error)
+{
+	int r;
+
+	log_warning("%s: replacing it.", cache_error(error));
+	rewind(f);
+	if (fseek(f, 0, SEEK_SET) < 0)
+		return log_error_errno(errno,
+				       "Cannot read %s twice to recover a corrupt cache: give a "
+				       "file, not a pipe.",
+				       file),
+		       -EIO;
+	r = import_scratch(f, s);
+	if (r < 0)
+		return r;
+	if (fseek(f, 0, SEEK_SET) < 0)
+		return log_error_errno(errno, "Failed to rewind %s: %m", file), -EIO;
+	if (cache_recreate(c) < 0)
+		return -EIO;
+	*s = (struct cache_import_summary){};
+	return cache_import(*c, f, false, s);
 }
 
 int verb_cache_import(int argc, char **argv)
@@ -802,22 +900,26 @@ int verb_cache_import(int argc, char **argv)
 		f = fopen(file, "re");
 	if (!f)
 		return log_error_errno(errno, "Failed to open %s: %m", file), 1;
-	r = stasadm_cache_open(dry_run ? CACHE_RDONLY : CACHE_RDWR, &c);
-	if (r < 0)
-		return 1;
-	if (r == 0) {
+	if (dry_run) {
+		r = stasadm_cache_open(CACHE_RDONLY, &c);
+		if (r < 0)
+			return 1;
+	} else {
+		r = cache_open_recoverable(&c);
+		if (r < 0 && !cache_is_corrupt(r))
+			return 1;
+	}
+	if (r >= 0 && !c)
 		/* a dry run and no cache yet: compare with an empty, throw-away one */
-		char tmp[] = "/tmp/stasadm-import-XXXXXX";
-		if (!mkdtemp(tmp))
-			return log_error_errno(errno, "Failed to create a temporary directory: %m"),
-			       1;
-		r = cache_open(tmp, CACHE_RDWR | CACHE_NOSYNC, &c);
-		if (r >= 0)
-			r = cache_import(c, f, true, &s);
-		c = cache_free(c);
-		rm_cache_dir(tmp);
-	} else
+		r = import_scratch(f, &s);
+	else if (r >= 0)
 		r = cache_import(c, f, dry_run, &s);
+	/* the cache (not the file: no reason given) is corrupt: replace it */
+	if (!dry_run && cache_is_corrupt(r) && !s.reason[0]) {
+		r = import_recover(f, file, &c, &s, r);
+		if (r == -EIO)
+			return 1; /* already reported */
+	}
 	if (r < 0) {
 		log_error("Refusing %s: %s", file, s.reason[0] ? s.reason : cache_error(r));
 		log_error("The cache was not changed.");

@@ -395,7 +395,7 @@ static char *export_str(struct cache *c, size_t *ret_size)
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
 
-	if (cache_export(c, f) < 0)
+	if (cache_export(c, f, NULL) < 0)
 		diag("export failed");
 	fclose(f);
 	*ret_size = size;

@@ -198,16 +198,20 @@ static int check_record(enum cache_db db, const struct row *row)
 		return -EBADMSG;
 	switch (db) {
 	case CACHE_DB_DC:
-		return row->klen == CACHE_ID_SIZE ? record_decode_dc(row->val, row->vlen, &dc) :
-						    -EBADMSG;
+		if (row->klen != CACHE_ID_SIZE || record_decode_dc(row->val, row->vlen, &dc) < 0)
+			return -EBADMSG;
+		return record_validate_dc(&dc);
 	case CACHE_DB_DLPE:
-		return row->klen == CACHE_DLPE_KEY_SIZE ?
-			       record_decode_dlpe(row->val, row->vlen, &e) :
-			       -EBADMSG;
+		if (row->klen != CACHE_DLPE_KEY_SIZE ||
+		    record_decode_dlpe(row->val, row->vlen, &e) < 0)
+			return -EBADMSG;
+		return record_validate_dlpe(&e);
 	case CACHE_DB_NQN:
 		return row->vlen == 0 && row->klen > CACHE_DLPE_KEY_SIZE + 1 ? 0 : -EBADMSG;
 	case CACHE_DB_PATH:
-		return record_decode_path(row->val, row->vlen, &p);
+		if (record_decode_path(row->val, row->vlen, &p) < 0)
+			return -EBADMSG;
+		return record_validate_path(&p);
 	case CACHE_DB_IKEY:
 		return row->vlen == CACHE_ID_SIZE ? 0 : -EBADMSG;
 	case CACHE_DB_META:

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <nvme/types.h>
+
 #include "cache-record.h"
 #include "macro.h"
 #include "sha256.h"
@@ -295,6 +297,76 @@ int record_decode_path(const void *data, size_t size, struct cache_path *ret)
 	get_str(&r, ret->last_error, sizeof(ret->last_error));
 	get_str(&r, ret->device, sizeof(ret->device));
 	return finish(&r, version, CACHE_PATH_RECORD_VERSION);
+}
+
+/* ---- meaning ---- */
+
+/* Printable ASCII only: what stasadm prints and the journal logs verbatim. */
+static bool str_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A stored TID is canonical (tid_canonicalize() leaves it as it is); @may_be_empty: all unset. */
+static bool tid_stored_valid(const struct tid *t, bool may_be_empty)
+{
+	struct tid c = *t;
+
+	if (may_be_empty) {
+		bool empty = true;
+		for (int f = 0; f < _TID_FIELD_MAX && empty; f++)
+			empty = isempty(tid_field_get(t, f));
+		if (empty)
+			return true;
+	}
+	for (int f = 0; f < _TID_FIELD_MAX; f++)
+		if (!str_printable(tid_field_get(t, f)))
+			return false;
+	return tid_canonicalize(&c) == 0 && tid_equal(&c, t);
+}
+
+static bool device_valid(const char *s)
+{
+	/* a kernel controller name, "nvme3" */
+	if (isempty(s))
+		return true;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
+
+int record_validate_dc(const struct cache_dc *dc)
+{
+	if (!tid_stored_valid(&dc->tid, false) || !tid_stored_valid(&dc->referrer, true) ||
+	    !device_valid(dc->device) || !str_printable(dc->instance_key) ||
+	    (!isempty(dc->instance_key) && !startswith(dc->instance_key, "key-")) ||
+	    !str_printable(dc->last_error))
+		return -EBADMSG;
+	return 0;
+}
+
+int record_validate_dlpe(const struct dlpe *e)
+{
+	struct nvmf_disc_log_entry raw;
+	struct dlpe again;
+
+	/* what stas stores is what dlpe_from_nvmf() made of a page: it must come back unchanged */
+	dlpe_to_nvmf(e, &raw);
+	if (dlpe_from_nvmf(&raw, &again, NULL) < 0 || !dlpe_equal(e, &again))
+		return -EBADMSG;
+	return 0;
+}
+
+int record_validate_path(const struct cache_path *p)
+{
+	if (!tid_stored_valid(&p->tid, false) || isempty(p->tid.subsysnqn) ||
+	    !device_valid(p->device) || !str_printable(p->last_error))
+		return -EBADMSG;
+	return 0;
 }
 
 /* ---- keys ---- */

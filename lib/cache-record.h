@@ -47,6 +47,18 @@ int record_decode_dlpe(const void *data, size_t size, struct dlpe *ret);
 int record_decode_path(const void *data, size_t size, struct cache_path *ret);
 
 /**
+ * record_validate_dc() / _dlpe() / _path() - whether a decoded record means
+ * something stas could have written: TIDs canonical (tid_canonicalize()
+ * leaves them unchanged; printable), entries exactly what dlpe_from_nvmf()
+ * makes of them, device names, instance keys and error texts printable.
+ * cache_verify() and cache_import() apply them to every record.
+ * Return: 0, or -EBADMSG.
+ */
+int record_validate_dc(const struct cache_dc *dc);
+int record_validate_dlpe(const struct dlpe *e);
+int record_validate_path(const struct cache_path *p);
+
+/**
  * cache_tid_id() - the 8-byte id of @t: SHA-256 of tid_key(@t).
  * Return: 0 or negative errno from tid_key().
  */

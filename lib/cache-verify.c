@@ -103,6 +103,8 @@ static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "dc %s: record does not decode", h);
 		return 0;
 	}
+	if (record_validate_dc(&dc) < 0)
+		problem(v, "dc %s: invalid transport ID, device, instance key or error text", h);
 	if (cache_tid_id(&dc.tid, id) < 0 || memcmp(id, k->mv_data, CACHE_ID_SIZE) != 0)
 		problem(v, "dc %s: key does not match the record's transport ID", h);
 
@@ -150,6 +152,11 @@ static int check_dlpe(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "dlpe %s: record does not decode", h);
 		return 0;
 	}
+	if (record_validate_dlpe(&e) < 0)
+		problem(v,
+			"dlpe %s: not a valid log page entry (as a discovery controller's page "
+			"would be refused)",
+			h);
 	if (e.subtype == DLPE_SUBTYPE_NVME) {
 		uint8_t nk[CACHE_NQN_KEY_MAX];
 		MDB_val key = { cache_nqn_key(e.subnqn, d->id, index, nk), nk }, nv;
@@ -205,6 +212,8 @@ static int check_path(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "path %s: record does not decode", h);
 		return 0;
 	}
+	if (record_validate_path(&p) < 0)
+		problem(v, "path %s: invalid transport ID, device or error text", h);
 	if (cache_tid_id(&p.tid, id) < 0 ||
 	    cache_path_key(p.tid.subsysnqn, id, key) != k->mv_size ||
 	    memcmp(key, k->mv_data, k->mv_size) != 0)

@@ -4,6 +4,7 @@
  * export, import. Listings take --json. Exit status: 0 ok, 1 failure or
  * problems found, 2 usage.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -65,6 +66,43 @@ const char *age_format(uint64_t usec, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * @s for a terminal: every byte outside printable ASCII (escape sequences,
+ * newlines, UTF-8 too) as \xNN, a backslash as \\ - a record crafted or
+ * damaged on disk cannot write to the administrator's terminal. Truncated
+ * to @size.
+ */
+#define ESC_MAX (4 * TID_FORMAT_MAX)
+static const char *esc(const char *s, char *buf, size_t size)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t k = 0;
+
+	assert(size > 0);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+			if (k + 1 >= size)
+				break;
+			buf[k++] = (char)ch;
+		} else if (ch == '\\') {
+			if (k + 2 >= size)
+				break;
+			buf[k++] = '\\';
+			buf[k++] = '\\';
+		} else {
+			if (k + 4 >= size)
+				break;
+			buf[k++] = '\\';
+			buf[k++] = 'x';
+			buf[k++] = digits[ch >> 4];
+			buf[k++] = digits[ch & 15];
+		}
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
 const char *dc_short(const struct tid *t, char *buf, size_t size)
 {
 	bool v6 = strchr(t->traddr, ':') != NULL;
@@ -74,6 +112,11 @@ const char *dc_short(const struct tid *t, char *buf, size_t size)
 		 isempty(t->host_iface) ? "" : " %", t->host_iface,
 		 streq(t->subsysnqn, NVME_DISC_SUBSYS_NQN) || isempty(t->subsysnqn) ? "" :
 										      " (nqn)");
+	{
+		char raw[TID_FORMAT_MAX];
+		snprintf(raw, sizeof(raw), "%s", buf);
+		esc(raw, buf, size);
+	}
 	return buf;
 }
 
@@ -387,12 +430,12 @@ int verb_cache_ls(int argc, char **argv)
 	printf("%-40s %-8s %-7s %-5s %7s %5s %s\n", "DC", "ORIGIN", "TYPE", "STATE", "ENTRIES",
 	       "AGE", "DEVICE");
 	for (size_t k = 0; k < n; k++) {
-		char s[TID_FORMAT_MAX], age[16];
+		char s[ESC_MAX], age[16], d[ESC_MAX];
 		printf("%-40s %-8s %-7s %-5s %7" PRIu32 " %5s %s\n",
 		       dc_short(&v[k].tid, s, sizeof(s)), cache_origin_to_string(v[k].origin),
 		       cache_dctype_to_string(v[k].dctype), dc_state(&v[k]), v[k].n_entries,
 		       age_format(v[k].last_read_usec, age, sizeof(age)),
-		       isempty(v[k].device) ? "-" : v[k].device);
+		       isempty(v[k].device) ? "-" : esc(v[k].device, d, sizeof(d)));
 	}
 	return 0;
 }
@@ -402,6 +445,7 @@ int verb_cache_ls(int argc, char **argv)
 static int show_entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
 {
 	json_object *a = ud;
+	char t[ESC_MAX], ad[ESC_MAX], sv[ESC_MAX], nq[ESC_MAX];
 
 	(void)dc;
 	if (a) {
@@ -409,8 +453,10 @@ static int show_entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32
 		return 0;
 	}
 	printf("%4" PRIu32 " %-28s %-5s %-39s %-6s %5u %6u %s%s\n", index,
-	       dlpe_subtype_to_string(e->subtype), e->transport, e->traddr, e->trsvcid, e->portid,
-	       e->cntlid, e->subnqn, (e->eflags & DLPE_EFLAG_NCC) ? " [ncc]" : "");
+	       dlpe_subtype_to_string(e->subtype), esc(e->transport, t, sizeof(t)),
+	       esc(e->traddr, ad, sizeof(ad)), esc(e->trsvcid, sv, sizeof(sv)), e->portid,
+	       e->cntlid, esc(e->subnqn, nq, sizeof(nq)),
+	       (e->eflags & DLPE_EFLAG_NCC) ? " [ncc]" : "");
 	return 0;
 }
 
@@ -425,7 +471,7 @@ int verb_cache_show(int argc, char **argv)
 	_cleanup_cache_ struct cache *c = NULL;
 	struct tid opts = {};
 	struct cache_dc dc;
-	char buf[TID_FORMAT_MAX], key[TID_KEY_MAX], age[16];
+	char buf[TID_FORMAT_MAX], key[TID_KEY_MAX], age[16], e1[ESC_MAX];
 	int o, r;
 
 	while ((o = getopt_long(argc, argv, "h" NVME_OPTS_TID_SHORT, options, NULL)) >= 0) {
@@ -468,23 +514,25 @@ int verb_cache_show(int argc, char **argv)
 	}
 	if (tid_key(&dc.tid, key, sizeof(key)) < 0)
 		key[0] = '\0';
-	printf("DC:           %s\n", tid_format(&dc.tid, buf, sizeof(buf)));
-	printf("Key:          %s\n", key);
+	printf("DC:           %s\n", esc(tid_format(&dc.tid, buf, sizeof(buf)), e1, sizeof(e1)));
+	printf("Key:          %s\n", esc(key, e1, sizeof(e1)));
 	if (!isempty(dc.instance_key))
-		printf("Instance key: %s\n", dc.instance_key);
+		printf("Instance key: %s\n", esc(dc.instance_key, e1, sizeof(e1)));
 	printf("Origin:       %s%s\n", cache_origin_to_string(dc.origin),
 	       dc.origin == CACHE_ORIGIN_MDNS ?
 		       (dc.mdns_advertised ? " (advertised)" : " (no longer advertised)") :
 		       "");
 	if (dc.origin == CACHE_ORIGIN_REFERRAL && !isempty(dc.referrer.transport))
-		printf("Referred by:  %s (depth %u)\n", tid_format(&dc.referrer, buf, sizeof(buf)),
+		printf("Referred by:  %s (depth %u)\n",
+		       esc(tid_format(&dc.referrer, buf, sizeof(buf)), e1, sizeof(e1)),
 		       dc.referral_depth);
 	printf("Type:         %s%s, kato %" PRIu32 "s\n", cache_dctype_to_string(dc.dctype),
 	       dc.persistent ? ", persistent" : "", dc.kato);
-	printf("Device:       %s\n", isempty(dc.device) ? "-" : dc.device);
+	printf("Device:       %s\n", isempty(dc.device) ? "-" : esc(dc.device, e1, sizeof(e1)));
 	printf("State:        %s", dc_state(&dc));
 	if (dc.last_errno || dc.last_error[0])
-		printf(" (%s: %s, %s ago)", strerror(dc.last_errno), dc.last_error,
+		printf(" (%s: %s, %s ago)", strerror(dc.last_errno),
+		       esc(dc.last_error, e1, sizeof(e1)),
 		       age_format(dc.last_error_usec, age, sizeof(age)));
 	printf("\nLast read:    %s ago, genctr %" PRIu64 ", %" PRIu32 " entries\n\n",
 	       age_format(dc.last_read_usec, age, sizeof(age)), dc.genctr, dc.n_entries);
@@ -501,18 +549,19 @@ int verb_cache_show(int argc, char **argv)
 static int path_print_cb(const struct cache_path *p, void *ud)
 {
 	json_object *a = ud;
-	char age[16];
+	char age[16], e[7][ESC_MAX];
 
 	if (a) {
 		json_object_array_add(a, path_to_json(p));
 		return 0;
 	}
-	printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3" PRIu32 " %-7s %5s %s\n", p->tid.subsysnqn,
-	       p->tid.transport, p->tid.traddr, p->tid.trsvcid,
-	       isempty(p->tid.host_iface) ? "-" : p->tid.host_iface,
+	printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3" PRIu32 " %-7s %5s %s\n",
+	       esc(p->tid.subsysnqn, e[0], ESC_MAX), esc(p->tid.transport, e[1], ESC_MAX),
+	       esc(p->tid.traddr, e[2], ESC_MAX), esc(p->tid.trsvcid, e[3], ESC_MAX),
+	       isempty(p->tid.host_iface) ? "-" : esc(p->tid.host_iface, e[4], ESC_MAX),
 	       cache_path_owner_to_string(p->owner), cache_path_state_to_string(p->state),
-	       p->attempts, isempty(p->device) ? "-" : p->device,
-	       age_format(p->updated_usec, age, sizeof(age)), p->last_error);
+	       p->attempts, isempty(p->device) ? "-" : esc(p->device, e[5], ESC_MAX),
+	       age_format(p->updated_usec, age, sizeof(age)), esc(p->last_error, e[6], ESC_MAX));
 	return 0;
 }
 
@@ -598,7 +647,10 @@ int verb_cache_stats(int argc, char **argv)
 	printf("Instance keys:  %" PRIu64 "\n", s.n_ikeys);
 	printf("File size:      %" PRIu64 " KiB (used %" PRIu64 " KiB of a %" PRIu64 " KiB map)\n",
 	       s.file_size / 1024, s.used_size / 1024, s.map_size / 1024);
-	printf("Last writer:    %s\n", s.writer[0] ? s.writer : "-");
+	{
+		char w[ESC_MAX];
+		printf("Last writer:    %s\n", s.writer[0] ? esc(s.writer, w, sizeof(w)) : "-");
+	}
 	return 0;
 }
 
@@ -608,10 +660,12 @@ static void verify_report(const char *problem, void *ud)
 {
 	json_object *a = ud;
 
+	char e[ESC_MAX];
+
 	if (a)
 		json_object_array_add(a, json_object_new_string(problem));
 	else
-		printf("%s\n", problem);
+		printf("%s\n", esc(problem, e, sizeof(e)));
 }
 
 int verb_cache_verify(int argc, char **argv)

@@ -8,6 +8,9 @@
  *   seed-cache dangling-nqn DIR   add an NQN index row that points at no
  *                                 entry (raw LMDB: the cache API can't)
  *   seed-cache future-schema DIR  set meta "schema" to one past ours
+ *   seed-cache bad-traddr DIR     add a DC whose traddr holds a terminal
+ *                                 escape, newline and comma (a well-formed
+ *                                 record that means nothing valid)
  *   seed-cache bad-length DIR     make the length of meta "created" in
  *                                 data.mdb claim 16 MiB more than the file
  *                                 holds (raw bytes: LMDB's node header)
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache-record.h"
 #include "cache.h"
 #include "dlpe.h"
 #include "fileio.h"
@@ -245,6 +249,17 @@ int main(int argc, char **argv)
 
 		snprintf(v, sizeof(v), "%d", CACHE_SCHEMA_VERSION + 1);
 		return raw_put(argv[2], "meta", "schema", 6, v, strlen(v));
+	}
+	if (streq(argv[1], "bad-traddr")) {
+		struct cache_dc dc;
+		struct record_buf b;
+		uint8_t id[CACHE_ID_SIZE];
+
+		dc_init(&dc, "10.0.0.1\033[31m\n,x", NVME_DISC_SUBSYS_NQN);
+		if (cache_tid_id(&dc.tid, id) < 0)
+			return fprintf(stderr, "seed-cache: no id\n"), EXIT_FAILURE;
+		record_encode_dc(&dc, &b);
+		return raw_put(argv[2], "dc", id, sizeof(id), b.data, b.size);
 	}
 	if (streq(argv[1], "bad-length"))
 		return bad_length(argv[2]);

@@ -138,8 +138,10 @@ int verb_status(int argc, char **argv)
 					break;
 			}
 		}
+		if (r >= 0 && cache_verify(c, NULL, NULL) != 0)
+			r = -EBADMSG;
 		if (r < 0) {
-			log_error_errno(r, "Failed to read the cache: %m");
+			log_error_errno(r, "Failed to read the cache: %s", cache_strerror(r));
 			ret = 1;
 		}
 	}

@@ -11,6 +11,7 @@
  *   seed-cache bad-traddr DIR     add a DC whose traddr holds a terminal
  *                                 escape, newline and comma (a well-formed
  *                                 record that means nothing valid)
+ *   seed-cache bad-path DIR       add a path record that does not decode
  *   seed-cache bad-length DIR     make the length of meta "created" in
  *                                 data.mdb claim 16 MiB more than the file
  *                                 holds (raw bytes: LMDB's node header)
@@ -260,6 +261,11 @@ int main(int argc, char **argv)
 			return fprintf(stderr, "seed-cache: no id\n"), EXIT_FAILURE;
 		record_encode_dc(&dc, &b);
 		return raw_put(argv[2], "dc", id, sizeof(id), b.data, b.size);
+	}
+	if (streq(argv[1], "bad-path")) {
+		/* nqn '\0' pathid -> a value of the wrong version */
+		static const char key[] = "nqn.2024-01.io.test:sub1\0\1\2\3\4\5\6\7\10";
+		return raw_put(argv[2], "path", key, sizeof(key) - 1, "\0garbage", 8);
 	}
 	if (streq(argv[1], "bad-length"))
 		return bad_length(argv[2]);

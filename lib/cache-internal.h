@@ -38,6 +38,7 @@ struct cache {
 	 * grows (cache_val_check()). */
 	const uint8_t *map, *map_end;
 	size_t map_size;
+	uint64_t file_size; /* of data.mdb, when the bounds were last taken */
 };
 
 /*

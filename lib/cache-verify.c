@@ -63,7 +63,7 @@ static int dc_info_cmp(const void *key, const void *elem)
 
 static struct dc_info *dc_find(struct verifier *v, const void *id)
 {
-	return bsearch(id, v->dcs, v->n_dcs, sizeof(*v->dcs), dc_info_cmp);
+	return v->n_dcs > 0 ? bsearch(id, v->dcs, v->n_dcs, sizeof(*v->dcs), dc_info_cmp) : NULL;
 }
 
 typedef int (*row_fn)(struct verifier *v, const MDB_val *k, const MDB_val *val);

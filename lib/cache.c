@@ -7,6 +7,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,11 +187,63 @@ const char *cache_strerror(int r)
 
 /* ---- bounds of what LMDB hands out ------------------------------------- */
 
+/*
+ * A pointer into this environment's map: the record of a named database in
+ * the main database, read in a read transaction (never a dirty page).
+ * LMDB does not say where it mapped the file (mdb_env_info()'s me_mapaddr
+ * is only the fixed-map address).
+ */
+static const void *map_probe(struct cache *c)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_dbi main_dbi;
+	MDB_val k, v = {};
+
+	if (mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS)
+		return NULL;
+	if (mdb_dbi_open(txn, NULL, 0, &main_dbi) != MDB_SUCCESS ||
+	    mdb_cursor_open(txn, main_dbi, &cur) != MDB_SUCCESS ||
+	    mdb_cursor_get(cur, &k, &v, MDB_FIRST) != MDB_SUCCESS)
+		v.mv_data = NULL;
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return v.mv_data; /* the map outlives the transaction */
+}
+
+/* The mapping of file @st that holds @inside, from /proc/self/maps. */
+static int map_find(const struct stat *st, const void *inside, const uint8_t **ret_start)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	if (!f)
+		return negative_errno();
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off, ino;
+		unsigned maj, mnr;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off, &maj, &mnr,
+			   &ino) != 6)
+			continue;
+		if (ino == st->st_ino && makedev(maj, mnr) == st->st_dev && off == 0 &&
+		    (uintptr_t)inside >= start && (uintptr_t)inside < end) {
+			*ret_start = (const uint8_t *)start;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* The part of the map data.mdb backs, from the environment and the file. */
 static int map_bounds_refresh(struct cache *c)
 {
 	MDB_envinfo info;
+	MDB_stat est;
 	struct stat st;
+	const void *inside;
+	const uint8_t *map = NULL;
 	int fd = -1, rc;
 
 	rc = mdb_env_info(c->env, &info);
@@ -200,7 +253,20 @@ static int map_bounds_refresh(struct cache *c)
 		return cache_errno(rc);
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
-	c->map = info.me_mapaddr;
+	c->file_size = (uint64_t)st.st_size;
+	/* a truncated file is not probed: the probe could read a missing page */
+	rc = mdb_env_stat(c->env, &est);
+	if (rc != MDB_SUCCESS)
+		return cache_errno(rc);
+	inside = (info.me_last_pgno + 1) * (uint64_t)est.ms_psize <= c->file_size ? map_probe(c) :
+										    NULL;
+	if (!inside || map_find(&st, inside, &map) < 0) {
+		/* unknown: only the size limit applies */
+		c->map = c->map_end = NULL;
+		c->map_size = 0;
+		return 0;
+	}
+	c->map = map;
 	c->map_size = info.me_mapsize;
 	c->map_end = c->map + MIN((uint64_t)st.st_size, (uint64_t)info.me_mapsize);
 	return 0;
@@ -541,10 +607,10 @@ static int env_check_size(struct cache *c)
 	if (r < 0)
 		return r;
 	if (st.ms_psize == 0 || info.me_last_pgno >= SIZE_MAX / st.ms_psize ||
-	    (info.me_last_pgno + 1) * (size_t)st.ms_psize > (size_t)(c->map_end - c->map)) {
-		log_debug("cache: %s/data.mdb is truncated: %zu bytes, pages up to %zu in use "
+	    (info.me_last_pgno + 1) * (uint64_t)st.ms_psize > c->file_size) {
+		log_debug("cache: %s/data.mdb is truncated: %llu bytes, pages up to %zu in use "
 			  "(page size %u)",
-			  c->dir, (size_t)(c->map_end - c->map), (size_t)info.me_last_pgno,
+			  c->dir, (unsigned long long)c->file_size, (size_t)info.me_last_pgno,
 			  st.ms_psize);
 		return -EUCLEAN;
 	}

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cache-internal.h"
 #include "cache-record.h"
 #include "cache.h"
 #include "fileio.h"
@@ -687,6 +688,19 @@ static void test_open_checks(void)
 	c = cache_free(c);
 	snprintf(p, sizeof(p), "%s/data.mdb", dir);
 	ok(stat(p, &st) == 0 && st.st_size > 16384, "seeded: %lld bytes", (long long)st.st_size);
+
+	/* every length LMDB hands out is bounded by the end of data.mdb */
+	ok(cache_open(dir, CACHE_RDONLY, &c) == 0, "open read-only");
+	ok(c->map && c->map_end > c->map && (uint64_t)(c->map_end - c->map) == c->file_size,
+	   "the map is located: %lld bytes backed", (long long)(c->map_end - c->map));
+	if (c->map_end) {
+		MDB_val in = { 100, (void *)(c->map_end - 200) },
+			past = { 100, (void *)(c->map_end - 10) }, big = { 5000, (void *)c->map };
+		is_int(cache_val_check(c, &in), 0, "a value inside the file");
+		is_int(cache_val_check(c, &past), -EBADMSG, "a value running past its end");
+		is_int(cache_val_check(c, &big), -EBADMSG, "a value longer than any record");
+	}
+	c = cache_free(c);
 
 	/* truncated: refused at open, by readers and writers, not SIGBUS later */
 	ok(truncate(p, st.st_size - 4096) == 0, "truncate by one page");

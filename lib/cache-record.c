@@ -45,6 +45,22 @@ static void put_str(struct record_buf *b, const char *s)
 	b->size += l;
 }
 
+/* Since record version 2: the first bytes of SHA-256 of everything before. */
+static void record_checksum(const uint8_t *data, size_t size, uint8_t ret[CACHE_RECORD_CHECKSUM])
+{
+	uint8_t digest[SHA256_DIGEST_SIZE];
+
+	sha256(data, size, digest);
+	memcpy(ret, digest, CACHE_RECORD_CHECKSUM);
+}
+
+static void put_checksum(struct record_buf *b)
+{
+	assert(b->size + CACHE_RECORD_CHECKSUM <= sizeof(b->data));
+	record_checksum(b->data, b->size, b->data + b->size);
+	b->size += CACHE_RECORD_CHECKSUM;
+}
+
 static void put_tid(struct record_buf *b, const struct tid *t)
 {
 	put_str(b, t->transport);
@@ -78,6 +94,7 @@ void record_encode_dc(const struct cache_dc *dc, struct record_buf *ret)
 	put_varint(ret, (uint32_t)dc->last_errno);
 	put_varint(ret, dc->last_error_usec);
 	put_str(ret, dc->last_error);
+	put_checksum(ret);
 }
 
 void record_encode_dlpe(const struct dlpe *e, struct record_buf *ret)
@@ -101,6 +118,7 @@ void record_encode_dlpe(const struct dlpe *e, struct record_buf *ret)
 	put_u8(ret, e->tsas_rdma_prtype);
 	put_u8(ret, e->tsas_rdma_cms);
 	put_varint(ret, e->tsas_rdma_pkey);
+	put_checksum(ret);
 }
 
 void record_encode_path(const struct cache_path *p, struct record_buf *ret)
@@ -116,6 +134,7 @@ void record_encode_path(const struct cache_path *p, struct record_buf *ret)
 	put_varint(ret, p->updated_usec);
 	put_str(ret, p->last_error);
 	put_str(ret, p->device);
+	put_checksum(ret);
 }
 
 /* ---- reading ---- */
@@ -198,21 +217,37 @@ static void get_tid(struct reader *r, struct tid *t)
 	get_str(r, t->host_nqn, sizeof(t->host_nqn));
 }
 
-/* Version byte: 0 is never valid. Returns the version. */
+/*
+ * Version byte: 0 is never valid. From version 2 on, a record ends in a
+ * checksum of the rest, checked here and cut off: a byte changed on disk in
+ * a field that still decodes is caught. Returns the version.
+ */
 static unsigned get_version(struct reader *r)
 {
 	unsigned v = get_u8(r);
+	uint8_t sum[CACHE_RECORD_CHECKSUM];
+
 	if (v == 0)
+		r->err = -EBADMSG;
+	if (r->err || v < 2)
+		return v;
+	if (r->size < 1 + CACHE_RECORD_CHECKSUM) {
+		r->err = -EBADMSG;
+		return v;
+	}
+	r->size -= CACHE_RECORD_CHECKSUM;
+	record_checksum(r->p, r->size, sum);
+	if (memcmp(sum, r->p + r->size, CACHE_RECORD_CHECKSUM) != 0)
 		r->err = -EBADMSG;
 	return v;
 }
 
-/* A current-version record must end exactly here; a newer one may go on. */
+/* A record of this version or an older one must end exactly here; a newer one may go on. */
 static int finish(struct reader *r, unsigned version, unsigned current)
 {
 	if (r->err)
 		return r->err;
-	if (version == current && r->off != r->size)
+	if (version <= current && r->off != r->size)
 		return -EBADMSG;
 	return 0;
 }
@@ -229,7 +264,7 @@ int record_decode_dc(const void *data, size_t size, struct cache_dc *ret)
 	ret->dctype = get_u8(&r);
 	flags = get_u8(&r);
 	if (ret->origin >= _CACHE_ORIGIN_MAX || ret->dctype >= _CACHE_DCTYPE_MAX ||
-	    (version == CACHE_DC_RECORD_VERSION && (flags & ~_DC_FLAGS_ALL)))
+	    (version <= CACHE_DC_RECORD_VERSION && (flags & ~_DC_FLAGS_ALL)))
 		return -EBADMSG;
 	ret->persistent = flags & DC_FLAG_PERSISTENT;
 	ret->mdns_advertised = flags & DC_FLAG_MDNS_ADVERTISED;
@@ -288,7 +323,7 @@ int record_decode_path(const void *data, size_t size, struct cache_path *ret)
 	ret->state = get_u8(&r);
 	flags = get_u8(&r);
 	if (ret->owner >= _CACHE_PATH_OWNER_MAX || ret->state >= _CACHE_PATH_STATE_MAX ||
-	    (version == CACHE_PATH_RECORD_VERSION && (flags & ~_PATH_FLAGS_ALL)))
+	    (version <= CACHE_PATH_RECORD_VERSION && (flags & ~_PATH_FLAGS_ALL)))
 		return -EBADMSG;
 	ret->ncc = flags & PATH_FLAG_NCC;
 	ret->attempts = (uint32_t)get_varint(&r, UINT32_MAX);

@@ -10,7 +10,10 @@
  * against their ranges, and a record of the current version must end
  * exactly after its last field; anything else is -EBADMSG. A record with a
  * NEWER version is decoded as far as this version's fields go and the rest is
- * ignored: versions only ever append fields (see stas-cache(7)).
+ * ignored: versions only ever append fields (see stas-cache(7)). From
+ * version 2 on, the last CACHE_RECORD_CHECKSUM bytes are the start of the
+ * SHA-256 of everything before them, checked before any field is read (a
+ * version 1 program ignores them as a newer version's extra field).
  */
 #pragma once
 
@@ -20,9 +23,11 @@
 #include "cache.h"
 #include "dlpe.h"
 
-#define CACHE_DC_RECORD_VERSION 1
-#define CACHE_DLPE_RECORD_VERSION 1
-#define CACHE_PATH_RECORD_VERSION 1
+/* Version 2 appends a checksum to version 1's fields (both are read). */
+#define CACHE_DC_RECORD_VERSION 2
+#define CACHE_DLPE_RECORD_VERSION 2
+#define CACHE_PATH_RECORD_VERSION 2
+#define CACHE_RECORD_CHECKSUM 4 /* bytes of SHA-256 ending a version >= 2 record */
 
 /* Largest encoded record (a DC with two maximal TIDs is about 2.3 KiB). */
 #define CACHE_RECORD_MAX 4096

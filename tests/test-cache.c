@@ -86,10 +86,34 @@ static void test_records(void)
 	if (record_decode_dc(b.data, b.size + 1, &dc2) != -EBADMSG)
 		bad++;
 	is_int(bad, 0, "truncated/extended dc records are -EBADMSG");
+	/* a byte changed in a field that still decodes: the checksum catches it */
+	{
+		struct record_buf c = b;
+		char *t = memmem(c.data, c.size, "timed out", 9);
+		t[0] = 'T';
+		is_int(record_decode_dc(c.data, c.size, &dc2), -EBADMSG,
+		       "a changed byte in a decodable field: -EBADMSG (checksum)");
+	}
+	/* a version 1 record (no checksum) is still read */
+	{
+		struct record_buf c = b;
+		c.data[0] = 1;
+		c.size -= CACHE_RECORD_CHECKSUM;
+		ok(record_decode_dc(c.data, c.size, &dc2) == 0 &&
+			   streq(dc2.last_error, "timed out"),
+		   "version 1 dc record (no checksum) decodes");
+	}
 	/* a newer record version with extra fields is read as far as we know it */
-	b.data[0] = CACHE_DC_RECORD_VERSION + 1;
-	b.data[b.size] = 0x55;
-	ok(record_decode_dc(b.data, b.size + 1, &dc2) == 0 && streq(dc2.last_error, "timed out"),
+	{
+		uint8_t digest[SHA256_DIGEST_SIZE];
+		b.size -= CACHE_RECORD_CHECKSUM;
+		b.data[0] = CACHE_DC_RECORD_VERSION + 1;
+		b.data[b.size++] = 0x55;
+		sha256(b.data, b.size, digest);
+		memcpy(b.data + b.size, digest, CACHE_RECORD_CHECKSUM);
+		b.size += CACHE_RECORD_CHECKSUM;
+	}
+	ok(record_decode_dc(b.data, b.size, &dc2) == 0 && streq(dc2.last_error, "timed out"),
 	   "newer dc record version decodes its known prefix");
 	b.data[0] = 0;
 	is_int(record_decode_dc(b.data, b.size, &dc2), -EBADMSG, "version 0 refused");
@@ -128,7 +152,13 @@ static void test_records(void)
 	record_encode_path(&p, &b);
 	ok(record_decode_path(b.data, b.size, &p2) == 0 && memcmp(&p, &p2, sizeof(p)) == 0,
 	   "path record round trip");
-	b.data[b.size - 8] = 9; /* owner: 8 one-byte fields from the end */
+	{
+		/* owner: 8 one-byte fields and the checksum from the end */
+		uint8_t digest[SHA256_DIGEST_SIZE];
+		b.data[b.size - CACHE_RECORD_CHECKSUM - 8] = 9;
+		sha256(b.data, b.size - CACHE_RECORD_CHECKSUM, digest);
+		memcpy(b.data + b.size - CACHE_RECORD_CHECKSUM, digest, CACHE_RECORD_CHECKSUM);
+	}
 	ok(record_decode_path(b.data, b.size, &p2) == -EBADMSG, "out-of-range enum refused");
 }
 

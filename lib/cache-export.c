@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cache-internal.h"
 #include "cache-record.h"
@@ -71,7 +72,8 @@ static int export_row(struct cache_row *row, void *ud)
 }
 
 /* The body of an export, from one snapshot, into @x->f. Return: 0, negative errno. */
-static int export_body(struct cache *c, struct export_ctx *x, uint64_t *ret_schema)
+static int export_body(struct cache *c, struct export_ctx *x, uint64_t *ret_schema,
+		       const char **ret_db)
 {
 	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	int r;
@@ -83,11 +85,13 @@ static int export_body(struct cache *c, struct export_ctx *x, uint64_t *ret_sche
 	for (size_t i = 0; i < ELEMENTSOF(export_order) && r >= 0; i++) {
 		x->db = export_order[i];
 		r = cache_range(c, txn, x->db, NULL, 0, export_row, x);
+		if (r == -EBADMSG && ret_db)
+			*ret_db = cache_db_names[x->db];
 	}
 	return r;
 }
 
-int cache_export(struct cache *c, FILE *f)
+int cache_export(struct cache *c, FILE *f, const char **ret_db)
 {
 	_cleanup_free_ char *body = NULL;
 	size_t body_size = 0;
@@ -100,7 +104,7 @@ int cache_export(struct cache *c, FILE *f)
 	x.f = open_memstream(&body, &body_size);
 	if (!x.f)
 		return -ENOMEM;
-	r = export_body(c, &x, &schema);
+	r = export_body(c, &x, &schema, ret_db);
 	if (fclose(x.f) != 0 && r >= 0)
 		r = -ENOMEM;
 	if (r < 0)
@@ -194,16 +198,20 @@ static int check_record(enum cache_db db, const struct row *row)
 		return -EBADMSG;
 	switch (db) {
 	case CACHE_DB_DC:
-		return row->klen == CACHE_ID_SIZE ? record_decode_dc(row->val, row->vlen, &dc) :
-						    -EBADMSG;
+		if (row->klen != CACHE_ID_SIZE || record_decode_dc(row->val, row->vlen, &dc) < 0)
+			return -EBADMSG;
+		return record_validate_dc(&dc);
 	case CACHE_DB_DLPE:
-		return row->klen == CACHE_DLPE_KEY_SIZE ?
-			       record_decode_dlpe(row->val, row->vlen, &e) :
-			       -EBADMSG;
+		if (row->klen != CACHE_DLPE_KEY_SIZE ||
+		    record_decode_dlpe(row->val, row->vlen, &e) < 0)
+			return -EBADMSG;
+		return record_validate_dlpe(&e);
 	case CACHE_DB_NQN:
 		return row->vlen == 0 && row->klen > CACHE_DLPE_KEY_SIZE + 1 ? 0 : -EBADMSG;
 	case CACHE_DB_PATH:
-		return record_decode_path(row->val, row->vlen, &p);
+		if (record_decode_path(row->val, row->vlen, &p) < 0)
+			return -EBADMSG;
+		return record_validate_path(&p);
 	case CACHE_DB_IKEY:
 		return row->vlen == CACHE_ID_SIZE ? 0 : -EBADMSG;
 	case CACHE_DB_META:
@@ -402,20 +410,19 @@ static int dc_removed_row(struct cache_row *row, void *ud)
 	return 0;
 }
 
-static int summarize(struct cache *c, struct import *im)
+/* Counts of the file against the cache as @txn sees it (the import's own write
+ * transaction, so the summary describes exactly what the import replaced). */
+static int summarize(struct cache *c, MDB_txn *txn, struct import *im)
 {
 	struct cache_import_summary *s = im->summary;
 	const struct rows *dcs = &im->db[CACHE_DB_DC];
-	_cleanup_cache_read_ MDB_txn *txn = NULL;
 	struct dc_removed removed = { .dcs = dcs };
 	int r;
 
 	s->dcs = dcs->n;
 	s->entries = im->db[CACHE_DB_DLPE].n;
 	s->paths = im->db[CACHE_DB_PATH].n;
-	r = cache_read_begin(c, &txn);
-	if (r < 0)
-		return r;
+	s->dcs_added = s->dcs_removed = s->dcs_changed = s->dcs_unchanged = 0;
 	for (size_t i = 0; i < dcs->n; i++) {
 		MDB_val key = { dcs->r[i].klen, (void *)dcs->r[i].key }, v;
 		int rc = c->have[CACHE_DB_DC] ? mdb_get(txn, c->dbi[CACHE_DB_DC], &key, &v) :
@@ -427,6 +434,8 @@ static int summarize(struct cache *c, struct import *im)
 		}
 		if (rc != MDB_SUCCESS)
 			return cache_errno(rc);
+		if (cache_val_check(c, &v) < 0)
+			return -EBADMSG;
 		r = key_cmp(v.mv_data, v.mv_size, dcs->r[i].val, dcs->r[i].vlen) == 0 ?
 			    entries_same(c, txn, &im->db[CACHE_DB_DLPE], dcs->r[i].key) :
 			    0;
@@ -440,6 +449,14 @@ static int summarize(struct cache *c, struct import *im)
 	r = cache_range(c, txn, CACHE_DB_DC, NULL, 0, dc_removed_row, &removed);
 	s->dcs_removed = removed.n;
 	return r < 0 ? r : 0;
+}
+
+static int summarize_read(struct cache *c, struct import *im)
+{
+	_cleanup_cache_read_ MDB_txn *txn = NULL;
+	int r = cache_read_begin(c, &txn);
+
+	return r < 0 ? r : summarize(c, txn, im);
 }
 
 static void import_report(const char *problem, void *userdata)
@@ -456,6 +473,10 @@ static int import_fn(struct cache *c, MDB_txn *txn, void *ud)
 	char writer[128];
 	int r, rc;
 
+	/* what is replaced, seen by this transaction: no commit can slip in between */
+	r = summarize(c, txn, im);
+	if (r < 0)
+		return r;
 	for (int db = 0; db < _CACHE_DB_MAX; db++) {
 		rc = mdb_drop(txn, c->dbi[db], 0);
 		if (rc != MDB_SUCCESS)
@@ -482,6 +503,66 @@ static int import_fn(struct cache *c, MDB_txn *txn, void *ud)
 	return 1;
 }
 
+/*
+ * Read an export: the header line first, then exactly the body length it
+ * gives (+1 byte, to tell trailing data) - a regular file whose size does not
+ * match is refused before its body is read, and nothing reads more than the
+ * header promises. Return: 0 and *@ret (header and body), negative errno
+ * with @s->reason.
+ */
+static int import_read(FILE *f, struct cache_import_summary *s, char **ret, size_t *ret_size)
+{
+	_cleanup_free_ char *buf = NULL;
+	char head[256];
+	size_t hl = 0, n;
+	uint64_t bytes = 0;
+	struct stat st;
+	const char *p;
+	int ch;
+
+	while (hl < sizeof(head) - 1 && (ch = getc(f)) != EOF) {
+		head[hl++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	if (ferror(f))
+		return refuse(s, -EIO, "cannot read the file: %s", strerror(EIO));
+	head[hl] = '\0';
+	/* the header's own checks are parse()'s; only the length matters here */
+	p = hl > 0 && head[hl - 1] == '\n' && strlen(head) == hl ? strstr(head, " bytes ") : NULL;
+	if (p && sscanf(p, " bytes %" SCNu64, &bytes) == 1) {
+		if (bytes > EXPORT_MAX_SIZE)
+			return refuse(s, -EFBIG,
+				      "the header claims %" PRIu64 " bytes, more than an export "
+				      "can hold",
+				      bytes);
+		if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+			off_t pos = ftello(f);
+			uint64_t left =
+				pos >= 0 && st.st_size >= pos ? (uint64_t)(st.st_size - pos) : 0;
+			if (left < bytes)
+				return refuse(s, -ENODATA,
+					      "truncated: %" PRIu64 " of %" PRIu64 " bytes", left,
+					      bytes);
+			if (left > bytes)
+				return refuse(s, -EBADMSG, "%" PRIu64 " bytes of trailing data",
+					      left - bytes);
+		}
+	} else
+		bytes = 0; /* parse() refuses the header */
+	buf = malloc(hl + (size_t)bytes + 2);
+	if (!buf)
+		return refuse(s, -ENOMEM, "out of memory");
+	memcpy(buf, head, hl);
+	n = fread(buf + hl, 1, (size_t)bytes + 1, f);
+	if (ferror(f))
+		return refuse(s, -EIO, "cannot read the file: %s", strerror(EIO));
+	buf[hl + n] = '\0';
+	*ret_size = hl + n;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
 /* The import itself; @im->summary's reason says why it was refused. */
 static int import_run(struct cache *c, struct import *im, FILE *f, bool dry_run)
 {
@@ -496,14 +577,12 @@ static int import_run(struct cache *c, struct import *im, FILE *f, bool dry_run)
 			 r == -EPROTO ? "the cache has a newer schema" : "the cache is read-only");
 		return r;
 	}
-	r = read_full_stream(f, EXPORT_MAX_SIZE, &buf, &size);
-	if (r < 0) {
-		snprintf(s->reason, sizeof(s->reason), "cannot read the file: %s", strerror(-r));
+	r = import_read(f, s, &buf, &size);
+	if (r < 0)
 		return r;
-	}
 	r = parse(im, buf, size);
-	if (r >= 0)
-		r = summarize(c, im);
+	if (r >= 0 && dry_run)
+		r = summarize_read(c, im);
 	if (r >= 0 && !dry_run) {
 		r = cache_write(c, import_fn, im);
 		if (r == -EBADMSG && !s->reason[0])

@@ -32,7 +32,21 @@ struct cache {
 	char writer[64];
 	MDB_txn *rtxn; /* a reset read txn kept for renewal (saves the reader-slot dance) */
 	bool rtxn_busy;
+	/* Bytes [map, map_end) of the map are backed by data.mdb: a key or value
+	 * LMDB hands out must lie inside (a corrupt length would otherwise make
+	 * us read past the file's end: SIGBUS). Refreshed when the file or map
+	 * grows (cache_val_check()). */
+	const uint8_t *map, *map_end;
+	size_t map_size;
+	uint64_t file_size; /* of data.mdb, when the bounds were last taken */
 };
+
+/*
+ * cache_val_check() - whether the key or value @v that LMDB returned can be
+ * read: no longer than any record stas writes and, when it points into the
+ * map, ending before the end of data.mdb. Return: 0, or -EBADMSG.
+ */
+int cache_val_check(struct cache *c, const MDB_val *v);
 
 /* Names of the databases, as in LMDB and in export files. */
 extern const char *const cache_db_names[_CACHE_DB_MAX];

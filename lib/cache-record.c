@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <nvme/types.h>
+
 #include "cache-record.h"
 #include "macro.h"
 #include "sha256.h"
@@ -44,6 +46,22 @@ static void put_str(struct record_buf *b, const char *s)
 	b->size += l;
 }
 
+/* Since record version 2: the first bytes of SHA-256 of everything before. */
+static void record_checksum(const uint8_t *data, size_t size, uint8_t ret[CACHE_RECORD_CHECKSUM])
+{
+	uint8_t digest[SHA256_DIGEST_SIZE];
+
+	sha256(data, size, digest);
+	memcpy(ret, digest, CACHE_RECORD_CHECKSUM);
+}
+
+static void put_checksum(struct record_buf *b)
+{
+	assert(b->size + CACHE_RECORD_CHECKSUM <= sizeof(b->data));
+	record_checksum(b->data, b->size, b->data + b->size);
+	b->size += CACHE_RECORD_CHECKSUM;
+}
+
 static void put_tid(struct record_buf *b, const struct tid *t)
 {
 	put_str(b, t->transport);
@@ -78,6 +96,7 @@ void record_encode_dc(const struct cache_dc *dc, struct record_buf *ret)
 	put_varint(ret, (uint32_t)dc->last_errno);
 	put_varint(ret, dc->last_error_usec);
 	put_str(ret, dc->last_error);
+	put_checksum(ret);
 }
 
 void record_encode_dlpe(const struct dlpe *e, struct record_buf *ret)
@@ -101,6 +120,7 @@ void record_encode_dlpe(const struct dlpe *e, struct record_buf *ret)
 	put_u8(ret, e->tsas_rdma_prtype);
 	put_u8(ret, e->tsas_rdma_cms);
 	put_varint(ret, e->tsas_rdma_pkey);
+	put_checksum(ret);
 }
 
 void record_encode_path(const struct cache_path *p, struct record_buf *ret)
@@ -116,6 +136,7 @@ void record_encode_path(const struct cache_path *p, struct record_buf *ret)
 	put_varint(ret, p->updated_usec);
 	put_str(ret, p->last_error);
 	put_str(ret, p->device);
+	put_checksum(ret);
 }
 
 /* ---- reading ---- */
@@ -198,21 +219,37 @@ static void get_tid(struct reader *r, struct tid *t)
 	get_str(r, t->host_nqn, sizeof(t->host_nqn));
 }
 
-/* Version byte: 0 is never valid. Returns the version. */
+/*
+ * Version byte: 0 is never valid. From version 2 on, a record ends in a
+ * checksum of the rest, checked here and cut off: a byte changed on disk in
+ * a field that still decodes is caught. Returns the version.
+ */
 static unsigned get_version(struct reader *r)
 {
 	unsigned v = get_u8(r);
+	uint8_t sum[CACHE_RECORD_CHECKSUM];
+
 	if (v == 0)
+		r->err = -EBADMSG;
+	if (r->err || v < 2)
+		return v;
+	if (r->size < 1 + CACHE_RECORD_CHECKSUM) {
+		r->err = -EBADMSG;
+		return v;
+	}
+	r->size -= CACHE_RECORD_CHECKSUM;
+	record_checksum(r->p, r->size, sum);
+	if (memcmp(sum, r->p + r->size, CACHE_RECORD_CHECKSUM) != 0)
 		r->err = -EBADMSG;
 	return v;
 }
 
-/* A current-version record must end exactly here; a newer one may go on. */
+/* A record of this version or an older one must end exactly here; a newer one may go on. */
 static int finish(struct reader *r, unsigned version, unsigned current)
 {
 	if (r->err)
 		return r->err;
-	if (version == current && r->off != r->size)
+	if (version <= current && r->off != r->size)
 		return -EBADMSG;
 	return 0;
 }
@@ -229,7 +266,7 @@ int record_decode_dc(const void *data, size_t size, struct cache_dc *ret)
 	ret->dctype = get_u8(&r);
 	flags = get_u8(&r);
 	if (ret->origin >= _CACHE_ORIGIN_MAX || ret->dctype >= _CACHE_DCTYPE_MAX ||
-	    (version == CACHE_DC_RECORD_VERSION && (flags & ~_DC_FLAGS_ALL)))
+	    (version <= CACHE_DC_RECORD_VERSION && (flags & ~_DC_FLAGS_ALL)))
 		return -EBADMSG;
 	ret->persistent = flags & DC_FLAG_PERSISTENT;
 	ret->mdns_advertised = flags & DC_FLAG_MDNS_ADVERTISED;
@@ -289,7 +326,7 @@ int record_decode_path(const void *data, size_t size, struct cache_path *ret)
 	ret->state = get_u8(&r);
 	flags = get_u8(&r);
 	if (ret->owner >= _CACHE_PATH_OWNER_MAX || ret->state >= _CACHE_PATH_STATE_MAX ||
-	    (version == CACHE_PATH_RECORD_VERSION && (flags & ~_PATH_FLAGS_ALL)))
+	    (version <= CACHE_PATH_RECORD_VERSION && (flags & ~_PATH_FLAGS_ALL)))
 		return -EBADMSG;
 	ret->ncc = flags & PATH_FLAG_NCC;
 	ret->attempts = (uint32_t)get_varint(&r, UINT32_MAX);
@@ -298,6 +335,76 @@ int record_decode_path(const void *data, size_t size, struct cache_path *ret)
 	get_str(&r, ret->last_error, sizeof(ret->last_error));
 	get_str(&r, ret->device, sizeof(ret->device));
 	return finish(&r, version, CACHE_PATH_RECORD_VERSION);
+}
+
+/* ---- meaning ---- */
+
+/* Printable ASCII only: what stasadm prints and the journal logs verbatim. */
+static bool str_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A stored TID is canonical (tid_canonicalize() leaves it as it is); @may_be_empty: all unset. */
+static bool tid_stored_valid(const struct tid *t, bool may_be_empty)
+{
+	struct tid c = *t;
+
+	if (may_be_empty) {
+		bool empty = true;
+		for (int f = 0; f < _TID_FIELD_MAX && empty; f++)
+			empty = isempty(tid_field_get(t, f));
+		if (empty)
+			return true;
+	}
+	for (int f = 0; f < _TID_FIELD_MAX; f++)
+		if (!str_printable(tid_field_get(t, f)))
+			return false;
+	return tid_canonicalize(&c) == 0 && tid_equal(&c, t);
+}
+
+static bool device_valid(const char *s)
+{
+	/* a kernel controller name, "nvme3" */
+	if (isempty(s))
+		return true;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
+
+int record_validate_dc(const struct cache_dc *dc)
+{
+	if (!tid_stored_valid(&dc->tid, false) || !tid_stored_valid(&dc->referrer, true) ||
+	    !device_valid(dc->device) || !str_printable(dc->instance_key) ||
+	    (!isempty(dc->instance_key) && !startswith(dc->instance_key, "key-")) ||
+	    !str_printable(dc->last_error))
+		return -EBADMSG;
+	return 0;
+}
+
+int record_validate_dlpe(const struct dlpe *e)
+{
+	struct nvmf_disc_log_entry raw;
+	struct dlpe again;
+
+	/* what stas stores is what dlpe_from_nvmf() made of a page: it must come back unchanged */
+	dlpe_to_nvmf(e, &raw);
+	if (dlpe_from_nvmf(&raw, &again, NULL) < 0 || !dlpe_equal(e, &again))
+		return -EBADMSG;
+	return 0;
+}
+
+int record_validate_path(const struct cache_path *p)
+{
+	if (!tid_stored_valid(&p->tid, false) || isempty(p->tid.subsysnqn) ||
+	    !device_valid(p->device) || !str_printable(p->last_error))
+		return -EBADMSG;
+	return 0;
 }
 
 /* ---- keys ---- */

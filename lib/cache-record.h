@@ -10,7 +10,10 @@
  * against their ranges, and a record of the current version must end
  * exactly after its last field; anything else is -EBADMSG. A record with a
  * NEWER version is decoded as far as this version's fields go and the rest is
- * ignored: versions only ever append fields (see stas-cache(7)).
+ * ignored: versions only ever append fields (see stas-cache(7)). From
+ * version 2 on, the last CACHE_RECORD_CHECKSUM bytes are the start of the
+ * SHA-256 of everything before them, checked before any field is read (a
+ * version 1 program ignores them as a newer version's extra field).
  */
 #pragma once
 
@@ -20,9 +23,11 @@
 #include "cache.h"
 #include "dlpe.h"
 
-#define CACHE_DC_RECORD_VERSION 1
-#define CACHE_DLPE_RECORD_VERSION 1
-#define CACHE_PATH_RECORD_VERSION 1
+/* Version 2 appends a checksum to version 1's fields (both are read). */
+#define CACHE_DC_RECORD_VERSION 2
+#define CACHE_DLPE_RECORD_VERSION 2
+#define CACHE_PATH_RECORD_VERSION 2
+#define CACHE_RECORD_CHECKSUM 4 /* bytes of SHA-256 ending a version >= 2 record */
 
 /* Largest encoded record (a DC with two maximal TIDs is about 2.3 KiB). */
 #define CACHE_RECORD_MAX 4096
@@ -45,6 +50,18 @@ void record_encode_path(const struct cache_path *p, struct record_buf *ret);
 int record_decode_dc(const void *data, size_t size, struct cache_dc *ret);
 int record_decode_dlpe(const void *data, size_t size, struct dlpe *ret);
 int record_decode_path(const void *data, size_t size, struct cache_path *ret);
+
+/**
+ * record_validate_dc() / _dlpe() / _path() - whether a decoded record means
+ * something stas could have written: TIDs canonical (tid_canonicalize()
+ * leaves them unchanged; printable), entries exactly what dlpe_from_nvmf()
+ * makes of them, device names, instance keys and error texts printable.
+ * cache_verify() and cache_import() apply them to every record.
+ * Return: 0, or -EBADMSG.
+ */
+int record_validate_dc(const struct cache_dc *dc);
+int record_validate_dlpe(const struct dlpe *e);
+int record_validate_path(const struct cache_path *p);
 
 /**
  * cache_tid_id() - the 8-byte id of @t: SHA-256 of tid_key(@t).

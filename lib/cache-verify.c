@@ -63,7 +63,7 @@ static int dc_info_cmp(const void *key, const void *elem)
 
 static struct dc_info *dc_find(struct verifier *v, const void *id)
 {
-	return bsearch(id, v->dcs, v->n_dcs, sizeof(*v->dcs), dc_info_cmp);
+	return v->n_dcs > 0 ? bsearch(id, v->dcs, v->n_dcs, sizeof(*v->dcs), dc_info_cmp) : NULL;
 }
 
 typedef int (*row_fn)(struct verifier *v, const MDB_val *k, const MDB_val *val);
@@ -103,6 +103,8 @@ static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "dc %s: record does not decode", h);
 		return 0;
 	}
+	if (record_validate_dc(&dc) < 0)
+		problem(v, "dc %s: invalid transport ID, device, instance key or error text", h);
 	if (cache_tid_id(&dc.tid, id) < 0 || memcmp(id, k->mv_data, CACHE_ID_SIZE) != 0)
 		problem(v, "dc %s: key does not match the record's transport ID", h);
 
@@ -117,7 +119,7 @@ static int check_dc(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		key = (MDB_val){ strlen(dc.instance_key), dc.instance_key };
 		if (!v->c->have[CACHE_DB_IKEY] ||
 		    mdb_get(v->txn, v->c->dbi[CACHE_DB_IKEY], &key, &iv) != MDB_SUCCESS ||
-		    iv.mv_size != CACHE_ID_SIZE ||
+		    cache_val_check(v->c, &iv) < 0 || iv.mv_size != CACHE_ID_SIZE ||
 		    memcmp(iv.mv_data, k->mv_data, CACHE_ID_SIZE) != 0)
 			problem(v, "dc %s: instance key %s is not indexed", h, dc.instance_key);
 	}
@@ -150,6 +152,11 @@ static int check_dlpe(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "dlpe %s: record does not decode", h);
 		return 0;
 	}
+	if (record_validate_dlpe(&e) < 0)
+		problem(v,
+			"dlpe %s: not a valid log page entry (as a discovery controller's page "
+			"would be refused)",
+			h);
 	if (e.subtype == DLPE_SUBTYPE_NVME) {
 		uint8_t nk[CACHE_NQN_KEY_MAX];
 		MDB_val key = { cache_nqn_key(e.subnqn, d->id, index, nk), nk }, nv;
@@ -182,7 +189,8 @@ static int check_nqn(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "nqn %s: unexpected value", nqn);
 	key = (MDB_val){ CACHE_DLPE_KEY_SIZE, (void *)(p + l + 1) };
 	if (!v->c->have[CACHE_DB_DLPE] ||
-	    mdb_get(v->txn, v->c->dbi[CACHE_DB_DLPE], &key, &ev) != MDB_SUCCESS) {
+	    mdb_get(v->txn, v->c->dbi[CACHE_DB_DLPE], &key, &ev) != MDB_SUCCESS ||
+	    cache_val_check(v->c, &ev) < 0) {
 		problem(v, "nqn %s: index row %s points at no entry", nqn, h);
 		return 0;
 	}
@@ -204,6 +212,8 @@ static int check_path(struct verifier *v, const MDB_val *k, const MDB_val *val)
 		problem(v, "path %s: record does not decode", h);
 		return 0;
 	}
+	if (record_validate_path(&p) < 0)
+		problem(v, "path %s: invalid transport ID, device or error text", h);
 	if (cache_tid_id(&p.tid, id) < 0 ||
 	    cache_path_key(p.tid.subsysnqn, id, key) != k->mv_size ||
 	    memcmp(key, k->mv_data, k->mv_size) != 0)

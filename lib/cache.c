@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +25,10 @@
 #define CACHE_MAPSIZE_LIMIT ((size_t)64 << 30)
 #define CACHE_OPEN_RETRIES 50
 #define CACHE_GROW_RETRIES 12
+/* LMDB's smallest page: data.mdb holds at least two (the meta pages). */
+#define CACHE_PAGE_MIN 4096
+/* Below this much free space, a failed write is reported as a full disk. */
+#define CACHE_LOW_SPACE ((uint64_t)1 << 20)
 /* cache_dlp_put() refreshes an unchanged DC's last_read_usec this often. */
 #define CACHE_READ_TIME_GRANULARITY_USEC (60ULL * 1000000ULL)
 
@@ -151,6 +158,140 @@ void cache_set_writer(struct cache *c, const char *program)
 	snprintf(c->writer, sizeof(c->writer), "%s", program);
 }
 
+const char *cache_strerror(int r)
+{
+	switch (r) {
+	case -EBADMSG:
+		return "the cache is corrupt (run 'stasadm verify'; to recover, see stas-cache(7))";
+	case -EUCLEAN:
+		return "data.mdb is truncated: the cache is corrupt (recover with 'stasadm purge "
+		       "--all' or 'stasadm import', see stas-cache(7))";
+	case -EPROTO:
+		return "the cache was written by a newer stas (schema too new); not writing";
+	case -ENOSPC:
+		return "no space left on device (or the cache reached its size limit)";
+	case -EROFS:
+		return "read-only file system or read-only access";
+	case -EACCES:
+		return "permission denied";
+	case -EPERM:
+		return "unsafe cache directory: it must be owned by this user or root and not "
+		       "writable by group or others";
+	case -ELOOP:
+		return "data.mdb or lock.mdb is not a regular file (a symbolic link?): refusing to "
+		       "open it";
+	default:
+		return strerror(r < 0 ? -r : r);
+	}
+}
+
+/* ---- bounds of what LMDB hands out ------------------------------------- */
+
+/*
+ * A pointer into this environment's map: the record of a named database in
+ * the main database, read in a read transaction (never a dirty page).
+ * LMDB does not say where it mapped the file (mdb_env_info()'s me_mapaddr
+ * is only the fixed-map address).
+ */
+static const void *map_probe(struct cache *c)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_dbi main_dbi;
+	MDB_val k, v = {};
+
+	if (mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS)
+		return NULL;
+	if (mdb_dbi_open(txn, NULL, 0, &main_dbi) != MDB_SUCCESS ||
+	    mdb_cursor_open(txn, main_dbi, &cur) != MDB_SUCCESS ||
+	    mdb_cursor_get(cur, &k, &v, MDB_FIRST) != MDB_SUCCESS)
+		v.mv_data = NULL;
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return v.mv_data; /* the map outlives the transaction */
+}
+
+/* The mapping of file @st that holds @inside, from /proc/self/maps. */
+static int map_find(const struct stat *st, const void *inside, const uint8_t **ret_start)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	if (!f)
+		return negative_errno();
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off, ino;
+		unsigned maj, mnr;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off, &maj, &mnr,
+			   &ino) != 6)
+			continue;
+		if (ino == st->st_ino && makedev(maj, mnr) == st->st_dev && off == 0 &&
+		    (uintptr_t)inside >= start && (uintptr_t)inside < end) {
+			*ret_start = (const uint8_t *)start;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* The part of the map data.mdb backs, from the environment and the file. */
+static int map_bounds_refresh(struct cache *c)
+{
+	MDB_envinfo info;
+	MDB_stat est;
+	struct stat st;
+	const void *inside;
+	const uint8_t *map = NULL;
+	int fd = -1, rc;
+
+	rc = mdb_env_info(c->env, &info);
+	if (rc == MDB_SUCCESS)
+		rc = mdb_env_get_fd(c->env, &fd);
+	if (rc != MDB_SUCCESS)
+		return cache_errno(rc);
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	c->file_size = (uint64_t)st.st_size;
+	/* a truncated file is not probed: the probe could read a missing page */
+	rc = mdb_env_stat(c->env, &est);
+	if (rc != MDB_SUCCESS)
+		return cache_errno(rc);
+	inside = (info.me_last_pgno + 1) * (uint64_t)est.ms_psize <= c->file_size ? map_probe(c) :
+										    NULL;
+	if (!inside || map_find(&st, inside, &map) < 0) {
+		/* unknown: only the size limit applies */
+		c->map = c->map_end = NULL;
+		c->map_size = 0;
+		return 0;
+	}
+	c->map = map;
+	c->map_size = info.me_mapsize;
+	c->map_end = c->map + MIN((uint64_t)st.st_size, (uint64_t)info.me_mapsize);
+	return 0;
+}
+
+int cache_val_check(struct cache *c, const MDB_val *v)
+{
+	const uint8_t *p = v->mv_data;
+
+	/* every key and record stas writes is smaller (cache-record.h) */
+	if (v->mv_size > CACHE_RECORD_MAX || (v->mv_size > 0 && !p))
+		return -EBADMSG;
+	for (unsigned pass = 0; pass < 2; pass++) {
+		/* a dirty page of a write transaction lives outside the map */
+		if (v->mv_size == 0 || !c->map || p < c->map || p >= c->map + c->map_size)
+			return 0;
+		if (p <= c->map_end && v->mv_size <= (size_t)(c->map_end - p))
+			return 0;
+		/* another process may have grown the file or the map since: look again */
+		if (pass == 0 && map_bounds_refresh(c) < 0)
+			break;
+	}
+	return -EBADMSG;
+}
+
 /* ---- transactions ---------------------------------------------------- */
 
 int cache_read_begin(struct cache *c, MDB_txn **ret)
@@ -189,6 +330,7 @@ int cache_read_begin(struct cache *c, MDB_txn **ret)
 		rc = mdb_env_set_mapsize(c->env, 0);
 		if (rc != MDB_SUCCESS)
 			return cache_errno(rc);
+		(void)map_bounds_refresh(c);
 	}
 }
 
@@ -229,6 +371,11 @@ int cache_range(struct cache *c, MDB_txn *txn, enum cache_db db, const void *pre
 		if (prefix_len > 0 && (row.key.mv_size < prefix_len ||
 				       memcmp(row.key.mv_data, prefix, prefix_len) != 0))
 			return 0;
+		r = cache_val_check(c, &row.key);
+		if (r >= 0)
+			r = cache_val_check(c, &row.val);
+		if (r < 0)
+			return r;
 		row.remove = false;
 		r = fn(&row, userdata);
 		if (r != 0)
@@ -262,7 +409,7 @@ int cache_meta_get_uint(struct cache *c, MDB_txn *txn, const char *key, uint64_t
 		return 0;
 	if (rc != MDB_SUCCESS)
 		return cache_errno(rc);
-	if (v.mv_size == 0 || v.mv_size >= sizeof(buf))
+	if (v.mv_size == 0 || v.mv_size >= sizeof(buf) || cache_val_check(c, &v) < 0)
 		return -EBADMSG;
 	memcpy(buf, v.mv_data, v.mv_size);
 	buf[v.mv_size] = '\0';
@@ -326,6 +473,7 @@ static int grow_map(struct cache *c)
 		return -ENOSPC; /* cannot resize with a read txn open in this process */
 	rc = mdb_env_set_mapsize(c->env, size);
 	log_debug("cache: map full, grown to %zu bytes: %s", size, mdb_strerror(rc));
+	(void)map_bounds_refresh(c);
 	return cache_errno(rc);
 }
 
@@ -357,19 +505,37 @@ static int write_once(struct cache *c, int (*fn)(struct cache *c, MDB_txn *txn, 
 	return rc == MDB_SUCCESS ? r : cache_errno(rc);
 }
 
+/*
+ * LMDB reports a write that the full file system cut short as EIO (and an
+ * extension of the file it could not make as EIO or ENOSPC): tell the
+ * administrator what is wrong when the file system is (nearly) full.
+ */
+static int write_error(struct cache *c, int r)
+{
+	struct statvfs sv;
+
+	if (r != -EIO || statvfs(c->dir, &sv) < 0)
+		return r;
+	if ((uint64_t)sv.f_bavail * sv.f_frsize < CACHE_LOW_SPACE ||
+	    (sv.f_files > 0 && sv.f_favail == 0))
+		return -ENOSPC;
+	return r;
+}
+
 int cache_write(struct cache *c, int (*fn)(struct cache *c, MDB_txn *txn, void *ud), void *ud)
 {
 	if (!(c->flags & CACHE_RDWR))
 		return -EROFS;
 
 	for (unsigned attempt = 0;; attempt++) {
-		int r = write_once(c, fn, ud);
+		int r = write_error(c, write_once(c, fn, ud));
 
 		if (r == -EAGAIN && attempt < CACHE_GROW_RETRIES) {
 			/* another process grew the map: adopt its size */
 			r = cache_errno(mdb_env_set_mapsize(c->env, 0));
 			if (r < 0)
 				return r;
+			(void)map_bounds_refresh(c);
 			continue;
 		}
 		if (r != -EXFULL)
@@ -416,7 +582,39 @@ static int open_dbis(struct cache *c, bool create)
 static bool open_retryable(int r, unsigned attempt)
 {
 	/* EBADMSG: a data file caught half-created by another process */
-	return r == -EAGAIN || r == -EBUSY || (r == -EBADMSG && attempt < 3);
+	return r == -EAGAIN || r == -EBUSY || (r == -EBADMSG && attempt < 3) ||
+	       (r == -EUCLEAN && attempt < 10);
+}
+
+/*
+ * A data.mdb shorter than the last page its newest meta page says is in use
+ * (an interrupted copy, a full disk during a restore, a damaged file system)
+ * would make the first read of a missing page kill the process with SIGBUS:
+ * refuse it at open. Return: 0, -EUCLEAN (truncated), negative errno.
+ */
+static int env_check_size(struct cache *c)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc, r;
+
+	rc = mdb_env_info(c->env, &info);
+	if (rc == MDB_SUCCESS)
+		rc = mdb_env_stat(c->env, &st);
+	if (rc != MDB_SUCCESS)
+		return cache_errno(rc);
+	r = map_bounds_refresh(c);
+	if (r < 0)
+		return r;
+	if (st.ms_psize == 0 || info.me_last_pgno >= SIZE_MAX / st.ms_psize ||
+	    (info.me_last_pgno + 1) * (uint64_t)st.ms_psize > c->file_size) {
+		log_debug("cache: %s/data.mdb is truncated: %llu bytes, pages up to %zu in use "
+			  "(page size %u)",
+			  c->dir, (unsigned long long)c->file_size, (size_t)info.me_last_pgno,
+			  st.ms_psize);
+		return -EUCLEAN;
+	}
+	return 0;
 }
 
 static int env_open_once(struct cache *c, size_t mapsize, bool rdwr)
@@ -428,7 +626,7 @@ static int env_open_once(struct cache *c, size_t mapsize, bool rdwr)
 	 * page is read again at boot. A killed process loses nothing.
 	 */
 	unsigned envflags = MDB_NOTLS | MDB_NORDAHEAD | MDB_NOMETASYNC;
-	int rc;
+	int r, rc;
 
 	rc = mdb_env_create(&c->env);
 	if (rc != MDB_SUCCESS)
@@ -441,10 +639,64 @@ static int env_open_once(struct cache *c, size_t mapsize, bool rdwr)
 	if (c->flags & CACHE_NOSYNC)
 		envflags |= MDB_NOSYNC;
 	rc = mdb_env_open(c->env, c->dir, envflags, 0644);
-	if (rc != MDB_SUCCESS) {
+	r = rc == MDB_SUCCESS ? env_check_size(c) : cache_errno(rc);
+	if (r < 0) {
 		mdb_env_close(c->env);
 		c->env = NULL;
-		return cache_errno(rc);
+		c->map = c->map_end = NULL;
+		return r;
+	}
+	return 0;
+}
+
+/* lstat() @dir/@name. Return: 1 regular file, 0 absent, -ELOOP not a regular file. */
+static int cache_file_stat(const char *dir, const char *name, struct stat *ret)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	if (lstat(p, ret) < 0)
+		return errno == ENOENT ? 0 : negative_errno();
+	return S_ISREG(ret->st_mode) ? 1 : -ELOOP;
+}
+
+/*
+ * Before LMDB opens (and creates, and truncates) anything in @dir: the
+ * directory must be one nobody else could have planted files in (owned by
+ * us or root, not writable by group or others), and data.mdb and lock.mdb
+ * regular files, not symbolic links to somebody else's file. A data.mdb too
+ * short to hold LMDB's two meta pages is truncated (LMDB itself would say
+ * "Bad file descriptor" or start a new environment in it).
+ * Return: 0, -ENOENT (no data.mdb and !@rdwr), -EPERM, -ELOOP, -EUCLEAN,
+ * -ENOTDIR, negative errno.
+ */
+static int cache_dir_check(const char *dir, bool rdwr)
+{
+	struct stat st;
+	int r;
+
+	if (stat(dir, &st) < 0)
+		return negative_errno();
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		log_debug("cache: %s is owned by uid %u, mode %04o: refusing it", dir,
+			  (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	r = cache_file_stat(dir, "lock.mdb", &st);
+	if (r < 0)
+		return r;
+	r = cache_file_stat(dir, "data.mdb", &st);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return rdwr ? 0 : -ENOENT;
+	if (st.st_size < 2 * CACHE_PAGE_MIN) {
+		log_debug("cache: %s/data.mdb is truncated (%lld bytes)", dir,
+			  (long long)st.st_size);
+		return -EUCLEAN;
 	}
 	return 0;
 }
@@ -463,13 +715,10 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 		r = mkdir_p(dir, 0755);
 		if (r < 0)
 			return r;
-	} else {
-		_cleanup_free_ char *p = NULL;
-		if (asprintf(&p, "%s/data.mdb", dir) < 0)
-			return -ENOMEM;
-		if (access(p, F_OK) < 0)
-			return negative_errno();
 	}
+	r = cache_dir_check(dir, rdwr);
+	if (r < 0)
+		return r;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -484,7 +733,9 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 	 * serialises lock-file setup with fcntl locks, but a loser can see a
 	 * transient EAGAIN/EBUSY (or a half-initialised lock file): retry. */
 	for (unsigned attempt = 0; attempt < CACHE_OPEN_RETRIES; attempt++) {
-		r = env_open_once(c, mapsize, rdwr);
+		r = cache_dir_check(dir, rdwr);
+		if (r >= 0)
+			r = env_open_once(c, mapsize, rdwr);
 		if (r >= 0) {
 			(void)mdb_reader_check(c->env, &dead);
 			if (dead > 0)
@@ -511,6 +762,44 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 int cache_open(const char *dir, unsigned flags, struct cache **ret)
 {
 	return cache_open_full(dir, flags, 0, ret);
+}
+
+int cache_set_aside(const char *dir, char *ret_path, size_t size)
+{
+	_cleanup_free_ char *data = NULL, *lock = NULL, *aside = NULL;
+	char stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	struct stat st;
+	int r;
+
+	assert(dir);
+	r = cache_dir_check(dir, true);
+	if (r < 0 && r != -EUCLEAN)
+		return r;
+	if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return -EINVAL;
+	if (asprintf(&data, "%s/data.mdb", dir) < 0 || asprintf(&lock, "%s/lock.mdb", dir) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0;; i++) {
+		free(aside);
+		aside = NULL;
+		if ((i == 0 ? asprintf(&aside, "%s.corrupt-%s", data, stamp) :
+			      asprintf(&aside, "%s.corrupt-%s.%u", data, stamp, i)) < 0)
+			return -ENOMEM;
+		if (lstat(aside, &st) < 0 && errno == ENOENT)
+			break;
+		if (i >= 100)
+			return -EEXIST;
+	}
+	if (rename(data, aside) < 0)
+		return errno == ENOENT ? 0 : negative_errno();
+	/* the lock file describes the old environment: a fresh one starts clean */
+	if (unlink(lock) < 0 && errno != ENOENT)
+		return negative_errno();
+	if (ret_path)
+		snprintf(ret_path, size, "%s", aside);
+	return 1;
 }
 
 struct cache *cache_free(struct cache *c)
@@ -541,7 +830,7 @@ static int get_record(struct cache *c, MDB_txn *txn, enum cache_db db, const voi
 		return 0;
 	if (rc != MDB_SUCCESS)
 		return cache_errno(rc);
-	return 1;
+	return cache_val_check(c, ret) < 0 ? -EBADMSG : 1;
 }
 
 static int put_record(struct cache *c, MDB_txn *txn, enum cache_db db, const void *key,

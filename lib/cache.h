@@ -211,11 +211,40 @@ const char *cache_default_dir(void);
  * processes, clears stale reader slots, and on RDWR creates the named
  * databases and the meta records.
  *
+ * Before LMDB touches a file, @dir must be owned by the effective user or
+ * root and not writable by group or others, and data.mdb and lock.mdb must
+ * be regular files (never followed through a symbolic link). After opening,
+ * data.mdb must be as long as the pages its meta page says are in use: a
+ * truncated file is refused here instead of killing the process with SIGBUS
+ * at the first read of a missing page.
+ *
  * Return: 0 and *ret; -ENOENT (RDONLY and no cache yet), -EACCES/-EROFS
- * (RDWR on a directory that cannot be written), -EBADMSG (not an LMDB
- * environment or corrupt), other negative errno.
+ * (RDWR on a directory that cannot be written), -EPERM (unsafe directory),
+ * -ELOOP (data.mdb or lock.mdb not a regular file), -EUCLEAN (data.mdb
+ * truncated or empty), -EBADMSG (not an LMDB environment or corrupt), other
+ * negative errno. cache_strerror() says each in words.
  */
 int cache_open(const char *dir, unsigned flags, struct cache **ret);
+
+/**
+ * cache_strerror() - what a negative errno from a cache function means to
+ * an administrator ("the cache is corrupt ...", "data.mdb is truncated ...",
+ * "no space left on device", ...): the one wording every program prints.
+ * Stateless; falls back to strerror().
+ */
+const char *cache_strerror(int r);
+
+/**
+ * cache_set_aside() - the recovery from a corrupt cache: rename @dir's
+ * data.mdb to data.mdb.corrupt-<UTC time> (kept for analysis) and remove
+ * lock.mdb, so the next RDWR cache_open() starts an empty environment.
+ * Processes that still have the old environment open keep writing to the
+ * set-aside file: stop the stas units first (stas-cache(7)).
+ * @ret_path (may be NULL) receives the new name of the old data.mdb.
+ * Return: 1 when moved, 0 when there was no data.mdb, negative errno
+ * (-EPERM/-ELOOP: unsafe directory or files, nothing moved).
+ */
+int cache_set_aside(const char *dir, char *ret_path, size_t size);
 
 /**
  * cache_open_full() - cache_open() with an initial map size in bytes (0:
@@ -467,9 +496,12 @@ int cache_verify(struct cache *c, void (*report)(const char *problem, void *user
  * a header line "stas-cache-export <version> schema <n> records <n>
  * bytes <n> sha256 <hex>" then the body, one record per line
  * ("<db> <hex key> <hex value>"), in key order, from one snapshot.
- * Return: the number of records, or negative errno.
+ * Every key and value length is checked against data.mdb before it is
+ * read; nothing is written to @f unless the whole dump could be made.
+ * Return: the number of records, or negative errno (-EBADMSG: a corrupt
+ * record, and *@ret_db, when @ret_db is not NULL, names its database).
  */
-int cache_export(struct cache *c, FILE *f);
+int cache_export(struct cache *c, FILE *f, const char **ret_db);
 
 /**
  * cache_import() - replace the whole cache with an export read from @f.

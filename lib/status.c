@@ -174,6 +174,9 @@ int status_collect(struct cache *c, const char *cache_dir, const char *config_pa
 			r = status_dc_list(c, &s->dcs, &s->n_dcs);
 		if (r >= 0)
 			r = subsystems_collect(c, cfg, &subs);
+		/* A corrupt record a listing skipped must not pass as a healthy cache. */
+		if (r >= 0 && cache_verify(c, NULL, NULL) != 0)
+			r = -EBADMSG;
 		s->cache_error = MIN(r, 0);
 		if (r == -ENOMEM) {
 			free(subs.v);

@@ -4,6 +4,7 @@
  * export, import. Listings take --json. Exit status: 0 ok, 1 failure or
  * problems found, 2 usage.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -65,6 +66,43 @@ const char *age_format(uint64_t usec, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * @s for a terminal: every byte outside printable ASCII (escape sequences,
+ * newlines, UTF-8 too) as \xNN, a backslash as \\ - a record crafted or
+ * damaged on disk cannot write to the administrator's terminal. Truncated
+ * to @size.
+ */
+#define ESC_MAX (4 * TID_FORMAT_MAX)
+static const char *esc(const char *s, char *buf, size_t size)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t k = 0;
+
+	assert(size > 0);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+			if (k + 1 >= size)
+				break;
+			buf[k++] = (char)ch;
+		} else if (ch == '\\') {
+			if (k + 2 >= size)
+				break;
+			buf[k++] = '\\';
+			buf[k++] = '\\';
+		} else {
+			if (k + 4 >= size)
+				break;
+			buf[k++] = '\\';
+			buf[k++] = 'x';
+			buf[k++] = digits[ch >> 4];
+			buf[k++] = digits[ch & 15];
+		}
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
 const char *dc_short(const struct tid *t, char *buf, size_t size)
 {
 	bool v6 = strchr(t->traddr, ':') != NULL;
@@ -74,6 +112,11 @@ const char *dc_short(const struct tid *t, char *buf, size_t size)
 		 isempty(t->host_iface) ? "" : " %", t->host_iface,
 		 streq(t->subsysnqn, NVME_DISC_SUBSYS_NQN) || isempty(t->subsysnqn) ? "" :
 										      " (nqn)");
+	{
+		char raw[TID_FORMAT_MAX];
+		snprintf(raw, sizeof(raw), "%s", buf);
+		esc(raw, buf, size);
+	}
 	return buf;
 }
 
@@ -165,20 +208,53 @@ static json_object *path_to_json(const struct cache_path *p)
 
 static const char *cache_error(int r)
 {
-	switch (r) {
-	case -EPROTO:
-		return "the cache was written by a newer stas (schema too new); not writing";
-	case -EROFS:
-		return "read-only file system or read-only access";
-	case -EACCES:
-		return "permission denied";
-	case -ENOSPC:
-		return "no space left on device";
-	case -EBADMSG:
-		return "the cache is corrupt (run 'stasadm verify')";
-	default:
-		return strerror(-r);
-	}
+	return cache_strerror(r);
+}
+
+static bool cache_is_corrupt(int r)
+{
+	return r == -EBADMSG || r == -EUCLEAN;
+}
+
+/*
+ * The recovery of purge --all and import on a cache that cannot be opened
+ * or read because it is corrupt: set the damaged data.mdb aside (kept as
+ * data.mdb.corrupt-<time>) and open a new, empty cache in its place.
+ */
+static int cache_recreate(struct cache **c)
+{
+	const char *dir = arg_cache_dir ?: cache_default_dir();
+	char aside[PATH_MAX] = "";
+	int r;
+
+	*c = cache_free(*c);
+	r = cache_set_aside(dir, aside, sizeof(aside));
+	if (r < 0)
+		return log_error_errno(r, "Failed to set the corrupt cache in %s aside: %s", dir,
+				       cache_error(r));
+	if (r > 0)
+		log_warning("The corrupt cache was moved to %s; starting a new one in %s.", aside,
+			    dir);
+	r = cache_open(dir, CACHE_RDWR, c);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create a new cache in %s: %s", dir,
+				       cache_error(r));
+	cache_set_writer(*c, "stasadm");
+	return 0;
+}
+
+/* Open the cache RDWR for a verb that can recover a corrupt one. Return: as cache_open(). */
+static int cache_open_recoverable(struct cache **ret)
+{
+	const char *dir = arg_cache_dir ?: cache_default_dir();
+	int r = cache_open(dir, CACHE_RDWR, ret);
+
+	if (r < 0 && !cache_is_corrupt(r))
+		return log_error_errno(r, "Failed to open the cache in %s: %s", dir,
+				       cache_error(r));
+	if (r >= 0)
+		cache_set_writer(*ret, "stasadm");
+	return r;
 }
 
 int stasadm_cache_open(unsigned flags, struct cache **ret)
@@ -354,12 +430,12 @@ int verb_cache_ls(int argc, char **argv)
 	printf("%-40s %-8s %-7s %-5s %7s %5s %s\n", "DC", "ORIGIN", "TYPE", "STATE", "ENTRIES",
 	       "AGE", "DEVICE");
 	for (size_t k = 0; k < n; k++) {
-		char s[TID_FORMAT_MAX], age[16];
+		char s[ESC_MAX], age[16], d[ESC_MAX];
 		printf("%-40s %-8s %-7s %-5s %7" PRIu32 " %5s %s\n",
 		       dc_short(&v[k].tid, s, sizeof(s)), cache_origin_to_string(v[k].origin),
 		       cache_dctype_to_string(v[k].dctype), dc_state(&v[k]), v[k].n_entries,
 		       age_format(v[k].last_read_usec, age, sizeof(age)),
-		       isempty(v[k].device) ? "-" : v[k].device);
+		       isempty(v[k].device) ? "-" : esc(v[k].device, d, sizeof(d)));
 	}
 	return 0;
 }
@@ -369,6 +445,7 @@ int verb_cache_ls(int argc, char **argv)
 static int show_entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t index, void *ud)
 {
 	json_object *a = ud;
+	char t[ESC_MAX], ad[ESC_MAX], sv[ESC_MAX], nq[ESC_MAX];
 
 	(void)dc;
 	if (a) {
@@ -376,8 +453,10 @@ static int show_entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32
 		return 0;
 	}
 	printf("%4" PRIu32 " %-28s %-5s %-39s %-6s %5u %6u %s%s\n", index,
-	       dlpe_subtype_to_string(e->subtype), e->transport, e->traddr, e->trsvcid, e->portid,
-	       e->cntlid, e->subnqn, (e->eflags & DLPE_EFLAG_NCC) ? " [ncc]" : "");
+	       dlpe_subtype_to_string(e->subtype), esc(e->transport, t, sizeof(t)),
+	       esc(e->traddr, ad, sizeof(ad)), esc(e->trsvcid, sv, sizeof(sv)), e->portid,
+	       e->cntlid, esc(e->subnqn, nq, sizeof(nq)),
+	       (e->eflags & DLPE_EFLAG_NCC) ? " [ncc]" : "");
 	return 0;
 }
 
@@ -392,7 +471,7 @@ int verb_cache_show(int argc, char **argv)
 	_cleanup_cache_ struct cache *c = NULL;
 	struct tid opts = {};
 	struct cache_dc dc;
-	char buf[TID_FORMAT_MAX], key[TID_KEY_MAX], age[16];
+	char buf[TID_FORMAT_MAX], key[TID_KEY_MAX], age[16], e1[ESC_MAX];
 	int o, r;
 
 	while ((o = getopt_long(argc, argv, "h" NVME_OPTS_TID_SHORT, options, NULL)) >= 0) {
@@ -435,23 +514,25 @@ int verb_cache_show(int argc, char **argv)
 	}
 	if (tid_key(&dc.tid, key, sizeof(key)) < 0)
 		key[0] = '\0';
-	printf("DC:           %s\n", tid_format(&dc.tid, buf, sizeof(buf)));
-	printf("Key:          %s\n", key);
+	printf("DC:           %s\n", esc(tid_format(&dc.tid, buf, sizeof(buf)), e1, sizeof(e1)));
+	printf("Key:          %s\n", esc(key, e1, sizeof(e1)));
 	if (!isempty(dc.instance_key))
-		printf("Instance key: %s\n", dc.instance_key);
+		printf("Instance key: %s\n", esc(dc.instance_key, e1, sizeof(e1)));
 	printf("Origin:       %s%s\n", cache_origin_to_string(dc.origin),
 	       dc.origin == CACHE_ORIGIN_MDNS ?
 		       (dc.mdns_advertised ? " (advertised)" : " (no longer advertised)") :
 		       "");
 	if (dc.origin == CACHE_ORIGIN_REFERRAL && !isempty(dc.referrer.transport))
-		printf("Referred by:  %s (depth %u)\n", tid_format(&dc.referrer, buf, sizeof(buf)),
+		printf("Referred by:  %s (depth %u)\n",
+		       esc(tid_format(&dc.referrer, buf, sizeof(buf)), e1, sizeof(e1)),
 		       dc.referral_depth);
 	printf("Type:         %s%s, kato %" PRIu32 "s\n", cache_dctype_to_string(dc.dctype),
 	       dc.persistent ? ", persistent" : "", dc.kato);
-	printf("Device:       %s\n", isempty(dc.device) ? "-" : dc.device);
+	printf("Device:       %s\n", isempty(dc.device) ? "-" : esc(dc.device, e1, sizeof(e1)));
 	printf("State:        %s", dc_state(&dc));
 	if (dc.last_errno || dc.last_error[0])
-		printf(" (%s: %s, %s ago)", strerror(dc.last_errno), dc.last_error,
+		printf(" (%s: %s, %s ago)", strerror(dc.last_errno),
+		       esc(dc.last_error, e1, sizeof(e1)),
 		       age_format(dc.last_error_usec, age, sizeof(age)));
 	printf("\nLast read:    %s ago, genctr %" PRIu64 ", %" PRIu32 " entries\n\n",
 	       age_format(dc.last_read_usec, age, sizeof(age)), dc.genctr, dc.n_entries);
@@ -468,18 +549,19 @@ int verb_cache_show(int argc, char **argv)
 static int path_print_cb(const struct cache_path *p, void *ud)
 {
 	json_object *a = ud;
-	char age[16];
+	char age[16], e[7][ESC_MAX];
 
 	if (a) {
 		json_object_array_add(a, path_to_json(p));
 		return 0;
 	}
-	printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3" PRIu32 " %-7s %5s %s\n", p->tid.subsysnqn,
-	       p->tid.transport, p->tid.traddr, p->tid.trsvcid,
-	       isempty(p->tid.host_iface) ? "-" : p->tid.host_iface,
+	printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3" PRIu32 " %-7s %5s %s\n",
+	       esc(p->tid.subsysnqn, e[0], ESC_MAX), esc(p->tid.transport, e[1], ESC_MAX),
+	       esc(p->tid.traddr, e[2], ESC_MAX), esc(p->tid.trsvcid, e[3], ESC_MAX),
+	       isempty(p->tid.host_iface) ? "-" : esc(p->tid.host_iface, e[4], ESC_MAX),
 	       cache_path_owner_to_string(p->owner), cache_path_state_to_string(p->state),
-	       p->attempts, isempty(p->device) ? "-" : p->device,
-	       age_format(p->updated_usec, age, sizeof(age)), p->last_error);
+	       p->attempts, isempty(p->device) ? "-" : esc(p->device, e[5], ESC_MAX),
+	       age_format(p->updated_usec, age, sizeof(age)), esc(p->last_error, e[6], ESC_MAX));
 	return 0;
 }
 
@@ -565,7 +647,10 @@ int verb_cache_stats(int argc, char **argv)
 	printf("Instance keys:  %" PRIu64 "\n", s.n_ikeys);
 	printf("File size:      %" PRIu64 " KiB (used %" PRIu64 " KiB of a %" PRIu64 " KiB map)\n",
 	       s.file_size / 1024, s.used_size / 1024, s.map_size / 1024);
-	printf("Last writer:    %s\n", s.writer[0] ? s.writer : "-");
+	{
+		char w[ESC_MAX];
+		printf("Last writer:    %s\n", s.writer[0] ? esc(s.writer, w, sizeof(w)) : "-");
+	}
 	return 0;
 }
 
@@ -575,10 +660,12 @@ static void verify_report(const char *problem, void *ud)
 {
 	json_object *a = ud;
 
+	char e[ESC_MAX];
+
 	if (a)
 		json_object_array_add(a, json_object_new_string(problem));
 	else
-		printf("%s\n", problem);
+		printf("%s\n", esc(problem, e, sizeof(e)));
 }
 
 int verb_cache_verify(int argc, char **argv)
@@ -665,17 +752,30 @@ int verb_cache_purge(int argc, char **argv)
 		log_error("Usage: stasadm purge DC | --all");
 		return EXIT_USAGE;
 	}
-	r = stasadm_cache_open(CACHE_RDWR, &c);
-	if (r < 0)
-		return 1;
 	if (all) {
-		r = cache_purge_all(c, paths);
+		r = cache_open_recoverable(&c);
+		if (r >= 0)
+			r = cache_purge_all(c, paths);
+		/* what is left (paths) must be sound, or nothing is kept */
+		if (r >= 0 && cache_verify(c, NULL, NULL) != 0)
+			r = -EBADMSG;
+		if (cache_is_corrupt(r)) {
+			/* nothing in a corrupt cache can be trusted, path ownership included */
+			log_warning("%s: replacing it.", cache_error(r));
+			if (cache_recreate(&c) < 0)
+				return 1;
+			printf("Purged everything: the corrupt cache was replaced by an empty one.\n");
+			return 0;
+		}
 		if (r < 0)
 			return log_error_errno(r, "Failed to purge the cache: %s", cache_error(r)),
 			       1;
 		printf("Purged %d DC%s%s.\n", r, r == 1 ? "" : "s", paths ? " and every path" : "");
 		return 0;
 	}
+	r = stasadm_cache_open(CACHE_RDWR, &c);
+	if (r < 0)
+		return 1;
 	r = dc_resolve(c, optind < argc ? argv[optind] : NULL, &opts, &dc);
 	if (r < 0)
 		return r == -EINVAL ? EXIT_USAGE : 1;
@@ -701,7 +801,7 @@ int verb_cache_export(int argc, char **argv)
 	};
 	_cleanup_cache_ struct cache *c = NULL;
 	_cleanup_free_ char *buf = NULL;
-	const char *output = NULL;
+	const char *output = NULL, *db = NULL;
 	size_t size = 0;
 	FILE *m;
 	int o, r, records;
@@ -732,8 +832,14 @@ int verb_cache_export(int argc, char **argv)
 	m = open_memstream(&buf, &size);
 	if (!m)
 		return log_oom(), 1;
-	records = cache_export(c, m);
+	records = cache_export(c, m, &db);
 	fclose(m);
+	if (records == -EBADMSG && db)
+		return log_error_errno(records,
+				       "Failed to export the cache: corrupt record in database %s "
+				       "(%s)",
+				       db, cache_error(records)),
+		       1;
 	if (records < 0)
 		return log_error_errno(records, "Failed to export the cache: %s",
 				       cache_error(records)),
@@ -760,6 +866,52 @@ static void rm_cache_dir(const char *dir)
 		(void)unlink(p);
 	}
 	(void)rmdir(dir);
+}
+
+/* A dry-run import of @f into an empty, throw-away cache. */
+static int import_scratch(FILE *f, struct cache_import_summary *s)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	char tmp[] = "/tmp/stasadm-import-XXXXXX";
+	int r;
+
+	if (!mkdtemp(tmp))
+		return log_error_errno(errno, "Failed to create a temporary directory: %m");
+	r = cache_open(tmp, CACHE_RDWR | CACHE_NOSYNC, &c);
+	if (r >= 0)
+		r = cache_import(c, f, true, s);
+	c = cache_free(c);
+	rm_cache_dir(tmp);
+	return r;
+}
+
+/*
+ * Import @f into a new cache in place of the corrupt one (@error): check
+ * the file on a throw-away cache first, so a bad file leaves the old cache
+ * where it was. Return: as cache_import(); -EIO when already reported.
+ */
+static int import_recover(FILE *f, const char *file, struct cache **c,
+			  struct cache_import_summary *s, int error)
+{
+	int r;
+
+	log_warning("%s: replacing it.", cache_error(error));
+	rewind(f);
+	if (fseek(f, 0, SEEK_SET) < 0)
+		return log_error_errno(errno,
+				       "Cannot read %s twice to recover a corrupt cache: give a "
+				       "file, not a pipe.",
+				       file),
+		       -EIO;
+	r = import_scratch(f, s);
+	if (r < 0)
+		return r;
+	if (fseek(f, 0, SEEK_SET) < 0)
+		return log_error_errno(errno, "Failed to rewind %s: %m", file), -EIO;
+	if (cache_recreate(c) < 0)
+		return -EIO;
+	*s = (struct cache_import_summary){};
+	return cache_import(*c, f, false, s);
 }
 
 int verb_cache_import(int argc, char **argv)
@@ -802,22 +954,26 @@ int verb_cache_import(int argc, char **argv)
 		f = fopen(file, "re");
 	if (!f)
 		return log_error_errno(errno, "Failed to open %s: %m", file), 1;
-	r = stasadm_cache_open(dry_run ? CACHE_RDONLY : CACHE_RDWR, &c);
-	if (r < 0)
-		return 1;
-	if (r == 0) {
+	if (dry_run) {
+		r = stasadm_cache_open(CACHE_RDONLY, &c);
+		if (r < 0)
+			return 1;
+	} else {
+		r = cache_open_recoverable(&c);
+		if (r < 0 && !cache_is_corrupt(r))
+			return 1;
+	}
+	if (r >= 0 && !c)
 		/* a dry run and no cache yet: compare with an empty, throw-away one */
-		char tmp[] = "/tmp/stasadm-import-XXXXXX";
-		if (!mkdtemp(tmp))
-			return log_error_errno(errno, "Failed to create a temporary directory: %m"),
-			       1;
-		r = cache_open(tmp, CACHE_RDWR | CACHE_NOSYNC, &c);
-		if (r >= 0)
-			r = cache_import(c, f, true, &s);
-		c = cache_free(c);
-		rm_cache_dir(tmp);
-	} else
+		r = import_scratch(f, &s);
+	else if (r >= 0)
 		r = cache_import(c, f, dry_run, &s);
+	/* the cache (not the file: no reason given) is corrupt: replace it */
+	if (!dry_run && cache_is_corrupt(r) && !s.reason[0]) {
+		r = import_recover(f, file, &c, &s, r);
+		if (r == -EIO)
+			return 1; /* already reported */
+	}
 	if (r < 0) {
 		log_error("Refusing %s: %s", file, s.reason[0] ? s.reason : cache_error(r));
 		log_error("The cache was not changed.");

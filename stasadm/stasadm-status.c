@@ -58,7 +58,8 @@ int verb_status(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "Failed to collect the status: %m");
 	if (st->cache_error < 0) {
-		log_error_errno(st->cache_error, "Failed to read the cache: %m");
+		log_error_errno(st->cache_error, "Failed to read the cache: %s",
+				cache_strerror(st->cache_error));
 		ret = 1;
 	}
 

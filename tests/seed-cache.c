@@ -8,6 +8,13 @@
  *   seed-cache dangling-nqn DIR   add an NQN index row that points at no
  *                                 entry (raw LMDB: the cache API can't)
  *   seed-cache future-schema DIR  set meta "schema" to one past ours
+ *   seed-cache bad-traddr DIR     add a DC whose traddr holds a terminal
+ *                                 escape, newline and comma (a well-formed
+ *                                 record that means nothing valid)
+ *   seed-cache bad-path DIR       add a path record that does not decode
+ *   seed-cache bad-length DIR     make the length of meta "created" in
+ *                                 data.mdb claim 16 MiB more than the file
+ *                                 holds (raw bytes: LMDB's node header)
  */
 #include <errno.h>
 #include <lmdb.h>
@@ -15,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache-record.h"
 #include "cache.h"
 #include "dlpe.h"
+#include "fileio.h"
 #include "macro.h"
 #include "tid.h"
 #include "unit-name.h"
@@ -182,10 +191,48 @@ static int raw_put(const char *dir, const char *db, const void *key, size_t klen
 	return EXIT_SUCCESS;
 }
 
+/*
+ * LMDB's leaf node: u16 lo, u16 hi (data size lo | hi << 16), u16 flags,
+ * u16 key size, then key and data. Find the node of meta key "created" in
+ * data.mdb and add 256 << 16 to its data size, as a damaged disk might.
+ */
+static int bad_length(const char *dir)
+{
+	static const uint8_t hdr_tail[] = { 0, 0, 7, 0, 'c', 'r', 'e', 'a', 't', 'e', 'd' };
+	_cleanup_free_ char *buf = NULL;
+	char path[4096];
+	size_t n = 0, found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	f = fopen(path, "r+e");
+	if (!f)
+		return perror(path), EXIT_FAILURE;
+	if (read_full_stream(f, (size_t)1 << 30, &buf, &n) < 0)
+		return fclose(f), perror(path), EXIT_FAILURE;
+	/* every copy of the node (older pages too: whichever the newest tree uses) */
+	for (size_t i = 4; i + sizeof(hdr_tail) <= n; i++) {
+		if (memcmp(buf + i, hdr_tail, sizeof(hdr_tail)) != 0)
+			continue;
+		/* buf[i - 4 .. i - 1] is lo, hi: hi's low byte is at i - 2 */
+		if (fseek(f, (long)i - 2, SEEK_SET) < 0 || fputc(1, f) == EOF)
+			return fclose(f), perror(path), EXIT_FAILURE;
+		found++;
+	}
+	if (fclose(f) != 0)
+		return perror(path), EXIT_FAILURE;
+	if (found == 0) {
+		fprintf(stderr, "seed-cache: no meta \"created\" node in %s\n", path);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "Usage: seed-cache seed|dangling-nqn|future-schema DIR\n");
+		fprintf(stderr,
+			"Usage: seed-cache seed|dangling-nqn|future-schema|bad-length DIR\n");
 		return 2;
 	}
 	if (streq(argv[1], "seed"))
@@ -204,6 +251,24 @@ int main(int argc, char **argv)
 		snprintf(v, sizeof(v), "%d", CACHE_SCHEMA_VERSION + 1);
 		return raw_put(argv[2], "meta", "schema", 6, v, strlen(v));
 	}
+	if (streq(argv[1], "bad-traddr")) {
+		struct cache_dc dc;
+		struct record_buf b;
+		uint8_t id[CACHE_ID_SIZE];
+
+		dc_init(&dc, "10.0.0.1\033[31m\n,x", NVME_DISC_SUBSYS_NQN);
+		if (cache_tid_id(&dc.tid, id) < 0)
+			return fprintf(stderr, "seed-cache: no id\n"), EXIT_FAILURE;
+		record_encode_dc(&dc, &b);
+		return raw_put(argv[2], "dc", id, sizeof(id), b.data, b.size);
+	}
+	if (streq(argv[1], "bad-path")) {
+		/* nqn '\0' pathid -> a value of the wrong version */
+		static const char key[] = "nqn.2024-01.io.test:sub1\0\1\2\3\4\5\6\7\10";
+		return raw_put(argv[2], "path", key, sizeof(key) - 1, "\0garbage", 8);
+	}
+	if (streq(argv[1], "bad-length"))
+		return bad_length(argv[2]);
 	fprintf(stderr, "seed-cache: unknown mode '%s'\n", argv[1]);
 	return 2;
 }

@@ -371,7 +371,7 @@ int main(void)
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
-	ok(cache_export(c, f) > 0, "export");
+	ok(cache_export(c, f, NULL) > 0, "export");
 	fclose(f);
 	cache_free(c);
 	cache_open(dir2, CACHE_RDWR | CACHE_NOSYNC, &c2);

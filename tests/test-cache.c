@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cache-internal.h"
 #include "cache-record.h"
 #include "cache.h"
 #include "fileio.h"
@@ -84,10 +86,34 @@ static void test_records(void)
 	if (record_decode_dc(b.data, b.size + 1, &dc2) != -EBADMSG)
 		bad++;
 	is_int(bad, 0, "truncated/extended dc records are -EBADMSG");
+	/* a byte changed in a field that still decodes: the checksum catches it */
+	{
+		struct record_buf c = b;
+		char *t = memmem(c.data, c.size, "timed out", 9);
+		t[0] = 'T';
+		is_int(record_decode_dc(c.data, c.size, &dc2), -EBADMSG,
+		       "a changed byte in a decodable field: -EBADMSG (checksum)");
+	}
+	/* a version 1 record (no checksum) is still read */
+	{
+		struct record_buf c = b;
+		c.data[0] = 1;
+		c.size -= CACHE_RECORD_CHECKSUM;
+		ok(record_decode_dc(c.data, c.size, &dc2) == 0 &&
+			   streq(dc2.last_error, "timed out"),
+		   "version 1 dc record (no checksum) decodes");
+	}
 	/* a newer record version with extra fields is read as far as we know it */
-	b.data[0] = CACHE_DC_RECORD_VERSION + 1;
-	b.data[b.size] = 0x55;
-	ok(record_decode_dc(b.data, b.size + 1, &dc2) == 0 && streq(dc2.last_error, "timed out"),
+	{
+		uint8_t digest[SHA256_DIGEST_SIZE];
+		b.size -= CACHE_RECORD_CHECKSUM;
+		b.data[0] = CACHE_DC_RECORD_VERSION + 1;
+		b.data[b.size++] = 0x55;
+		sha256(b.data, b.size, digest);
+		memcpy(b.data + b.size, digest, CACHE_RECORD_CHECKSUM);
+		b.size += CACHE_RECORD_CHECKSUM;
+	}
+	ok(record_decode_dc(b.data, b.size, &dc2) == 0 && streq(dc2.last_error, "timed out"),
 	   "newer dc record version decodes its known prefix");
 	b.data[0] = 0;
 	is_int(record_decode_dc(b.data, b.size, &dc2), -EBADMSG, "version 0 refused");
@@ -126,7 +152,13 @@ static void test_records(void)
 	record_encode_path(&p, &b);
 	ok(record_decode_path(b.data, b.size, &p2) == 0 && memcmp(&p, &p2, sizeof(p)) == 0,
 	   "path record round trip");
-	b.data[b.size - 8] = 9; /* owner: 8 one-byte fields from the end */
+	{
+		/* owner: 8 one-byte fields and the checksum from the end */
+		uint8_t digest[SHA256_DIGEST_SIZE];
+		b.data[b.size - CACHE_RECORD_CHECKSUM - 8] = 9;
+		sha256(b.data, b.size - CACHE_RECORD_CHECKSUM, digest);
+		memcpy(b.data + b.size - CACHE_RECORD_CHECKSUM, digest, CACHE_RECORD_CHECKSUM);
+	}
 	ok(record_decode_path(b.data, b.size, &p2) == -EBADMSG, "out-of-range enum refused");
 }
 
@@ -395,7 +427,7 @@ static char *export_str(struct cache *c, size_t *ret_size)
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
 
-	if (cache_export(c, f) < 0)
+	if (cache_export(c, f, NULL) < 0)
 		diag("export failed");
 	fclose(f);
 	*ret_size = size;
@@ -667,6 +699,124 @@ static void test_readonly_dir(void)
 	tmpdir_rm(dir);
 }
 
+/* Issue 13: what the cache refuses at open, and the recovery. */
+static void test_open_checks(void)
+{
+	char *dir = tmpdir_new(), p[300], aside[400] = "";
+	struct cache *c = NULL;
+	struct cache_dc dc;
+	struct stat st;
+
+	ok(cache_open(dir, CACHE_RDWR, &c) == 0, "open");
+	for (unsigned i = 0; i < 50; i++) {
+		struct dlpe e[8];
+		test_dc(i, &dc);
+		for (unsigned k = 0; k < ELEMENTSOF(e); k++)
+			test_entry(i, k, &e[k]);
+		(void)cache_dlp_put(c, &dc, e, ELEMENTSOF(e), 1, NULL);
+	}
+	c = cache_free(c);
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	ok(stat(p, &st) == 0 && st.st_size > 16384, "seeded: %lld bytes", (long long)st.st_size);
+
+	/* every length LMDB hands out is bounded by the end of data.mdb */
+	ok(cache_open(dir, CACHE_RDONLY, &c) == 0, "open read-only");
+	ok(c->map && c->map_end > c->map && (uint64_t)(c->map_end - c->map) == c->file_size,
+	   "the map is located: %lld bytes backed", (long long)(c->map_end - c->map));
+	if (c->map_end) {
+		MDB_val in = { 100, (void *)(c->map_end - 200) },
+			past = { 100, (void *)(c->map_end - 10) }, big = { 5000, (void *)c->map };
+		is_int(cache_val_check(c, &in), 0, "a value inside the file");
+		is_int(cache_val_check(c, &past), -EBADMSG, "a value running past its end");
+		is_int(cache_val_check(c, &big), -EBADMSG, "a value longer than any record");
+	}
+	c = cache_free(c);
+
+	/* truncated: refused at open, by readers and writers, not SIGBUS later */
+	ok(truncate(p, st.st_size - 4096) == 0, "truncate by one page");
+	is_int(cache_open(dir, CACHE_RDONLY, &c), -EUCLEAN, "truncated: RDONLY open -EUCLEAN");
+	is_int(cache_open(dir, CACHE_RDWR, &c), -EUCLEAN, "truncated: RDWR open -EUCLEAN");
+	ok(strstr(cache_strerror(-EUCLEAN), "data.mdb is truncated") != NULL,
+	   "cache_strerror(-EUCLEAN): %s", cache_strerror(-EUCLEAN));
+	ok(strstr(cache_strerror(-EBADMSG), "the cache is corrupt") != NULL,
+	   "cache_strerror(-EBADMSG): %s", cache_strerror(-EBADMSG));
+	ok(truncate(p, 0) == 0, "truncate to zero");
+	is_int(cache_open(dir, CACHE_RDONLY, &c), -EUCLEAN, "zero-length: -EUCLEAN, not -EBADF");
+	ok(truncate(p, 100) == 0, "truncate to 100 bytes");
+	is_int(cache_open(dir, CACHE_RDONLY, &c), -EUCLEAN, "100 bytes: -EUCLEAN");
+
+	/* the recovery: set aside, then a fresh cache */
+	is_int(cache_set_aside(dir, aside, sizeof(aside)), 1, "set aside: %s", aside);
+	ok(stat(aside, &st) == 0 && st.st_size == 100, "the old data.mdb kept as %s", aside);
+	is_int(cache_open(dir, CACHE_RDWR, &c), 0, "a fresh cache opens");
+	test_dc(1, &dc);
+	is_int(cache_dc_put(c, &dc), 1, "and takes writes");
+	is_int(cache_verify(c, NULL, NULL), 0, "and verifies clean");
+	c = cache_free(c);
+	is_int(cache_set_aside(dir, NULL, 0), 1, "a second set-aside in the same second");
+
+	/* unsafe directory and files */
+	ok(cache_open(dir, CACHE_RDWR, &c) == 0, "open again");
+	c = cache_free(c);
+	ok(chmod(dir, 0777) == 0, "chmod 0777");
+	is_int(cache_open(dir, CACHE_RDONLY, &c), -EPERM, "world-writable directory: -EPERM");
+	ok(chmod(dir, 0720) == 0, "chmod 0720");
+	is_int(cache_open(dir, CACHE_RDWR, &c), -EPERM, "group-writable directory: -EPERM");
+	is_int(cache_set_aside(dir, NULL, 0), -EPERM, "set aside refuses it too");
+	ok(chmod(dir, 0700) == 0, "chmod 0700");
+	{
+		char lock[300], victim[300];
+		int fd;
+		snprintf(lock, sizeof(lock), "%s/lock.mdb", dir);
+		snprintf(victim, sizeof(victim), "%s/victim", dir);
+		fd = open(victim, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		ok(fd >= 0 && write(fd, "precious", 8) == 8, "a victim file");
+		close(fd);
+		(void)unlink(lock);
+		ok(symlink(victim, lock) == 0, "lock.mdb -> victim");
+		is_int(cache_open(dir, CACHE_RDWR, &c), -ELOOP, "symlinked lock.mdb: -ELOOP");
+		ok(stat(victim, &st) == 0 && st.st_size == 8, "the victim is untouched");
+		(void)unlink(lock);
+		ok(rename(p, victim) == 0 && symlink(victim, p) == 0, "data.mdb -> elsewhere");
+		is_int(cache_open(dir, CACHE_RDONLY, &c), -ELOOP, "symlinked data.mdb: -ELOOP");
+		(void)unlink(p);
+		ok(mkfifo(p, 0600) == 0, "data.mdb a FIFO");
+		is_int(cache_open(dir, CACHE_RDONLY, &c), -ELOOP, "FIFO data.mdb: -ELOOP");
+	}
+	cache_free(c);
+	tmpdir_rm(dir);
+}
+
+/* Issue 13: a full file system is "no space", not "Input/output error". */
+static void test_full_disk(void)
+{
+	char *dir = tmpdir_new(), sub[300];
+	struct cache *c = NULL;
+	int r = 0;
+
+	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=256k") < 0) {
+		diag("skipped the full disk check: needs root and a tmpfs mount (%s)",
+		     strerror(errno));
+		tmpdir_rm(dir);
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s/cache", dir);
+	ok(cache_open(sub, CACHE_RDWR, &c) == 0, "a cache on a 256 KiB tmpfs");
+	for (unsigned i = 0; i < 2000 && r >= 0; i++) {
+		struct dlpe e[200];
+		struct cache_dc dc;
+		test_dc(i, &dc);
+		for (unsigned k = 0; k < ELEMENTSOF(e); k++)
+			test_entry(i, k, &e[k]);
+		r = cache_dlp_put(c, &dc, e, ELEMENTSOF(e), 1, NULL);
+	}
+	is_int(r, -ENOSPC, "filling it: -ENOSPC (%s)", cache_strerror(r));
+	is_int(cache_verify(c, NULL, NULL), 0, "what was committed verifies clean");
+	cache_free(c);
+	(void)umount2(dir, MNT_DETACH);
+	tmpdir_rm(dir);
+}
+
 int main(void)
 {
 	test_records();
@@ -675,5 +825,7 @@ int main(void)
 	test_schema();
 	test_map_growth();
 	test_readonly_dir();
+	test_open_checks();
+	test_full_disk();
 	return tap_done();
 }

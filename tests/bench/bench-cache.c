@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 	/* 6. export / verify for scale */
 	FILE *f = fopen("/dev/null", "we");
 	t0 = now_ms();
-	r = cache_export(c, f);
+	r = cache_export(c, f, NULL);
 	fclose(f);
 	printf("\nAdministration:\n");
 	line("export of the whole cache", now_ms() - t0, "ms", 0);

@@ -13,6 +13,20 @@
 #include "macro.h"
 
 static struct cache *cache;
+static char dir[] = "/tmp/stas-fuzz-export.XXXXXX";
+
+/* the scratch cache does not outlive the run */
+static void scratch_remove(void)
+{
+	char p[sizeof(dir) + 16];
+
+	cache = cache_free(cache);
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	(void)unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	(void)unlink(p);
+	(void)rmdir(dir);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,8 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f;
 
 	if (!cache) {
-		char dir[] = "/tmp/stas-fuzz-export.XXXXXX";
-		if (!mkdtemp(dir) || cache_open(dir, CACHE_RDWR | CACHE_NOSYNC, &cache) < 0)
+		if (!mkdtemp(dir))
+			abort();
+		atexit(scratch_remove);
+		if (cache_open(dir, CACHE_RDWR | CACHE_NOSYNC, &cache) < 0)
 			abort();
 	}
 	if (size == 0)

@@ -208,8 +208,8 @@ static int cache_get(struct cache **ret)
 		return 0;
 	}
 	if (r < 0)
-		return log_error_errno(r, "Failed to open the cache in %s: %m",
-				       arg_cache_dir ?: cache_default_dir());
+		return log_error_errno(r, "Failed to open the cache in %s: %s",
+				       arg_cache_dir ?: cache_default_dir(), cache_strerror(r));
 	return 0;
 }
 

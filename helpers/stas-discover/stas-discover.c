@@ -484,8 +484,9 @@ int main(int argc, char **argv)
 
 	r = cache_open(arg_cache_dir, CACHE_RDWR, &d.cache);
 	if (r < 0) {
-		log_error_errno(r, "Failed to open the cache in %s: %m",
-				arg_cache_dir ? arg_cache_dir : cache_default_dir());
+		log_error_errno(r, "Failed to open the cache in %s: %s",
+				arg_cache_dir ? arg_cache_dir : cache_default_dir(),
+				cache_strerror(r));
 		return 1;
 	}
 	cache_set_writer(d.cache, "stas-discover");

@@ -99,7 +99,8 @@ int mdns_dc_announce(struct mdns_watch *w, const struct tid *dc)
 
 	r = cache_get(w, CACHE_RDWR, &c);
 	if (r < 0)
-		return log_error_errno(r, "Failed to open the cache, not handing over %s: %m", buf);
+		return log_error_errno(r, "Failed to open the cache, not handing over %s: %s", buf,
+				       cache_strerror(r));
 	r = cache_dc_get(c, dc, &rec);
 	if (r == 0) {
 		rec = (struct cache_dc){
@@ -143,8 +144,8 @@ int mdns_dc_goodbye(struct mdns_watch *w, const struct tid *dc)
 	tid_format(dc, buf, sizeof(buf));
 	r = cache_get(w, CACHE_RDWR, &c);
 	if (r < 0)
-		return log_error_errno(r, "Failed to open the cache to mark %s unadvertised: %m",
-				       buf);
+		return log_error_errno(r, "Failed to open the cache to mark %s unadvertised: %s",
+				       buf, cache_strerror(r));
 	r = cache_dc_set_advertised(c, dc, false, now_realtime());
 	if (r == -ENOENT)
 		return 0; /* never handed over (unreachable, or purged meanwhile) */
@@ -251,7 +252,7 @@ static int expiry_fire(sd_event_source *src, uint64_t usec, void *userdata)
 
 	r = cache_get(w, CACHE_RDWR, &c);
 	if (r < 0) {
-		log_error_errno(r, "Failed to open the cache for expiry: %m");
+		log_error_errno(r, "Failed to open the cache for expiry: %s", cache_strerror(r));
 		return 0;
 	}
 	r = cache_dc_foreach(c, expiry_scan_dc, &x);
@@ -282,7 +283,7 @@ int mdns_expiry_schedule(struct mdns_watch *w)
 		return 0;
 	}
 	if (r < 0)
-		return log_error_errno(r, "Failed to open the cache: %m");
+		return log_error_errno(r, "Failed to open the cache: %s", cache_strerror(r));
 	r = cache_dc_foreach(c, expiry_scan_dc, &x);
 	free(x.due);
 	if (r < 0)

@@ -381,7 +381,7 @@ int record_validate_dc(const struct cache_dc *dc)
 {
 	if (!tid_stored_valid(&dc->tid, false) || !tid_stored_valid(&dc->referrer, true) ||
 	    !device_valid(dc->device) || !str_printable(dc->instance_key) ||
-	    (!isempty(dc->instance_key) && !startswith(dc->instance_key, "key-")) ||
+	    (!isempty(dc->instance_key) && !str_startswith(dc->instance_key, "key-")) ||
 	    !str_printable(dc->last_error))
 		return -EBADMSG;
 	return 0;

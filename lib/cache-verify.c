@@ -232,7 +232,7 @@ static int check_ikey(struct verifier *v, const MDB_val *k, const MDB_val *val)
 	}
 	memcpy(key, k->mv_data, k->mv_size);
 	key[k->mv_size] = '\0';
-	if (!startswith(key, "key-"))
+	if (!str_startswith(key, "key-"))
 		problem(v, "ikey %s: not a \"key-\" instance key", key);
 	if (val->mv_size != CACHE_ID_SIZE || !(d = dc_find(v, val->mv_data)))
 		problem(v, "ikey %s: points at no DC", key);

@@ -920,7 +920,7 @@ static int dc_validate(const struct cache_dc *dc)
 		return -EINVAL;
 	if (isempty(dc->tid.transport))
 		return -EINVAL;
-	if (!isempty(dc->instance_key) && !startswith(dc->instance_key, "key-"))
+	if (!isempty(dc->instance_key) && !str_startswith(dc->instance_key, "key-"))
 		return -EINVAL;
 	if (memchr(dc->device, '\0', sizeof(dc->device)) == NULL ||
 	    memchr(dc->instance_key, '\0', sizeof(dc->instance_key)) == NULL ||

@@ -413,7 +413,7 @@ static void apply_host(struct loader *l, const config_setting_t *s, const struct
 	}
 	if (o->field == H_KEY) {
 		conf_secret_free(spec);
-		if (!startswith(copy, "file://") && !isempty(copy))
+		if (!str_startswith(copy, "file://") && !isempty(copy))
 			l->inline_secret = true;
 	} else
 		free(*spec);
@@ -437,7 +437,7 @@ static void apply_secret(struct loader *l, const config_setting_t *s, const stru
 		l->oom = true;
 		return;
 	}
-	if (!startswith(v, "file://"))
+	if (!str_startswith(v, "file://"))
 		l->inline_secret = true;
 	val = conf_resolve_value(l, src, o->name, v, true, true, false);
 	if (!val)

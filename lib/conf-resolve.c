@@ -52,7 +52,7 @@ static int read_file_value(const char *path, bool first_word, char **ret)
 char *conf_resolve_value(struct loader *l, const char *src, const char *name, const char *spec,
 			 bool first_word, bool secret, bool quiet_missing)
 {
-	const char *path = startswith(spec, "file://");
+	const char *path = str_startswith(spec, "file://");
 	char *v = NULL;
 	int r;
 

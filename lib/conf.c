@@ -91,7 +91,7 @@ int config_ip_family_from_string(const char *s)
 
 bool config_secret_is_valid(const char *s)
 {
-	const char *p = startswith(s, "DHHC-1:");
+	const char *p = str_startswith(s, "DHHC-1:");
 	size_t n = 0;
 
 	if (!p || !isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) || p[2] != ':')

@@ -167,7 +167,7 @@ static bool fc_wwn_is_valid(const char *s)
 	for (int i = 0; i < 2; i++) {
 		size_t n = 0;
 
-		s = startswith(s, prefix[i]);
+		s = str_startswith(s, prefix[i]);
 		if (!s)
 			return false;
 		while (ishex(s[n]) && n < 16)

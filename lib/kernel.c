@@ -10,14 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* libnvme exports a startswith() of its own; keep macro.h's in this file. */
-#define startswith libnvme_startswith
 #include <nvme/fabrics.h>
 #include <nvme/ioctl.h>
 #include <nvme/log.h>
 #include <nvme/tree.h>
 #include <nvme/util.h>
-#undef startswith
 
 #include "dlpe.h"
 #include "fileio.h"
@@ -71,7 +68,7 @@ static int attr_read(int dfd, const char *attr, char *buf, size_t size)
 
 static bool ctrl_name_is_valid(const char *name)
 {
-	const char *p = startswith(name, "nvme");
+	const char *p = str_startswith(name, "nvme");
 
 	if (!p || !*p || strlen(name) > KCTRL_NAME_MAX)
 		return false;

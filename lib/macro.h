@@ -97,7 +97,9 @@ static inline const char *strempty(const char *s)
 	return s ? s : "";
 }
 
-static inline const char *startswith(const char *s, const char *prefix)
+/* The rest of @s after @prefix, or NULL. (Not "startswith": libnvme's
+ * util.h exports a function of that name, and lib/kernel.c includes both.) */
+static inline const char *str_startswith(const char *s, const char *prefix)
 {
 	size_t l = strlen(prefix);
 	return strncmp(s, prefix, l) == 0 ? s + l : NULL;

@@ -300,7 +300,7 @@ static void plan_stale(struct planner *pl, struct reconcile_item *it, const stru
 	bool ours = it->have_record && it->record.owner == CACHE_PATH_OWNER_STAS;
 
 	(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), k->name);
-	if (startswith(k->state, "deleting")) {
+	if (str_startswith(k->state, "deleting")) {
 		it->action = RECONCILE_SKIP;
 		item_reason(it, "%s; %s is already being deleted", why, k->name);
 		return;

@@ -39,7 +39,7 @@ bool registry_device_is_valid(const char *device)
 
 	if (!device)
 		return false;
-	p = startswith(device, "nvme");
+	p = str_startswith(device, "nvme");
 	if (!p)
 		return false;
 	n = strlen(p);

@@ -130,7 +130,7 @@ size_t tid_field_size(enum tid_field f)
 
 bool nqn_is_valid(const char *nqn)
 {
-	if (!nqn || !startswith(nqn, "nqn."))
+	if (!nqn || !str_startswith(nqn, "nqn."))
 		return false;
 	if (strlen(nqn) > TID_NQN_MAX)
 		return false;

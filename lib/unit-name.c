@@ -289,7 +289,7 @@ int connect_instance_parse(const char *arg, char ret_key[NQN_KEY_MAX])
 
 	assert(arg);
 
-	if (!startswith(arg, "key-") && !startswith(arg, "key/"))
+	if (!str_startswith(arg, "key-") && !str_startswith(arg, "key/"))
 		return 0;
 	h = arg + STRLEN(NQN_KEY_PREFIX);
 	if (strlen(h) != NQN_KEY_HEX || strspn(h, "0123456789abcdef") != NQN_KEY_HEX)
@@ -438,14 +438,14 @@ int unit_name_dc(const struct tid *dc, const char *host_nqn, char **ret_unit, bo
 
 static bool is_ctrl_name(const char *s)
 {
-	const char *d = startswith(s, "nvme");
+	const char *d = str_startswith(s, "nvme");
 
 	return d && *d && strspn(d, "0123456789") == strlen(d);
 }
 
 static bool is_key_name(const char *s)
 {
-	const char *h = startswith(s, DC_KEY_PREFIX);
+	const char *h = str_startswith(s, DC_KEY_PREFIX);
 
 	return h && strlen(h) == DC_KEY_HEX && strspn(h, "0123456789abcdef") == DC_KEY_HEX;
 }

@@ -547,7 +547,7 @@ static enum kind ini_kind(const struct ini *v, size_t n, const char *path)
 			return KIND_STAFD;
 		if (streq(v[i].section, "I/O controller connection management") ||
 		    (streq(v[i].section, "Global") &&
-		     (startswith(v[i].key, "nr-") || streq(v[i].key, "sticky-connections"))))
+		     (str_startswith(v[i].key, "nr-") || streq(v[i].key, "sticky-connections"))))
 			return KIND_STACD;
 	}
 	if (strstr(base, "stafd"))
@@ -729,7 +729,7 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 		const char *val = NULL, *name = tok;
 		char *eq;
 
-		if (startswith(tok, "--")) {
+		if (str_startswith(tok, "--")) {
 			name = tok + 2;
 			eq = strchr(name, '=');
 			if (eq) {

@@ -482,7 +482,7 @@ static void test_export_import(void)
 	fill(a, 20, 30);
 	fill(b, 5, 4); /* something different to be replaced */
 	ea = export_str(a, &na);
-	ok(na > 0 && startswith(ea, "stas-cache-export 1 schema 1 records "), "export header");
+	ok(na > 0 && str_startswith(ea, "stas-cache-export 1 schema 1 records "), "export header");
 
 	r = import_str(b, ea, na, true, &s);
 	ok(r == 0 && s.dcs == 20 && s.dcs_added == 15 && s.dcs_changed == 5 && s.dcs_removed == 0 &&

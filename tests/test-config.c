@@ -54,7 +54,7 @@ static bool has_error(char **errors, const char *path, unsigned line, const char
 
 	snprintf(prefix, sizeof(prefix), "%s:%u: ", path, line);
 	STRV_FOREACH(e, errors)
-		if (startswith(*e, prefix) && strstr(*e, needle))
+		if (str_startswith(*e, prefix) && strstr(*e, needle))
 			return true;
 	return false;
 }
@@ -711,7 +711,7 @@ static void expect_file_refused(const char *what, const char *path, int want, co
 	r = config_load(path, &cfg, &errors);
 	is_int(r, want, "%s: rejected", what);
 	STRV_FOREACH(e, errors)
-		if (startswith(*e, path) && strstr(*e, needle))
+		if (str_startswith(*e, path) && strstr(*e, needle))
 			found = true;
 	if (!ok(found, "%s: error names the file and says \"%s\"", what, needle))
 		show_errors(errors);

@@ -367,7 +367,7 @@ static void test_sources(void)
 				abort();
 			is_str(n, w, "%s: hostnqn", cases[i].name);
 		} else
-			ok(n && startswith(n, NQN_PREFIX) && is_v4(n + STRLEN(NQN_PREFIX)),
+			ok(n && str_startswith(n, NQN_PREFIX) && is_v4(n + STRLEN(NQN_PREFIX)),
 			   "%s: hostnqn with a random v4 UUID (%s)", cases[i].name, strempty(n));
 		is_str(hostid_source_to_string(from), hostid_source_to_string(cases[i].source),
 		       "%s: hostnqn source", cases[i].name);
@@ -387,7 +387,7 @@ static void test_generate(void)
 		is_int(hostnqn_generate_from(&none, &b, NULL), 0, "no sources again: generated");
 		ok(b && a && !streq(a, b), "two random host NQNs differ");
 		is_int(hostnqn_generate(&c), 0, "hostnqn_generate() on this machine");
-		ok(c && hostnqn_is_valid(c) && startswith(c, NQN_PREFIX) &&
+		ok(c && hostnqn_is_valid(c) && str_startswith(c, NQN_PREFIX) &&
 			   uuid_is_valid(c + STRLEN(NQN_PREFIX)),
 		   "hostnqn_generate() format: %s", strempty(c));
 	}

@@ -435,7 +435,7 @@ static void check_dc(const char *name, const struct tid *t, const char *want_ins
 	ok(!ctrl, "%s: not a controller name", name);
 	if (want_key) {
 		ok(key && streq(key, inst), "%s: parse gives the key", name);
-		ok(key && strlen(key) == 4 + 16 && startswith(key, "key-"), "%s: key-<16 hex>",
+		ok(key && strlen(key) == 4 + 16 && str_startswith(key, "key-"), "%s: key-<16 hex>",
 		   name);
 	} else {
 		ok(!key, "%s: no key", name);

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	}
 	/* strip the "fuzz-" program prefix to find the corpus */
 	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", top ? top : ".",
-		 startswith(name, "fuzz-") ? name + 5 : name);
+		 str_startswith(name, "fuzz-") ? name + 5 : name);
 	n = scandir(dir, &list, NULL, alphasort);
 	if (n < 0)
 		tap_skip_all("no corpus");

@@ -159,6 +159,70 @@ const char *config_value_mask(const char *key, const char *value)
 	return value;
 }
 
+/* A decimal number ("72", "1.5", ".5") at *p: its value, *p moved past it. */
+static int duration_number(const char **p, double *ret, bool *ret_integer)
+{
+	const char *q = *p;
+	double v = 0, scale = 0.1;
+	bool digits = false;
+
+	for (; isdigit((unsigned char)*q); q++, digits = true)
+		if ((v = v * 10 + (*q - '0')) > 1e12)
+			return -ERANGE;
+	*ret_integer = true;
+	if (*q == '.') {
+		*ret_integer = false;
+		for (q++; isdigit((unsigned char)*q); q++, scale /= 10, digits = true)
+			v += (*q - '0') * scale;
+	}
+	if (!digits)
+		return -EINVAL;
+	*p = q;
+	*ret = v;
+	return 0;
+}
+
+/* "[D:]H:MM:SS", "M:SS", ":SS" (SS may have decimals) after an optional
+ * "N days": the clock forms nvme-stas accepts. */
+static int duration_clock(const char *p, double days, double *ret)
+{
+	double f[4];
+	int n = 0;
+
+	if (*p == ':') { /* ":SS" */
+		f[n++] = 0;
+		p++;
+	}
+	for (;;) {
+		bool integer;
+		const char *start = p;
+
+		if (n == 4 || duration_number(&p, &f[n], &integer) < 0)
+			return -EINVAL;
+		/* Every field but the first has two digits; only seconds have decimals. */
+		if (n > 0 && (p - start < 2 || !isdigit((unsigned char)start[1]) ||
+			      (integer && p - start != 2)))
+			return -EINVAL;
+		n++;
+		if (*p != ':')
+			break;
+		if (!integer)
+			return -EINVAL;
+		p++;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p || n < 2 || (days > 0 && n != 3))
+		return -EINVAL;
+	/* n fields, the last one seconds: D:HH:MM:SS, H:MM:SS, M:SS */
+	*ret = days * 86400;
+	for (int i = 0; i < n; i++)
+		*ret += f[i] * (n == 4 ? (const double[]){ 86400, 3600, 60, 1 }[i] :
+				n == 3 ? (const double[]){ 3600, 60, 1 }[i] :
+					 (const double[]){ 60, 1 }[i]);
+	return 0;
+}
+
 int config_duration_parse(const char *s, int64_t *ret)
 {
 	static const struct {
@@ -171,35 +235,48 @@ int config_duration_parse(const char *s, int64_t *ret)
 		{ "mins", 60 },	   { "min", 60 },     { "m", 60 },	 { "seconds", 1 },
 		{ "second", 1 },   { "secs", 1 },     { "sec", 1 },	 { "s", 1 },
 	};
-	int64_t total = 0;
 	const char *p = s;
-	bool any = false;
+	double total = 0;
+	bool any = false, only_days = true, negative = false;
 
 	assert(s);
 
 	while (isspace((unsigned char)*p))
 		p++;
-	if (strcasecmp(p, "never") == 0 || strcasecmp(p, "infinity") == 0 || streq(p, "-1")) {
+	if (strcasecmp(p, "never") == 0 || strcasecmp(p, "infinity") == 0) {
 		*ret = CONFIG_DURATION_INFINITY;
 		return 0;
 	}
+	/* nvme-stas: a sign may lead; a negative duration means "never". */
+	if (*p == '-' || *p == '+') {
+		negative = *p == '-';
+		for (p++; isspace((unsigned char)*p);)
+			p++;
+	}
 
 	while (*p) {
-		char *end;
-		unsigned long long v;
-		int64_t mult = 1;
+		const char *num = p;
+		double v;
+		bool integer;
+		int64_t mult = 0;
 		size_t best = 0;
+		int r;
 
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		errno = 0;
-		v = strtoull(p, &end, 10);
-		if (errno || v > INT32_MAX)
-			return -ERANGE;
-		p = end;
+		if (*p != ':') {
+			r = duration_number(&p, &v, &integer);
+			if (r < 0)
+				return r;
+		}
+		if (*p == ':') {
+			/* A clock form, alone or after "N days" (and then H:MM:SS). */
+			if ((any && !only_days) || duration_clock(num, total / 86400, &total) < 0)
+				return -EINVAL;
+			any = true;
+			break;
+		}
 		while (isspace((unsigned char)*p))
 			p++;
-		/* longest unit matching a whole word */
+		/* the longest unit matching a whole word */
 		for (size_t i = 0; i < ELEMENTSOF(units); i++) {
 			size_t l = strlen(units[i].unit);
 			if (l > best && strncasecmp(p, units[i].unit, l) == 0 &&
@@ -208,21 +285,26 @@ int config_duration_parse(const char *s, int64_t *ret)
 				mult = units[i].mult;
 			}
 		}
-		if (!best && *p && !isdigit((unsigned char)*p) && *p != ',')
-			return -EINVAL;
+		if (!best) {
+			/* a bare number: seconds, and only on its own */
+			if (any || *p)
+				return -EINVAL;
+			mult = 1;
+		}
 		p += best;
-		if (total > (INT64_C(1) << 40))
+		only_days = only_days && mult == 86400;
+		total += v * (double)mult;
+		if (total > (double)INT32_MAX)
 			return -ERANGE;
-		total += (int64_t)v * mult;
 		any = true;
-		while (isspace((unsigned char)*p) || *p == ',')
+		while (isspace((unsigned char)*p) || *p == ',' || *p == '/')
 			p++;
 	}
 	if (!any)
 		return -EINVAL;
-	if (total > INT32_MAX)
+	if (total > (double)INT32_MAX)
 		return -ERANGE;
-	*ret = total;
+	*ret = negative ? CONFIG_DURATION_INFINITY : (int64_t)total;
 	return 0;
 }
 

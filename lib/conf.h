@@ -333,10 +333,14 @@ int config_to_json(const struct stas_config *cfg, struct json_object **ret);
 
 /**
  * config_duration_parse() - a zeroconf-connections-persistence value as
- * nvme-stas reads it: seconds ("3600"), "-1", "never"/"infinity" (forever),
- * or a time span of numbers with units d/day(s), h/hr(s)/hour(s),
- * m/min(s)/minute(s), s/sec(s)/second(s), optionally separated by blanks
- * or commas ("72h", "72hours", "3 days 5 hours", "1h30m").
+ * nvme-stas reads it (its timeparse): seconds ("3600", "1.5"), "never" /
+ * "infinity", a time span of numbers (decimals allowed) with units
+ * d/dy(s)/day(s), h/hr(s)/hour(s), m/min(s)/minute(s), s/sec(s)/second(s),
+ * separated by blanks, ',' or '/' ("72h", "3 days 5 hours", "1h30m",
+ * "1.5 hours"), or a clock "M:SS", "H:MM:SS", "D:HH:MM:SS", ":SS", also
+ * after "N days" ("2 days 1:30:00"). A leading sign is allowed; a negative
+ * duration means forever, as in nvme-stas. Fractions of a second are
+ * dropped.
  * Return: 0 and *ret seconds (-1 forever), or -EINVAL / -ERANGE.
  */
 int config_duration_parse(const char *s, int64_t *ret);

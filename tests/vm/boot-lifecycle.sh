@@ -96,13 +96,7 @@ units=/lib/systemd/system
 
 # An AddressSanitizer build (make check's) inside the units: LSan's exit-time
 # leak check needs ptrace, which the sandbox denies (see e2e-system.sh).
-if ldd "$CONNECT" | grep -q libasan; then
-	for u in stas-discover@ stas-connect@ stas-discover-all stas-shutdown stas-hostnqn stas-hostid; do
-		mkdir -p "/etc/systemd/system/$u.service.d"
-		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"/etc/systemd/system/$u.service.d/asan.conf"
-	done
-	diag "ASan build: leak detection off inside the units"
-fi
+vm_units_no_lsan
 
 # --- Units and rules as installed ---------------------------------------------
 out=$(systemd-analyze verify --man=no $units/stas*.service $units/stas.target 2>&1 || true)

@@ -43,14 +43,7 @@ check "config is valid" "$STASADM" config check
 check "user stas-cached exists (sysusers.d)" getent passwd stas-cached
 check "the lock file is the service's group's (tmpfiles.d)" \
 	test "$(stat -c %G:%a /var/cache/stas/lock.mdb)" = stas-cached:660
-if ldd /usr/libexec/stas/stas-cached | grep -q libasan; then
-	# See e2e-system.sh: LSan cannot run under the units' syscall filter.
-	for u in stas-discover@.service stas-connect@.service stas-discover-all.service stas-cached.service; do
-		mkdir -p "/etc/systemd/system/$u.d"
-		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"/etc/systemd/system/$u.d/asan.conf"
-	done
-	diag "ASan build: leak detection off inside the units"
-fi
+vm_units_no_lsan
 systemctl daemon-reload
 udevadm control --reload
 

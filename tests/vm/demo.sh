@@ -27,13 +27,7 @@ gone() { ! grep -qxF "$1" /sys/class/nvme/nvme*/subsysnqn 2>/dev/null; }
 n_live_io() { nvme_ctrls io | while read -r c; do [ "$(ctrl_attr "$c" state)" = live ] && echo "$c"; done | wc -l; }
 
 # An AddressSanitizer build (make check's): no leak check inside the sandboxed units.
-if ldd /usr/libexec/stas/stas-mdns-watch | grep -q libasan; then
-	for u in stas-discover@.service stas-connect@.service stas-mdns-watch.service; do
-		mkdir -p "/etc/systemd/system/$u.d"
-		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"/etc/systemd/system/$u.d/asan.conf"
-	done
-	systemctl daemon-reload
-fi
+vm_units_no_lsan
 
 V=nqn.2026-11.io.stas.demo
 A=192.168.253.1

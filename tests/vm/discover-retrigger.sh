@@ -32,12 +32,7 @@ done
 check "the long NQN is 222 bytes" test "${#L}" = 222
 mkdir -p /etc/stas
 : >/etc/stas/stas.conf
-if ldd "$SD" | grep -q libasan; then
-	for u in stas-discover@.service stas-connect@.service; do
-		mkdir -p "/etc/systemd/system/$u.d"
-		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"/etc/systemd/system/$u.d/asan.conf"
-	done
-fi
+vm_units_no_lsan
 systemctl daemon-reload
 
 live_io() { # live I/O controllers of NQN

@@ -39,13 +39,7 @@ check "stas's udev rule is installed" test -f /usr/lib/udev/rules.d/70-stas-auto
 # exit-time leak check needs ptrace, which the units' SystemCallFilter denies,
 # and then spins forever. Keep the sandbox; turn off only the leak check here
 # (the unit tests and the fast-mode VM tests run with it).
-if ldd /usr/libexec/stas/stas-discover | grep -q libasan; then
-	for u in stas-discover@.service stas-connect@.service stas-discover-all.service; do
-		mkdir -p "/etc/systemd/system/$u.d"
-		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"/etc/systemd/system/$u.d/asan.conf"
-	done
-	diag "ASan build: leak detection off inside the units"
-fi
+vm_units_no_lsan
 udevadm control --reload
 systemctl daemon-reload
 

@@ -43,13 +43,7 @@ todo_check() {
 
 # An AddressSanitizer build under the shipped units: LSan needs ptrace, which
 # the units' SystemCallFilter denies (see e2e-system.sh).
-if ldd /usr/libexec/stas/stas-discover | grep -q libasan; then
-	for u in stas-discover@.service stas-connect@.service stas-discover-all.service; do
-		mkdir -p "/etc/systemd/system/$u.d"
-		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"/etc/systemd/system/$u.d/asan.conf"
-	done
-	systemctl daemon-reload
-fi
+vm_units_no_lsan
 
 P=nqn.2024-01.io.stas:hostile
 L1=$P-legit-1 L2=$P-legit-2 L3=$P-late-3 LZ=$P-zz-after-long

@@ -43,13 +43,7 @@ vm_on_exit systemctl stop $W
 
 # An AddressSanitizer build: its exit-time leak check needs ptrace, which the
 # units' SystemCallFilter denies (see e2e-system.sh).
-if ldd /usr/libexec/stas/stas-mdns-watch | grep -q libasan; then
-	for u in stas-discover@.service stas-connect@.service $W; do
-		mkdir -p "/etc/systemd/system/$u.d"
-		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"/etc/systemd/system/$u.d/asan.conf"
-	done
-	diag "ASan build: leak detection off inside the units"
-fi
+vm_units_no_lsan
 systemctl daemon-reload
 
 nvmet_port_add 1 "$A" 8009

@@ -581,9 +581,11 @@ static int open_dbis(struct cache *c, bool create)
 
 static bool open_retryable(int r, unsigned attempt)
 {
-	/* EBADMSG: a data file caught half-created by another process */
+	/* EBADMSG, EUCLEAN: a data file caught half-created by another process
+	 * (it exists before its meta pages are written); a file that stays
+	 * short for about 0.2 s is truncated. */
 	return r == -EAGAIN || r == -EBUSY || (r == -EBADMSG && attempt < 3) ||
-	       (r == -EUCLEAN && attempt < 10);
+	       (r == -EUCLEAN && attempt < 20);
 }
 
 /*
@@ -716,10 +718,6 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 		if (r < 0)
 			return r;
 	}
-	r = cache_dir_check(dir, rdwr);
-	if (r < 0)
-		return r;
-
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -731,7 +729,9 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 
 	/* Several processes may create or open the environment at once; LMDB
 	 * serialises lock-file setup with fcntl locks, but a loser can see a
-	 * transient EAGAIN/EBUSY (or a half-initialised lock file): retry. */
+	 * transient EAGAIN/EBUSY, a half-initialised lock file or a data file
+	 * not yet holding its meta pages: retry. The directory check runs
+	 * first in every attempt, before LMDB touches anything. */
 	for (unsigned attempt = 0; attempt < CACHE_OPEN_RETRIES; attempt++) {
 		r = cache_dir_check(dir, rdwr);
 		if (r >= 0)

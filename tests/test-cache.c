@@ -817,6 +817,41 @@ static void test_full_disk(void)
 	tmpdir_rm(dir);
 }
 
+/*
+ * Another process creating the cache: data.mdb exists before its meta pages
+ * are written. An opener that finds it short then must wait, not call the
+ * cache truncated (seen as a lost writer in test-cache-stress under load).
+ */
+static void test_open_during_creation(void)
+{
+	char *dir = tmpdir_new(), *ready = tmpdir_new(), p[300], q[300];
+	struct cache *c = NULL;
+	pid_t pid;
+	int st, fd;
+
+	is_int(cache_open(ready, CACHE_RDWR | CACHE_NOSYNC, &c), 0, "a complete cache elsewhere");
+	cache_free(c);
+	c = NULL;
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	snprintf(q, sizeof(q), "%s/data.mdb", ready);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ok(fd >= 0, "an empty data.mdb, as a creator leaves it for a moment");
+	if (fd >= 0)
+		close(fd);
+	pid = fork();
+	if (pid == 0) {
+		usleep(30000);
+		_exit(rename(q, p) == 0 ? 0 : 1);
+	}
+	is_int(cache_open(dir, CACHE_RDWR | CACHE_NOSYNC, &c), 0,
+	       "the open waits for the creator instead of failing as truncated");
+	cache_free(c);
+	ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "the creator finished");
+	tmpdir_rm(ready);
+	tmpdir_rm(dir);
+}
+
 int main(void)
 {
 	test_records();
@@ -826,6 +861,7 @@ int main(void)
 	test_map_growth();
 	test_readonly_dir();
 	test_open_checks();
+	test_open_during_creation();
 	test_full_disk();
 	return tap_done();
 }

@@ -24,49 +24,12 @@ const char *status_dc_state(const struct cache_dc *dc)
 	return dc->last_read_usec ? "stale" : "error";
 }
 
-struct dc_vec {
-	struct cache_dc *v;
-	size_t n, alloc;
-};
-
-static int dc_collect(const struct cache_dc *dc, void *ud)
-{
-	struct dc_vec *l = ud;
-
-	if (GREEDY_REALLOC(l->v, l->alloc, l->n) < 0)
-		return -ENOMEM;
-	l->v[l->n++] = *dc;
-	return 0;
-}
-
-static int dc_cmp(const void *a, const void *b)
-{
-	const struct tid *x = &((const struct cache_dc *)a)->tid;
-	const struct tid *y = &((const struct cache_dc *)b)->tid;
-	int r;
-
-	for (int f = 0; f < _TID_FIELD_MAX; f++)
-		if ((r = strcmp(tid_field_get(x, f), tid_field_get(y, f))) != 0)
-			return r;
-	return 0;
-}
-
 int status_dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n)
 {
-	struct dc_vec l = {};
-	int r;
-
-	if (c) {
-		r = cache_dc_foreach(c, dc_collect, &l);
-		if (r < 0) {
-			free(l.v);
-			return r;
-		}
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), dc_cmp);
-	*ret = l.v;
-	*ret_n = l.n;
+	if (c)
+		return cache_dc_list(c, ret, ret_n);
+	*ret = NULL;
+	*ret_n = 0;
 	return 0;
 }
 

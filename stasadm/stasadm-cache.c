@@ -22,6 +22,7 @@
 #include "log.h"
 #include "macro.h"
 #include "nvme-opts.h"
+#include "status.h"
 #include "tid.h"
 #include "unit-name.h"
 #include "stasadm-cache.h"
@@ -36,13 +37,6 @@ void json_print(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-const char *dc_state(const struct cache_dc *dc)
-{
-	if (!dc->stale && dc->last_errno == 0)
-		return "ok";
-	return dc->last_read_usec ? "stale" : "error";
 }
 
 const char *age_format(uint64_t usec, char *buf, size_t size)
@@ -150,7 +144,7 @@ json_object *dc_to_json(const struct cache_dc *dc)
 	json_object_object_add(o, "tid", tid_to_json(&dc->tid));
 	json_add_str(o, "origin", cache_origin_to_string(dc->origin));
 	json_add_str(o, "dctype", cache_dctype_to_string(dc->dctype));
-	json_add_str(o, "state", dc_state(dc));
+	json_add_str(o, "state", status_dc_state(dc));
 	json_object_object_add(o, "persistent", json_object_new_boolean(dc->persistent));
 	json_add_int(o, "kato", dc->kato);
 	json_add_str(o, "device", dc->device);
@@ -274,16 +268,6 @@ int stasadm_cache_open(unsigned flags, struct cache **ret)
 	return 1;
 }
 
-/* Every DC, sorted by transport ID (none without a cache). */
-int dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n)
-{
-	if (c)
-		return cache_dc_list(c, ret, ret_n);
-	*ret = NULL;
-	*ret_n = 0;
-	return 0;
-}
-
 /*
  * Find the one DC named on the command line: a tid_key ("tcp/1.2.3.4/8009/..."),
  * a stas-discover@ instance ("tcp-192.168.1.10-8009", "key-<hex>", "nvme3"),
@@ -328,7 +312,7 @@ static int dc_resolve(struct cache *c, const char *arg, const struct tid *opts,
 		return log_error_errno(EINVAL,
 				       "Which DC? Give a key, a unit instance or -t/-a/-s.");
 
-	r = dc_list(c, &v, &n);
+	r = status_dc_list(c, &v, &n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read the cache: %s", cache_error(r));
 	for (size_t i = 0; i < n; i++) {
@@ -412,7 +396,7 @@ int verb_cache_ls(int argc, char **argv)
 	r = stasadm_cache_open(CACHE_RDONLY, &c);
 	if (r < 0)
 		return 1;
-	r = dc_list(c, &v, &n);
+	r = status_dc_list(c, &v, &n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read the cache: %s", cache_error(r)), 1;
 
@@ -433,7 +417,7 @@ int verb_cache_ls(int argc, char **argv)
 		char s[ESC_MAX], age[16], d[ESC_MAX];
 		printf("%-40s %-8s %-7s %-5s %7" PRIu32 " %5s %s\n",
 		       dc_short(&v[k].tid, s, sizeof(s)), cache_origin_to_string(v[k].origin),
-		       cache_dctype_to_string(v[k].dctype), dc_state(&v[k]), v[k].n_entries,
+		       cache_dctype_to_string(v[k].dctype), status_dc_state(&v[k]), v[k].n_entries,
 		       age_format(v[k].last_read_usec, age, sizeof(age)),
 		       isempty(v[k].device) ? "-" : esc(v[k].device, d, sizeof(d)));
 	}
@@ -529,7 +513,7 @@ int verb_cache_show(int argc, char **argv)
 	printf("Type:         %s%s, kato %" PRIu32 "s\n", cache_dctype_to_string(dc.dctype),
 	       dc.persistent ? ", persistent" : "", dc.kato);
 	printf("Device:       %s\n", isempty(dc.device) ? "-" : esc(dc.device, e1, sizeof(e1)));
-	printf("State:        %s", dc_state(&dc));
+	printf("State:        %s", status_dc_state(&dc));
 	if (dc.last_errno || dc.last_error[0])
 		printf(" (%s: %s, %s ago)", strerror(dc.last_errno),
 		       esc(dc.last_error, e1, sizeof(e1)),

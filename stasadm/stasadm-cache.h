@@ -8,9 +8,6 @@
 
 #include "cache.h"
 
-/* "ok", "stale" (last read failed, last good page kept) or "error" (never read). */
-const char *dc_state(const struct cache_dc *dc);
-
 /* "5s", "3m", "2h", "4d", or "-" for never; @buf of 16 bytes. */
 const char *age_format(uint64_t usec, char *buf, size_t size);
 
@@ -24,8 +21,5 @@ json_object *dc_to_json(const struct cache_dc *dc);
  * Return: 1 opened, 0 no cache yet (RDONLY: treat as empty), negative errno.
  */
 int stasadm_cache_open(unsigned flags, struct cache **ret);
-
-/* Collect every DC sorted by key: newly allocated array. */
-int dc_list(struct cache *c, struct cache_dc **ret, size_t *ret_n);
 
 void json_print(json_object *o);

@@ -9,12 +9,6 @@
 # memory.peak), `stasadm verify` clean, the legitimate entries connected, and
 # one clear log line per problem.
 #
-# Assertions for defects issue 13 lists and nobody has fixed yet are TAP TODO
-# ("not ok N - ... # TODO issue 13 item ..."): they keep the defect visible
-# without failing the suite. When a fix lands, the TODO line turns into
-# "ok ... # TODO" (the harness reports it as an unexpected pass): drop the
-# todo_ wrapper then.
-#
 # Run: tests/vm/run tests/vm/hostile-dc.sh [SCENARIO...]   (default: all)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -40,30 +34,6 @@ CONF=$R/stas.conf
 MEM_MAX_MB=${STAS_HOSTILE_MEM_MB:-384} # the cgroup's memory.max: a runaway is killed here
 MEM_OK_MB=${STAS_HOSTILE_MEM_OK_MB:-192} # "bounded memory" means a peak below this
 TIME_OK=${STAS_HOSTILE_TIME_OK:-45}      # seconds, for a page of a few entries
-
-# --- TAP TODO ------------------------------------------------------------------
-todo_n=0
-# todo_check REASON DESC CMD...: like check, but a failure is a TAP TODO.
-todo_check() {
-	local reason=$1 desc=$2 rc=0
-	shift 2
-	"$@" >/dev/null 2>&1 || rc=$?
-	_vm_n=$((_vm_n + 1))
-	if [ "$rc" = 0 ]; then
-		# Fixed: tell whoever reads the log to turn this into a plain check.
-		_vm_passed=$((_vm_passed + 1))
-		printf 'ok %d - %s # TODO %s (passes now: make it a plain check)\n' "$_vm_n" "$desc" "$reason"
-	else
-		todo_n=$((todo_n + 1))
-		printf 'not ok %d - %s # TODO %s\n' "$_vm_n" "$desc" "$reason"
-	fi
-}
-# chk TODO_REASON DESC CMD...: a plain check when TODO_REASON is empty.
-chk() {
-	local reason=$1
-	shift
-	if [ -n "$reason" ]; then todo_check "$reason" "$@"; else check "$@"; fi
-}
 
 # --- the I/O side: real kernel subsystems -----------------------------------------------
 P=nqn.2024-01.io.stas:hostile
@@ -179,13 +149,13 @@ no_smuggled() { ! cat /sys/class/nvme/*/address 2>/dev/null | grep -q 'host_trad
 has_error() { adm show --json "tcp-127.0.0.1-$1" | jq -e '.["last-error"] | length > 0'; }
 show_err() { sed -n "1,${2:-12}p" "$R/$1.err" | cat -v | sed 's/^/#   stderr: /'; }
 
-# common NAME TODO: the assertions every scenario makes (TODO may be empty).
+# common NAME: the assertions every scenario makes.
 common() {
-	local name=$1 todo=${2:-}
-	chk "$todo" "$name: no crash (exit $M_RC)" no_crash "$name"
-	chk "$todo" "$name: done in bounded time (${M_SECS}s < ${TIME_OK}s)" in_time "$TIME_OK"
-	chk "$todo" "$name: bounded memory (peak ${M_PEAK_MB} MiB < ${MEM_OK_MB} MiB)" in_memory
-	chk "$todo" "$name: the cache verifies clean" adm verify
+	local name=$1
+	check "$name: no crash (exit $M_RC)" no_crash "$name"
+	check "$name: done in bounded time (${M_SECS}s < ${TIME_OK}s)" in_time "$TIME_OK"
+	check "$name: bounded memory (peak ${M_PEAK_MB} MiB < ${MEM_OK_MB} MiB)" in_memory
+	check "$name: the cache verifies clean" adm verify
 }
 
 want() { [ $# -eq 0 ] || [[ " ${SCENARIOS[*]} " == *" $1 "* ]]; }
@@ -346,7 +316,6 @@ fi
 
 # --- numrec: a header that claims a million / four million entries -------------------------
 # Issue 13 item 5b: libnvme 1.3 acts on numrec before stas sees it.
-T5B="issue 13 item 5b: libnvme acts on numrec before stas checks it"
 for nr in 1m:1048576 4m:4194304; do
 	name=numrec${nr%%:*} count=${nr#*:}
 	want "$name" || continue
@@ -377,9 +346,9 @@ done
 # length), and the issue's 65,536 (STAS_HOSTILE_REFERRALS=65534, the most a
 # page may hold for stas) spend about 115 s in libnvme's 16,385 Get Log Page
 # commands of 4 KiB alone. A fixed stas must stay within the time limit with
-# at most STAS_HOSTILE_REFERRAL_CAP referral DCs. The TODO assertions combine
-# "capped" with what they check, so that they fail today however fast the
-# uncapped run happens to be.
+# at most STAS_HOSTILE_REFERRAL_CAP referral DCs. The assertions combine
+# "capped" with what they check, so that an uncapped stas fails them however
+# fast it happens to be.
 if want referrals; then
 	nref=${STAS_HOSTILE_REFERRALS:-2046}
 	cap=${STAS_HOSTILE_REFERRAL_CAP:-1024}
@@ -407,4 +376,3 @@ if want referrals; then
 	reset_host
 fi
 
-diag "$todo_n TODO assertions failed as expected (known defects of issue 13)"

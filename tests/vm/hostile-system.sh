@@ -12,7 +12,6 @@
 #    persistent DC connection (each one a udev event restarting
 #    stas-discover@<ctrl>); afterwards a real change (a new entry) still gets
 #    connected, no stas unit is left failed, the cache verifies clean.
-# Assertions for defects issue 13 lists and nobody fixed yet are TAP TODO.
 # Run: make install DESTDIR=D && tests/vm/run --system --install-dir D tests/vm/hostile-system.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -24,22 +23,6 @@ HDC=${top_builddir:?top_builddir is not set}/tests/hostile-dc/hostile-dc
 STASADM=/usr/sbin/stasadm
 R=$STAS_VM_RUNDIR/hostile
 mkdir -p "$R"
-
-todo_n=0
-# todo_check REASON DESC CMD...: like check, but a failure is a TAP TODO.
-todo_check() {
-	local reason=$1 desc=$2 rc=0
-	shift 2
-	"$@" >/dev/null 2>&1 || rc=$?
-	_vm_n=$((_vm_n + 1))
-	if [ "$rc" = 0 ]; then
-		_vm_passed=$((_vm_passed + 1))
-		printf 'ok %d - %s # TODO %s (passes now: make it a plain check)\n' "$_vm_n" "$desc" "$reason"
-	else
-		todo_n=$((todo_n + 1))
-		printf 'not ok %d - %s # TODO %s\n' "$_vm_n" "$desc" "$reason"
-	fi
-}
 
 # An AddressSanitizer build under the shipped units: LSan needs ptrace, which
 # the units' SystemCallFilter denies (see e2e-system.sh).
@@ -118,4 +101,3 @@ check "storm: no stas unit failed" no_failed_stas_units
 check "storm: the cache verifies clean" "$STASADM" verify
 check "storm: the ordinary subsystems still connected" has_live "$L1"
 
-diag "$todo_n TODO assertions failed as expected (known defects of issue 13)"

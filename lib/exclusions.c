@@ -315,7 +315,19 @@ int exclusions_entry_matches(const char *entry, const struct exclusions_target *
 }
 
 /* One pass over the lists: matching (@target set) or checking (@target NULL). */
+struct loaded_file {
+	char *path;
+	char *buf;
+	size_t size;
+};
+
+struct exclusions {
+	struct loaded_file *files;
+	size_t n, alloc;
+};
+
 struct scan {
+	struct exclusions *collect; /* loading: keep each file's text instead of scanning it */
 	const struct exclusions_target *target;
 	struct entry *e;
 	struct exclusions_match *ret_match;
@@ -488,6 +500,19 @@ static int conf_scan(struct scan *sc, const char *path)
 		problem(sc, path, 0, "cannot be read, ignored (nothing excluded by it): %m");
 		return 0;
 	}
+	if (sc->collect) {
+		struct exclusions *x = sc->collect;
+		char *p;
+
+		if (GREEDY_REALLOC(x->files, x->alloc, x->n) < 0)
+			return -ENOMEM;
+		p = strdup(path);
+		if (!p)
+			return -ENOMEM;
+		x->files[x->n++] =
+			(struct loaded_file){ .path = p, .buf = TAKE_PTR(buf), .size = size };
+		return 0;
+	}
 	return text_scan(sc, path, buf, size);
 }
 
@@ -584,8 +609,9 @@ static int scan_all(const char *root, struct scan *sc)
 	if (!main_path || !dir)
 		return -ENOMEM;
 
-	if (conf_scan(sc, main_path) > 0)
-		return 1;
+	r = conf_scan(sc, main_path);
+	if (r != 0)
+		return r;
 
 	r = dropins_list(dir, &names);
 	if (r == -ENOENT)
@@ -602,8 +628,9 @@ static int scan_all(const char *root, struct scan *sc)
 
 		if (asprintf(&path, "%s/%s", dir, *name) < 0)
 			return -ENOMEM;
-		if (conf_scan(sc, path) > 0)
-			return 1;
+		r = conf_scan(sc, path);
+		if (r != 0)
+			return r;
 	}
 	return 0;
 }
@@ -645,4 +672,51 @@ int exclusions_check(const char *root, exclusions_problem_fn fn, void *userdata)
 	if (r < 0)
 		return r;
 	return (int)MIN(sc.n_problems, (unsigned)INT_MAX);
+}
+
+int exclusions_load(const char *root, struct exclusions **ret)
+{
+	_cleanup_exclusions_ struct exclusions *x = NULL;
+	struct scan sc = {};
+	int r;
+
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	sc.collect = x;
+	r = scan_all(root, &sc);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(x);
+	return 0;
+}
+
+int exclusions_loaded_match(const struct exclusions *x, const struct exclusions_target *target,
+			    struct exclusions_match *ret_match)
+{
+	for (size_t i = 0; x && i < x->n; i++) {
+		const struct loaded_file *f = &x->files[i];
+
+		if (exclusions_match_text(f->path, f->buf, f->size, target, ret_match) > 0)
+			return 1;
+	}
+	return 0;
+}
+
+size_t exclusions_loaded_count(const struct exclusions *x)
+{
+	return x ? x->n : 0;
+}
+
+struct exclusions *exclusions_free(struct exclusions *x)
+{
+	if (x) {
+		for (size_t i = 0; i < x->n; i++) {
+			free(x->files[i].path);
+			free(x->files[i].buf);
+		}
+		free(x->files);
+		free(x);
+	}
+	return NULL;
 }

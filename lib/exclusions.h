@@ -48,6 +48,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "macro.h"
 #include "tid.h"
 
 #define EXCLUSIONS_CONF "/etc/nvme/exclusions.conf"
@@ -136,3 +137,35 @@ int exclusions_entry_matches(const char *entry, const struct exclusions_target *
  * form) or byte-equal strings.
  */
 bool exclusions_address_equal(const char *a, const char *b, const char *transport);
+
+/*
+ * A snapshot of every list, read once: a run that decides about many
+ * connections (one reconcile, one page's referrals) reads the files once
+ * and matches each connection against what it read, with the same rules
+ * and the same fail-open handling as exclusions_match(). Take a new one
+ * for each run: an edit takes effect on the next run.
+ */
+struct exclusions;
+
+/**
+ * exclusions_load() - read @root's lists now (see exclusions_match() for
+ * which files and how unreadable ones count).
+ * Return: 0 and *ret (free with exclusions_free()), or -ENOMEM.
+ */
+int exclusions_load(const char *root, struct exclusions **ret);
+
+/**
+ * exclusions_loaded_match() - exclusions_match() against the snapshot @x.
+ * @x NULL matches nothing.
+ * Return: 1 when excluded (*ret_match filled), 0 when not.
+ */
+int exclusions_loaded_match(const struct exclusions *x, const struct exclusions_target *target,
+			    struct exclusions_match *ret_match);
+
+/** exclusions_loaded_count() - how many files the snapshot holds. */
+size_t exclusions_loaded_count(const struct exclusions *x);
+
+/** exclusions_free() - accepts NULL. Return: NULL. */
+struct exclusions *exclusions_free(struct exclusions *x);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct exclusions *, exclusions_free)
+#define _cleanup_exclusions_ _cleanup_(exclusions_freep)

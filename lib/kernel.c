@@ -3,6 +3,10 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +126,8 @@ static int ctrl_read_dir(int dir, const char *name, const char *nqn, struct kctr
 	r = tid_parse_sysfs_address(addr, &c.tid);
 	if (r < 0)
 		return r;
+	/* Not every kernel reports it; a malformed one counts as unknown. */
+	(void)kernel_parse_src_addr(addr, c.src_addr, sizeof(c.src_addr));
 	/* A tid that does not canonicalise (odd transport) is kept as read. */
 	(void)tid_canonicalize(&c.tid);
 	(void)strscpy_checked(c.name, sizeof(c.name), name);
@@ -196,6 +202,184 @@ const struct kctrl *kctrl_find(const struct kctrl *v, size_t n, const struct tid
 		if (kctrl_is_usable(&v[i]) && tid_equal(&v[i].tid, t))
 			return &v[i];
 	return NULL;
+}
+
+static bool scope_is_valid(const char *s)
+{
+	if (!*s || strlen(s) >= IFNAMSIZ)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~' || *s == ',')
+			return false;
+	return true;
+}
+
+/* An IP address by value: @family and 16 bytes; the scope (after '%') ignored. */
+static int ip_parse_value(const char *s, int *ret_family, unsigned char ret_addr[16])
+{
+	char buf[KCTRL_SRC_ADDR_MAX + 1];
+	unsigned char a[16] = {};
+	size_t n = strcspn(s, "%");
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1) {
+		*ret_family = AF_INET;
+	} else if (inet_pton(AF_INET6, buf, a) == 1) {
+		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+		/* An IPv4-mapped address is that IPv4 address. */
+		if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+			memmove(a, a + 12, 4);
+			memset(a + 4, 0, 12);
+			*ret_family = AF_INET;
+		} else
+			*ret_family = AF_INET6;
+	} else
+		return -EINVAL;
+	memcpy(ret_addr, a, 16);
+	return 0;
+}
+
+int kernel_parse_src_addr(const char *address, char *buf, size_t size)
+{
+	char value[KCTRL_SRC_ADDR_MAX + 1], out[KCTRL_SRC_ADDR_MAX + 1];
+	unsigned char a[16];
+	const char *p = address, *scope;
+	size_t n;
+	int family;
+
+	for (;;) {
+		p = strstr(p, "src_addr=");
+		if (!p)
+			return -ENOENT;
+		if (p == address || p[-1] == ',')
+			break;
+		p++;
+	}
+	p += strlen("src_addr=");
+	n = strcspn(p, ",\n ");
+	if (n == 0 || n >= sizeof(value))
+		return -EINVAL;
+	memcpy(value, p, n);
+	value[n] = '\0';
+	if (ip_parse_value(value, &family, a) < 0)
+		return -EINVAL;
+	if (!inet_ntop(family, a, out, sizeof(out)))
+		return -EINVAL;
+	scope = strchr(value, '%');
+	if (scope && family == AF_INET6 && strlen(out) + strlen(scope) < sizeof(out) &&
+	    scope_is_valid(scope + 1))
+		strcat(out, scope);
+	if (strlen(out) >= size)
+		return -ENOBUFS;
+	strcpy(buf, out);
+	return 0;
+}
+
+static struct kernel_ifaddr *ifaddrs_cache;
+static size_t n_ifaddrs_cache;
+static bool ifaddrs_cached;
+
+int kernel_iface_addrs(const struct kernel_ifaddr **ret)
+{
+	struct ifaddrs *list = NULL;
+	struct kernel_ifaddr *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	if (ifaddrs_cached) {
+		*ret = ifaddrs_cache;
+		return (int)n_ifaddrs_cache;
+	}
+	if (getifaddrs(&list) < 0)
+		return negative_errno();
+	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
+		struct kernel_ifaddr x = {};
+
+		if (!i->ifa_addr || !i->ifa_name || strlen(i->ifa_name) >= sizeof(x.iface))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			memcpy(x.addr,
+			       &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr,
+			       4);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			memcpy(x.addr,
+			       &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr,
+			       16);
+		else
+			continue;
+		x.family = i->ifa_addr->sa_family;
+		strcpy(x.iface, i->ifa_name);
+		if (GREEDY_REALLOC(v, alloc, n) < 0) {
+			free(v);
+			freeifaddrs(list);
+			return -ENOMEM;
+		}
+		v[n++] = x;
+	}
+	freeifaddrs(list);
+	ifaddrs_cache = v;
+	n_ifaddrs_cache = n;
+	ifaddrs_cached = true;
+	log_debug("Read %zu interface addresses.", n);
+	*ret = ifaddrs_cache;
+	return (int)n;
+}
+
+static bool ip_equal(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fx, fy;
+
+	if (ip_parse_value(a, &fx, x) < 0 || ip_parse_value(b, &fy, y) < 0)
+		return false;
+	return fx == fy && memcmp(x, y, 16) == 0;
+}
+
+static bool addr_of_iface(const char *addr, const char *iface, const struct kernel_ifaddr *ifa,
+			  size_t n_ifa)
+{
+	unsigned char a[16];
+	int family;
+
+	if (ip_parse_value(addr, &family, a) < 0)
+		return false;
+	for (size_t i = 0; i < n_ifa; i++) {
+		unsigned char b[16] = {};
+		int fb = ifa[i].family;
+
+		memcpy(b, ifa[i].addr, 16);
+		if (fb == AF_INET)
+			memset(b + 4, 0, 12);
+		if (streq(ifa[i].iface, iface) && fb == family && memcmp(a, b, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool kctrl_path_matches(const struct kctrl *k, const struct tid *want,
+			const struct kernel_ifaddr *ifa, size_t n_ifa)
+{
+	const struct tid *t = &k->tid;
+
+	if (tid_equal(t, want))
+		return true;
+	if (!streq(t->transport, "tcp") || !streq(want->transport, "tcp") ||
+	    !streq(t->traddr, want->traddr) || !streq(t->trsvcid, want->trsvcid) ||
+	    !streq(t->subsysnqn, want->subsysnqn) || !streq(t->host_nqn, want->host_nqn))
+		return false;
+	if (!isempty(want->host_traddr) && !streq(t->host_traddr, want->host_traddr)) {
+		if (!isempty(t->host_traddr) || isempty(k->src_addr) ||
+		    !ip_equal(k->src_addr, want->host_traddr))
+			return false;
+	}
+	if (!isempty(want->host_iface) && !streq(t->host_iface, want->host_iface)) {
+		if (!isempty(t->host_iface) || isempty(k->src_addr) ||
+		    !addr_of_iface(k->src_addr, want->host_iface, ifa, n_ifa))
+			return false;
+	}
+	return true;
 }
 
 bool kernel_fabrics_available(void)

@@ -28,6 +28,10 @@
 struct nvmf_discovery_log;
 
 #define KCTRL_NAME_MAX 31
+/* Longest registry owner name (registry.h's REGISTRY_OWNER_MAX). */
+#define KCTRL_OWNER_MAX 255
+/* An IPv6 address in text, with room for a scope: INET6_ADDRSTRLEN + IFNAMSIZ. */
+#define KCTRL_SRC_ADDR_MAX 63
 
 /* The words for one failed call, filled by the call that failed. */
 struct kernel_error {
@@ -50,6 +54,22 @@ struct kctrl {
 	bool discovery; /* a discovery controller */
 	bool fabrics; /* false for pcie (never touched by stas) */
 	int kato; /* seconds, -1 when not reported */
+	/*
+	 * The source address the kernel chose ("src_addr=" in the address
+	 * attribute, tcp on kernel >= 6.1), canonical (inet_ntop); "" when
+	 * the kernel does not report it. Not part of the path's identity:
+	 * see kctrl_path_matches().
+	 */
+	char src_addr[KCTRL_SRC_ADDR_MAX + 1];
+	/*
+	 * The registry's owner of this controller (registry.h): "" when
+	 * unowned or not looked up. Filled by callers that need it
+	 * (reconcile, stasadm), never by the scans (no registry read per
+	 * scanned controller). owner_unreadable: the entry could not be read
+	 * (treat as someone else's).
+	 */
+	char owner[KCTRL_OWNER_MAX + 1];
+	bool owner_unreadable;
 };
 
 /**
@@ -78,6 +98,52 @@ int kernel_ctrl_read(const char *name, struct kctrl *ret);
  * (tid_equal). NULL when none.
  */
 const struct kctrl *kctrl_find(const struct kctrl *v, size_t n, const struct tid *t);
+
+/* One address of a network interface (kernel_iface_addrs()). */
+struct kernel_ifaddr {
+	char iface[16]; /* IFNAMSIZ */
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/**
+ * kernel_iface_addrs() - the host's interface addresses (IPv4 and IPv6),
+ * read with getifaddrs() on the first call and kept for the life of the
+ * process (a run's decisions all see one view of the interfaces).
+ * Return: the count with the process-wide array in *ret (do not free), or
+ * negative errno (ret untouched). A later call after a failure tries again.
+ */
+int kernel_iface_addrs(const struct kernel_ifaddr **ret);
+
+/**
+ * kctrl_path_matches() - whether kernel controller @k serves wanted path
+ * @want (both canonical), taking the kernel's src_addr into account:
+ *
+ *  - the same TID (tid_equal()) always matches;
+ *  - otherwise transport, traddr, trsvcid, subsystem NQN and host NQN
+ *    must be equal, the transport must be tcp, and each host-side field
+ *    @want sets must be met: host-traddr A by @k's host_traddr A, or,
+ *    when @k has none, by its src_addr A (compared by value); host-iface X
+ *    by @k's host_iface X, or, when @k has none, by a src_addr that is one
+ *    of X's addresses in @ifa. A host-side field @want leaves empty accepts
+ *    whatever @k has (as libnvme matches a candidate that does not ask).
+ *    Without a src_addr (kernels before 6.1, other transports) only the
+ *    fields @k itself was created with can meet @want's.
+ *
+ * @ifa/@n_ifa: the interface addresses (kernel_iface_addrs()); may be
+ * NULL/0 when @want has no host_iface.
+ */
+bool kctrl_path_matches(const struct kctrl *k, const struct tid *want,
+			const struct kernel_ifaddr *ifa, size_t n_ifa);
+
+/**
+ * kernel_parse_src_addr() - the value of "src_addr=" in a sysfs address
+ * attribute (@address), canonicalised (inet_ntop, scope kept) into @buf.
+ * Return: 0 and @buf set, -ENOENT when @address has no src_addr, -EINVAL
+ * when its value is not an IP address, -ENOBUFS when @size is too small
+ * (@buf untouched on failure).
+ */
+int kernel_parse_src_addr(const char *address, char *buf, size_t size);
 
 /* Connection options, with libnvme's defaults where 0. */
 struct kconn_opts {

@@ -22,12 +22,14 @@
 #include "conf.h"
 #include "conn-opts.h"
 #include "dlpe.h"
+#include "exclusions.h"
 #include "fileio.h"
 #include "hashset.h"
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
+#include "registry.h"
 #include "sha256.h"
 #include "tid.h"
 
@@ -258,16 +260,28 @@ static void item_attach_record(struct planner *pl, struct reconcile_item *it)
 		}
 }
 
-/* The usable controller of @t not yet claimed, as an index, or -1. */
-static ssize_t ctrl_claim(struct planner *pl, const struct tid *t)
+/*
+ * The usable controller of @t not yet claimed, as an index, or -1: with
+ * @exact, the same TID only; otherwise also a controller that serves the
+ * path through its src_addr (kctrl_path_matches()).
+ */
+static ssize_t ctrl_claim(struct planner *pl, const struct tid *t, bool exact)
 {
 	for (size_t i = 0; i < pl->n_ctrls; i++)
 		if (!pl->ctrl_used[i] && kctrl_is_usable(&pl->ctrls[i]) &&
-		    tid_equal(&pl->ctrls[i].tid, t)) {
+		    (exact ? tid_equal(&pl->ctrls[i].tid, t) :
+			     kctrl_path_matches(&pl->ctrls[i], t, pl->policy->ifaddrs,
+						pl->policy->n_ifaddrs))) {
 			pl->ctrl_used[i] = true;
 			return (ssize_t)i;
 		}
 	return -1;
+}
+
+/* The registry gives @k to another orchestrator (or cannot say). */
+static bool ctrl_owned_by_other(const struct kctrl *k)
+{
+	return k->owner_unreadable || (!isempty(k->owner) && !streq(k->owner, REGISTRY_OWNER_STAS));
 }
 
 static bool records_differ(const struct cache_path *a, const struct cache_path *b)
@@ -297,12 +311,22 @@ static void plan_stale(struct planner *pl, struct reconcile_item *it, const stru
 		       const char *why)
 {
 	const struct reconcile_policy *po = pl->policy;
-	bool ours = it->have_record && it->record.owner == CACHE_PATH_OWNER_STAS;
+	bool ours = (it->have_record && it->record.owner == CACHE_PATH_OWNER_STAS) ||
+		    streq(k->owner, REGISTRY_OWNER_STAS);
 
 	(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), k->name);
 	if (str_startswith(k->state, "deleting")) {
 		it->action = RECONCILE_SKIP;
 		item_reason(it, "%s; %s is already being deleted", why, k->name);
+		return;
+	}
+	/* Whatever the scope: another orchestrator's controller is theirs to drop. */
+	if (ctrl_owned_by_other(k)) {
+		it->action = RECONCILE_SKIP;
+		if (k->owner_unreadable)
+			item_reason(it, "%s; its registry entry cannot be read", why);
+		else
+			item_reason(it, "%s; owned by %.64s (registry)", why, k->owner);
 		return;
 	}
 	switch (po->disconnect_scope) {
@@ -337,29 +361,45 @@ static void plan_stale(struct planner *pl, struct reconcile_item *it, const stru
 	item_reason(it, "%s; unknown disconnect-scope", why);
 }
 
-/* Why a wanted path is filtered out, or NULL when it is wanted. */
-static const char *want_filter(const struct reconcile_policy *po, const struct reconcile_want *w)
+/*
+ * Why a wanted path is filtered out (written to @why), or false when it is
+ * wanted. @ret_excluded: the host's exclusion list said so.
+ */
+static bool want_filter(const struct reconcile_policy *po, const struct reconcile_want *w,
+			char why[RECONCILE_REASON_MAX + 1], bool *ret_excluded)
 {
+	const struct exclusions_target target = { .tid = &w->tid, .hostid = w->opts.hostid };
+	struct exclusions_match m;
+	const char *reason = NULL;
 	int af;
 
+	*ret_excluded = false;
 	if (isempty(w->tid.host_nqn))
-		return "no host NQN (set host.nqn in stas.conf or create /etc/nvme/hostnqn)";
-	if (po->cfg && config_is_excluded(po->cfg, CONFIG_ROLE_IO, &w->tid))
-		return "excluded by configuration (io.exclude)";
-	af = tid_adrfam(&w->tid);
-	if (af == AF_INET && !(po->ip_family & CONFIG_IP_FAMILY_IPV4))
-		return "IPv4 address, but ip-family is ipv6";
-	if (af == AF_INET6 && !(po->ip_family & CONFIG_IP_FAMILY_IPV6))
-		return "IPv6 address, but ip-family is ipv4";
-	return NULL;
+		reason = "no host NQN (set host.nqn in stas.conf or create /etc/nvme/hostnqn)";
+	else if (po->cfg && config_is_excluded(po->cfg, CONFIG_ROLE_IO, &w->tid))
+		reason = "excluded by configuration (io.exclude)";
+	else if (exclusions_loaded_match(po->exclusions, &target, &m) > 0) {
+		(void)snprintf(why, RECONCILE_REASON_MAX + 1,
+			       "excluded by %.140s:%u (host exclusion list)", m.path, m.line);
+		*ret_excluded = true;
+		return true;
+	} else if ((af = tid_adrfam(&w->tid)) == AF_INET &&
+		   !(po->ip_family & CONFIG_IP_FAMILY_IPV4))
+		reason = "IPv4 address, but ip-family is ipv6";
+	else if (af == AF_INET6 && !(po->ip_family & CONFIG_IP_FAMILY_IPV6))
+		reason = "IPv6 address, but ip-family is ipv4";
+	if (!reason)
+		return false;
+	(void)snprintf(why, RECONCILE_REASON_MAX + 1, "%s", reason);
+	return true;
 }
 
-static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_required)
+/* @k: the controller claimed for this path, or -1. */
+static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_required, ssize_t k)
 {
 	const struct reconcile_policy *po = pl->policy;
 	uint32_t attempts = 0;
 	bool ncc_reset = false;
-	ssize_t k;
 
 	item_attach_record(pl, it);
 	if (it->have_record) {
@@ -371,7 +411,6 @@ static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_
 		}
 	}
 
-	k = ctrl_claim(pl, &it->tid);
 	if (k >= 0) {
 		const struct kctrl *c = &pl->ctrls[k];
 		struct cache_path want = {
@@ -381,6 +420,16 @@ static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_
 			.ncc = it->ncc,
 		};
 
+		/* The cache and the registry agree after this run. */
+		if (ctrl_owned_by_other(c))
+			want.owner = CACHE_PATH_OWNER_OTHER;
+		else if (streq(c->owner, REGISTRY_OWNER_STAS))
+			want.owner = CACHE_PATH_OWNER_STAS;
+		else if (want.owner == CACHE_PATH_OWNER_STAS)
+			it->registry_put = true;
+		if (!tid_equal(&c->tid, &it->tid))
+			item_reason(it, "served by %s (%s leaves through src_addr %s)", c->name,
+				    c->name, c->src_addr);
 		it->action = RECONCILE_KEEP;
 		(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), c->name);
 		(void)strscpy_checked(want.device, sizeof(want.device), c->name);
@@ -425,8 +474,9 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 			 const struct reconcile_policy *policy, struct reconcile_plan **ret)
 {
 	_cleanup_free_ bool *ctrl_used = NULL, *record_used = NULL, *want_ok = NULL;
-	_cleanup_free_ bool *tls = NULL;
-	_cleanup_free_ const char **why = NULL;
+	_cleanup_free_ bool *tls = NULL, *excluded = NULL;
+	_cleanup_free_ char(*why)[RECONCILE_REASON_MAX + 1] = NULL;
+	_cleanup_free_ ssize_t *claimed = NULL;
 	_cleanup_reconcile_plan_ struct reconcile_plan *p = NULL;
 	_cleanup_hashset_free_ struct hashset *record_index = NULL, *item_index = NULL;
 	struct reconcile_policy defaults;
@@ -447,8 +497,10 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 	record_used = calloc(n_records + 1, sizeof(bool));
 	want_ok = calloc(n_wants + 1, sizeof(bool));
 	tls = calloc(n_wants + 1, sizeof(bool));
-	why = calloc(n_wants + 1, sizeof(char *));
-	if (!p || !ctrl_used || !record_used || !want_ok || !tls || !why)
+	why = calloc(n_wants + 1, sizeof(*why));
+	excluded = calloc(n_wants + 1, sizeof(bool));
+	claimed = calloc(n_wants + 1, sizeof(ssize_t));
+	if (!p || !ctrl_used || !record_used || !want_ok || !tls || !why || !excluded || !claimed)
 		return -ENOMEM;
 	(void)strscpy_checked(p->nqn, sizeof(p->nqn), nqn);
 	if (hashset_new(&record_index) < 0 || hashset_new(&item_index) < 0)
@@ -484,7 +536,8 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 	for (size_t i = 0; i < n_wants; i++) {
 		const struct reconcile_want *w = &wants[i];
 		struct tid t = w->tid;
-		const char *reason = want_filter(policy, w);
+		char reason[RECONCILE_REASON_MAX + 1];
+		bool filtered, excl;
 		struct reconcile_item *it = NULL;
 		char key[TID_KEY_MAX];
 		void *v;
@@ -493,6 +546,7 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 
 		if (!streq(t.subsysnqn, nqn))
 			continue;
+		filtered = want_filter(policy, w, reason, &excl);
 		if (policy->ignore_iface)
 			t.host_iface[0] = '\0';
 		r = tid_key(&t, key, sizeof(key));
@@ -514,9 +568,11 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 			it->ncc = w->ncc;
 			it->sources = w->sources;
 			(void)snprintf(it->source, sizeof(it->source), "%s", w->source);
-			want_ok[j] = !reason;
+			want_ok[j] = !filtered;
 			tls[j] = w->tls_required;
-			why[j] = reason;
+			if (filtered)
+				memcpy(why[j], reason, sizeof(reason));
+			excluded[j] = excl;
 			continue;
 		}
 		/* A duplicate: merge. */
@@ -524,21 +580,32 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 		it->ncc = it->ncc && w->ncc;
 		it->opts.disable_sqflow = it->opts.disable_sqflow || w->opts.disable_sqflow;
 		tls[j] = tls[j] || w->tls_required;
-		if (!reason && !want_ok[j]) {
+		if (!filtered && !want_ok[j]) {
 			/* The first source was filtered out, this one is not. */
 			want_ok[j] = true;
-			why[j] = NULL;
+			why[j][0] = '\0';
+			excluded[j] = false;
 			it->opts = w->opts;
 			(void)snprintf(it->source, sizeof(it->source), "%s", w->source);
 		}
 	}
 	n_wanted_items = p->n_items;
 
-	/* 2. Decide each path. Wanted ones first, so they claim their controllers. */
+	/*
+	 * 2. Decide each path. Wanted ones first, so they claim their
+	 * controllers: every exact match before any src_addr match, so a
+	 * controller made for exactly one wanted path is never taken by
+	 * another that it merely also serves.
+	 */
+	for (size_t j = 0; j < n_wanted_items; j++)
+		claimed[j] = want_ok[j] ? ctrl_claim(&pl, &p->items[j].tid, true) : -1;
+	for (size_t j = 0; j < n_wanted_items; j++)
+		if (want_ok[j] && claimed[j] < 0)
+			claimed[j] = ctrl_claim(&pl, &p->items[j].tid, false);
 	for (size_t j = 0; j < n_wanted_items; j++)
 		if (want_ok[j]) {
 			p->items[j].wanted = true;
-			plan_wanted(&pl, &p->items[j], tls[j]);
+			plan_wanted(&pl, &p->items[j], tls[j], claimed[j]);
 		}
 	for (size_t j = 0; j < n_wanted_items; j++) {
 		struct reconcile_item *it = &p->items[j];
@@ -546,8 +613,9 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 
 		if (want_ok[j])
 			continue;
+		it->excluded = excluded[j];
 		item_attach_record(&pl, it);
-		k = ctrl_claim(&pl, &it->tid);
+		k = ctrl_claim(&pl, &it->tid, true);
 		if (k >= 0) {
 			plan_stale(&pl, it, &pl.ctrls[k], why[j]);
 			continue;
@@ -638,6 +706,18 @@ static void item_error(struct reconcile_item *it, int error, const char *detail)
 		       !isempty(detail) ? detail : strerror(-error));
 }
 
+/* Record @name as stas's in the registry; a failure is counted, not fatal. */
+static void registry_put(struct reconcile_plan *p, const char *name)
+{
+	int r = registry_register(registry_root(), name, REGISTRY_OWNER_STAS, NULL);
+
+	if (r < 0) {
+		p->n_registry_failed++;
+		log_debug_errno(r, "Failed to register %s as stas's: %m", name);
+	} else
+		p->n_registry_writes++;
+}
+
 static int path_put(struct reconcile_plan *p, struct cache *c, const struct cache_path *rec)
 {
 	int r = cache_path_put(c, rec);
@@ -699,6 +779,8 @@ static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, 
 		rec.last_error[0] = '\0';
 		(void)strscpy_checked(rec.device, sizeof(rec.device), name);
 		(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), name);
+		/* Right after the connect: the stamp is newer than its add event. */
+		registry_put(p, name);
 		log_debug("Connected %s as %s.", tid_format(&it->tid, tbuf, sizeof(tbuf)), name);
 	} else if (k == -EALREADY) {
 		/* Someone else made it between our scan and now: not ours. */
@@ -736,9 +818,26 @@ static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, 
 static int execute_disconnect(struct reconcile_plan *p, struct reconcile_item *it, struct cache *c)
 {
 	sigset_t old;
-	int r = 0, k;
+	int r = 0, k, reg;
 
 	signals_block(&old);
+	/*
+	 * Drop stas's registry entry while the controller still exists (its
+	 * instance cannot be recycled yet); refuse when someone else took it
+	 * since the plan was made.
+	 */
+	reg = registry_unregister(registry_root(), it->ctrl, REGISTRY_OWNER_STAS);
+	if (reg < 0) {
+		signals_restore(&old);
+		item_error(it, reg,
+			   reg == -EPERM ?
+				   "not disconnected: another orchestrator owns it (registry)" :
+				   "not disconnected: its registry entry cannot be updated");
+		log_debug_errno(reg, "Not disconnecting %s: %m", it->ctrl);
+		return 0;
+	}
+	if (reg > 0)
+		p->n_registry_writes++;
 	p->n_kernel_calls++;
 	k = kernel_disconnect(it->ctrl);
 	if (k == 0 || k == -ENOENT) {
@@ -748,6 +847,8 @@ static int execute_disconnect(struct reconcile_plan *p, struct reconcile_item *i
 	} else {
 		item_error(it, k, NULL);
 		p->n_failed++;
+		if (reg > 0)
+			registry_put(p, it->ctrl); /* still there, still stas's */
 		if (it->have_record) {
 			struct cache_path rec = it->record;
 			rec.last_errno = -k;
@@ -768,6 +869,7 @@ int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c)
 	assert(p);
 
 	p->n_kernel_calls = p->n_cache_writes = p->n_failed = 0;
+	p->n_registry_writes = p->n_registry_failed = 0;
 	if (!c && (p->n[RECONCILE_CONNECT] || p->n[RECONCILE_DISCONNECT] || p->n_record_writes))
 		return -EINVAL;
 
@@ -805,6 +907,8 @@ int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c)
 				item_error(it, r, "failed to update the path record");
 				return r;
 			}
+			if (it->registry_put && !isempty(it->ctrl))
+				registry_put(p, it->ctrl);
 			it->done = true;
 			break;
 		case RECONCILE_FORGET:
@@ -878,6 +982,28 @@ int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd)
 
 /* ------------------------------------------------------------ one NQN */
 
+void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n)
+{
+	const char *root = registry_root();
+
+	for (size_t i = 0; i < n; i++) {
+		struct registry_entry e;
+		int r;
+
+		v[i].owner[0] = '\0';
+		v[i].owner_unreadable = false;
+		if (!v[i].fabrics)
+			continue;
+		r = registry_entry_get(root, v[i].name, &e);
+		if (r > 0)
+			(void)strscpy_checked(v[i].owner, sizeof(v[i].owner), e.owner);
+		else if (r < 0) {
+			log_debug_errno(r, "Cannot read the registry entry of %s: %m", v[i].name);
+			v[i].owner_unreadable = true;
+		}
+	}
+}
+
 int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nqn, bool dry_run,
 		  struct reconcile_plan **ret_plan)
 {
@@ -885,6 +1011,7 @@ int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nq
 	_cleanup_free_ struct cache_path *records = NULL;
 	_cleanup_free_ struct kctrl *ctrls = NULL;
 	_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
+	_cleanup_exclusions_ struct exclusions *excl = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	struct reconcile_policy policy;
 	int n_wants, n_records = 0, n_ctrls, r;
@@ -912,8 +1039,30 @@ int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nq
 	n_ctrls = kernel_ctrls_scan(nqn, false, false, &ctrls);
 	if (n_ctrls < 0)
 		return n_ctrls;
+	/* Only this NQN's few controllers: one registry read each. */
+	reconcile_ctrls_fill_owner(ctrls, (size_t)n_ctrls);
 
 	reconcile_policy_from_config(cfg, &policy);
+	/* The exclusion list as it is now, once for the whole run. */
+	if (n_wants > 0) {
+		r = exclusions_load(registry_root(), &excl);
+		if (r < 0)
+			return r;
+		policy.exclusions = excl;
+	}
+	for (int i = 0; i < n_wants; i++)
+		if (!isempty(wants[i].tid.host_iface)) {
+			const struct kernel_ifaddr *ifa;
+			int n = kernel_iface_addrs(&ifa);
+
+			if (n < 0)
+				log_debug_errno(n, "Cannot list the interface addresses: %m");
+			else {
+				policy.ifaddrs = ifa;
+				policy.n_ifaddrs = (size_t)n;
+			}
+			break;
+		}
 	for (int i = 0; i < n_wants; i++)
 		if (wants[i].tls_required) {
 			policy.tls_supported = kernel_fabrics_has_option("tls");

@@ -32,12 +32,25 @@
  * directory), so instances for the same NQN run one after the other and
  * different NQNs in parallel.
  *
- * Ownership: a controller is stas's when its path record says owner=stas.
- * A live controller of a wanted path without a record is recorded as
+ * Ownership: a controller is stas's when its path record says owner=stas
+ * or nvme-cli's registry (registry.h, /run/nvme/registry) says owner stas.
+ * A live controller of a wanted path without either is recorded as
  * owner=other. Which stale controllers are disconnected follows
  * io.disconnect-scope: only-stas-connections (default), all-connections-
- * matching-disconnect-trtypes, or no-disconnect. Discovery controllers and
- * PCIe controllers are never touched.
+ * matching-disconnect-trtypes, or no-disconnect - but a controller the
+ * registry gives to another orchestrator is never disconnected. Discovery
+ * controllers and PCIe controllers are never touched.
+ *
+ * Registry: every controller stas connects is registered owner "stas"
+ * right after the connect; stas's entry is removed just before it
+ * disconnects. A kept controller that the cache says stas made but that
+ * has no registry entry (a /run wiped, an entry removed by hand) is
+ * registered again, and one the registry gives to someone else is
+ * recorded owner=other: after a reconcile the two agree.
+ *
+ * Exclusions: every wanted path is checked against the host's exclusion
+ * list (/etc/nvme/exclusions.conf and exclusions.conf.d/<name>.conf), read once
+ * per reconcile_nqn() run, besides stas's own io.exclude rules.
  */
 #pragma once
 
@@ -46,6 +59,7 @@
 
 #include "cache.h"
 #include "conf.h"
+#include "exclusions.h"
 #include "kernel.h"
 #include "tid.h"
 
@@ -96,6 +110,18 @@ struct reconcile_want {
  *                   requests TLS (libnvme 1.3 + kernel 6.1), so a path whose
  *                   target requires TLS is skipped either way; this only
  *                   chooses the reason given.
+ * @exclusions:      the host's exclusion list (exclusions.h), read once for
+ *                   the run; NULL: none. A wanted path it matches is not
+ *                   wanted ("excluded by FILE:LINE").
+ * @ifaddrs:         the host's interface addresses (kernel_iface_addrs()),
+ *                   for matching a wanted host-iface against a controller's
+ *                   src_addr (kctrl_path_matches()); NULL/0: none known.
+ *
+ * Ownership (issue 14): the kernel controllers passed to the planner carry
+ * their registry owner (struct kctrl's owner/owner_unreadable). A
+ * controller owned by another orchestrator (or whose entry cannot be read)
+ * is never disconnected, whatever the disconnect scope; one owned by "stas"
+ * counts as stas's even without a cache record.
  */
 struct reconcile_policy {
 	const struct stas_config *cfg;
@@ -105,6 +131,9 @@ struct reconcile_policy {
 	unsigned ip_family;
 	bool ignore_iface;
 	int tls_supported;
+	const struct exclusions *exclusions;
+	const struct kernel_ifaddr *ifaddrs;
+	size_t n_ifaddrs;
 };
 
 /*
@@ -125,6 +154,8 @@ struct reconcile_item {
 	struct cache_path record; /* the stored record, when have_record */
 	bool record_put; /* store new_record (KEEP, SKIP) */
 	bool record_remove; /* remove the stored record (SKIP) */
+	bool registry_put; /* KEEP: register @ctrl as stas's (the cache says stas made it) */
+	bool excluded; /* SKIP (or stale): the host's exclusion list matched; see reason */
 	struct cache_path new_record; /* CONNECT: the intent record (attempts so far) */
 	/* filled by reconcile_plan_execute() */
 	bool done; /* the action was carried out (or there was nothing to do) */
@@ -142,6 +173,8 @@ struct reconcile_plan {
 	unsigned n_kernel_calls; /* connects + disconnects issued */
 	unsigned n_cache_writes;
 	unsigned n_failed; /* connects and disconnects that failed */
+	unsigned n_registry_writes; /* registry entries written or removed */
+	unsigned n_registry_failed; /* registry writes that failed (the controller still counts) */
 };
 
 /** reconcile_action_to_string() - "connect", "keep", "disconnect", "skip", "forget". */
@@ -228,6 +261,12 @@ int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c);
  * Return: 0 and the lock's fd in *ret_fd (close it to unlock), negative errno.
  */
 int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd);
+
+/**
+ * reconcile_ctrls_fill_owner() - set each fabrics controller's owner and
+ * owner_unreadable in @v from the registry (registry_root()).
+ */
+void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n);
 
 /**
  * reconcile_nqn() - gather, plan and (unless @dry_run) execute for @nqn,

@@ -32,6 +32,12 @@ static inline void closedirp(DIR **d)
 }
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
+const char *registry_root(void)
+{
+	const char *e = getenv(REGISTRY_ROOT_ENV);
+	return isempty(e) ? NULL : e;
+}
+
 bool registry_device_is_valid(const char *device)
 {
 	const char *p;

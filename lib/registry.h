@@ -39,6 +39,17 @@
 /* Longest owner name stas writes or reports; longer stored names are malformed. */
 #define REGISTRY_OWNER_MAX 255
 
+/* The environment variable that moves "/" for stas's callers (tests). */
+#define REGISTRY_ROOT_ENV "STAS_NVME_ROOT"
+
+/**
+ * registry_root() - the @root stas's programs pass to this module and to
+ * exclusions.h: $STAS_NVME_ROOT when set and not empty (a test's fake
+ * tree holding run/nvme/registry, sys/kernel/uevent_seqnum, dev/nvmeN and
+ * etc/nvme/exclusions.conf*), else NULL (the real "/").
+ */
+const char *registry_root(void);
+
 /* One registry entry as read back. */
 struct registry_entry {
 	char owner[REGISTRY_OWNER_MAX + 1]; /* "" when unowned */

@@ -13,8 +13,11 @@
  *  - a discovery controller that a DC record names as its persistent
  *    connection (device), with the same transport ID, unless the DC came
  *    from udev (then someone else connected it; stas-discover's retire rule).
+ *  - a controller nvme-cli's registry (/run/nvme/registry) gives to "stas".
  * Everything else (connected by an admin, nvme-cli, the initramfs) is left
- * alone. The configuration is not read: an error in it must not keep the
+ * alone, and so is any controller the registry gives to another
+ * orchestrator, even when the cache says stas made it (issue 14). stas's
+ * registry entry is removed just before each disconnect. The configuration is not read: an error in it must not keep the
  * volumes connected while the network stops.
  */
 #include <errno.h>
@@ -27,6 +30,8 @@
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
+#include "reconcile.h"
+#include "registry.h"
 #include "stas-connect.h"
 #include "tid.h"
 
@@ -117,17 +122,39 @@ static int disconnect_pass(const struct owned *o, const struct kctrl *v, size_t 
 
 		if (!k->fabrics || k->discovery != discovery || streq(k->state, "deleting"))
 			continue;
-		if (discovery ? !is_stas_dc(o, k) : !is_stas_io(o, k))
-			continue;
 		tid_format(&k->tid, buf, sizeof(buf));
+		if (k->owner_unreadable ||
+		    (!isempty(k->owner) && !streq(k->owner, REGISTRY_OWNER_STAS))) {
+			if (discovery ? is_stas_dc(o, k) : is_stas_io(o, k))
+				log_notice("Leaving %s %s alone: the registry gives it to %s.",
+					   k->name, buf,
+					   k->owner_unreadable ? "someone (unreadable entry)" :
+								 k->owner);
+			continue;
+		}
+		if (!streq(k->owner, REGISTRY_OWNER_STAS) &&
+		    (discovery ? !is_stas_dc(o, k) : !is_stas_io(o, k)))
+			continue;
 		if (dry_run) {
 			printf("disconnect %s %s\n", k->name, buf);
+			continue;
+		}
+		r = registry_unregister(registry_root(), k->name, REGISTRY_OWNER_STAS);
+		if (r < 0) {
+			log_error_errno(
+				r, "Not disconnecting %s %s: its registry entry %s: %m", k->name,
+				buf, r == -EPERM ? "names another owner now" : "cannot be updated");
+			if (ret == 0)
+				ret = r;
 			continue;
 		}
 		r = kernel_disconnect(k->name);
 		if (r == -ENOENT)
 			continue; /* gone meanwhile: that is what we wanted */
 		if (r < 0) {
+			/* Still there: still stas's. */
+			(void)registry_register(registry_root(), k->name, REGISTRY_OWNER_STAS,
+						NULL);
 			log_error_errno(r, "Failed to disconnect %s %s: %m", k->name, buf);
 			if (ret == 0)
 				ret = r;
@@ -149,14 +176,11 @@ int connect_shutdown(const char *cache_dir, bool dry_run)
 	r = owned_read(cache_dir, &o);
 	if (r < 0)
 		return r;
-	if (r == 0 || (o.n_paths == 0 && o.n_dcs == 0)) {
-		log_info("The cache records no controller of stas's: nothing to disconnect.");
-		return 0;
-	}
 
 	n = kernel_ctrls_scan(NULL, true, false, &v);
 	if (n < 0)
 		return log_error_errno(n, "Failed to list the kernel's NVMe controllers: %m");
+	reconcile_ctrls_fill_owner(v, (size_t)n);
 
 	/* I/O controllers first: a DC holds no file system. */
 	ret = disconnect_pass(&o, v, (size_t)n, false, dry_run, &done);

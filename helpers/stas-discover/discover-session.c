@@ -4,14 +4,24 @@
  * kernel already has to it (from an earlier run, from udev, from nvme-cli)
  * or make one, register with it (TP8010 DIM) when it is a DDC or CDC, and
  * read its Discovery Log Page.
+ *
+ * Neighbours (issue 14, nvme-cli's REGISTRY.md and EXCLUSIONS.md): a DC
+ * connection another orchestrator owns in the registry is not read (its
+ * AENs included: "the DC's ownership extends to everything discovered
+ * through it"); a new DC connection is not made when the host's exclusion
+ * list matches it, except for a DC named on the command line (a targeted
+ * human action); a DC connection stas makes is registered owner "stas",
+ * and unregistered before stas drops it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conn-opts.h"
+#include "exclusions.h"
 #include "log.h"
 #include "macro.h"
+#include "registry.h"
 #include "stas-discover.h"
 
 /*
@@ -54,6 +64,49 @@ static int dc_find_existing(const struct tid *t, struct kctrl *ret)
 	return 0;
 }
 
+/* 1 (and a log line) when the registry gives @k to another orchestrator. */
+static int dc_not_ours(const struct kctrl *k)
+{
+	struct registry_entry e;
+	int r;
+
+	r = registry_entry_get(registry_root(), k->name, &e);
+	if (r == 0 || (r > 0 && streq(e.owner, REGISTRY_OWNER_STAS)))
+		return 0;
+	if (r < 0)
+		log_notice_errno(r,
+				 "Not reading discovery controller %s: its registry entry cannot "
+				 "be read (%m).",
+				 k->name);
+	else
+		log_info("Not reading discovery controller %s nor acting on its events: the "
+			 "registry gives it to %s.",
+			 k->name, e.owner);
+	return 1;
+}
+
+/* 1 (and a log line) when the host's exclusion list forbids connecting @job. */
+static int dc_excluded(struct discover *d, const struct dc_job *job)
+{
+	struct config_path_opts popts;
+	struct exclusions_match m;
+	char buf[TID_FORMAT_MAX];
+
+	/* "A Discovery Controller named explicitly on the command line ... is not checked." */
+	if (job->origin == CACHE_ORIGIN_MANUAL)
+		return 0;
+	(void)config_conn_opts_resolve(d->cfg, CONFIG_ROLE_DISCOVERY, job->conf, &popts);
+	if (exclusions_match(registry_root(),
+			     &(const struct exclusions_target){ .tid = &job->tid,
+								.hostid = popts.hostid },
+			     &m) <= 0)
+		return 0;
+	log_info("Not connecting discovery controller %s: excluded by %s:%u (host exclusion "
+		 "list).",
+		 tid_format(&job->tid, buf, sizeof(buf)), m.path, m.line);
+	return 1;
+}
+
 int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_error *err,
 		    struct dc_session *ret)
 {
@@ -70,6 +123,8 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 		if (!s.ctrl.discovery)
 			return log_error_errno(EINVAL, "%s is not a discovery controller.",
 					       job->device);
+		if (dc_not_ours(&s.ctrl))
+			return 1;
 		s.persistent = true;
 		*ret = s;
 		return 0;
@@ -78,6 +133,8 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 	r = dc_find_existing(&job->tid, &s.ctrl);
 	if (r < 0)
 		return log_error_errno(r, "Cannot scan the kernel's controllers: %m");
+	if (r > 0 && dc_not_ours(&s.ctrl))
+		return 1;
 	if (r > 0) {
 		log_debug("Reusing %s for %s.", s.ctrl.name,
 			  tid_format(&job->tid, buf, sizeof(buf)));
@@ -87,6 +144,8 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 		return 0;
 	}
 
+	if (dc_excluded(d, job))
+		return 1;
 	if (!kernel_fabrics_available())
 		return log_error_errno(ENODEV,
 				       "/dev/nvme-fabrics is missing: load the nvme-fabrics module "
@@ -102,6 +161,8 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 	if (r == -EALREADY) {
 		/* Another run connected it in the meantime: use that one. */
 		r = dc_find_existing(&job->tid, &s.ctrl);
+		if (r > 0 && dc_not_ours(&s.ctrl))
+			return 1;
 		if (r > 0) {
 			s.persistent = true;
 			*ret = s;
@@ -114,6 +175,11 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 				       tid_format(&job->tid, buf, sizeof(buf)),
 				       kernel_error_message(err, r));
 
+	/* Right after the connect: the stamp is newer than the controller's add event. */
+	r = registry_register(registry_root(), name, REGISTRY_OWNER_STAS, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Failed to register %s as stas's in %s, ignoring: %m", name,
+				  REGISTRY_DIR);
 	r = kernel_ctrl_read(name, &s.ctrl);
 	if (r < 0)
 		return log_error_errno(r, "Connected %s but cannot read it back: %m", name);
@@ -179,6 +245,13 @@ void dc_session_close(struct discover *d, struct dc_session *s)
 	free(s->log);
 	s->log = NULL;
 	if (s->connected_here && !s->persistent) {
+		r = registry_unregister(registry_root(), s->ctrl.name, REGISTRY_OWNER_STAS);
+		if (r < 0) {
+			log_warning_errno(
+				r, "Not disconnecting %s: its registry entry %s: %m", s->ctrl.name,
+				r == -EPERM ? "names another owner now" : "cannot be updated");
+			return;
+		}
 		r = kernel_disconnect(s->ctrl.name);
 		if (r < 0 && r != -ENOENT)
 			log_warning_errno(r, "Failed to disconnect %s, ignoring: %m", s->ctrl.name);

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exclusions.h"
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
+#include "registry.h"
 #include "stas-discover.h"
 #include "strv.h"
 #include "unit-name.h"
@@ -144,6 +146,8 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 		      const struct cache_dlp_change *ch, bool again)
 {
 	char buf[TID_FORMAT_MAX], dcbuf[TID_FORMAT_MAX];
+	_cleanup_exclusions_ struct exclusions *excl = NULL;
+	struct config_path_opts popts;
 	size_t followed = 0;
 	bool page_cap_logged = false, total_cap_logged = false;
 	int ret = 0, r;
@@ -187,6 +191,25 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 		if (config_is_excluded(d->cfg, CONFIG_ROLE_DISCOVERY, &next.tid)) {
 			log_info("Ignoring excluded referral %s.", buf);
 			continue;
+		}
+		/* The host's exclusion list, read once for this page's referrals. */
+		if (!excl) {
+			r = exclusions_load(registry_root(), &excl);
+			if (r < 0)
+				return log_oom();
+			(void)config_conn_opts_resolve(d->cfg, CONFIG_ROLE_DISCOVERY, NULL, &popts);
+		}
+		{
+			const struct exclusions_target target = { .tid = &next.tid,
+								  .hostid = popts.hostid };
+			struct exclusions_match m;
+
+			if (exclusions_loaded_match(excl, &target, &m) > 0) {
+				log_info("Ignoring referral %s: excluded by %s:%u (host exclusion "
+					 "list).",
+					 buf, m.path, m.line);
+				continue;
+			}
 		}
 		/* Known already (configured, advertised, or referred by another DC): its own
 		 * runs keep it current; starting it again here could loop. Unless this DC
@@ -300,11 +323,20 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 	/* Drop the persistent connection stas made for it (a udev-found one is not ours). */
 	if (!isempty(dc->device) && dc->origin != CACHE_ORIGIN_UDEV &&
 	    kernel_ctrl_read(dc->device, &k) >= 0 && k.discovery && tid_equal(&k.tid, &dc->tid)) {
-		if (streq(k.dctype, "ddc") || streq(k.dctype, "cdc"))
-			(void)kernel_dim_register(k.name, false, NULL, NULL);
-		r = kernel_disconnect(k.name);
-		if (r < 0 && r != -ENOENT)
-			log_warning_errno(r, "Failed to disconnect %s, ignoring: %m", k.name);
+		/* stas's registry entry goes first; another owner's controller stays. */
+		r = registry_unregister(registry_root(), k.name, REGISTRY_OWNER_STAS);
+		if (r < 0)
+			log_notice_errno(r, "Not disconnecting %s: its registry entry %s: %m",
+					 k.name,
+					 r == -EPERM ? "names another owner" : "cannot be updated");
+		else {
+			if (streq(k.dctype, "ddc") || streq(k.dctype, "cdc"))
+				(void)kernel_dim_register(k.name, false, NULL, NULL);
+			r = kernel_disconnect(k.name);
+			if (r < 0 && r != -ENOENT)
+				log_warning_errno(r, "Failed to disconnect %s, ignoring: %m",
+						  k.name);
+		}
 	}
 
 	r = cache_dc_purge(d->cache, &dc->tid);

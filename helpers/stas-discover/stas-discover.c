@@ -266,6 +266,8 @@ static int discover_one(struct discover *d, const struct dc_job *job_in)
 	}
 
 	r = dc_session_open(d, &job, &kerr, &s);
+	if (r > 0)
+		return 0; /* another orchestrator's DC, or excluded: said why, nothing to do */
 	if (r >= 0)
 		r = dc_session_read(d, &job, &s, &kerr);
 	if (r >= 0)

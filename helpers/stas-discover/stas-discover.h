@@ -85,7 +85,8 @@ struct dc_session {
 	struct nvmf_discovery_log *log; /* malloc()ed */
 };
 
-/* discover-session.c */
+/* discover-session.c; dc_session_open() returns 1 (logged) for a DC not to be read:
+ * owned by another orchestrator, or excluded by the host's exclusion list. */
 int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_error *err,
 		    struct dc_session *ret);
 int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s,

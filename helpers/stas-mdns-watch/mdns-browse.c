@@ -16,9 +16,11 @@
 #include <avahi-common/error.h>
 #include <avahi-common/strlst.h>
 
+#include "exclusions.h"
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
+#include "registry.h"
 #include "stas-mdns-watch.h"
 
 #define CLIENT_RETRY_FIRST_USEC (2 * UINT64_C(1000000))
@@ -128,6 +130,20 @@ static void service_resolved(struct mdns_service *s, const char *host, const Ava
 			 s->ifname);
 		service_release_dc(s, true);
 		return;
+	}
+	/* The host's exclusion list (nvme-cli's), re-read for each announcement. */
+	{
+		const struct exclusions_target target = { .tid = &dc,
+							  .hostid = s->w->cfg->host.id };
+		struct exclusions_match m;
+
+		if (exclusions_match(registry_root(), &target, &m) > 0) {
+			log_info("Ignoring %s ('%s' on %s): excluded by %s:%u (host exclusion "
+				 "list).",
+				 buf, s->name, s->ifname, m.path, m.line);
+			service_release_dc(s, true);
+			return;
+		}
 	}
 	if (s->accepted && tid_equal(&s->dc, &dc) && s->probe != PROBE_NONE)
 		return; /* unchanged (a TXT change that does not matter, a re-announcement) */

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "macro.h"
 #include "nvme-opts.h"
+#include "stasadm-registry.h"
 #include "status.h"
 #include "tid.h"
 #include "unit-name.h"
@@ -66,8 +67,7 @@ const char *age_format(uint64_t usec, char *buf, size_t size)
  * damaged on disk cannot write to the administrator's terminal. Truncated
  * to @size.
  */
-#define ESC_MAX (4 * TID_FORMAT_MAX)
-static const char *esc(const char *s, char *buf, size_t size)
+const char *esc(const char *s, char *buf, size_t size)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t k = 0;
@@ -124,7 +124,7 @@ static void json_add_int(json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
-static json_object *tid_to_json(const struct tid *t)
+json_object *tid_to_json(const struct tid *t)
 {
 	json_object *o = json_object_new_object();
 
@@ -530,13 +530,27 @@ int verb_cache_show(int argc, char **argv)
 
 /* ---- paths -------------------------------------------------------------- */
 
+struct paths_ctx {
+	json_object *a;
+	const struct kctrl *live; /* the kernel's controllers, with their registry owner */
+	size_t n_live;
+};
+
 static int path_print_cb(const struct cache_path *p, void *ud)
 {
-	json_object *a = ud;
+	struct paths_ctx *ctx = ud;
 	char age[16], e[7][ESC_MAX];
 
-	if (a) {
-		json_object_array_add(a, path_to_json(p));
+	if (ctx->a) {
+		json_object *o = path_to_json(p);
+		const struct kctrl *k = NULL;
+
+		/* The live controller of this path: its state, owner and src_addr. */
+		for (size_t i = 0; i < ctx->n_live && !k; i++)
+			if (!ctx->live[i].discovery && streq(ctx->live[i].name, p->device))
+				k = &ctx->live[i];
+		json_object_object_add(o, "live", k ? kctrl_to_json(k) : NULL);
+		json_object_array_add(ctx->a, o);
 		return 0;
 	}
 	printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3" PRIu32 " %-7s %5s %s\n",
@@ -553,8 +567,10 @@ int verb_cache_paths(int argc, char **argv)
 {
 	_cleanup_cache_ struct cache *c = NULL;
 	_cleanup_json_ json_object *a = NULL;
+	_cleanup_free_ struct kctrl *live = NULL;
+	struct paths_ctx ctx = {};
 	const char *nqn;
-	int i, r;
+	int i, r, n_live;
 
 	PARSE_OR_RETURN(i, argc, argv, "paths [NQN] [--json]", 1);
 	nqn = i < argc ? argv[i] : NULL;
@@ -570,13 +586,31 @@ int verb_cache_paths(int argc, char **argv)
 		printf("%-40s %-5s %-30s %-6s %-8s %-6s %-12s %3s %-7s %5s %s\n", "SUBSYSNQN",
 		       "TRANS", "TRADDR", "SVCID", "IFACE", "OWNER", "STATE", "TRY", "DEVICE",
 		       "AGE", "ERROR");
+	n_live = live_ctrls(nqn, &live);
+	if (n_live < 0) {
+		log_warning_errno(n_live, "Cannot list the kernel's controllers: %m");
+		n_live = 0;
+	}
+	ctx = (struct paths_ctx){ .a = a, .live = live, .n_live = (size_t)n_live };
 	if (c) {
-		r = cache_path_foreach(c, nqn, path_print_cb, a);
+		r = cache_path_foreach(c, nqn, path_print_cb, &ctx);
 		if (r < 0)
 			return log_error_errno(r, "Failed to read paths: %s", cache_error(r)), 1;
 	}
 	if (a)
 		json_print(a);
+	else {
+		/* Only I/O controllers: the paths' side of the kernel. */
+		size_t n_io = 0;
+
+		for (int k = 0; k < n_live; k++)
+			if (!live[k].discovery)
+				live[n_io++] = live[k];
+		if (n_io > 0) {
+			printf("\nLive I/O controllers (kernel), with their registry owner:\n");
+			live_ctrls_print(live, n_io);
+		}
+	}
 	return 0;
 }
 

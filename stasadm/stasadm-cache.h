@@ -17,6 +17,16 @@ const char *dc_short(const struct tid *t, char *buf, size_t size);
 json_object *dc_to_json(const struct cache_dc *dc);
 
 /*
+ * @s for a terminal: non-printable bytes as \xNN, '\\' doubled; truncated to
+ * @size (ESC_MAX holds any TID field).
+ */
+#define ESC_MAX (4 * TID_FORMAT_MAX)
+const char *esc(const char *s, char *buf, size_t size);
+
+/* Every TID field by its name. */
+json_object *tid_to_json(const struct tid *t);
+
+/*
  * Open the cache given by --cache-dir (or the default) and log why not.
  * Return: 1 opened, 0 no cache yet (RDONLY: treat as empty), negative errno.
  */

@@ -14,15 +14,75 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "conf.h"
+#include "exclusions.h"
 #include "hostid.h"
 #include "log.h"
 #include "macro.h"
+#include "reconcile.h"
+#include "registry.h"
 #include "status.h"
 #include "stasadm-cache.h"
+#include "stasadm-registry.h"
 #include "stasadm.h"
+#include "strv.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 #define _cleanup_json_ _cleanup_(json_object_putp)
+
+/* One wanted path the host's exclusion list keeps stas from connecting. */
+struct excluded {
+	struct tid tid;
+	char reason[RECONCILE_REASON_MAX + 1]; /* "excluded by FILE:LINE (host exclusion list)" */
+};
+
+/*
+ * The wanted paths of @st's subsystems that the exclusion list matches, from
+ * the same dry-run plans stas-connect would make (the configuration must be
+ * valid for that). Return: the count with *ret, or negative errno.
+ */
+static int excluded_collect(struct cache *c, const struct status *st, struct excluded **ret)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	struct excluded *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	*ret = NULL;
+	if (!st->config_valid || config_load(arg_config, &cfg, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < st->n_subsystems; i++) {
+		_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
+
+		if (reconcile_nqn(c, cfg, st->subsystems[i].nqn, true, &plan) < 0)
+			continue;
+		for (size_t j = 0; j < plan->n_items; j++) {
+			const struct reconcile_item *it = &plan->items[j];
+
+			if (!it->excluded)
+				continue;
+			if (GREEDY_REALLOC(v, alloc, n) < 0) {
+				free(v);
+				return -ENOMEM;
+			}
+			v[n].tid = it->tid;
+			memcpy(v[n].reason, it->reason, sizeof(v[n].reason));
+			n++;
+		}
+	}
+	*ret = v;
+	return (int)n;
+}
+
+static void exclusion_problem(const char *path, unsigned line, const char *reason, void *ud)
+{
+	char ***l = ud;
+	char *s = NULL;
+
+	if (line > 0 ? asprintf(&s, "%s:%u: %s", path, line, reason) < 0 :
+		       asprintf(&s, "%s: %s", path, reason) < 0)
+		return;
+	(void)strv_consume(l, s);
+}
 
 int verb_status(int argc, char **argv)
 {
@@ -33,8 +93,11 @@ int verb_status(int argc, char **argv)
 	};
 	_cleanup_cache_ struct cache *c = NULL;
 	_cleanup_status_ struct status *st = NULL;
+	_cleanup_free_ struct excluded *excl = NULL;
+	_cleanup_free_ struct kctrl *live = NULL;
+	_cleanup_strv_free_ char **excl_problems = NULL;
 	const char *dir = arg_cache_dir ?: cache_default_dir();
-	int o, r, rc, ret = 0;
+	int o, r, rc, ret = 0, n_excl, n_live;
 
 	while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		if (o == 'h') {
@@ -57,6 +120,16 @@ int verb_status(int argc, char **argv)
 	r = status_collect(c, dir, arg_config, &st);
 	if (r < 0)
 		return log_error_errno(r, "Failed to collect the status: %m");
+	n_excl = excluded_collect(c, st, &excl);
+	if (n_excl < 0)
+		return log_oom();
+	n_live = live_ctrls(NULL, &live);
+	if (n_live < 0) {
+		log_warning_errno(n_live, "Cannot list the kernel's controllers: %m");
+		n_live = 0;
+	}
+	if (exclusions_check(registry_root(), exclusion_problem, &excl_problems) < 0)
+		return log_oom();
 	if (st->cache_error < 0) {
 		log_error_errno(st->cache_error, "Failed to read the cache: %s",
 				cache_strerror(st->cache_error));
@@ -103,6 +176,25 @@ int verb_status(int argc, char **argv)
 			json_object_array_add(sa, s);
 		}
 		json_object_object_add(jo, "subsystems", sa);
+		{
+			json_object *ea = json_object_new_array(), *ka = json_object_new_array(),
+				    *pa = json_object_new_array();
+
+			for (int i = 0; i < n_excl; i++) {
+				json_object *e = json_object_new_object();
+				json_object_object_add(e, "tid", tid_to_json(&excl[i].tid));
+				json_object_object_add(e, "reason",
+						       json_object_new_string(excl[i].reason));
+				json_object_array_add(ea, e);
+			}
+			json_object_object_add(jo, "excluded", ea);
+			STRV_FOREACH(p, excl_problems)
+				json_object_array_add(pa, json_object_new_string(*p));
+			json_object_object_add(jo, "exclusion-list-problems", pa);
+			for (int i = 0; i < n_live; i++)
+				json_object_array_add(ka, kctrl_to_json(&live[i]));
+			json_object_object_add(jo, "controllers", ka);
+		}
 		json_print(jo);
 		return ret;
 	}
@@ -146,6 +238,23 @@ int verb_status(int argc, char **argv)
 		if (ss->live >= 0)
 			snprintf(lb, sizeof(lb), "%d", ss->live);
 		printf("  %-60s %6s %6u\n", ss->nqn, lb, ss->wanted);
+	}
+	if (n_excl > 0 || excl_problems) {
+		printf("\nExcluded paths (host exclusion list): %d\n", n_excl);
+		for (int i = 0; i < n_excl; i++) {
+			char t[TID_FORMAT_MAX], e[ESC_MAX];
+			printf("  %s: %s\n",
+			       esc(tid_format(&excl[i].tid, t, sizeof(t)), e, ESC_MAX),
+			       excl[i].reason);
+		}
+		STRV_FOREACH(p, excl_problems) {
+			char e[ESC_MAX];
+			printf("  problem: %s\n", esc(*p, e, ESC_MAX));
+		}
+	}
+	if (n_live > 0) {
+		printf("\nControllers (kernel): %d\n", n_live);
+		live_ctrls_print(live, (size_t)n_live);
 	}
 	return ret;
 }

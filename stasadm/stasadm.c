@@ -35,6 +35,7 @@ static const struct verb verbs[] = {
 	{ "purge", verb_cache_purge, "Remove a discovery controller (or --all) from the cache" },
 	{ "export", verb_cache_export, "Write a checksummed dump of the cache [-o FILE]" },
 	{ "import", verb_cache_import, "Replace the cache with an export file [--dry-run]" },
+	{ "registry", verb_registry, "list | remove DEV SEQNUM: nvme-cli's ownership registry" },
 };
 
 static void help(void)

@@ -48,6 +48,9 @@ int verb_cache_purge(int argc, char **argv);
 int verb_cache_export(int argc, char **argv);
 int verb_cache_import(int argc, char **argv);
 
+/* stasadm-registry.c: "registry [list] | remove DEVICE SEQNUM" */
+int verb_registry(int argc, char **argv);
+
 /* stasadm-status.c */
 int verb_status(int argc, char **argv);
 

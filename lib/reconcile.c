@@ -616,6 +616,19 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 		it->excluded = excluded[j];
 		item_attach_record(&pl, it);
 		k = ctrl_claim(&pl, &it->tid, true);
+		if (k >= 0 && excluded[j]) {
+			/*
+			 * The exclusion list governs connections to come ("no
+			 * orchestrator may auto-connect this"); the registry and
+			 * the disconnect scope govern those that exist. An
+			 * administrator excludes before disconnecting (nvme
+			 * disconnect --exclude): stas does not tear it down.
+			 */
+			it->action = RECONCILE_SKIP;
+			(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), pl.ctrls[k].name);
+			item_reason(it, "%s; %s is left connected", why[j], pl.ctrls[k].name);
+			continue;
+		}
 		if (k >= 0) {
 			plan_stale(&pl, it, &pl.ctrls[k], why[j]);
 			continue;

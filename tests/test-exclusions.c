@@ -495,6 +495,40 @@ static void test_reread(void)
 	is_int(exclusions_match(root, &tg, NULL), 1, "  a drop-in added at run time takes effect");
 }
 
+/* A run's snapshot (exclusions_load()): the same answers, read once, an edit seen by the next. */
+static void test_loaded(void)
+{
+	struct exclusions_target tg = target(C_TCP4);
+	struct exclusions_match m = {};
+	struct exclusions *x = NULL;
+
+	reset();
+	is_int(exclusions_load(root, &x), 0, "snapshot of no list at all");
+	ok(x && exclusions_loaded_count(x) == 0 && exclusions_loaded_match(x, &tg, &m) == 0,
+	   "  holds nothing, matches nothing");
+	x = exclusions_free(x);
+	ok(exclusions_loaded_match(NULL, &tg, &m) == 0, "no snapshot: nothing excluded");
+
+	put("etc/nvme/exclusions.conf", "[exclusions]\nexclusion = hostid=nobody\n");
+	put("etc/nvme/exclusions.conf.d/b.conf", "[exclusions]\n\nexclusion = host-iface=eth3\n");
+	put("etc/nvme/exclusions.conf.d/a.conf", "[exclusions]\nexclusion = host-iface=eth9\n");
+	put_bytes("etc/nvme/exclusions.conf.d/c.conf", "x", 0);
+	is_int(exclusions_load(root, &x), 0, "snapshot of the main list and three drop-ins");
+	is_int((int)exclusions_loaded_count(x), 4, "  four files held");
+	is_int(exclusions_loaded_match(x, &tg, &m), exclusions_match(root, &tg, NULL),
+	       "  the snapshot answers as exclusions_match()");
+	ok(m.line == 3 && strstr(m.path, "/etc/nvme/exclusions.conf.d/b.conf") &&
+		   streq(m.entry, "host-iface=eth3"),
+	   "  and names the file and line: %s:%u", m.path, m.line);
+	/* The files change: this run's snapshot does not, the next run's does. */
+	reset();
+	is_int(exclusions_loaded_match(x, &tg, NULL), 1, "an edit after the load: not seen by it");
+	x = exclusions_free(x);
+	is_int(exclusions_load(root, &x), 0, "the next run's snapshot");
+	is_int(exclusions_loaded_match(x, &tg, NULL), 0, "  sees the lists gone");
+	x = exclusions_free(x);
+}
+
 static void test_hostile(void)
 {
 	struct exclusions_target tg = target(C_TCP4);
@@ -724,6 +758,7 @@ int main(void)
 	test_files();
 	test_dropins();
 	test_reread();
+	test_loaded();
 	test_hostile();
 	test_check();
 

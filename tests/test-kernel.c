@@ -4,6 +4,7 @@
  * /dev/nvme-fabrics ($STAS_NVME_FABRICS): controller scans and their NQN
  * filter, path matching, the connect option string, capability detection.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,126 @@ static void test_fabrics_options(void)
 	is_int(kernel_fabrics_has_option("nq"), 0, "no prefix matches");
 }
 
+static void test_src_addr(void)
+{
+	static const struct {
+		const char *address, *want;
+		int r;
+	} cases[] = {
+		{ "traddr=10.0.0.1,trsvcid=4420,src_addr=192.0.2.5", "192.0.2.5", 0 },
+		{ "traddr=10.0.0.1,trsvcid=4420,src_addr=192.0.2.5\n", "192.0.2.5", 0 },
+		{ "src_addr=192.0.2.5,traddr=10.0.0.1", "192.0.2.5", 0 },
+		{ "traddr=fd00::1,trsvcid=4420,src_addr=FD00:0:0::0005", "fd00::5", 0 },
+		{ "traddr=fe80::1%eth0,trsvcid=4420,src_addr=fe80::5%eth0", "fe80::5%eth0", 0 },
+		{ "traddr=10.0.0.1,src_addr=::ffff:192.0.2.5", "192.0.2.5", 0 },
+		{ "traddr=10.0.0.1,trsvcid=4420", NULL, -ENOENT },
+		{ "traddr=10.0.0.1,host_src_addr=192.0.2.5", NULL, -ENOENT },
+		{ "traddr=10.0.0.1,src_addr=", NULL, -EINVAL },
+		{ "traddr=10.0.0.1,src_addr=eth0", NULL, -EINVAL },
+		{ "traddr=10.0.0.1,src_addr=192.0.2.500", NULL, -EINVAL },
+	};
+	_cleanup_free_ struct kctrl *v = NULL;
+	struct kernel_ifaddr ifa[3] = {
+		{ .iface = "eth1", .family = AF_INET },
+		{ .iface = "eth1", .family = AF_INET6 },
+		{ .iface = "eth2", .family = AF_INET },
+	};
+	const struct kernel_ifaddr *real;
+	struct kctrl k = {};
+	struct tid want;
+	char buf[64];
+	int n;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		int r;
+
+		strcpy(buf, "untouched");
+		r = kernel_parse_src_addr(cases[i].address, buf, sizeof(buf));
+		is_int(r, cases[i].r, "src_addr of \"%s\"", cases[i].address);
+		if (cases[i].want)
+			is_str(buf, cases[i].want, "  canonical");
+		else
+			is_str(buf, "untouched", "  buffer untouched");
+	}
+	is_int(kernel_parse_src_addr("src_addr=192.0.2.5", buf, 4), -ENOBUFS, "too small a buffer");
+
+	/* The scan fills it. */
+	ctrl("nvme7", "tcp", "nqn.2024-01.io.stas:c",
+	     "traddr=10.0.0.1,trsvcid=4420,src_addr=192.0.2.5\n", "live\n", "io\n");
+	n = kernel_ctrls_scan("nqn.2024-01.io.stas:c", false, false, &v);
+	ok(n == 1 && streq(v[0].src_addr, "192.0.2.5"), "scan: src_addr read from the address");
+
+	/* kctrl_path_matches() */
+	inet_pton(AF_INET, "192.0.2.5", ifa[0].addr);
+	inet_pton(AF_INET6, "fd00::5", ifa[1].addr);
+	inet_pton(AF_INET, "198.51.100.7", ifa[2].addr);
+	memset(&want, 0, sizeof(want));
+	strcpy(want.transport, "tcp");
+	strcpy(want.traddr, "10.0.0.1");
+	strcpy(want.trsvcid, "4420");
+	strcpy(want.subsysnqn, "nqn.2024-01.io.stas:c");
+	strcpy(want.host_nqn, HOSTNQN);
+	k.tid = want;
+	strcpy(k.name, "nvme7");
+	strcpy(k.src_addr, "192.0.2.5");
+	ok(kctrl_path_matches(&k, &want, NULL, 0), "the same TID matches");
+	strcpy(want.host_iface, "eth1");
+	ok(kctrl_path_matches(&k, &want, ifa, 3),
+	   "host-iface eth1 wanted, no host-iface on the controller, src_addr on eth1: match");
+	ok(!kctrl_path_matches(&k, &want, ifa + 2, 1), "src_addr not on eth1: no match");
+	ok(!kctrl_path_matches(&k, &want, NULL, 0), "interfaces unknown: no match");
+	strcpy(k.src_addr, "fd00::5");
+	ok(kctrl_path_matches(&k, &want, ifa, 3), "an IPv6 src_addr of eth1: match");
+	k.src_addr[0] = '\0';
+	ok(!kctrl_path_matches(&k, &want, ifa, 3), "no src_addr (kernel < 6.1): no match");
+	strcpy(k.src_addr, "192.0.2.5");
+	strcpy(k.tid.host_iface, "eth2");
+	ok(!kctrl_path_matches(&k, &want, ifa, 3),
+	   "a controller bound to eth2 never serves an eth1 path (its src_addr aside)");
+	strcpy(k.tid.host_iface, "eth1");
+	ok(kctrl_path_matches(&k, &want, ifa, 3), "bound to eth1: the same path");
+	want.host_iface[0] = '\0';
+	ok(kctrl_path_matches(&k, &want, ifa, 3),
+	   "a path that names no host-iface accepts a controller bound to one");
+	k.tid.host_iface[0] = '\0';
+	strcpy(want.host_traddr, "192.0.2.5");
+	ok(kctrl_path_matches(&k, &want, NULL, 0), "host-traddr wanted, met by src_addr");
+	strcpy(want.host_traddr, "192.0.2.6");
+	ok(!kctrl_path_matches(&k, &want, NULL, 0), "host-traddr wanted, another src_addr");
+	strcpy(k.tid.host_traddr, "192.0.2.9");
+	strcpy(want.host_traddr, "192.0.2.5");
+	ok(!kctrl_path_matches(&k, &want, NULL, 0),
+	   "a controller made with another host-traddr: its src_addr does not count");
+	k.tid.host_traddr[0] = '\0';
+	want.host_traddr[0] = '\0';
+	strcpy(want.host_iface, "eth1");
+	strcpy(want.trsvcid, "4421");
+	ok(!kctrl_path_matches(&k, &want, ifa, 3), "another trsvcid: no match");
+	strcpy(want.trsvcid, "4420");
+	strcpy(want.host_nqn, "nqn.2014-08.org.nvmexpress:uuid:other");
+	ok(!kctrl_path_matches(&k, &want, ifa, 3), "another host NQN: no match");
+	strcpy(want.host_nqn, HOSTNQN);
+	strcpy(want.transport, "rdma");
+	strcpy(k.tid.transport, "rdma");
+	ok(!kctrl_path_matches(&k, &want, ifa, 3), "rdma: only the exact TID matches");
+
+	/* The real interfaces, read once per process. */
+	n = kernel_iface_addrs(&real);
+	ok(n >= 0, "getifaddrs");
+	{
+		const struct kernel_ifaddr *again;
+		bool lo = false;
+
+		ok(kernel_iface_addrs(&again) == n && again == real, "  kept for the process");
+		for (int i = 0; i < n; i++)
+			if (streq(real[i].iface, "lo") && real[i].family == AF_INET &&
+			    real[i].addr[0] == 127)
+				lo = true;
+		if (n > 0)
+			ok(lo, "  lo has 127.x");
+	}
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -176,6 +297,7 @@ int main(void)
 	test_scan();
 	test_options();
 	test_fabrics_options();
+	test_src_addr();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	(void)!system(cmd);
 	return tap_done();

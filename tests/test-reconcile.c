@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,12 @@
 #include "cache.h"
 #include "conf.h"
 #include "dlpe.h"
+#include "exclusions.h"
+#include "fileio.h"
 #include "kernel.h"
 #include "macro.h"
 #include "reconcile.h"
+#include "registry.h"
 #include "tap.h"
 #include "tid.h"
 
@@ -803,6 +807,255 @@ static void test_with_cache(void)
 	rm_rf(dir);
 }
 
+static void put_file(const char *dir, const char *rel, const char *text)
+{
+	char path[600], parent[600];
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	(void)mkdir_p(parent, 0755);
+	if (write_file_atomic(path, text, strlen(text), 0644) < 0)
+		abort();
+}
+
+static bool file_has(const char *dir, const char *rel, const char *text)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[600];
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return read_full_file(path, 4096, &buf, &n) >= 0 && streq(buf, text);
+}
+
+/* Issue 14 in the planner: registry owners, the host's exclusion list, src_addr. */
+static void test_neighbours_plan(void)
+{
+	_cleanup_free_ char *dir = tmp_dir();
+	struct tid a = mk_tid("10.0.0.1", "4420", NQN_A, NULL, HOST1);
+	struct tid b = mk_tid("10.0.0.2", "4420", NQN_A, NULL, HOST1);
+	struct tid a_eth1 = mk_tid("10.0.0.1", "4420", NQN_A, "eth1", HOST1);
+	struct kctrl k = mk_ctrl("nvme2", a, "live");
+	struct cache_path stas =
+		mk_rec(a, CACHE_PATH_OWNER_STAS, CACHE_PATH_CONNECTED, 0, false, "nvme2");
+	struct reconcile_policy po = policy_default();
+	static const enum config_disconnect_scope scopes[] = {
+		CONFIG_DISCONNECT_ONLY_STAS, CONFIG_DISCONNECT_ALL_MATCHING_TRTYPES,
+		CONFIG_DISCONNECT_NONE
+	};
+	struct reconcile_plan *p;
+	const struct reconcile_item *it;
+
+	/* Another orchestrator's controller stays, whatever the scope, even with a stas record. */
+	strcpy(k.owner, "nbft");
+	for (size_t i = 0; i < ELEMENTSOF(scopes); i++) {
+		po.disconnect_scope = scopes[i];
+		po.disconnect_trtypes = CONFIG_TRTYPE_TCP;
+		p = plan(NULL, 0, &k, 1, &stas, 1, &po);
+		is_int(action_of(p, &a), RECONCILE_SKIP,
+		       "registry owner nbft: never disconnected (scope %s)",
+		       config_disconnect_scope_to_string(scopes[i]));
+		if (scopes[i] != CONFIG_DISCONNECT_NONE)
+			ok(reason_has(p, &a, "owned by nbft (registry)"), "  reason names the owner");
+		reconcile_plan_free(p);
+	}
+	k.owner[0] = '\0';
+	k.owner_unreadable = true;
+	po.disconnect_scope = CONFIG_DISCONNECT_ALL_MATCHING_TRTYPES;
+	p = plan(NULL, 0, &k, 1, &stas, 1, &po);
+	ok(action_of(p, &a) == RECONCILE_SKIP && reason_has(p, &a, "cannot be read"),
+	   "an unreadable registry entry: not disconnected");
+	reconcile_plan_free(p);
+	k.owner_unreadable = false;
+
+	/* Registry owner stas without a cache record: stas's. */
+	strcpy(k.owner, REGISTRY_OWNER_STAS);
+	po = policy_default();
+	p = plan(NULL, 0, &k, 1, NULL, 0, &po);
+	is_int(action_of(p, &a), RECONCILE_DISCONNECT,
+	       "only-stas: registry owner stas without a record is stas's");
+	reconcile_plan_free(p);
+
+	/* Kept paths: cache and registry made to agree. */
+	{
+		struct reconcile_want w = mk_want(a, false, false, "dc");
+
+		k.owner[0] = '\0';
+		p = plan(&w, 1, &k, 1, &stas, 1, &po);
+		it = find(p, &a);
+		ok(it && it->action == RECONCILE_KEEP && it->registry_put && !it->record_put,
+		   "keep, cache says stas, no registry entry: registered again");
+		reconcile_plan_free(p);
+		strcpy(k.owner, "nbft");
+		p = plan(&w, 1, &k, 1, &stas, 1, &po);
+		it = find(p, &a);
+		ok(it && it->action == RECONCILE_KEEP && !it->registry_put && it->record_put &&
+			   it->new_record.owner == CACHE_PATH_OWNER_OTHER,
+		   "keep, registry owner nbft, cache says stas: recorded owner=other");
+		reconcile_plan_free(p);
+		strcpy(k.owner, REGISTRY_OWNER_STAS);
+		p = plan(&w, 1, &k, 1, NULL, 0, &po);
+		it = find(p, &a);
+		ok(it && it->action == RECONCILE_KEEP && !it->registry_put &&
+			   it->new_record.owner == CACHE_PATH_OWNER_STAS,
+		   "keep, registry owner stas, no record: recorded owner=stas");
+		reconcile_plan_free(p);
+		k.owner[0] = '\0';
+	}
+
+	/* The host's exclusion list. */
+	{
+		_cleanup_exclusions_ struct exclusions *x = NULL;
+		struct reconcile_want w[2] = { mk_want(a, false, false, "dc"),
+					       mk_want(b, false, false, "dc") };
+		struct kctrl kb = mk_ctrl("nvme5", b, "live");
+		struct cache_path stas_b =
+			mk_rec(b, CACHE_PATH_OWNER_STAS, CACHE_PATH_CONNECTED, 0, false, "nvme5");
+
+		put_file(dir, "etc/nvme/exclusions.conf",
+			 "# test\n[exclusions]\nexclusion = nqn=" NQN_A ";traddr=10.0.0.2\n");
+		is_int(exclusions_load(dir, &x), 0, "exclusion list loaded");
+		is_int((int)exclusions_loaded_count(x), 1, "  one file");
+		po.exclusions = x;
+		p = plan(w, 2, NULL, 0, NULL, 0, &po);
+		it = find(p, &b);
+		ok(action_of(p, &a) == RECONCILE_CONNECT && it && it->action == RECONCILE_SKIP &&
+			   it->excluded && !it->wanted,
+		   "excluded by the host list: skipped, the other path connected");
+		ok(reason_has(p, &b, "/etc/nvme/exclusions.conf:3 (host exclusion list)"),
+		   "  the reason names file:line");
+		reconcile_plan_free(p);
+		/* An existing stas controller of an excluded path is left connected. */
+		p = plan(w, 2, &kb, 1, &stas_b, 1, &po);
+		it = find(p, &b);
+		ok(it && it->action == RECONCILE_SKIP && streq(it->ctrl, "nvme5") &&
+			   p->n[RECONCILE_DISCONNECT] == 0 && reason_has(p, &b, "left connected"),
+		   "excluded path with a stas controller: left connected, not torn down");
+		reconcile_plan_free(p);
+		po.exclusions = NULL;
+	}
+
+	/* src_addr: a host-iface path served by a controller made without host-iface. */
+	{
+		struct kernel_ifaddr ifa[2] = { { .iface = "eth1", .family = AF_INET },
+						{ .iface = "eth2", .family = AF_INET } };
+		struct reconcile_want w = mk_want(a_eth1, false, false, "dc");
+		struct kctrl ks[2];
+
+		inet_pton(AF_INET, "192.0.2.5", ifa[0].addr);
+		inet_pton(AF_INET, "198.51.100.7", ifa[1].addr);
+		po.ifaddrs = ifa;
+		po.n_ifaddrs = 2;
+		ks[0] = mk_ctrl("nvme1", a, "live");
+		strcpy(ks[0].src_addr, "192.0.2.5");
+		p = plan(&w, 1, ks, 1, NULL, 0, &po);
+		it = find(p, &a_eth1);
+		ok(it && it->action == RECONCILE_KEEP && streq(it->ctrl, "nvme1") &&
+			   p->n[RECONCILE_CONNECT] == 0,
+		   "host-iface eth1 wanted, nvme-cli's controller leaves through eth1: kept, "
+		   "not connected twice");
+		ok(reason_has(p, &a_eth1, "src_addr 192.0.2.5"), "  the reason says why");
+		reconcile_plan_free(p);
+		strcpy(ks[0].src_addr, "198.51.100.7");
+		p = plan(&w, 1, ks, 1, NULL, 0, &po);
+		ok(action_of(p, &a_eth1) == RECONCILE_CONNECT && action_of(p, &a) == RECONCILE_SKIP,
+		   "leaves through eth2: another path, connected; the other tool's one left alone");
+		reconcile_plan_free(p);
+		ks[0].src_addr[0] = '\0';
+		p = plan(&w, 1, ks, 1, NULL, 0, &po);
+		is_int(action_of(p, &a_eth1), RECONCILE_CONNECT,
+		       "no src_addr (kernel < 6.1): not assumed to match");
+		reconcile_plan_free(p);
+
+		/* Exact matches are claimed first: a path without host-iface does not take the
+		 * controller made for the host-iface path. */
+		{
+			struct reconcile_want w2[2] = { mk_want(a, false, false, "dc"),
+							mk_want(a_eth1, false, false, "dc") };
+
+			ks[0] = mk_ctrl("nvme1", a_eth1, "live");
+			strcpy(ks[0].src_addr, "192.0.2.5");
+			p = plan(w2, 2, ks, 1, NULL, 0, &po);
+			it = find(p, &a_eth1);
+			ok(it && it->action == RECONCILE_KEEP && streq(it->ctrl, "nvme1") &&
+				   action_of(p, &a) == RECONCILE_CONNECT,
+			   "exact before src_addr: nvme1 stays the eth1 path's, the other connects");
+			reconcile_plan_free(p);
+		}
+		po.ifaddrs = NULL;
+		po.n_ifaddrs = 0;
+	}
+	rm_rf(dir);
+}
+
+/* Issue 14 when executing: registry entries written and removed, a late owner respected. */
+static void test_neighbours_execute(void)
+{
+	_cleanup_free_ char *dir = tmp_dir();
+	struct tid a = mk_tid("10.0.0.1", "4420", NQN_A, NULL, HOST1);
+	struct tid b = mk_tid("10.0.0.2", "4420", NQN_A, NULL, HOST1);
+	struct tid c3 = mk_tid("10.0.0.3", "4420", NQN_A, NULL, HOST1);
+	struct reconcile_want w = mk_want(c3, false, false, "dc");
+	struct kctrl ks[3] = { mk_ctrl("nvme2", a, "live"), mk_ctrl("nvme3", b, "live"),
+			       mk_ctrl("nvme4", c3, "live") };
+	struct cache_path recs[3] = {
+		mk_rec(a, CACHE_PATH_OWNER_STAS, CACHE_PATH_CONNECTED, 0, false, "nvme2"),
+		mk_rec(b, CACHE_PATH_OWNER_STAS, CACHE_PATH_CONNECTED, 0, false, "nvme3"),
+		mk_rec(c3, CACHE_PATH_OWNER_STAS, CACHE_PATH_CONNECTED, 0, false, "nvme4"),
+	};
+	struct reconcile_policy po = policy_default();
+	struct reconcile_plan *p;
+	struct registry_entry e;
+	struct cache *c = NULL;
+	char root[400], sys[400], cdir[400];
+
+	snprintf(root, sizeof(root), "%s/root", dir);
+	snprintf(sys, sizeof(sys), "%s/sys", dir);
+	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
+	put_file(dir, "root/sys/kernel/uevent_seqnum", "100\n");
+	put_file(dir, "sys/class/nvme/nvme2/delete_controller", "");
+	put_file(dir, "sys/class/nvme/nvme3/delete_controller", "");
+	setenv("STAS_SYSFS_ROOT", sys, 1);
+	setenv(REGISTRY_ROOT_ENV, root, 1);
+	is_int(registry_register(root, "nvme2", REGISTRY_OWNER_STAS, NULL), 0,
+	       "nvme2 registered as stas's");
+	is_int(cache_open(cdir, CACHE_RDWR | CACHE_NOSYNC, &c), 0, "temp cache");
+	if (!c)
+		goto out;
+	for (size_t i = 0; i < 3; i++)
+		(void)cache_path_put(c, &recs[i]);
+
+	p = plan(&w, 1, ks, 3, recs, 3, &po);
+	ok(action_of(p, &a) == RECONCILE_DISCONNECT && action_of(p, &b) == RECONCILE_DISCONNECT &&
+		   action_of(p, &c3) == RECONCILE_KEEP,
+	   "plan: disconnect nvme2 and nvme3 (stas's), keep nvme4");
+	/* Another orchestrator takes nvme3 between the plan and its execution. */
+	is_int(registry_register(root, "nvme3", "discoverd", NULL), 0,
+	       "nvme3 registered by discoverd after the plan");
+	is_int(reconcile_plan_execute(p, c), 0, "executed");
+	ok(file_has(sys, "class/nvme/nvme2/delete_controller", "1") &&
+		   registry_entry_get(root, "nvme2", &e) == 0,
+	   "nvme2 disconnected, its registry entry removed");
+	ok(file_has(sys, "class/nvme/nvme3/delete_controller", "") &&
+		   registry_entry_get(root, "nvme3", &e) > 0 && streq(e.owner, "discoverd"),
+	   "nvme3 not disconnected: discoverd's now, entry kept");
+	ok(find(p, &b)->error == -EPERM && strstr(find(p, &b)->error_text, "another orchestrator"),
+	   "  the item says why");
+	ok(registry_entry_get(root, "nvme4", &e) > 0 && streq(e.owner, REGISTRY_OWNER_STAS) &&
+		   e.seqnum == 100,
+	   "kept nvme4, stas's in the cache: registered again, stamped");
+	is_int((int)p->n_registry_writes, 2, "two registry writes (one removal, one entry)");
+	reconcile_plan_free(p);
+	cache_free(c);
+out:
+	unsetenv(REGISTRY_ROOT_ENV);
+	unsetenv("STAS_SYSFS_ROOT");
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	test_basic();
@@ -812,5 +1065,7 @@ int main(void)
 	test_ncc();
 	test_treq_and_dupes();
 	test_with_cache();
+	test_neighbours_plan();
+	test_neighbours_execute();
 	return tap_done();
 }

@@ -145,7 +145,9 @@ struct reconcile_item {
 	struct tid tid;
 	struct kconn_opts opts; /* CONNECT */
 	char ctrl[KCTRL_NAME_MAX + 1]; /* the kernel controller ("nvme3"), "" none */
-	char reason[RECONCILE_REASON_MAX + 1]; /* SKIP, DISCONNECT, FORGET; "" otherwise */
+	/* SKIP, DISCONNECT, FORGET; KEEP "served by nvmeN" when matched through src_addr;
+	 * CONNECT "NCC cleared"; "" otherwise */
+	char reason[RECONCILE_REASON_MAX + 1];
 	bool wanted; /* a wanted path (CONNECT, KEEP, or held back by NCC/TLS) */
 	bool ncc;
 	unsigned sources;
@@ -220,12 +222,16 @@ int reconcile_records_gather(struct cache *c, const char *nqn, struct cache_path
  *
  * Per wanted path (after ignore-iface; duplicates merged: sources OR'ed,
  * NCC only when every source says so, disable-sqflow and TLS OR'ed):
- * unwanted when it has no host NQN, is excluded, or its address family is
- * filtered; else KEEP when a usable controller matches (tid_equal), SKIP
- * when TLS is required or NCC attempts are used up, else CONNECT. A page
+ * unwanted when it has no host NQN, is excluded (io.exclude, or the host
+ * exclusion list in @policy: then its existing controller, if any, is left
+ * connected), or its address family is filtered; else KEEP when a usable
+ * controller serves it (tid_equal() first for every path, then
+ * kctrl_path_matches() with @policy's interface addresses), SKIP when TLS
+ * is required or NCC attempts are used up, else CONNECT. A page
  * that clears NCC resets the attempt count. Every controller no wanted path
  * claims is stale: DISCONNECT when the disconnect policy allows (and it is
- * not already being deleted), else SKIP with the reason. Records no item
+ * not already being deleted, and the registry does not give it to another
+ * orchestrator), else SKIP with the reason. Records no item
  * claims are FORGET items.
  *
  * Return: 0 and *ret (free with reconcile_plan_free()), -EINVAL, -ENOMEM.

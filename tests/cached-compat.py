@@ -198,6 +198,11 @@ def drop_nulls(v):
 stas = BUS.get_proxy('org.nvmexpress.stas', '/org/nvmexpress/stas')
 status = get_native(stas.GetStatus())
 want = drop_nulls(stasadm('status'))
+# stasadm's own live views (issue 14: the kernel's controllers with their
+# registry owner, the host exclusion list's verdicts) are read by stasadm
+# itself, not by the cache daemon.
+for k in ('controllers', 'excluded', 'exclusion-list-problems'):
+    want.pop(k, None)
 ok(status == want, 'GetStatus() equals stasadm status --json')
 if status != want:
     print('# got  ' + json.dumps(status, sort_keys=True)[:1500])

@@ -236,10 +236,16 @@ static int registry_open(const char *root, char **ret_path)
  */
 static int registry_open_create(const char *root, char **ret_path)
 {
-	_cleanup_free_ char *base = root_path(root, "/");
+	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int fd = -1;
 	static const char *const parts[] = { "run", "nvme", "registry" };
+	int r;
 
+	/* The common case, once the first entry exists: one open, no mkdir walk. */
+	r = registry_open(root, ret_path);
+	if (r != -ENOENT)
+		return r;
+	base = root_path(root, "/");
 	if (!base)
 		return -ENOMEM;
 	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

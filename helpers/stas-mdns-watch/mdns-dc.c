@@ -22,6 +22,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
+#include "registry.h"
 #include "stas-mdns-watch.h"
 #include "strv.h"
 #include "unit-name.h"
@@ -191,8 +192,13 @@ static int dc_retire(struct mdns_watch *w, struct cache *c, const struct cache_d
 	/* The persistent discovery connection stas-discover made for it. */
 	if (!isempty(dc->device) && kernel_ctrl_read(dc->device, &k) >= 0 && k.discovery &&
 	    tid_equal(&k.tid, &dc->tid)) {
-		r = kernel_disconnect(k.name);
-		if (r < 0 && r != -ENOENT)
+		/* stas's registry entry goes first; another orchestrator's connection stays. */
+		r = registry_unregister(registry_root(), k.name, REGISTRY_OWNER_STAS);
+		if (r < 0)
+			log_notice_errno(r, "Not disconnecting %s: its registry entry %s: %m",
+					 k.name,
+					 r == -EPERM ? "names another owner" : "cannot be updated");
+		else if ((r = kernel_disconnect(k.name)) < 0 && r != -ENOENT)
 			log_warning_errno(r, "Failed to disconnect %s, ignoring: %m", k.name);
 		else
 			log_info("Disconnected %s, the discovery connection to %s.", k.name, buf);

@@ -427,9 +427,23 @@ static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_
 			want.owner = CACHE_PATH_OWNER_STAS;
 		else if (want.owner == CACHE_PATH_OWNER_STAS)
 			it->registry_put = true;
-		if (!tid_equal(&c->tid, &it->tid))
-			item_reason(it, "served by %s (%s leaves through src_addr %s)", c->name,
-				    c->name, c->src_addr);
+		if (!tid_equal(&c->tid, &it->tid)) {
+			bool via_src = (!isempty(it->tid.host_iface) &&
+					!streq(it->tid.host_iface, c->tid.host_iface)) ||
+				       (!isempty(it->tid.host_traddr) &&
+					!streq(it->tid.host_traddr, c->tid.host_traddr));
+
+			if (via_src)
+				item_reason(
+					it,
+					"served by %s: its src_addr %s meets the path's host side",
+					c->name, c->src_addr);
+			else
+				item_reason(it,
+					    "served by %s, made with a host side this path "
+					    "leaves open",
+					    c->name);
+		}
 		it->action = RECONCILE_KEEP;
 		(void)strscpy_checked(it->ctrl, sizeof(it->ctrl), c->name);
 		(void)strscpy_checked(want.device, sizeof(want.device), c->name);

@@ -984,6 +984,13 @@ static void test_neighbours_plan(void)
 				   action_of(p, &a) == RECONCILE_CONNECT,
 			   "exact before src_addr: nvme1 stays the eth1 path's, the other connects");
 			reconcile_plan_free(p);
+			/* Alone, the path without host-iface is served by the eth1 controller. */
+			p = plan(w2, 1, ks, 1, NULL, 0, &po);
+			it = find(p, &a);
+			ok(it && it->action == RECONCILE_KEEP && streq(it->ctrl, "nvme1") &&
+				   reason_has(p, &a, "made with a host side this path leaves open"),
+			   "a path without host-iface is served by a controller bound to one");
+			reconcile_plan_free(p);
 		}
 		po.ifaddrs = NULL;
 		po.n_ifaddrs = 0;

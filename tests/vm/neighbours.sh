@@ -166,7 +166,7 @@ if ctrl_attr "$c4" address | grep -q src_addr=; then
 		test "$rc" = 0 -a "$(jq -c '[.counts.keep, .counts.connect, .["kernel-calls"]]' <<<"$out")" = "[1,0,0]"
 	check "... exactly one controller of $P-4" \
 		test "$(for c in $(nvme_ctrls io); do ctrl_attr "$c" subsysnqn; done | grep -cx "$P-4")" = 1
-	check "... and the plan says why" grep -q "^keep $c4 served by $c4" <<<"$(reasons "$out" "$P-4")"
+	check "... and the plan says why" grep -q "^keep $c4 served by $c4: its src_addr 127.0.0.1 meets" <<<"$(reasons "$out" "$P-4")"
 else
 	skip "this kernel reports no src_addr"
 fi

@@ -65,12 +65,14 @@ static int dc_find_existing(const struct tid *t, struct kctrl *ret)
 }
 
 /* 1 (and a log line) when the registry gives @k to another orchestrator. */
-static int dc_not_ours(const struct kctrl *k)
+static int dc_not_ours_unowned(const struct kctrl *k, bool *ret_unowned)
 {
 	struct registry_entry e;
 	int r;
 
 	r = registry_entry_get(registry_root(), k->name, &e);
+	if (ret_unowned)
+		*ret_unowned = r == 0;
 	if (r == 0 || (r > 0 && streq(e.owner, REGISTRY_OWNER_STAS)))
 		return 0;
 	if (r < 0)
@@ -83,6 +85,33 @@ static int dc_not_ours(const struct kctrl *k)
 			 "registry gives it to %s.",
 			 k->name, e.owner);
 	return 1;
+}
+
+static int dc_not_ours(const struct kctrl *k)
+{
+	return dc_not_ours_unowned(k, NULL);
+}
+
+/*
+ * A kept DC connection the cache says stas made (its record names the
+ * device, and udev did not hand it over) but that has no registry entry
+ * (a wiped /run): register it again, so the registry and the cache agree.
+ */
+static void dc_registry_repair(struct discover *d, const struct dc_job *job, const struct kctrl *k)
+{
+	struct cache_dc rec;
+	int r;
+
+	if (cache_dc_get(d->cache, &job->tid, &rec) <= 0 || !streq(rec.device, k->name) ||
+	    rec.origin == CACHE_ORIGIN_UDEV)
+		return;
+	r = registry_register(registry_root(), k->name, REGISTRY_OWNER_STAS, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Failed to register %s as stas's again, ignoring: %m",
+				  k->name);
+	else
+		log_info("Registered %s as stas's again (the registry had lost its entry).",
+			 k->name);
 }
 
 /* 1 (and a log line) when the host's exclusion list forbids connecting @job. */
@@ -133,9 +162,13 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 	r = dc_find_existing(&job->tid, &s.ctrl);
 	if (r < 0)
 		return log_error_errno(r, "Cannot scan the kernel's controllers: %m");
-	if (r > 0 && dc_not_ours(&s.ctrl))
-		return 1;
 	if (r > 0) {
+		bool unowned;
+
+		if (dc_not_ours_unowned(&s.ctrl, &unowned))
+			return 1;
+		if (unowned)
+			dc_registry_repair(d, job, &s.ctrl);
 		log_debug("Reusing %s for %s.", s.ctrl.name,
 			  tid_format(&job->tid, buf, sizeof(buf)));
 		/* Not ours to drop: whoever made it decides its lifetime. */

@@ -133,6 +133,11 @@ if [ -n "$dc" ]; then
 	check "stas-discover on discoverd's $dc: exit 0, not read" \
 		test "$rc" = 0 -a -n "$(grep 'Not reading discovery controller' /tmp/sd.err)"
 	echo stas >"$REG/$dc/owner"
+	# /run lost the entry: the next discovery through it puts it back (cache and registry agree).
+	rm -rf "${REG:?}/$dc"
+	sd -t tcp -a 127.0.0.1 -s 8009 >/dev/null 2>/tmp/sd.err || fail "rediscover through $dc"
+	check "a lost registry entry of stas's DC connection $dc is restored" \
+		test "$(owner_of "$dc")" = stas
 fi
 
 # --- 4. the host exclusion list, edited at run time ---------------------------------------

@@ -639,9 +639,11 @@ int kernel_discovery_supports_pleo(const char *name)
 	return (lid & 1) && ((lid >> 16) & NVMF_LOG_DISC_LID_PLEOS) ? 1 : 0;
 }
 
-int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, uint32_t *ret_result)
+int kernel_dim_register(const char *name, bool reg, const char *symname, struct kernel_error *err,
+			uint32_t *ret_result)
 {
 	uint32_t result = 0;
+	nvme_subsystem_t s;
 	nvme_ctrl_t c;
 	int r;
 
@@ -650,6 +652,10 @@ int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, ui
 		return r;
 	if (!nvmf_is_registration_supported(c))
 		return -EOPNOTSUPP;
+	/* libnvme puts the host's symbolic name of the controller's host into the DIM entry */
+	s = nvme_ctrl_get_subsystem(c);
+	if (symname && s && nvme_subsystem_get_host(s))
+		nvme_host_set_hostsymname(nvme_subsystem_get_host(s), symname);
 	errno = 0;
 	r = nvmf_register_ctrl(c, reg ? NVMF_DIM_TAS_REGISTER : NVMF_DIM_TAS_DEREGISTER, &result);
 	if (r != 0) {

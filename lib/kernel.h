@@ -165,11 +165,15 @@ int kernel_discovery_supports_pleo(const char *name);
 /**
  * kernel_dim_register() - TP8010 explicit registration (or deregistration)
  * with the discovery controller @name, which must be a DDC or CDC.
+ * @symname: the host's symbolic name sent in the registration's entry
+ *           (host.symname), or NULL: none (libnvme then sends the host
+ *           name it knows, if any).
  * @err: when non-NULL, cleared, then given the detail of a failure.
  * Return: 0, -EOPNOTSUPP when the controller does not support it, negative
  * errno; *ret_result gets the completion's dword 0 when non-NULL.
  */
-int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, uint32_t *ret_result);
+int kernel_dim_register(const char *name, bool reg, const char *symname, struct kernel_error *err,
+			uint32_t *ret_result);
 
 /**
  * kernel_close() - release the libnvme root (before exit; optional).

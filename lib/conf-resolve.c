@@ -72,7 +72,8 @@ char *conf_resolve_value(struct loader *l, const char *src, const char *name, co
 	r = read_file_value(path, first_word, &v);
 	if (r == -ENOMEM)
 		l->oom = true;
-	else if (r == -ENOENT && secret && (l->flags & CONFIG_LOAD_MISSING_SECRET_FILES_WARN)) {
+	else if (r == -ENOENT && secret && !quiet_missing &&
+		 (l->flags & CONFIG_LOAD_MISSING_SECRET_FILES_WARN)) {
 		/* nvme-stas: a missing key file is a warning, the secret stays unset */
 		char *msg;
 		if (asprintf(&msg,

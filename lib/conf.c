@@ -438,8 +438,12 @@ static int conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
 
 	*ret = (struct config_path_opts){
 		.conn = o,
-		.hostnqn = c && c->tid.host_nqn[0] ? c->tid.host_nqn : cfg->host.nqn,
-		.hostid = c && c->host_id ? c->host_id : cfg->host.id,
+		.hostnqn = c && c->tid.host_nqn[0]     ? c->tid.host_nqn :
+			   via && via->tid.host_nqn[0] ? via->tid.host_nqn :
+							 cfg->host.nqn,
+		.hostid = c && c->host_id     ? c->host_id :
+			  via && via->host_id ? via->host_id :
+						cfg->host.id,
 		.dhchap_secret = c && c->dhchap_secret ? c->dhchap_secret : cfg->host.key,
 		.dhchap_ctrl_secret = c ? c->dhchap_ctrl_secret : NULL,
 	};

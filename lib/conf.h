@@ -332,8 +332,11 @@ int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
  * path found in the log page of the discovery controller @dc (may be NULL:
  * not configured, e.g. found by mDNS or a referral): @c's own values (the
  * io.controllers entry of the path, may be NULL), else @dc's io-defaults,
- * else the io section's, else the global ones. Identity and secrets as
- * config_conn_opts_resolve() for CONFIG_ROLE_IO and @c.
+ * else the io section's, else the global ones. Host NQN and host ID: @c's,
+ * else @dc's (the persona the DC was configured with: nvme-cli's connect-all
+ * and nvme-fabrics.conf drop-ins connect what a DC lists under its
+ * identity), else the host's. Secrets as config_conn_opts_resolve() for
+ * CONFIG_ROLE_IO and @c.
  * Return: 0.
  */
 int config_conn_opts_resolve_discovered(const struct stas_config *cfg,

@@ -28,7 +28,10 @@ int verb_config(int argc, char **argv);
 void print_config_errors(char **errors);
 
 /* stasadm-import.c: "config import" */
-/* "stafd", "stacd", "sys" or "discovery" (--as=KIND): the kind, or -EINVAL. */
+/*
+ * "stafd", "stacd", "sys", "discovery", "json" (config.json) or "fabrics"
+ * (nvme-fabrics.conf) (--as=KIND): the kind, or -EINVAL.
+ */
 int import_kind_from_string(const char *s);
 /*
  * Translate @files (every one as @kind, or each detected when @kind < 0)

@@ -951,6 +951,73 @@ static bool source_has(const char *file, const char *symbol)
  * config_readers[] whose symbol occurs in its file), and every row names
  * an option that exists. Adding an option without a reader fails here.
  */
+/* Every option of nvme-cli 2.16's "nvme discover" (fabrics.c, NVMF_ARGS + discover's own). */
+static void test_nvme_cli_216_discover(void)
+{
+	static const char *const names[] = {
+		"transport",
+		"nqn",
+		"traddr",
+		"trsvcid",
+		"host-traddr",
+		"host-iface",
+		"hostnqn",
+		"hostid",
+		"dhchap-secret",
+		"keyring",
+		"tls-key",
+		"tls-key-identity",
+		"nr-io-queues",
+		"nr-write-queues",
+		"nr-poll-queues",
+		"queue-size",
+		"keep-alive-tmo",
+		"reconnect-delay",
+		"ctrl-loss-tmo",
+		"fast_io_fail_tmo",
+		"tos",
+		"tls_key",
+		"duplicate-connect",
+		"disable-sqflow",
+		"hdr-digest",
+		"data-digest",
+		"tls",
+		"concat",
+		"device",
+		"output-format",
+		"raw",
+		"persistent",
+		"quiet",
+		"config",
+		"verbose",
+		"dump-config",
+		"force",
+		"nbft",
+		"no-nbft",
+		"nbft-path",
+		"context",
+	};
+	static const char letters[] = "tnaswfqISiWPQkclFTDgGdorpJvO";
+	unsigned unknown = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		const struct nvme_opt *o = nvme_opt_from_name(names[i]);
+		if (!o || (!o->key && isempty(o->why))) {
+			diag("nvme discover --%s: %s", names[i],
+			     o ? "neither translated nor refused with a reason" : "unknown");
+			unknown++;
+		}
+	}
+	is_int(unknown, 0, "every option of nvme-cli 2.16's discover is known (%zu)",
+	       ELEMENTSOF(names));
+	for (const char *l = letters; *l; l++)
+		if (!nvme_opt_from_letter(*l)) {
+			diag("nvme discover -%c: unknown", *l);
+			unknown++;
+		}
+	is_int(unknown, 0, "and every short letter");
+}
+
 static void test_readers(void)
 {
 	_cleanup_strv_free_ char **keys = NULL;
@@ -1069,6 +1136,17 @@ static void test_io_defaults(void)
 	/* not the DC's own options: kato of the DC's connection is not touched */
 	config_conn_opts_resolve(cfg, CONFIG_ROLE_DISCOVERY, &ds->controllers[0], &po);
 	is_int(po.conn.ctrl_loss_tmo, 50, "io-defaults do not apply to the DC itself");
+	/* the DC's persona: what it lists is connected under its host NQN and ID */
+	{
+		struct config_controller dc = ds->controllers[1];
+		strcpy(dc.tid.host_nqn, "nqn.2014-08.org.example:persona");
+		dc.host_id = (char *)HOSTID;
+		config_conn_opts_resolve_discovered(cfg, NULL, &dc, &po);
+		is_str(po.hostnqn, "nqn.2014-08.org.example:persona", "the DC's host NQN");
+		is_str(po.hostid, HOSTID, "the DC's host ID");
+		config_conn_opts_resolve_discovered(cfg, NULL, &ds->controllers[1], &po);
+		ok(po.hostid == cfg->host.id, "a DC without a persona: the host's ID");
+	}
 
 	expect_error("io-defaults in an I/O controller", "iodef1.conf",
 		     "io = { controllers = ( { transport = \"tcp\"; traddr = \"10.0.0.9\";\n"
@@ -1200,6 +1278,7 @@ int main(void)
 	test_value_mask();
 	test_controller_next();
 	test_readers();
+	test_nvme_cli_216_discover();
 	test_referral_caps();
 	test_persistent_refused();
 	test_io_defaults();

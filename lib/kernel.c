@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
+#include "strv.h"
 
 static nvme_root_t root;
 
@@ -224,6 +225,31 @@ int kernel_fabrics_has_option(const char *opt)
 		if (streq(tok, opt))
 			return 1;
 	}
+	return 0;
+}
+
+int kernel_fabrics_options(char ***ret)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[4096], *tok, *save = NULL;
+	ssize_t n;
+
+	fd = open(fabrics_dev(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+		tok[strcspn(tok, "=")] = '\0';
+		if (!isempty(tok) && strv_extend(&l, tok) < 0)
+			return -ENOMEM;
+	}
+	if (!l && !(l = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	*ret = TAKE_PTR(l);
 	return 0;
 }
 

@@ -112,6 +112,15 @@ bool kernel_fabrics_available(void);
 int kernel_fabrics_has_option(const char *opt);
 
 /**
+ * kernel_fabrics_options() - every connect option token the kernel's
+ * /dev/nvme-fabrics accepts ("transport", "host_iface", "dhchap_secret",
+ * "tls", "concat", ...), in the kernel's order, read in one go.
+ * Return: 0 and a strv in *ret (free with strv_free()), -ENOENT when the
+ * module is not loaded, other negative errno; *ret untouched on failure.
+ */
+int kernel_fabrics_options(char ***ret);
+
+/**
  * kernel_connect() - create a controller for @t. TLS is never requested
  * (libnvme 1.3 would set it from treq and the 6.1 kernel refuses it).
  * @err: when non-NULL, cleared, then given the detail of a failure.

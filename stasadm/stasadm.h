@@ -44,6 +44,7 @@ int config_import(char **files, const char *output, bool force, int kind);
  * "export", "import" */
 int verb_cache_ls(int argc, char **argv);
 int verb_cache_show(int argc, char **argv);
+int verb_cache_adlp(int argc, char **argv);
 int verb_cache_paths(int argc, char **argv);
 int verb_cache_stats(int argc, char **argv);
 int verb_cache_verify(int argc, char **argv);

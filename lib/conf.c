@@ -469,6 +469,24 @@ bool config_controller_usable(const struct config_controller *c)
 	return c && c->resolve_error == 0;
 }
 
+bool config_controller_unresolved_match(const struct stas_config *cfg, enum config_role role,
+					const struct tid *t)
+{
+	const struct config_controller *c;
+
+	assert(t);
+	if (!cfg)
+		return false;
+	for (c = config_controller_next(cfg, role, t->subsysnqn, NULL); c;
+	     c = config_controller_next(cfg, role, t->subsysnqn, c))
+		if (c->traddr_name && c->resolve_error != 0 &&
+		    streq(c->tid.transport, t->transport) && streq(c->tid.trsvcid, t->trsvcid) &&
+		    (isempty(c->tid.host_traddr) || streq(c->tid.host_traddr, t->host_traddr)) &&
+		    (isempty(c->tid.host_iface) || streq(c->tid.host_iface, t->host_iface)))
+			return true;
+	return false;
+}
+
 /* Whether entry @c is the path @t, with @route_wildcard: unset host-traddr/host-iface match any. */
 static bool controller_is(const struct stas_config *cfg, const struct config_controller *c,
 			  const struct tid *t, bool route_wildcard)

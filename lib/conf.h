@@ -374,6 +374,16 @@ const char *config_resolve_error_to_string(int resolve_error);
 bool config_controller_usable(const struct config_controller *c);
 
 /**
+ * config_controller_unresolved_match() - whether @t could be the path of a
+ * configured controller of @role whose host name did not resolve this run
+ * (same transport, trsvcid, subsystem NQN and route; any address). A
+ * program must not tear such a path down: the name's failure is transient
+ * as far as it can tell.
+ */
+bool config_controller_unresolved_match(const struct stas_config *cfg, enum config_role role,
+					const struct tid *t);
+
+/**
  * struct config_reader - one row of config_readers[]: the option @key (see
  * config_schema_keys()) takes effect in @file, where @symbol appears (the
  * field or function that reads it). tests/test-config checks that every

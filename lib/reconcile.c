@@ -316,6 +316,14 @@ static void plan_stale(struct planner *pl, struct reconcile_item *it, const stru
 		item_reason(it, "%s; %s is already being deleted", why, k->name);
 		return;
 	}
+	/* a failed name lookup is no reason to tear down a path it may name */
+	if (config_controller_unresolved_match(po->cfg, CONFIG_ROLE_IO, &k->tid)) {
+		it->action = RECONCILE_SKIP;
+		item_reason(it,
+			    "%s; kept: it may be a configured host name that did not resolve now",
+			    why);
+		return;
+	}
 	switch (po->disconnect_scope) {
 	case CONFIG_DISCONNECT_ONLY_STAS:
 		if (ours) {

@@ -1214,6 +1214,24 @@ static void test_host_names(void)
 		   &ds->controllers[0],
 	   "the resolved entry is found by its address");
 
+	/* a path the unresolved name may stand for is not to be torn down */
+	{
+		struct tid t = ds->controllers[1].tid;
+		strcpy(t.traddr, "10.9.9.9");
+		ok(config_controller_unresolved_match(cfg, CONFIG_ROLE_DISCOVERY, &t),
+		   "any address with the unresolved entry's port and NQN may be its path");
+		strcpy(t.trsvcid, "4420");
+		ok(!config_controller_unresolved_match(cfg, CONFIG_ROLE_DISCOVERY, &t),
+		   "  ... not another port");
+		t = ds->controllers[0].tid;
+		strcpy(t.traddr, "10.9.9.8");
+		ok(config_controller_unresolved_match(cfg, CONFIG_ROLE_DISCOVERY, &t),
+		   "  ... (same port and NQN as the unresolved one)");
+		t = is->controllers[0].tid;
+		ok(!config_controller_unresolved_match(cfg, CONFIG_ROLE_IO, &t),
+		   "a resolved name holds nothing back");
+	}
+
 	/* shown with name and address */
 	{
 		struct json_object *j = NULL;

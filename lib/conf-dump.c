@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <libconfig.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf-internal.h"
 #include "conf.h"
@@ -89,7 +90,19 @@ static bool add_section_lists(config_setting_t *g, const struct config_section *
 	for (size_t i = 0; i < s->n_controllers; i++) {
 		const struct config_controller *c = &s->controllers[i];
 		config_setting_t *e = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
-		if (!e || !add_tid(e, &c->tid, false))
+		struct tid t = c->tid;
+
+		if (c->traddr_name)
+			t.traddr[0] = '\0';
+		if (!e || !add_tid(e, &t, false))
+			return false;
+		/* a host name: the name, and the address it has now (or why none) */
+		if (c->traddr_name &&
+		    (!add_str(e, "traddr", c->traddr_name) ||
+		     (c->resolve_error == 0 && !add_str(e, "traddr-address", c->tid.traddr)) ||
+		     (c->resolve_error != 0 &&
+		      !add_str(e, "traddr-error",
+			       config_resolve_error_to_string(c->resolve_error)))))
 			return false;
 		if (c->host_id && !add_str(e, "host-id", c->host_id))
 			return false;
@@ -99,6 +112,16 @@ static bool add_section_lists(config_setting_t *g, const struct config_section *
 			return false;
 		if (!add_conn_opts(e, &c->opts, cw))
 			return false;
+		if (cw == W_DCTRL) {
+			struct config_conn_opts unset;
+			config_setting_t *d;
+
+			conf_opts_unset(&unset);
+			if (memcmp(&unset, &c->io_defaults, sizeof(unset)) != 0 &&
+			    (!(d = config_setting_add(e, "io-defaults", CONFIG_TYPE_GROUP)) ||
+			     !add_conn_opts(d, &c->io_defaults, W_IODEF)))
+				return false;
+		}
 	}
 	list = config_setting_add(g, "exclude", CONFIG_TYPE_LIST);
 	if (!list)
@@ -161,6 +184,9 @@ int config_to_libconfig(const struct stas_config *cfg, config_t *ret)
 			return -ENOMEM;
 	} else if (!add_int(g, "zeroconf-connections-persistence",
 			    cfg->discovery.zeroconf_persistence_sec))
+		return -ENOMEM;
+	if (!add_int(g, "referrals-per-page-max", cfg->discovery.referrals_per_page_max) ||
+	    !add_int(g, "referral-dcs-max", cfg->discovery.referral_dcs_max))
 		return -ENOMEM;
 	if (!add_section_lists(g, &cfg->discovery.s, W_DCTRL))
 		return -ENOMEM;

@@ -35,6 +35,7 @@ enum {
 	W_ICTRL = 1 << 5, /* io.controllers entry */
 	W_EXCL = 1 << 6, /* discovery.exclude / io.exclude entry */
 	W_ROOT = 1 << 7,
+	W_IODEF = 1 << 8, /* a discovery controller entry's io-defaults group */
 };
 #define W_SECTIONS (W_GLOBAL | W_DISC | W_IO)
 #define W_CTRL (W_DCTRL | W_ICTRL)
@@ -57,6 +58,8 @@ enum opt_type {
 	T_SECRET, /* controller dhchap-secret / dhchap-ctrl-secret */
 	T_CONTROLLERS,
 	T_EXCLUDE,
+	T_IO_DEFAULTS, /* a DC entry's options for the I/O controllers in its log page */
+	T_LIMIT, /* an unsigned count outside the connection options, min..max; off: index */
 };
 
 struct opt {
@@ -71,6 +74,7 @@ struct opt {
 #define CONN(f) offsetof(struct config_conn_opts, f)
 
 enum { SW_ZEROCONF, SW_PERSISTENT, SW_PLEO };
+enum { LIM_REFERRALS_PER_PAGE, LIM_REFERRAL_DCS };
 enum { H_NQN, H_ID, H_KEY, H_SYMNAME, _H_MAX };
 
 /* conf-load.c: every key, its type, range and where it may appear. */
@@ -87,6 +91,7 @@ struct loader {
 	char *host_src[_H_MAX];
 	/* the file being read holds a secret inline (not file://) */
 	bool inline_secret;
+	unsigned flags; /* CONFIG_LOAD_* */
 };
 
 /* conf.c */
@@ -107,6 +112,9 @@ _printf_(3, 4) void conf_error_src(struct loader *l, const char *src, const char
  * by a group other than root.
  */
 void conf_check_secret_mode(struct loader *l, const char *path, const char *what);
+
+/* conf-names.c: whether @s is a host name (RFC 1123 labels, not all digits and dots). */
+bool conf_hostname_is_valid(const char *s);
 
 /* conf-resolve.c */
 /*

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,16 +44,16 @@ const struct opt config_schema[] = {
 
 	{ "tron", T_TRON, W_GLOBAL },
 
-	{ "kato",            T_INT, W_SECTIONS | W_CTRL, 0, 65535, CONN(kato) },
-	{ "queue-size",      T_INT, W_SECTIONS | W_CTRL, 16, 1024, CONN(queue_size) },
-	{ "nr-io-queues",    T_INT, W_GLOBAL | W_IO | W_ICTRL, 1, 1024, CONN(nr_io_queues) },
-	{ "nr-write-queues", T_INT, W_GLOBAL | W_IO | W_ICTRL, 0, 1024, CONN(nr_write_queues) },
-	{ "nr-poll-queues",  T_INT, W_GLOBAL | W_IO | W_ICTRL, 0, 1024, CONN(nr_poll_queues) },
-	{ "reconnect-delay", T_INT, W_SECTIONS | W_CTRL, 1, 86400, CONN(reconnect_delay) },
-	{ "ctrl-loss-tmo",   T_INT, W_SECTIONS | W_CTRL, -1, INT32_MAX, CONN(ctrl_loss_tmo) },
-	{ "hdr-digest",      T_CONN_BOOL, W_SECTIONS | W_CTRL, .off = CONN(hdr_digest) },
-	{ "data-digest",     T_CONN_BOOL, W_SECTIONS | W_CTRL, .off = CONN(data_digest) },
-	{ "disable-sqflow",  T_CONN_BOOL, W_SECTIONS | W_CTRL, .off = CONN(disable_sqflow) },
+	{ "kato",            T_INT, W_SECTIONS | W_CTRL | W_IODEF, 0, 65535, CONN(kato) },
+	{ "queue-size",      T_INT, W_SECTIONS | W_CTRL | W_IODEF, 16, 1024, CONN(queue_size) },
+	{ "nr-io-queues",    T_INT, W_GLOBAL | W_IO | W_ICTRL | W_IODEF, 1, 1024, CONN(nr_io_queues) },
+	{ "nr-write-queues", T_INT, W_GLOBAL | W_IO | W_ICTRL | W_IODEF, 0, 1024, CONN(nr_write_queues) },
+	{ "nr-poll-queues",  T_INT, W_GLOBAL | W_IO | W_ICTRL | W_IODEF, 0, 1024, CONN(nr_poll_queues) },
+	{ "reconnect-delay", T_INT, W_SECTIONS | W_CTRL | W_IODEF, 1, 86400, CONN(reconnect_delay) },
+	{ "ctrl-loss-tmo",   T_INT, W_SECTIONS | W_CTRL | W_IODEF, -1, INT32_MAX, CONN(ctrl_loss_tmo) },
+	{ "hdr-digest",      T_CONN_BOOL, W_SECTIONS | W_CTRL | W_IODEF, .off = CONN(hdr_digest) },
+	{ "data-digest",     T_CONN_BOOL, W_SECTIONS | W_CTRL | W_IODEF, .off = CONN(data_digest) },
+	{ "disable-sqflow",  T_CONN_BOOL, W_SECTIONS | W_CTRL | W_IODEF, .off = CONN(disable_sqflow) },
 	{ "ignore-iface",    T_CONN_BOOL, W_SECTIONS, .off = CONN(ignore_iface) },
 	{ "ip-family",       T_IP_FAMILY, W_SECTIONS, .off = CONN(ip_family) },
 
@@ -60,6 +61,8 @@ const struct opt config_schema[] = {
 	{ "persistent-connections",           T_SWITCH, W_DISC, .off = SW_PERSISTENT },
 	{ "pleo",                             T_SWITCH, W_DISC, .off = SW_PLEO },
 	{ "zeroconf-connections-persistence", T_DURATION, W_DISC },
+	{ "referrals-per-page-max", T_LIMIT, W_DISC, 0, CONFIG_REFERRALS_LIMIT, LIM_REFERRALS_PER_PAGE },
+	{ "referral-dcs-max",       T_LIMIT, W_DISC, 0, CONFIG_REFERRALS_LIMIT, LIM_REFERRAL_DCS },
 
 	{ "disconnect-scope",        T_SCOPE, W_IO },
 	{ "disconnect-trtypes",      T_TRTYPES, W_IO },
@@ -78,6 +81,7 @@ const struct opt config_schema[] = {
 	{ "host-id",     T_HOST_ID, W_CTRL },
 	{ "dhchap-secret",      T_SECRET, W_CTRL, .field = 0 },
 	{ "dhchap-ctrl-secret", T_SECRET, W_CTRL, .field = 1 },
+	{ "io-defaults",        T_IO_DEFAULTS, W_DCTRL },
 };
 /* clang-format on */
 const size_t config_schema_n = ELEMENTSOF(config_schema);
@@ -99,6 +103,8 @@ static const char *where_to_string(unsigned w)
 		return "an I/O controller entry";
 	case W_EXCL:
 		return "an exclude entry";
+	case W_IODEF:
+		return "a discovery controller's io-defaults";
 	default:
 		return "the top level";
 	}
@@ -302,12 +308,13 @@ static void apply_switch(struct loader *l, const config_setting_t *s, const stru
 {
 	bool v;
 
+	/* nvme-stas compares lower-cased text: "Enabled" and "DISABLED" count too */
 	if (config_setting_type(s) == CONFIG_TYPE_BOOL)
 		v = config_setting_get_bool(s);
 	else if (config_setting_type(s) == CONFIG_TYPE_STRING &&
-		 (streq(config_setting_get_string(s), "enabled") ||
-		  streq(config_setting_get_string(s), "disabled")))
-		v = streq(config_setting_get_string(s), "enabled");
+		 (strcasecmp(config_setting_get_string(s), "enabled") == 0 ||
+		  strcasecmp(config_setting_get_string(s), "disabled") == 0))
+		v = strcasecmp(config_setting_get_string(s), "enabled") == 0;
 	else {
 		error_at(l, s, "'%s' must be true, false, \"enabled\" or \"disabled\"", o->name);
 		return;
@@ -317,6 +324,10 @@ static void apply_switch(struct loader *l, const config_setting_t *s, const stru
 		l->cfg->discovery.zeroconf = v;
 		break;
 	case SW_PERSISTENT:
+		if (!v) {
+			error_at(l, s, "%s", CONFIG_PERSISTENT_FALSE_REFUSED);
+			return;
+		}
 		l->cfg->discovery.persistent_connections = v;
 		break;
 	case SW_PLEO:
@@ -498,6 +509,19 @@ static void finish_controller(struct loader *l, const config_setting_t *entry, s
 			r = strscpy_checked(dst, tid_field_size(f), v);
 		else
 			r = tid_field_set(&tid, f, v);
+		/* a host name as traddr: resolved at use (config_names_resolve()) */
+		if (r == -EINVAL && !exclude && f == TID_FIELD_TRADDR &&
+		    (streq(tid.transport, "tcp") || streq(tid.transport, "rdma")) &&
+		    conf_hostname_is_valid(v)) {
+			free(c->traddr_name);
+			c->traddr_name = strdup(v);
+			if (!c->traddr_name) {
+				l->oom = true;
+				return;
+			}
+			/* canonicalised with a stand-in address, cleared below */
+			r = tid_field_set(&tid, f, "0.0.0.0");
+		}
 		if (r < 0) {
 			error_at(l, s, "'%s' = \"%s\" is %s", config_setting_name(s),
 				 config_value_mask(config_setting_name(s), v),
@@ -543,6 +567,10 @@ static void finish_controller(struct loader *l, const config_setting_t *entry, s
 	if (tid_canonicalize(&tid) < 0) {
 		error_at(l, entry, "invalid transport ID %s", tid_format(&tid, buf, sizeof(buf)));
 		return;
+	}
+	if (c->traddr_name) {
+		tid.traddr[0] = '\0';
+		c->resolve_error = -EADDRNOTAVAIL;
 	}
 	c->tid = tid;
 }
@@ -598,6 +626,7 @@ static void apply_list(struct loader *l, const config_setting_t *s, const struct
 			nc = &nc[sect->n_controllers++];
 			*nc = (struct config_controller){ .source = src };
 			conf_opts_unset(&nc->opts);
+			conf_opts_unset(&nc->io_defaults);
 			sub.where = t->where == W_DISC ? W_DCTRL : W_ICTRL;
 			sub.ctrl = nc;
 			sub.opts = &nc->opts;
@@ -758,6 +787,35 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 	case T_EXCLUDE:
 		apply_list(l, s, o, t);
 		return;
+	case T_IO_DEFAULTS: {
+		struct target sub = { .where = W_IODEF, .opts = &t->ctrl->io_defaults };
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			error_at(l, s, "'%s' must be a group { ... }, not %s", o->name,
+				 type_name(s));
+			return;
+		}
+		walk_group(l, s, &sub);
+		return;
+	}
+	case T_LIMIT: {
+		long long n;
+		if (!setting_is_int(s)) {
+			error_at(l, s, "'%s' must be an integer (%" PRId64 "..%" PRId64 "), not %s",
+				 o->name, o->min, o->max, type_name(s));
+			return;
+		}
+		n = config_setting_get_int64(s);
+		if (n < o->min || n > o->max) {
+			error_at(l, s, "'%s' = %lld is out of range %" PRId64 "..%" PRId64, o->name,
+				 n, o->min, o->max);
+			return;
+		}
+		if (o->off == LIM_REFERRALS_PER_PAGE)
+			l->cfg->discovery.referrals_per_page_max = (unsigned)n;
+		else
+			l->cfg->discovery.referral_dcs_max = (unsigned)n;
+		return;
+	}
 	}
 }
 
@@ -934,11 +992,14 @@ static int load_file(struct loader *l, const char *path)
 }
 
 /* @t as one string, every field, for exact-equality lookups (tid_equal()). */
-static int tid_lookup_key(const struct tid *t, char **ret)
+static int tid_lookup_key(const struct config_controller *c, char **ret)
 {
+	const struct tid *t = &c->tid;
+
 	/* fields hold no control characters: 0x1f cannot occur inside one */
-	if (asprintf(ret, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", t->transport, t->traddr,
-		     t->trsvcid, t->subsysnqn, t->host_traddr, t->host_iface, t->host_nqn) < 0)
+	if (asprintf(ret, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", t->transport,
+		     c->traddr_name ?: t->traddr, t->trsvcid, t->subsysnqn, t->host_traddr,
+		     t->host_iface, t->host_nqn) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -974,7 +1035,7 @@ static void section_finish(struct loader *l, struct config_section *s)
 		s->nqn_next[i] = SIZE_MAX;
 		if (!c->tid.transport[0])
 			continue; /* invalid, already reported */
-		if (tid_lookup_key(&c->tid, &key) < 0) {
+		if (tid_lookup_key(c, &key) < 0) {
 			l->oom = true;
 			return;
 		}
@@ -985,8 +1046,10 @@ static void section_finish(struct loader *l, struct config_section *s)
 		}
 		if (r == 0) {
 			char buf[TID_FORMAT_MAX];
-			conf_error_src(l, c->source, "duplicate controller %s, first defined at %s",
+			conf_error_src(l, c->source,
+				       "duplicate controller %s%s%s, first defined at %s",
 				       tid_format(&c->tid, buf, sizeof(buf)),
+				       c->traddr_name ? " traddr=" : "", strempty(c->traddr_name),
 				       s->controllers[(uintptr_t)first - 1].source);
 			continue;
 		}
@@ -1133,7 +1196,13 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors)
 int config_load_string(const char *text, const char *name, struct stas_config **ret,
 		       char ***ret_errors)
 {
-	struct loader l = { .name = name ?: "<string>" };
+	return config_load_string_flags(text, name, 0, ret, ret_errors);
+}
+
+int config_load_string_flags(const char *text, const char *name, unsigned flags,
+			     struct stas_config **ret, char ***ret_errors)
+{
+	struct loader l = { .name = name ?: "<string>", .flags = flags };
 
 	assert(text);
 	assert(ret);

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "fileio.h"
 #include "hostid.h"
 #include "macro.h"
+#include "strv.h"
 
 static const char *const host_names[_H_MAX] = { "nqn", "id", "key", "symname" };
 
@@ -70,7 +72,17 @@ char *conf_resolve_value(struct loader *l, const char *src, const char *name, co
 	r = read_file_value(path, first_word, &v);
 	if (r == -ENOMEM)
 		l->oom = true;
-	else if (r < 0 && !quiet_missing)
+	else if (r == -ENOENT && secret && !quiet_missing &&
+		 (l->flags & CONFIG_LOAD_MISSING_SECRET_FILES_WARN)) {
+		/* nvme-stas: a missing key file is a warning, the secret stays unset */
+		char *msg;
+		if (asprintf(&msg,
+			     "%s: '%s': %s does not exist here; the secret stays unset "
+			     "until it does",
+			     src, name, path) < 0 ||
+		    strv_consume_unique(&l->cfg->warnings, msg) < 0)
+			l->oom = true;
+	} else if (r < 0 && !quiet_missing)
 		conf_error_src(l, src, "'%s': cannot read %s: %s", name, path,
 			       r == -ENODATA ? "file is empty" :
 			       r == -EBADFD  ? "not a regular file (a FIFO, socket or device)" :

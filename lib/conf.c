@@ -326,6 +326,7 @@ static void section_free(struct config_section *s)
 		free(c->host_id);
 		conf_secret_free(&c->dhchap_secret);
 		conf_secret_free(&c->dhchap_ctrl_secret);
+		free(c->traddr_name);
 		free(c->source);
 	}
 	free(s->controllers);
@@ -368,6 +369,8 @@ struct stas_config *conf_alloc(void)
 	cfg->discovery.persistent_connections = true;
 	cfg->discovery.zeroconf_persistence_sec = DEFAULT_ZEROCONF_PERSISTENCE;
 	cfg->discovery.pleo = true;
+	cfg->discovery.referrals_per_page_max = CONFIG_REFERRALS_PER_PAGE_DEFAULT;
+	cfg->discovery.referral_dcs_max = CONFIG_REFERRAL_DCS_DEFAULT;
 	cfg->io.disconnect_scope = CONFIG_DISCONNECT_ONLY_STAS;
 	cfg->io.disconnect_trtypes = CONFIG_TRTYPE_TCP;
 	cfg->io.connect_attempts_on_ncc = 0;
@@ -398,10 +401,12 @@ const struct config_section *config_section(const struct stas_config *cfg, enum 
 	return NULL;
 }
 
-int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role role,
-			     const struct config_controller *c, struct config_path_opts *ret)
+/* The walk both resolvers share; @via: a DC entry whose io-defaults come after @c. */
+static int conn_opts_resolve(const struct stas_config *cfg, enum config_role role,
+			     const struct config_controller *c, const struct config_controller *via,
+			     struct config_path_opts *ret)
 {
-	const struct config_conn_opts *layers[3];
+	const struct config_conn_opts *layers[4];
 	struct config_conn_opts o;
 	size_t n = 0;
 	int32_t *out = (int32_t *)&o;
@@ -411,6 +416,8 @@ int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
 
 	if (c)
 		layers[n++] = &c->opts;
+	if (via)
+		layers[n++] = &via->io_defaults;
 	layers[n++] = &config_section(cfg, role)->opts;
 	layers[n++] = &cfg->global.opts;
 
@@ -431,12 +438,53 @@ int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
 
 	*ret = (struct config_path_opts){
 		.conn = o,
-		.hostnqn = c && c->tid.host_nqn[0] ? c->tid.host_nqn : cfg->host.nqn,
-		.hostid = c && c->host_id ? c->host_id : cfg->host.id,
+		.hostnqn = c && c->tid.host_nqn[0]     ? c->tid.host_nqn :
+			   via && via->tid.host_nqn[0] ? via->tid.host_nqn :
+							 cfg->host.nqn,
+		.hostid = c && c->host_id     ? c->host_id :
+			  via && via->host_id ? via->host_id :
+						cfg->host.id,
 		.dhchap_secret = c && c->dhchap_secret ? c->dhchap_secret : cfg->host.key,
 		.dhchap_ctrl_secret = c ? c->dhchap_ctrl_secret : NULL,
 	};
 	return 0;
+}
+
+int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role role,
+			     const struct config_controller *c, struct config_path_opts *ret)
+{
+	return conn_opts_resolve(cfg, role, c, NULL, ret);
+}
+
+int config_conn_opts_resolve_discovered(const struct stas_config *cfg,
+					const struct config_controller *c,
+					const struct config_controller *dc,
+					struct config_path_opts *ret)
+{
+	return conn_opts_resolve(cfg, CONFIG_ROLE_IO, c, dc, ret);
+}
+
+bool config_controller_usable(const struct config_controller *c)
+{
+	return c && c->resolve_error == 0;
+}
+
+bool config_controller_unresolved_match(const struct stas_config *cfg, enum config_role role,
+					const struct tid *t)
+{
+	const struct config_controller *c;
+
+	assert(t);
+	if (!cfg)
+		return false;
+	for (c = config_controller_next(cfg, role, t->subsysnqn, NULL); c;
+	     c = config_controller_next(cfg, role, t->subsysnqn, c))
+		if (c->traddr_name && c->resolve_error != 0 &&
+		    streq(c->tid.transport, t->transport) && streq(c->tid.trsvcid, t->trsvcid) &&
+		    (isempty(c->tid.host_traddr) || streq(c->tid.host_traddr, t->host_traddr)) &&
+		    (isempty(c->tid.host_iface) || streq(c->tid.host_iface, t->host_iface)))
+			return true;
+	return false;
 }
 
 /* Whether entry @c is the path @t, with @route_wildcard: unset host-traddr/host-iface match any. */

@@ -49,6 +49,26 @@ struct json_object;
 /* What the secret stand-in looks like in every output. */
 #define CONFIG_SECRET_MASK "<secret>"
 
+/* discovery.referrals-per-page-max / referral-dcs-max defaults (issue 13 5a). */
+#define CONFIG_REFERRALS_PER_PAGE_DEFAULT 64
+#define CONFIG_REFERRAL_DCS_DEFAULT 256
+#define CONFIG_REFERRALS_LIMIT 65536
+
+/*
+ * Why discovery.persistent-connections = false is refused (the loader's
+ * message, and the importer's for nvme-stas's setting).
+ */
+#define CONFIG_PERSISTENT_FALSE_REFUSED                                                        \
+	"'persistent-connections = false' is not supported: in nvme-stas it disconnects the "  \
+	"discovery controllers when stafd stops; stas has no resident discovery daemon to "    \
+	"stop, keeps its discovery controllers connected so that their log-page-change "       \
+	"events arrive, and disconnects them at shutdown (stas-shutdown.service). Remove the " \
+	"setting (true is the only value); for a single connect-read-disconnect run use "      \
+	"'stas-discover --oneshot'"
+
+/* How long config_names_resolve() waits for all host names together. */
+#define CONFIG_RESOLVE_TIMEOUT_MS 3000
+
 /* zeroconf-connections-persistence = -1 / "never": keep forever. */
 #define CONFIG_DURATION_INFINITY INT64_C(-1)
 
@@ -117,6 +137,21 @@ struct config_conn_opts {
  * @dhchap_secret, @dhchap_ctrl_secret: DH-HMAC-CHAP secrets or NULL (the
  *              values, file:// already read).
  * @opts:       per-controller overrides (ignore_iface, ip_family unset).
+ * @io_defaults: discovery controller entries only ("io-defaults"): options
+ *              for the I/O controllers found in this DC's log page, between
+ *              an io.controllers entry of their own and the io section
+ *              (what nvme-cli's connect-all does with a discovery.conf
+ *              line's options). All CONFIG_UNSET otherwise.
+ * @traddr_name: the host name configured as traddr (tcp/rdma), or NULL
+ *              when traddr is an address. While it is set, @tid.traddr is
+ *              empty until config_names_resolve() put the name's address
+ *              there; @resolve_error tells how that went.
+ * @resolve_error: 0 when @tid is usable (an address, or a resolved name);
+ *              -EADDRNOTAVAIL not resolved yet, -ENOENT no such name,
+ *              -EAGAIN temporary failure, -ETIMEDOUT no answer in time,
+ *              -EAFNOSUPPORT no address of an allowed ip-family.
+ *              A controller with an error is skipped by every program
+ *              (an error for that controller only).
  * @source:     "FILE:LINE" where the entry starts, for messages.
  */
 struct config_controller {
@@ -125,6 +160,9 @@ struct config_controller {
 	char *dhchap_secret;
 	char *dhchap_ctrl_secret;
 	struct config_conn_opts opts;
+	struct config_conn_opts io_defaults;
+	char *traddr_name;
+	int resolve_error;
 	char *source;
 };
 
@@ -183,9 +221,15 @@ struct stas_config {
 	struct {
 		struct config_section s;
 		bool zeroconf; /* default true */
-		bool persistent_connections; /* default true */
+		/*
+		 * Always true: "false" (nvme-stas: disconnect the DCs when stafd
+		 * stops) is refused at load, see stas.conf(5).
+		 */
+		bool persistent_connections;
 		int64_t zeroconf_persistence_sec; /* default 72 h; -1: forever */
 		bool pleo; /* default true */
+		unsigned referrals_per_page_max; /* new referrals followed per page; default 64 */
+		unsigned referral_dcs_max; /* referral DCs in the cache; default 256 */
 	} discovery;
 	struct {
 		struct config_section s;
@@ -243,6 +287,20 @@ int config_load(const char *path, struct stas_config **ret, char ***ret_errors);
 int config_load_string(const char *text, const char *name, struct stas_config **ret,
 		       char ***ret_errors);
 
+enum {
+	/*
+	 * A file:// secret (host.key, dhchap-secret, dhchap-ctrl-secret) whose
+	 * file does not exist is a warning in cfg->warnings, not an error (the
+	 * setting is left unset): what nvme-stas does, and what "config import"
+	 * needs on a machine that does not hold the peer's key files yet.
+	 */
+	CONFIG_LOAD_MISSING_SECRET_FILES_WARN = 1 << 0,
+};
+
+/** config_load_string_flags() - config_load_string() with CONFIG_LOAD_* @flags. */
+int config_load_string_flags(const char *text, const char *name, unsigned flags,
+			     struct stas_config **ret, char ***ret_errors);
+
 /**
  * config_new_default() - the configuration with every default, as if no
  * file existed (host identity read from the default files when present).
@@ -268,6 +326,86 @@ const struct config_section *config_section(const struct stas_config *cfg, enum 
  */
 int config_conn_opts_resolve(const struct stas_config *cfg, enum config_role role,
 			     const struct config_controller *c, struct config_path_opts *ret);
+
+/**
+ * config_conn_opts_resolve_discovered() - the effective options of an I/O
+ * path found in the log page of the discovery controller @dc (may be NULL:
+ * not configured, e.g. found by mDNS or a referral): @c's own values (the
+ * io.controllers entry of the path, may be NULL), else @dc's io-defaults,
+ * else the io section's, else the global ones. Host NQN and host ID: @c's,
+ * else @dc's (the persona the DC was configured with: nvme-cli's connect-all
+ * and nvme-fabrics.conf drop-ins connect what a DC lists under its
+ * identity), else the host's. Secrets as config_conn_opts_resolve() for
+ * CONFIG_ROLE_IO and @c.
+ * Return: 0.
+ */
+int config_conn_opts_resolve_discovered(const struct stas_config *cfg,
+					const struct config_controller *c,
+					const struct config_controller *dc,
+					struct config_path_opts *ret);
+
+/**
+ * config_names_resolve() - resolve every controller whose traddr is a host
+ * name (nvme-stas's example has traddr=localhost; nvme-cli resolves names
+ * too) to the first address getaddrinfo() gives of an ip-family the
+ * controller's options allow, all names at once, waiting at most
+ * @timeout_ms in all (0: CONFIG_RESOLVE_TIMEOUT_MS). Programs call it after
+ * loading, at each run, so a name is re-resolved on each discovery and
+ * reconcile. Each controller's result is in its @resolve_error; a name
+ * that does not resolve disables that controller only. A lookup still
+ * running at the deadline is cancelled, or, when the resolver cannot
+ * cancel it, abandoned (its small request is then left allocated).
+ * @ret_problems (may be NULL) receives one "FILE:LINE: traddr \"NAME\":
+ * reason" string per controller left unresolved (a strv, NULL when none).
+ * Return: the number of controllers left unresolved (>= 0), or -ENOMEM.
+ */
+int config_names_resolve(struct stas_config *cfg, unsigned timeout_ms, char ***ret_problems);
+
+/**
+ * config_resolve_error_to_string() - @resolve_error of a controller as text
+ * ("no such host name", ...); NULL for 0.
+ */
+const char *config_resolve_error_to_string(int resolve_error);
+
+/**
+ * config_controller_usable() - whether @c has a usable transport ID: its
+ * traddr is an address, or a host name config_names_resolve() resolved.
+ */
+bool config_controller_usable(const struct config_controller *c);
+
+/**
+ * config_controller_unresolved_match() - whether @t could be the path of a
+ * configured controller of @role whose host name did not resolve this run
+ * (same transport, trsvcid, subsystem NQN and route; any address). A
+ * program must not tear such a path down: the name's failure is transient
+ * as far as it can tell.
+ */
+bool config_controller_unresolved_match(const struct stas_config *cfg, enum config_role role,
+					const struct tid *t);
+
+/**
+ * struct config_reader - one row of config_readers[]: the option @key (see
+ * config_schema_keys()) takes effect in @file, where @symbol appears (the
+ * field or function that reads it). tests/test-config checks that every
+ * schema key has a row and that @symbol occurs in @file, so an option
+ * cannot be accepted without a reader.
+ */
+struct config_reader {
+	const char *key;
+	const char *file;
+	const char *symbol;
+};
+extern const struct config_reader config_readers[];
+extern const size_t config_readers_n;
+
+/**
+ * config_schema_keys() - every option the loader accepts, one string per
+ * place it may appear: "host.nqn", "global.kato", "discovery.zeroconf",
+ * "discovery.controllers.traddr", "io.exclude.nqn",
+ * "discovery.controllers.io-defaults.ctrl-loss-tmo", ... (groups and lists
+ * themselves left out). Return: 0 and a strv in *ret, or -ENOMEM.
+ */
+int config_schema_keys(char ***ret);
 
 /**
  * config_controller_find() - the configured controller of @role that is the

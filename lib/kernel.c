@@ -25,6 +25,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
+#include "strv.h"
 
 static nvme_root_t root;
 
@@ -408,6 +409,31 @@ int kernel_fabrics_has_option(const char *opt)
 		if (streq(tok, opt))
 			return 1;
 	}
+	return 0;
+}
+
+int kernel_fabrics_options(char ***ret)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[4096], *tok, *save = NULL;
+	ssize_t n;
+
+	fd = open(fabrics_dev(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+		tok[strcspn(tok, "=")] = '\0';
+		if (!isempty(tok) && strv_extend(&l, tok) < 0)
+			return -ENOMEM;
+	}
+	if (!l && !(l = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	*ret = TAKE_PTR(l);
 	return 0;
 }
 
@@ -823,9 +849,11 @@ int kernel_discovery_supports_pleo(const char *name)
 	return (lid & 1) && ((lid >> 16) & NVMF_LOG_DISC_LID_PLEOS) ? 1 : 0;
 }
 
-int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, uint32_t *ret_result)
+int kernel_dim_register(const char *name, bool reg, const char *symname, struct kernel_error *err,
+			uint32_t *ret_result)
 {
 	uint32_t result = 0;
+	nvme_subsystem_t s;
 	nvme_ctrl_t c;
 	int r;
 
@@ -834,6 +862,10 @@ int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, ui
 		return r;
 	if (!nvmf_is_registration_supported(c))
 		return -EOPNOTSUPP;
+	/* libnvme puts the host's symbolic name of the controller's host into the DIM entry */
+	s = nvme_ctrl_get_subsystem(c);
+	if (symname && s && nvme_subsystem_get_host(s))
+		nvme_host_set_hostsymname(nvme_subsystem_get_host(s), symname);
 	errno = 0;
 	r = nvmf_register_ctrl(c, reg ? NVMF_DIM_TAS_REGISTER : NVMF_DIM_TAS_DEREGISTER, &result);
 	if (r != 0) {

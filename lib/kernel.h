@@ -178,6 +178,15 @@ bool kernel_fabrics_available(void);
 int kernel_fabrics_has_option(const char *opt);
 
 /**
+ * kernel_fabrics_options() - every connect option token the kernel's
+ * /dev/nvme-fabrics accepts ("transport", "host_iface", "dhchap_secret",
+ * "tls", "concat", ...), in the kernel's order, read in one go.
+ * Return: 0 and a strv in *ret (free with strv_free()), -ENOENT when the
+ * module is not loaded, other negative errno; *ret untouched on failure.
+ */
+int kernel_fabrics_options(char ***ret);
+
+/**
  * kernel_connect() - create a controller for @t. TLS is never requested
  * (libnvme 1.3 would set it from treq and the 6.1 kernel refuses it).
  * @err: when non-NULL, cleared, then given the detail of a failure.
@@ -231,11 +240,15 @@ int kernel_discovery_supports_pleo(const char *name);
 /**
  * kernel_dim_register() - TP8010 explicit registration (or deregistration)
  * with the discovery controller @name, which must be a DDC or CDC.
+ * @symname: the host's symbolic name sent in the registration's entry
+ *           (host.symname), or NULL: none (libnvme then sends the host
+ *           name it knows, if any).
  * @err: when non-NULL, cleared, then given the detail of a failure.
  * Return: 0, -EOPNOTSUPP when the controller does not support it, negative
  * errno; *ret_result gets the completion's dword 0 when non-NULL.
  */
-int kernel_dim_register(const char *name, bool reg, struct kernel_error *err, uint32_t *ret_result);
+int kernel_dim_register(const char *name, bool reg, const char *symname, struct kernel_error *err,
+			uint32_t *ret_result);
 
 /**
  * kernel_close() - release the libnvme root (before exit; optional).

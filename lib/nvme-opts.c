@@ -7,6 +7,7 @@
 
 #define DC_ONLY_OUTPUT "a discover output option"
 #define NO_TLS "TLS is not supported by stas yet"
+#define NO_NBFT "stas does not read the boot firmware's NBFT; the initramfs connects those"
 
 /* clang-format off */
 static const struct nvme_opt table[] = {
@@ -39,6 +40,20 @@ static const struct nvme_opt table[] = {
 	{ "tls-key",            0,   false, -1, NULL, NVME_OPT_STRING, false, NO_TLS },
 	{ "concat",             0,   true,  -1, NULL, NVME_OPT_BOOL, false,
 	  "secure channel concatenation is not supported by stas" },
+	{ "tls-key-identity",   0,   false, -1, NULL, NVME_OPT_STRING, false, NO_TLS },
+	{ "tls_key",            0,   false, -1, NULL, NVME_OPT_INT, false, NO_TLS },
+	{ "fast_io_fail_tmo",   'F', false, -1, NULL, NVME_OPT_INT, false,
+	  "fast_io_fail_tmo is not supported by stas (the kernel's default applies)" },
+	{ "force",              0,   true,  -1, NULL, NVME_OPT_BOOL, false,
+	  "stas reuses or creates its persistent discovery controller by itself" },
+	{ "config",             'J', false, -1, NULL, NVME_OPT_STRING, false,
+	  "another input file: import it with 'stasadm config import' itself" },
+	{ "dump-config",        'O', true,  -1, NULL, NVME_OPT_BOOL, false, DC_ONLY_OUTPUT },
+	{ "nbft",               0,   true,  -1, NULL, NVME_OPT_BOOL, false, NO_NBFT },
+	{ "no-nbft",            0,   true,  -1, NULL, NVME_OPT_BOOL, false, NO_NBFT },
+	{ "nbft-path",          0,   false, -1, NULL, NVME_OPT_STRING, false, NO_NBFT },
+	{ "context",            0,   false, -1, NULL, NVME_OPT_STRING, false,
+	  "libnvme's application context; stas marks its controllers owner=stas in the registry" },
 	{ "raw",                'r', false, -1, NULL, NVME_OPT_STRING, false, DC_ONLY_OUTPUT },
 	{ "device",             'd', false, -1, NULL, NVME_OPT_STRING, false, DC_ONLY_OUTPUT },
 	{ "output-format",      'o', false, -1, NULL, NVME_OPT_STRING, false, DC_ONLY_OUTPUT },

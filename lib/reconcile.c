@@ -83,14 +83,18 @@ static int wants_add(struct wants *w, const struct reconcile_want *x)
 	return 0;
 }
 
-/* Options for path @t: the matching configured controller's, else the section's. */
+/*
+ * Options for path @t: the matching configured controller's, else the
+ * io-defaults of the configured DC @via whose log page listed it (NULL: none,
+ * or a configured path), else the section's.
+ */
 static void want_resolve(const struct stas_config *cfg, const struct config_controller *cc,
-			 struct reconcile_want *x)
+			 const struct config_controller *via, struct reconcile_want *x)
 {
 	struct config_path_opts po = {};
 
 	if (cfg) {
-		(void)config_conn_opts_resolve(cfg, CONFIG_ROLE_IO, cc, &po);
+		(void)config_conn_opts_resolve_discovered(cfg, cc, via, &po);
 		conn_opts_from_config(&po, &x->opts);
 	}
 	if (isempty(x->tid.host_nqn) && po.hostnqn)
@@ -113,7 +117,8 @@ static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t in
 		return 0;
 	}
 	cc = config_controller_find(w->cfg, CONFIG_ROLE_IO, &x.tid);
-	want_resolve(w->cfg, cc, &x);
+	want_resolve(w->cfg, cc, config_controller_find(w->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid),
+		     &x);
 	if (e->treq & DLPE_TREQ_DISABLE_SQFLOW)
 		x.opts.disable_sqflow = true;
 	x.tls_required = (e->treq & 0x3) == DLPE_TREQ_REQUIRED;
@@ -147,8 +152,14 @@ int reconcile_wants_gather(struct cache *c, const struct stas_config *cfg, const
 		     cc; cc = config_controller_next(cfg, CONFIG_ROLE_IO, nqn, cc)) {
 			struct reconcile_want x = {};
 
+			if (!config_controller_usable(cc)) {
+				/* a host name that did not resolve: the program said so */
+				log_debug("Skipping %s: %s.", strempty(cc->source),
+					  config_resolve_error_to_string(cc->resolve_error));
+				continue;
+			}
 			x.tid = cc->tid;
-			want_resolve(cfg, cc, &x);
+			want_resolve(cfg, cc, NULL, &x);
 			x.sources = RECONCILE_SOURCE_CONFIG;
 			(void)snprintf(x.source, sizeof(x.source), "%s", strempty(cc->source));
 			r = wants_add(&w, &x);
@@ -327,6 +338,14 @@ static void plan_stale(struct planner *pl, struct reconcile_item *it, const stru
 			item_reason(it, "%s; its registry entry cannot be read", why);
 		else
 			item_reason(it, "%s; owned by %.64s (registry)", why, k->owner);
+		return;
+	}
+	/* a failed name lookup is no reason to tear down a path it may name */
+	if (config_controller_unresolved_match(po->cfg, CONFIG_ROLE_IO, &k->tid)) {
+		it->action = RECONCILE_SKIP;
+		item_reason(it,
+			    "%s; kept: it may be a configured host name that did not resolve now",
+			    why);
 		return;
 	}
 	switch (po->disconnect_scope) {

@@ -528,6 +528,69 @@ int verb_cache_show(int argc, char **argv)
 	return 0;
 }
 
+/* ---- adlp --------------------------------------------------------------- */
+
+/*
+ * Every DC's log page at once, from the cache (what "stafctl adlp" shows
+ * from stafd): no kernel access, so it answers with every DC down.
+ */
+int verb_cache_adlp(int argc, char **argv)
+{
+	_cleanup_cache_ struct cache *c = NULL;
+	_cleanup_free_ struct cache_dc *v = NULL;
+	_cleanup_json_ json_object *all = NULL;
+	char buf[TID_FORMAT_MAX], e1[ESC_MAX], age[16];
+	size_t n;
+	int i, r;
+
+	PARSE_OR_RETURN(i, argc, argv, "adlp [--json]", 0);
+	(void)i;
+	r = stasadm_cache_open(CACHE_RDONLY, &c);
+	if (r < 0)
+		return 1;
+	if (r == 0) {
+		if (arg_json)
+			printf("[]\n");
+		else
+			printf("No cache yet: no log pages.\n");
+		return 0;
+	}
+	r = status_dc_list(c, &v, &n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the cache: %s", cache_error(r)), 1;
+	if (arg_json)
+		all = json_object_new_array();
+	for (size_t k = 0; k < n; k++) {
+		json_object *a = NULL;
+
+		if (all) {
+			json_object *j = dc_to_json(&v[k]);
+			a = json_object_new_array();
+			json_object_object_add(j, "log-page", a);
+			json_object_array_add(all, j);
+		} else {
+			printf("%s%s: %s, %s, genctr %" PRIu64 ", %" PRIu32
+			       " entries, read %s ago\n",
+			       k ? "\n" : "",
+			       esc(tid_format(&v[k].tid, buf, sizeof(buf)), e1, sizeof(e1)),
+			       cache_origin_to_string(v[k].origin), status_dc_state(&v[k]),
+			       v[k].genctr, v[k].n_entries,
+			       age_format(v[k].last_read_usec, age, sizeof(age)));
+			if (v[k].n_entries)
+				printf("%4s %-28s %-5s %-39s %-6s %5s %6s %s\n", "#", "SUBTYPE",
+				       "TRANS", "TRADDR", "SVCID", "PORT", "CNTLID", "SUBSYSNQN");
+		}
+		r = cache_entries_foreach_dc(c, &v[k].tid, show_entry_cb, a);
+		if (r < 0)
+			return log_error_errno(r, "Failed to read entries: %s", cache_error(r)), 1;
+	}
+	if (all)
+		json_print(all);
+	else if (n == 0)
+		printf("No discovery controllers in the cache.\n");
+	return 0;
+}
+
 /* ---- paths -------------------------------------------------------------- */
 
 struct paths_ctx {

@@ -25,13 +25,16 @@ static void help(void)
 	       "check   Validate FILE (default: the configuration) and its FILE.d/ drop-ins;\n"
 	       "        print every problem as FILE:LINE: message.\n"
 	       "show    The effective configuration after defaults; secrets are masked.\n"
+	       "        Host names given as traddr are resolved (name, address or error).\n"
 	       "import  Translate nvme-stas stafd.conf, stacd.conf, sys.conf and nvme-cli\n"
-	       "        discovery.conf into stas.conf syntax (stdout, or -o OUT).\n\n"
+	       "        discovery.conf, config.json and nvme-fabrics.conf (+ .conf.d/) into\n"
+	       "        stas.conf syntax (stdout, or -o OUT).\n\n"
 	       "Options:\n"
 	       "  -h --help          Show this help\n"
 	       "  -o --output=OUT    import: write OUT (mode 0600) instead of stdout\n"
 	       "     --force         import: replace an existing OUT\n"
-	       "     --as=KIND       import: treat every FILE as stafd, stacd, sys or discovery\n"
+	       "     --as=KIND       import: treat every FILE as stafd, stacd, sys, discovery,\n"
+	       "                     json (config.json) or fabrics (nvme-fabrics.conf)\n"
 	       "     --json          show: JSON\n"
 	       "     --config=FILE   The configuration (default: " CONFIG_FILE_DEFAULT ")\n"
 	       "\nExit status: 0 ok; 1 problems found (import: some settings not translated);\n"
@@ -86,6 +89,9 @@ static int do_show(const char *path)
 
 	if (load(path, false, &cfg))
 		return 1;
+	/* host names as traddr: show the address each has now, or why none */
+	if (config_names_resolve(cfg, 0, NULL) < 0)
+		return log_oom(), 1;
 	if (arg_json) {
 		json_object *j;
 
@@ -142,8 +148,9 @@ int verb_config(int argc, char **argv)
 		case OPT_AS:
 			forced = import_kind_from_string(optarg);
 			if (forced < 0) {
-				log_error("--as takes stafd, stacd, sys or discovery, not '%s'.",
-					  optarg);
+				log_error(
+					"--as takes stafd, stacd, sys, discovery, json or fabrics, not '%s'.",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -27,58 +28,23 @@
 #include "nvme-opts.h"
 #include "tid.h"
 
+#include "stasadm-import.h"
 #include "stasadm.h"
 
 #define IMPORT_FILE_MAX (1024 * 1024)
 
-/* Text that may hold a secret is wiped before it is freed. */
-static void erase_freep(char **p)
+void erase_freep(char **p)
 {
 	if (*p)
 		explicit_bzero(*p, strlen(*p));
 	free(*p);
 }
-#define _cleanup_erase_free_ _cleanup_(erase_freep)
 
-enum kind {
-	KIND_STAFD,
-	KIND_STACD,
-	KIND_SYS,
-	KIND_DISCOVERY,
-	_KIND_MAX,
-};
-
-static const char *const kind_names[_KIND_MAX] = { "stafd", "stacd", "sys", "discovery" };
-
-enum { SEC_HOST, SEC_GLOBAL, SEC_DISC, SEC_IO, _SEC_MAX };
+static const char *const kind_names[_KIND_MAX] = { "stafd",	"stacd",       "sys",
+						   "discovery", "config.json", "nvme-fabrics" };
 static const char *const sec_names[_SEC_MAX] = { "host", "global", "discovery", "io" };
 
-/* One output setting: "key = value;" (value already in libconfig syntax). */
-struct item {
-	int sec;
-	char *key;
-	char *value;
-	char *src; /* FILE:LINE */
-};
-
-/* One controller or exclude group body. */
-struct entry {
-	int sec;
-	bool exclude;
-	char *body; /* "transport = "tcp"; ..." */
-	char *src;
-	struct tid tid; /* canonical, for duplicate checks */
-};
-
-struct import {
-	struct item *items;
-	size_t n_items;
-	struct entry *entries;
-	size_t n_entries;
-	unsigned problems;
-};
-
-static void import_free(struct import *im)
+void import_free(struct import *im)
 {
 	for (size_t i = 0; i < im->n_items; i++) {
 		free(im->items[i].key);
@@ -93,13 +59,14 @@ static void import_free(struct import *im)
 	free(im->entries);
 }
 
-/* "FILE:LINE: [note: ]message" on stderr; @im: a setting not translated, counted. */
-_printf_(4, 5) static void report(struct import *im, const char *file, unsigned line,
-				  const char *fmt, ...)
+void import_report(struct import *im, const char *file, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%u: %s", file, line, im ? "" : "note: ");
+	if (line)
+		fprintf(stderr, "%s:%u: %s", file, line, im ? "" : "note: ");
+	else
+		fprintf(stderr, "%s: %s", file, im ? "" : "note: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -107,11 +74,8 @@ _printf_(4, 5) static void report(struct import *im, const char *file, unsigned 
 	if (im)
 		im->problems++;
 }
-#define untranslated(im, file, line, ...) report(im, file, line, __VA_ARGS__)
-#define note(file, line, ...) report(NULL, file, line, __VA_ARGS__)
 
-/* @s as a libconfig string literal. */
-static char *quote(const char *s)
+char *import_quote(const char *s)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -151,7 +115,9 @@ static bool probe(struct import *im, const char *text, const char *file, unsigne
 	struct stas_config *cfg = NULL;
 	int r;
 
-	r = config_load_string(text, "import", &cfg, &errors);
+	/* a file:// secret missing here is the final check's warning, not a problem */
+	r = config_load_string_flags(text, "import", CONFIG_LOAD_MISSING_SECRET_FILES_WARN, &cfg,
+				     &errors);
 	if (r == -ENOMEM) {
 		log_oom();
 		im->problems++;
@@ -169,7 +135,7 @@ static bool probe(struct import *im, const char *text, const char *file, unsigne
 	return true;
 }
 
-static int add_item(struct import *im, int sec, const char *key, const char *value,
+int import_add_item(struct import *im, int sec, const char *key, const char *value,
 		    const char *file, unsigned line)
 {
 	_cleanup_erase_free_ char *text = NULL, *v = NULL;
@@ -177,7 +143,8 @@ static int add_item(struct import *im, int sec, const char *key, const char *val
 	struct item *it = NULL;
 
 	if (asprintf(&text, "%s = { %s = %s; };\n", sec_names[sec], key, value) < 0 ||
-	    asprintf(&what, "'%s'", key) < 0 || asprintf(&src, "%s:%u", file, line) < 0 ||
+	    asprintf(&what, "'%s'", key) < 0 ||
+	    (line ? asprintf(&src, "%s:%u", file, line) : asprintf(&src, "%s", file)) < 0 ||
 	    !(v = strdup(value)))
 		return log_oom();
 	if (!probe(im, text, file, line, what, NULL))
@@ -206,17 +173,16 @@ static int add_item(struct import *im, int sec, const char *key, const char *val
 	return 0;
 }
 
-static int add_string_item(struct import *im, int sec, const char *key, const char *value,
+int import_add_string_item(struct import *im, int sec, const char *key, const char *value,
 			   const char *file, unsigned line)
 {
-	_cleanup_free_ char *q = quote(value);
+	_cleanup_free_ char *q = import_quote(value);
 	if (!q)
 		return log_oom();
-	return add_item(im, sec, key, q, file, line);
+	return import_add_item(im, sec, key, q, file, line);
 }
 
-/* Add a controller/exclude group after probing it. */
-static int add_entry(struct import *im, int sec, bool exclude, const char *body, const char *file,
+int import_add_entry(struct import *im, int sec, bool exclude, const char *body, const char *file,
 		     unsigned line)
 {
 	_cleanup_erase_free_ char *text = NULL, *b = NULL;
@@ -245,8 +211,8 @@ static int add_entry(struct import *im, int sec, bool exclude, const char *body,
 			return 0;
 		}
 
-	if (asprintf(&src, "%s:%u", file, line) < 0 || !(b = strdup(body)) ||
-	    !(n = realloc(im->entries, (im->n_entries + 1) * sizeof(*n))))
+	if ((line ? asprintf(&src, "%s:%u", file, line) : asprintf(&src, "%s", file)) < 0 ||
+	    !(b = strdup(body)) || !(n = realloc(im->entries, (im->n_entries + 1) * sizeof(*n))))
 		return log_oom();
 	im->entries = n;
 	n[im->n_entries++] = (struct entry){ .sec = sec,
@@ -311,7 +277,7 @@ static char *convert(struct import *im, enum nvme_opt_type type, const char *key
 		return strdup(c);
 	case NVME_OPT_STRING:
 	case NVME_OPT_SECRET:
-		return quote(v);
+		return import_quote(v);
 	case _NVME_OPT_TYPE_MAX:
 		break;
 	}
@@ -326,7 +292,7 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 	size_t body_size = 0;
 	FILE *f;
 	char *save = NULL;
-	bool any = false;
+	bool any = false, tcp = false, trsvcid = false;
 
 	if (!copy)
 		return log_oom();
@@ -371,7 +337,7 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 		}
 		o = nvme_opt_from_key(k);
 		if (o && (o->field >= 0 || (!exclude && o->type == NVME_OPT_SECRET)))
-			cv = quote(v);
+			cv = import_quote(v);
 		else if (!exclude && (o = conn_opt_from_key(k))) {
 			cv = convert(im, o->type, k, v, file, line);
 			if (!cv)
@@ -391,6 +357,21 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 		fprintf(f, "%s%s = %s;", any ? " " : "", k, cv);
 		explicit_bzero(cv, strlen(cv));
 		any = true;
+		if (streq(k, "transport") && strcasecmp(v, "tcp") == 0)
+			tcp = true;
+		if (streq(k, "trsvcid"))
+			trsvcid = true;
+	}
+	/*
+	 * nvme-stas gives a tcp controller without trsvcid port 8009 (its
+	 * default for every controller, stacd's I/O controllers included);
+	 * stas's own default for an I/O controller is 4420, so say it.
+	 */
+	if (!exclude && sec == SEC_IO && tcp && !trsvcid) {
+		fprintf(f, " trsvcid = \"8009\";");
+		note(file, line,
+		     "I/O controller without trsvcid: nvme-stas's default 8009 written (stas "
+		     "alone would use 4420)");
 	}
 	if (fclose(f) != 0)
 		return log_oom();
@@ -399,7 +380,7 @@ static int import_controller(struct import *im, int sec, bool exclude, const cha
 			     exclude ? "exclude" : "controller");
 		return 0;
 	}
-	return add_entry(im, sec, exclude, body, file, line);
+	return import_add_entry(im, sec, exclude, body, file, line);
 }
 
 /* One INI setting of nvme-stas. */
@@ -559,6 +540,33 @@ static enum kind ini_kind(const struct ini *v, size_t n, const char *path)
 	return _KIND_MAX;
 }
 
+/*
+ * nvme-stas's persistent-connections (in [Global] up to 2.4.1, then in
+ * [Discovery controller connection management]): true is what stas does;
+ * false (disconnect the DCs when stafd stops) has no stas equivalent and is
+ * reported, never turned into something else.
+ */
+static int import_persistent(struct import *im, const char *v, const char *file, unsigned line,
+			     bool legacy)
+{
+	const char *b = ini_bool(v);
+
+	if (!b) {
+		untranslated(im, file, line,
+			     "'persistent-connections = %s' not translated: not true or false",
+			     config_value_mask(NULL, v));
+		return 0;
+	}
+	if (streq(b, "true")) {
+		note(file, line,
+		     "persistent-connections = true%s: what stas always does, nothing to translate",
+		     legacy ? " (the [Global] spelling of nvme-stas 2.4.1 and older)" : "");
+		return 0;
+	}
+	untranslated(im, file, line, "%s", CONFIG_PERSISTENT_FALSE_REFUSED);
+	return 0;
+}
+
 static int import_ini_setting(struct import *im, enum kind kind, const struct ini *s,
 			      const char *file)
 {
@@ -595,9 +603,12 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			note(file, line, "'symname' is empty: nothing to translate");
 			return 0;
 		}
-		return add_string_item(im, SEC_HOST, k, v, file, line);
+		return import_add_string_item(im, SEC_HOST, k, v, file, line);
 	}
 
+	if (streq(k, "persistent-connections") &&
+	    (streq(sec, "Global") || streq(sec, "Discovery controller connection management")))
+		return import_persistent(im, v, file, line, streq(sec, "Global"));
 	if (streq(sec, "Global")) {
 		if (streq(k, "tron")) {
 			/* tron of either daemon turns stas's tracing on */
@@ -614,7 +625,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 						return 0;
 					}
 			}
-			return add_item(im, SEC_GLOBAL, k, cv, file, line);
+			return import_add_item(im, SEC_GLOBAL, k, cv, file, line);
 		}
 		if ((o = conn_opt_from_key(k)) || streq(k, "ignore-iface")) {
 			if (kind == KIND_STAFD && o && o->io_only) {
@@ -625,12 +636,12 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 				return 0;
 			}
 			cv = convert(im, o ? o->type : NVME_OPT_BOOL, k, v, file, line);
-			return cv ? add_item(im, role, k, cv, file, line) : 0;
+			return cv ? import_add_item(im, role, k, cv, file, line) : 0;
 		}
 		if (streq(k, "ip-family"))
-			return add_string_item(im, role, k, v, file, line);
+			return import_add_string_item(im, role, k, v, file, line);
 		if (streq(k, "pleo") && kind == KIND_STAFD)
-			return add_string_item(im, SEC_DISC, k, v, file, line);
+			return import_add_string_item(im, SEC_DISC, k, v, file, line);
 		if (streq(k, "sticky-connections") && kind == KIND_STACD) {
 			const char *scope =
 				strcasecmp(v, "enabled") == 0  ? "no-disconnect" :
@@ -641,7 +652,8 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			note(file, line,
 			     "sticky-connections = %s translated to io.disconnect-scope = \"%s\"",
 			     v, scope);
-			return add_string_item(im, SEC_IO, "disconnect-scope", scope, file, line);
+			return import_add_string_item(im, SEC_IO, "disconnect-scope", scope, file,
+						      line);
 		}
 		if (streq(k, "udev-rule")) {
 			untranslated(
@@ -661,24 +673,20 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 	}
 	if (streq(sec, "Service Discovery") && kind == KIND_STAFD) {
 		if (streq(k, "zeroconf"))
-			return add_string_item(im, SEC_DISC, k, v, file, line);
+			return import_add_string_item(im, SEC_DISC, k, v, file, line);
 		goto unknown;
 	}
 	if (streq(sec, "Discovery controller connection management") && kind == KIND_STAFD) {
-		if (streq(k, "persistent-connections")) {
-			cv = convert(im, NVME_OPT_BOOL, k, v, file, line);
-			return cv ? add_item(im, SEC_DISC, k, cv, file, line) : 0;
-		}
 		if (streq(k, "zeroconf-connections-persistence"))
-			return add_string_item(im, SEC_DISC, k, v, file, line);
+			return import_add_string_item(im, SEC_DISC, k, v, file, line);
 		goto unknown;
 	}
 	if (streq(sec, "I/O controller connection management") && kind == KIND_STACD) {
 		if (streq(k, "disconnect-scope"))
-			return add_string_item(im, SEC_IO, k, v, file, line);
+			return import_add_string_item(im, SEC_IO, k, v, file, line);
 		if (streq(k, "disconnect-trtypes"))
 			/* "tcp+rdma": the loader takes nvme-stas's form as it is */
-			return add_string_item(im, SEC_IO, k, v, file, line);
+			return import_add_string_item(im, SEC_IO, k, v, file, line);
 		if (streq(k, "connect-attempts-on-ncc")) {
 			const char *n = ini_int(v);
 			if (n && streq(n, "1")) {
@@ -692,7 +700,7 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 					     config_value_mask(k, v));
 				return 0;
 			}
-			return add_item(im, SEC_IO, k, n, file, line);
+			return import_add_item(im, SEC_IO, k, n, file, line);
 		}
 		goto unknown;
 	}
@@ -715,14 +723,20 @@ unknown:
 
 static int import_discovery_line(struct import *im, char *l, const char *file, unsigned line)
 {
-	_cleanup_free_ char *body = NULL;
-	size_t body_size = 0;
+	_cleanup_erase_free_ char *body = NULL, *iodef = NULL;
+	size_t body_size = 0, iodef_size = 0;
 	char *save = NULL, *tok;
-	bool any = false;
-	FILE *f = open_memstream(&body, &body_size);
+	bool any = false, any_io = false, persistent = false;
+	FILE *f = open_memstream(&body, &body_size), *fio;
 
 	if (!f)
 		return log_oom();
+	/* options connect-all applied to the I/O controllers it connected through this DC */
+	fio = open_memstream(&iodef, &iodef_size);
+	if (!fio) {
+		fclose(f);
+		return log_oom();
+	}
 	tok = strtok_r(l, " \t", &save);
 	while (tok) {
 		const struct nvme_opt *o = NULL;
@@ -737,6 +751,10 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 				val = eq + 1;
 			}
 			o = nvme_opt_from_name(name);
+		} else if (tok[0] == '-' && tok[1] == 'd' && !tok[2]) {
+			/* nvme-cli 2.3 read discovery.conf with -d as --disable-sqflow */
+			o = nvme_opt_from_name("disable-sqflow");
+			note(file, line, "-d read as --disable-sqflow (nvme-cli 2.3's meaning)");
 		} else if (tok[0] == '-' && tok[1]) {
 			o = nvme_opt_from_letter(tok[1]);
 			if (o && tok[2])
@@ -777,35 +795,66 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 				break;
 			}
 		}
-		if (!o->key || o->io_only)
+		if (o->key == NULL && streq(o->name, "persistent")) {
+			persistent = true;
+			note(file, line,
+			     "--persistent: what stas does with every discovery "
+			     "controller, nothing to translate");
+		} else if (!o->key)
 			untranslated(im, file, line, "'--%s%s%s' not translated: %s", o->name,
 				     val ? "=" : "",
 				     val ? (o->type == NVME_OPT_SECRET ?
 						    CONFIG_SECRET_MASK :
 						    config_value_mask(o->name, val)) :
 					   "",
-				     o->key ? "not an option of discovery controllers" : o->why);
+				     o->why);
 		else {
 			_cleanup_free_ char *cv = NULL;
+			bool conn = o->field < 0 &&
+				    (o->type == NVME_OPT_INT || o->type == NVME_OPT_BOOL);
+
 			if (o->flag)
 				cv = strdup("true");
 			else
 				cv = convert(im, o->type, o->name, val, file, line);
-			if (cv) {
+			if (cv && !o->io_only) {
 				fprintf(f, "%s%s = %s;", any ? " " : "", o->key, cv);
-				explicit_bzero(cv, strlen(cv));
 				any = true;
 			}
+			/* the I/O controllers connected through this DC got it too */
+			if (cv && conn) {
+				fprintf(fio, "%s%s = %s;", any_io ? " " : "", o->key, cv);
+				any_io = true;
+			}
+			if (cv && o->type == NVME_OPT_SECRET)
+				untranslated(
+					im, file, line,
+					"'--%s' applies to this discovery controller only: nvme-cli "
+					"also used it for the I/O controllers it connected through "
+					"it; set host.key or an io.controllers entry's %s for them",
+					o->name, o->key);
+			if (cv)
+				explicit_bzero(cv, strlen(cv));
 		}
 		tok = strtok_r(NULL, " \t", &save);
 	}
+	if (fclose(fio) != 0) {
+		fclose(f);
+		return log_oom();
+	}
+	if (any_io)
+		fprintf(f, " io-defaults = { %s };", iodef);
+	if (!persistent && any)
+		note(file, line,
+		     "no --persistent: connect-all disconnected this discovery controller after "
+		     "reading it; stas keeps it connected so that its log page changes arrive");
 	if (fclose(f) != 0)
 		return log_oom();
 	if (!any) {
 		untranslated(im, file, line, "line not translated: no controller options in it");
 		return 0;
 	}
-	return add_entry(im, SEC_DISC, false, body, file, line);
+	return import_add_entry(im, SEC_DISC, false, body, file, line);
 }
 
 static int import_discovery_conf(struct import *im, const char *file, char *text)
@@ -848,6 +897,31 @@ static bool looks_like_discovery_conf(const char *text)
 	return false;
 }
 
+static bool looks_like_json(const char *text)
+{
+	const char *p = text;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	return *p == '[' && p[1] != '\0' && strchr("{\n\r\t ]", p[1]) != NULL;
+}
+
+/* nvme-cli 3's INI sections, or nvme-stas's [Host] with nvme-cli's key names. */
+static bool looks_like_fabrics_conf(const char *text, const char *path)
+{
+	static const char *const markers[] = { "[Discovery Controller]", "[Subsystem]",
+					       "[Discovery Controller Defaults]",
+					       "[I/O Controller Defaults]" };
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	for (size_t i = 0; i < ELEMENTSOF(markers); i++)
+		if (strstr(text, markers[i]))
+			return true;
+	if (strstr(text, "[Host]") && (strstr(text, "hostnqn") || strstr(text, "hostsymname")))
+		return true;
+	return str_startswith(base, "nvme-fabrics") != NULL;
+}
+
 static int import_file(struct import *im, const char *path, enum kind forced)
 {
 	_cleanup_erase_free_ char *text = NULL;
@@ -860,11 +934,22 @@ static int import_file(struct import *im, const char *path, enum kind forced)
 	if (r < 0)
 		return log_error_errno(r, "Failed to read %s: %m", path);
 
-	if (kind == _KIND_MAX && looks_like_discovery_conf(text))
-		kind = KIND_DISCOVERY;
+	if (kind == _KIND_MAX)
+		kind = looks_like_discovery_conf(text)	   ? KIND_DISCOVERY :
+		       looks_like_json(text)		   ? KIND_JSON :
+		       looks_like_fabrics_conf(text, path) ? KIND_FABRICS :
+							     _KIND_MAX;
 	if (kind == KIND_DISCOVERY) {
 		fprintf(stderr, "%s: importing as nvme-cli discovery.conf\n", path);
 		return import_discovery_conf(im, path, text);
+	}
+	if (kind == KIND_JSON) {
+		fprintf(stderr, "%s: importing as nvme-cli config.json\n", path);
+		return import_config_json(im, path, text);
+	}
+	if (kind == KIND_FABRICS) {
+		fprintf(stderr, "%s: importing as nvme-cli nvme-fabrics.conf\n", path);
+		return import_fabrics_conf(im, path, text, true);
 	}
 
 	r = ini_parse(im, path, text, &v, &n);
@@ -942,6 +1027,10 @@ static char *import_format(const struct import *im, char **files)
 
 int import_kind_from_string(const char *s)
 {
+	if (streq(s, "json"))
+		return KIND_JSON;
+	if (streq(s, "fabrics") || streq(s, "nvme-fabrics.conf"))
+		return KIND_FABRICS;
 	for (int k = 0; k < _KIND_MAX; k++)
 		if (streq(s, kind_names[k]))
 			return k;
@@ -976,14 +1065,18 @@ int config_import(char **files, const char *output, bool force, int kind)
 	if (!text)
 		return log_oom(), 1;
 
-	/* the whole result must pass "config check" */
-	r = config_load_string(text, output ?: "<output>", &cfg, &errors);
-	config_free(cfg);
+	/* the whole result must pass "config check" (a missing file:// secret: a warning) */
+	r = config_load_string_flags(text, output ?: "<output>",
+				     CONFIG_LOAD_MISSING_SECRET_FILES_WARN, &cfg, &errors);
 	if (r < 0) {
 		print_config_errors(errors);
 		log_error("The translated configuration does not validate; nothing written.");
 		return 1;
 	}
+	/* nvme-stas warns about a missing key file too; "config check" will refuse it */
+	STRV_FOREACH(w, cfg->warnings)
+		fprintf(stderr, "warning: %s\n", *w);
+	config_free(cfg);
 
 	if (output) {
 		r = write_file_atomic(output, text, strlen(text), 0600);

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "exclusions.h"
 #include "hostid.h"
+#include "kernel.h"
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
@@ -84,6 +85,46 @@ static void exclusion_problem(const char *path, unsigned line, const char *reaso
 	(void)strv_consume(l, s);
 }
 
+/*
+ * The kernel's fabrics capabilities: the option tokens /dev/nvme-fabrics
+ * accepts (host_iface, dhchap_secret, tls, concat, ...), read once.
+ */
+static void fabrics_caps_print(void)
+{
+	_cleanup_strv_free_ char **opts = NULL;
+	int r = kernel_fabrics_options(&opts);
+
+	if (r == -ENOENT) {
+		printf("Fabrics:    /dev/nvme-fabrics missing (modprobe nvme-fabrics)\n");
+		return;
+	}
+	if (r < 0) {
+		printf("Fabrics:    /dev/nvme-fabrics unreadable: %s\n", strerror(-r));
+		return;
+	}
+	printf("Fabrics:   ");
+	STRV_FOREACH(o, opts)
+		printf(" %s", *o);
+	printf("\n");
+}
+
+static void fabrics_caps_json(json_object *jo)
+{
+	_cleanup_strv_free_ char **opts = NULL;
+	json_object *f = json_object_new_object(), *a;
+	int r = kernel_fabrics_options(&opts);
+
+	json_object_object_add(f, "device-present", json_object_new_boolean(r != -ENOENT));
+	if (r >= 0) {
+		a = json_object_new_array();
+		STRV_FOREACH(o, opts)
+			json_object_array_add(a, json_object_new_string(*o));
+		json_object_object_add(f, "options", a);
+	} else if (r != -ENOENT)
+		json_object_object_add(f, "error", json_object_new_string(strerror(-r)));
+	json_object_object_add(jo, "fabrics", f);
+}
+
 int verb_status(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -138,6 +179,7 @@ int verb_status(int argc, char **argv)
 
 	if (arg_json) {
 		_cleanup_json_ json_object *jo = json_object_new_object();
+		fabrics_caps_json(jo);
 		json_object *h = json_object_new_object(), *cf = json_object_new_object(),
 			    *ca = json_object_new_object(), *da = json_object_new_array(),
 			    *sa = json_object_new_array();
@@ -219,6 +261,7 @@ int verb_status(int argc, char **argv)
 		printf("Cache:      %s (%s)\n", dir,
 		       rc < 0 ? "cannot be opened" : "not created yet");
 
+	fabrics_caps_print();
 	printf("\nDiscovery controllers: %zu\n", st->n_dcs);
 	for (size_t i = 0; i < st->n_dcs; i++) {
 		const struct cache_dc *dc = &st->dcs[i];

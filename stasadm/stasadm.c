@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{ "config", verb_config, "check [FILE] | show | import FILES...: configuration" },
 	{ "ls", verb_cache_ls, "List discovery controllers in the cache" },
 	{ "show", verb_cache_show, "Show one discovery controller and its log page entries" },
+	{ "adlp", verb_cache_adlp, "Every discovery controller's log page (stafctl adlp)" },
 	{ "paths", verb_cache_paths, "List I/O controller paths [for one subsystem NQN]" },
 	{ "stats", verb_cache_stats, "Cache statistics" },
 	{ "verify", verb_cache_verify, "Check the cache's structure, indexes and schema" },

@@ -28,7 +28,10 @@ int verb_config(int argc, char **argv);
 void print_config_errors(char **errors);
 
 /* stasadm-import.c: "config import" */
-/* "stafd", "stacd", "sys" or "discovery" (--as=KIND): the kind, or -EINVAL. */
+/*
+ * "stafd", "stacd", "sys", "discovery", "json" (config.json) or "fabrics"
+ * (nvme-fabrics.conf) (--as=KIND): the kind, or -EINVAL.
+ */
 int import_kind_from_string(const char *s);
 /*
  * Translate @files (every one as @kind, or each detected when @kind < 0)
@@ -41,6 +44,7 @@ int config_import(char **files, const char *output, bool force, int kind);
  * "export", "import" */
 int verb_cache_ls(int argc, char **argv);
 int verb_cache_show(int argc, char **argv);
+int verb_cache_adlp(int argc, char **argv);
 int verb_cache_paths(int argc, char **argv);
 int verb_cache_stats(int argc, char **argv);
 int verb_cache_verify(int argc, char **argv);

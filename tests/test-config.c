@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +127,10 @@ static void test_full(void)
 		     "  ip-family = \"ipv6\";\n"
 		     "};\n"
 		     "discovery = {\n"
-		     "  zeroconf = \"disabled\";\n"
-		     "  persistent-connections = false;\n"
+		     "  zeroconf = \"Disabled\";\n"
+		     "  persistent-connections = \"ENABLED\";\n"
+		     "  referrals-per-page-max = 10;\n"
+		     "  referral-dcs-max = 0;\n"
 		     "  zeroconf-connections-persistence = \"3 days 5 hours\";\n"
 		     "  pleo = false;\n"
 		     "  kato = 20;\n"
@@ -193,7 +196,9 @@ static void test_full(void)
 	is_int(cfg->global.opts.ip_family, CONFIG_IP_FAMILY_IPV6, "global.ip-family");
 
 	ok(!cfg->discovery.zeroconf, "discovery.zeroconf");
-	ok(!cfg->discovery.persistent_connections, "discovery.persistent-connections");
+	ok(cfg->discovery.persistent_connections, "discovery.persistent-connections \"ENABLED\"");
+	is_int(cfg->discovery.referrals_per_page_max, 10, "discovery.referrals-per-page-max");
+	is_int(cfg->discovery.referral_dcs_max, 0, "discovery.referral-dcs-max");
 	is_int(cfg->discovery.zeroconf_persistence_sec, 3 * 86400 + 5 * 3600,
 	       "discovery.zeroconf-connections-persistence");
 	ok(!cfg->discovery.pleo, "discovery.pleo");
@@ -208,7 +213,7 @@ static void test_full(void)
 	is_str(c->tid.traddr, "192.168.1.10", "DC 1 traddr canonical");
 	is_str(c->tid.trsvcid, "8009", "DC 1 default trsvcid 8009");
 	is_str(c->tid.subsysnqn, NVME_DISC_SUBSYS_NQN, "DC 1 default NQN");
-	ok(strstr(c->source, "full.conf:37") != NULL, "DC 1 source %s", c->source);
+	ok(strstr(c->source, "full.conf:39") != NULL, "DC 1 source %s", c->source);
 	c = &cfg->discovery.s.controllers[1];
 	diag("DC 2: %s", tid_format(&c->tid, buf, sizeof(buf)));
 	is_str(c->tid.traddr, "fd00::1", "DC 2 traddr canonical");
@@ -915,6 +920,367 @@ static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw
 	return remove(p);
 }
 
+/* Whether @symbol occurs in the source file @file (relative to $top_srcdir). */
+static bool source_has(const char *file, const char *symbol)
+{
+	const char *top = getenv("top_srcdir") ?: "..";
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	FILE *f;
+	size_t size = 0, n;
+	char buf[65536];
+	bool found;
+
+	if (asprintf(&path, "%s/%s", top, file) < 0)
+		abort();
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	FILE *m = open_memstream(&text, &size);
+	if (!m)
+		abort();
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, m);
+	fclose(f);
+	fclose(m);
+	found = text && strstr(text, symbol);
+	return found;
+}
+
+/*
+ * The schema walk: every option the loader accepts has a reader (a row in
+ * config_readers[] whose symbol occurs in its file), and every row names
+ * an option that exists. Adding an option without a reader fails here.
+ */
+/* Every option of nvme-cli 2.16's "nvme discover" (fabrics.c, NVMF_ARGS + discover's own). */
+static void test_nvme_cli_216_discover(void)
+{
+	static const char *const names[] = {
+		"transport",
+		"nqn",
+		"traddr",
+		"trsvcid",
+		"host-traddr",
+		"host-iface",
+		"hostnqn",
+		"hostid",
+		"dhchap-secret",
+		"keyring",
+		"tls-key",
+		"tls-key-identity",
+		"nr-io-queues",
+		"nr-write-queues",
+		"nr-poll-queues",
+		"queue-size",
+		"keep-alive-tmo",
+		"reconnect-delay",
+		"ctrl-loss-tmo",
+		"fast_io_fail_tmo",
+		"tos",
+		"tls_key",
+		"duplicate-connect",
+		"disable-sqflow",
+		"hdr-digest",
+		"data-digest",
+		"tls",
+		"concat",
+		"device",
+		"output-format",
+		"raw",
+		"persistent",
+		"quiet",
+		"config",
+		"verbose",
+		"dump-config",
+		"force",
+		"nbft",
+		"no-nbft",
+		"nbft-path",
+		"context",
+	};
+	static const char letters[] = "tnaswfqISiWPQkclFTDgGdorpJvO";
+	unsigned unknown = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		const struct nvme_opt *o = nvme_opt_from_name(names[i]);
+		if (!o || (!o->key && isempty(o->why))) {
+			diag("nvme discover --%s: %s", names[i],
+			     o ? "neither translated nor refused with a reason" : "unknown");
+			unknown++;
+		}
+	}
+	is_int(unknown, 0, "every option of nvme-cli 2.16's discover is known (%zu)",
+	       ELEMENTSOF(names));
+	for (const char *l = letters; *l; l++)
+		if (!nvme_opt_from_letter(*l)) {
+			diag("nvme discover -%c: unknown", *l);
+			unknown++;
+		}
+	is_int(unknown, 0, "and every short letter");
+}
+
+static void test_readers(void)
+{
+	_cleanup_strv_free_ char **keys = NULL;
+	unsigned missing = 0, bad = 0, stale = 0;
+	size_t n = 0;
+
+	is_int(config_schema_keys(&keys), 0, "schema keys listed");
+	STRV_FOREACH(k, keys) {
+		bool found = false;
+
+		n++;
+		for (size_t i = 0; i < config_readers_n; i++)
+			if (streq(config_readers[i].key, *k))
+				found = true;
+		if (!found) {
+			diag("option %s has no reader in lib/conf-readers.c", *k);
+			missing++;
+		}
+	}
+	ok(n >= 90, "the schema has %zu option places", n);
+	for (size_t i = 0; i < config_readers_n; i++) {
+		const struct config_reader *r = &config_readers[i];
+		bool known = false;
+
+		STRV_FOREACH(k, keys)
+			if (streq(*k, r->key))
+				known = true;
+		if (!known) {
+			diag("reader row for %s: no such option", r->key);
+			stale++;
+		}
+		if (!source_has(r->file, r->symbol)) {
+			diag("reader row for %s: \"%s\" does not occur in %s", r->key, r->symbol,
+			     r->file);
+			bad++;
+		}
+	}
+	is_int(missing, 0, "every option has a reader");
+	is_int(stale, 0, "every reader row names an option");
+	is_int(bad, 0, "every reader's symbol occurs in its file");
+	/* the check can fail: a made-up symbol is not found */
+	ok(!source_has("lib/conf-readers.c", "no_such_symbol_"
+					     "anywhere"),
+	   "a symbol that is not there is not found");
+}
+
+static void test_referral_caps(void)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+
+	is_int(config_new_default(&cfg), 0, "defaults");
+	is_int(cfg->discovery.referrals_per_page_max, CONFIG_REFERRALS_PER_PAGE_DEFAULT,
+	       "referrals-per-page-max default 64");
+	is_int(cfg->discovery.referral_dcs_max, CONFIG_REFERRAL_DCS_DEFAULT,
+	       "referral-dcs-max default 256");
+	expect_error("referrals-per-page-max out of range", "caps1.conf",
+		     "discovery = {\n  referrals-per-page-max = 70000;\n};\n", 2, "out of range");
+	expect_error("referral-dcs-max negative", "caps2.conf",
+		     "discovery = {\n\n  referral-dcs-max = -1;\n};\n", 3, "out of range");
+	expect_error("referral-dcs-max a string", "caps3.conf",
+		     "discovery = {\n  referral-dcs-max = \"many\";\n};\n", 2,
+		     "must be an integer");
+	expect_error("referral caps only in discovery", "caps4.conf",
+		     "io = {\n  referral-dcs-max = 3;\n};\n", 2, "not allowed");
+}
+
+static void test_persistent_refused(void)
+{
+	expect_error("persistent-connections = false", "pers1.conf",
+		     "discovery = {\n  persistent-connections = false;\n};\n", 2,
+		     "disconnects the discovery controllers when stafd stops");
+	expect_error("persistent-connections = \"disabled\"", "pers2.conf",
+		     "discovery = {\n  persistent-connections = \"disabled\";\n};\n", 2,
+		     "not supported");
+}
+
+static void test_io_defaults(void)
+{
+	static const char text[] =
+		"global = { ctrl-loss-tmo = 50; nr-io-queues = 2; };\n"
+		"discovery = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.1\";\n"
+		"    io-defaults = { ctrl-loss-tmo = 600; nr-io-queues = 4; hdr-digest = true; }; },\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.2\"; }\n"
+		"); };\n"
+		"io = { ctrl-loss-tmo = 60; controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.9\"; nqn = \"nqn.2024-01.io.x:a\";\n"
+		"    nr-io-queues = 8; }\n"
+		"); };\n";
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	const struct config_section *ds, *is;
+	struct config_path_opts po;
+	int r;
+
+	r = config_load_string(text, "iodef", &cfg, &errors);
+	if (!is_int(r, 0, "io-defaults: loads"))
+		show_errors(errors);
+	if (r < 0)
+		return;
+	ds = config_section(cfg, CONFIG_ROLE_DISCOVERY);
+	is = config_section(cfg, CONFIG_ROLE_IO);
+	/* an I/O path found in DC 1's page: its io-defaults win over io and global */
+	config_conn_opts_resolve_discovered(cfg, NULL, &ds->controllers[0], &po);
+	is_int(po.conn.ctrl_loss_tmo, 600, "io-defaults ctrl-loss-tmo over io's");
+	is_int(po.conn.nr_io_queues, 4, "io-defaults nr-io-queues over global's");
+	is_int(po.conn.hdr_digest, 1, "io-defaults hdr-digest");
+	/* the path's own io.controllers entry wins over the DC's io-defaults */
+	config_conn_opts_resolve_discovered(cfg, &is->controllers[0], &ds->controllers[0], &po);
+	is_int(po.conn.nr_io_queues, 8, "io entry over io-defaults");
+	is_int(po.conn.ctrl_loss_tmo, 600, "io-defaults fill what the entry leaves unset");
+	/* DC 2 has none: io section, then global */
+	config_conn_opts_resolve_discovered(cfg, NULL, &ds->controllers[1], &po);
+	is_int(po.conn.ctrl_loss_tmo, 60, "no io-defaults: io section");
+	is_int(po.conn.nr_io_queues, 2, "no io-defaults: global");
+	/* not the DC's own options: kato of the DC's connection is not touched */
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_DISCOVERY, &ds->controllers[0], &po);
+	is_int(po.conn.ctrl_loss_tmo, 50, "io-defaults do not apply to the DC itself");
+	/* the DC's persona: what it lists is connected under its host NQN and ID */
+	{
+		struct config_controller dc = ds->controllers[1];
+		strcpy(dc.tid.host_nqn, "nqn.2014-08.org.example:persona");
+		dc.host_id = (char *)HOSTID;
+		config_conn_opts_resolve_discovered(cfg, NULL, &dc, &po);
+		is_str(po.hostnqn, "nqn.2014-08.org.example:persona", "the DC's host NQN");
+		is_str(po.hostid, HOSTID, "the DC's host ID");
+		config_conn_opts_resolve_discovered(cfg, NULL, &ds->controllers[1], &po);
+		ok(po.hostid == cfg->host.id, "a DC without a persona: the host's ID");
+	}
+
+	expect_error("io-defaults in an I/O controller", "iodef1.conf",
+		     "io = { controllers = ( { transport = \"tcp\"; traddr = \"10.0.0.9\";\n"
+		     "  nqn = \"nqn.2024-01.io.x:a\"; io-defaults = { kato = 5; }; } ); };\n",
+		     2, "not allowed");
+	expect_error("io-defaults with a DC-only key", "iodef2.conf",
+		     "discovery = { controllers = ( { transport = \"tcp\"; traddr = \"10.0.0.9\";\n"
+		     "  io-defaults = {\n  ip-family = \"ipv4\"; }; } ); };\n",
+		     3, "not allowed");
+}
+
+static void test_host_names(void)
+{
+	static const char text[] =
+		"discovery = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"localhost\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"no-such-host.invalid\"; },\n"
+		"  { transport = \"tcp\"; traddr = \"FE80:0:0::1\"; host-iface = \"lo\"; }\n"
+		"); };\n"
+		"io = { ip-family = \"ipv4\"; controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"localhost\"; nqn = \"nqn.2024-01.io.x:a\"; }\n"
+		"); };\n";
+	_cleanup_strv_free_ char **errors = NULL, **problems = NULL;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	const struct config_section *ds, *is;
+	struct timespec t0, t1;
+	double secs;
+	int r;
+
+	r = config_load_string(text, "names", &cfg, &errors);
+	if (!is_int(r, 0, "host names: load"))
+		show_errors(errors);
+	if (r < 0)
+		return;
+	ds = config_section(cfg, CONFIG_ROLE_DISCOVERY);
+	is = config_section(cfg, CONFIG_ROLE_IO);
+	is_str(ds->controllers[0].traddr_name, "localhost", "the name is kept");
+	is_str(ds->controllers[0].tid.traddr, "", "no address before resolving");
+	ok(!config_controller_usable(&ds->controllers[0]), "not usable before resolving");
+	ok(ds->controllers[2].traddr_name == NULL, "an IPv6 literal is no name");
+	is_str(ds->controllers[2].tid.traddr, "fe80::1", "the IPv6 literal, canonical");
+	ok(config_controller_usable(&ds->controllers[2]), "a literal is usable as it is");
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = config_names_resolve(cfg, 2000, &problems);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	is_int(r, 1, "one name left unresolved");
+	ok(secs < 3.0, "resolving took %.2f s, within the 2 s deadline (+1 s)", secs);
+	ok(streq(ds->controllers[0].tid.traddr, "127.0.0.1") ||
+		   streq(ds->controllers[0].tid.traddr, "::1"),
+	   "localhost resolved to a loopback address (%s)", ds->controllers[0].tid.traddr);
+	ok(config_controller_usable(&ds->controllers[0]), "localhost usable");
+	is_str(is->controllers[0].tid.traddr, "127.0.0.1", "io ip-family ipv4: 127.0.0.1");
+	ok(!config_controller_usable(&ds->controllers[1]), ".invalid not usable");
+	ok(ds->controllers[1].resolve_error == -ENOENT ||
+		   ds->controllers[1].resolve_error == -EAGAIN ||
+		   ds->controllers[1].resolve_error == -ETIMEDOUT,
+	   ".invalid: %s", config_resolve_error_to_string(ds->controllers[1].resolve_error));
+	is_str(ds->controllers[1].tid.traddr, "", ".invalid: no address");
+	is_int(strv_len(problems), 1, "one problem reported");
+	ok(problems && strstr(problems[0], "names:3: traddr \"no-such-host.invalid\""),
+	   "the problem names the entry and the name: %s", problems ? problems[0] : "");
+	ok(config_controller_find(cfg, CONFIG_ROLE_DISCOVERY, &ds->controllers[0].tid) ==
+		   &ds->controllers[0],
+	   "the resolved entry is found by its address");
+
+	/* a path the unresolved name may stand for is not to be torn down */
+	{
+		struct tid t = ds->controllers[1].tid;
+		strcpy(t.traddr, "10.9.9.9");
+		ok(config_controller_unresolved_match(cfg, CONFIG_ROLE_DISCOVERY, &t),
+		   "any address with the unresolved entry's port and NQN may be its path");
+		strcpy(t.trsvcid, "4420");
+		ok(!config_controller_unresolved_match(cfg, CONFIG_ROLE_DISCOVERY, &t),
+		   "  ... not another port");
+		t = ds->controllers[0].tid;
+		strcpy(t.traddr, "10.9.9.8");
+		ok(config_controller_unresolved_match(cfg, CONFIG_ROLE_DISCOVERY, &t),
+		   "  ... (same port and NQN as the unresolved one)");
+		t = is->controllers[0].tid;
+		ok(!config_controller_unresolved_match(cfg, CONFIG_ROLE_IO, &t),
+		   "a resolved name holds nothing back");
+	}
+
+	/* shown with name and address */
+	{
+		struct json_object *j = NULL;
+		const char *js;
+		is_int(config_to_json(cfg, &j), 0, "json");
+		js = json_object_to_json_string(j);
+		ok(strstr(js, "\"localhost\"") && strstr(js, "\"traddr-address\""),
+		   "config show: the name and its address");
+		ok(strstr(js, "\"traddr-error\"") != NULL, "config show: why a name has none");
+		json_object_put(j);
+	}
+
+	expect_error("a mistyped IPv4 address is not a name", "names1.conf",
+		     "discovery = { controllers = (\n"
+		     "  { transport = \"tcp\"; traddr = \"192.168.1.300\"; }); };\n",
+		     2, "not valid");
+	expect_error("a name with a bad label", "names2.conf",
+		     "discovery = { controllers = (\n"
+		     "  { transport = \"tcp\"; traddr = \"-bad.example\"; }); };\n",
+		     2, "not valid");
+	expect_error("a duplicate by name", "names3.conf",
+		     "discovery = { controllers = (\n"
+		     "  { transport = \"tcp\"; traddr = \"dc.example\"; },\n"
+		     "  { transport = \"tcp\"; traddr = \"dc.example\"; }); };\n",
+		     3, "duplicate controller");
+}
+
+static void test_missing_secret_file(void)
+{
+	static const char text[] =
+		"discovery = { controllers = (\n"
+		"  { transport = \"tcp\"; traddr = \"10.0.0.1\";\n"
+		"    dhchap-secret = \"file:///nonexistent/stas-test/key\"; }); };\n";
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	struct stas_config *strict = NULL;
+	int r;
+
+	r = config_load_string(text, "sec", &strict, &errors);
+	is_int(r, -EINVAL, "a missing secret file is an error normally");
+	strv_free(errors);
+	errors = NULL;
+	r = config_load_string_flags(text, "sec", CONFIG_LOAD_MISSING_SECRET_FILES_WARN, &cfg,
+				     &errors);
+	is_int(r, 0, "with CONFIG_LOAD_MISSING_SECRET_FILES_WARN it loads");
+	ok(cfg && cfg->warnings && strstr(cfg->warnings[0], "does not exist here"), "and warns");
+	ok(cfg && !cfg->discovery.s.controllers[0].dhchap_secret, "the secret stays unset");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -929,6 +1295,13 @@ int main(void)
 	test_hostile_files();
 	test_value_mask();
 	test_controller_next();
+	test_readers();
+	test_nvme_cli_216_discover();
+	test_referral_caps();
+	test_persistent_refused();
+	test_io_defaults();
+	test_host_names();
+	test_missing_secret_file();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "kernel.h"
 #include "macro.h"
+#include "strv.h"
 #include "tap.h"
 
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
@@ -165,6 +166,19 @@ static void test_fabrics_options(void)
 	is_int(kernel_fabrics_has_option("tls"), 0, "tls not offered");
 	is_int(kernel_fabrics_has_option("nqn"), 1, "nqn offered");
 	is_int(kernel_fabrics_has_option("nq"), 0, "no prefix matches");
+	{
+		char **opts = NULL;
+		is_int(kernel_fabrics_options(&opts), 0, "the option list, read once");
+		is_int((int)strv_length(opts), 11, "eleven tokens");
+		ok(opts && streq(opts[0], "instance") && streq(opts[9], "discovery") &&
+			   streq(opts[10], "dhchap_secret"),
+		   "in the kernel's order, names only");
+		strv_free(opts);
+		opts = NULL;
+		(void)unlink(dev);
+		is_int(kernel_fabrics_options(&opts), -ENOENT, "no device: -ENOENT");
+		ok(opts == NULL, "  ... untouched");
+	}
 }
 
 static void test_src_addr(void)

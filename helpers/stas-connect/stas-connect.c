@@ -437,6 +437,15 @@ static int run(void)
 		log_warning("%s", *w);
 	if (cfg->global.tron)
 		log_set_max_level(LOG_DEBUG);
+	/* Host names as traddr, resolved at each run; a failure is that controller's only. */
+	{
+		_cleanup_strv_free_ char **problems = NULL;
+
+		if (config_names_resolve(cfg, 0, &problems) < 0)
+			return log_oom(), EXIT_PATHS_FAILED;
+		STRV_FOREACH(p, problems)
+			log_error("%s.", *p);
+	}
 
 	r = cache_get(&c);
 	if (r < 0)

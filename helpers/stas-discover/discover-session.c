@@ -186,7 +186,7 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 
 	(void)config_conn_opts_resolve(d->cfg, CONFIG_ROLE_DISCOVERY, job->conf, &popts);
 	conn_opts_from_config(&popts, &kopts);
-	s.persistent = d->cfg->discovery.persistent_connections;
+	s.persistent = d->cfg->discovery.persistent_connections && !d->oneshot;
 	if (!s.persistent)
 		kopts.kato = 0;
 
@@ -237,7 +237,7 @@ static void dc_dim_register(struct discover *d, const struct dc_job *job, struct
 	if (!s->connected_here && cache_dc_get(d->cache, &job->tid, &rec) > 0 &&
 	    streq(rec.device, s->ctrl.name))
 		return; /* registered when this connection was made */
-	r = kernel_dim_register(s->ctrl.name, true, &err, &result);
+	r = kernel_dim_register(s->ctrl.name, true, d->cfg->host.symname, &err, &result);
 	if (r < 0)
 		log_notice_errno(r, "DIM registration with %s refused (%s), ignoring.",
 				 s->ctrl.name, kernel_error_message(&err, r));

@@ -223,12 +223,12 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 			}
 			continue;
 		}
-		if (followed >= REFERRALS_PER_PAGE_MAX) {
+		if (followed >= d->cfg->discovery.referrals_per_page_max) {
 			if (!page_cap_logged)
-				log_warning(
-					"%s lists more than %d new referrals; following the first "
-					"%d only (REFERRALS_PER_PAGE_MAX).",
-					dcbuf, REFERRALS_PER_PAGE_MAX, REFERRALS_PER_PAGE_MAX);
+				log_warning("%s lists more than %u new referrals; following the "
+					    "first %u only (discovery.referrals-per-page-max).",
+					    dcbuf, d->cfg->discovery.referrals_per_page_max,
+					    d->cfg->discovery.referrals_per_page_max);
 			page_cap_logged = true;
 			continue;
 		}
@@ -240,13 +240,12 @@ int trigger_referrals(struct discover *d, const struct dc_job *job,
 				ret = r;
 			continue;
 		}
-		if (r >= REFERRAL_DCS_MAX) {
+		if ((unsigned)r >= d->cfg->discovery.referral_dcs_max) {
 			if (!total_cap_logged)
-				log_warning(
-					"Not following referral %s (nor further new referrals of "
-					"%s): the cache already holds %d referral discovery "
-					"controllers (REFERRAL_DCS_MAX).",
-					buf, dcbuf, REFERRAL_DCS_MAX);
+				log_warning("Not following referral %s (nor further new referrals "
+					    "of %s): the cache already holds %d referral discovery "
+					    "controllers (discovery.referral-dcs-max = %u).",
+					    buf, dcbuf, r, d->cfg->discovery.referral_dcs_max);
 			total_cap_logged = true;
 			continue;
 		}
@@ -331,7 +330,8 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 					 r == -EPERM ? "names another owner" : "cannot be updated");
 		else {
 			if (streq(k.dctype, "ddc") || streq(k.dctype, "cdc"))
-				(void)kernel_dim_register(k.name, false, NULL, NULL);
+				(void)kernel_dim_register(k.name, false, d->cfg->host.symname, NULL,
+							  NULL);
 			r = kernel_disconnect(k.name);
 			if (r < 0 && r != -ENOENT)
 				log_warning_errno(r, "Failed to disconnect %s, ignoring: %m",

@@ -26,6 +26,7 @@ static bool arg_all;
 static bool arg_no_connect;
 static bool arg_no_systemd;
 static bool arg_dry_run;
+static bool arg_oneshot;
 static bool arg_json;
 static struct tid arg_tid;
 static bool arg_tid_set;
@@ -51,6 +52,8 @@ static void help(void)
 	       "     --no-connect     read pages only, start no connects\n"
 	       "     --no-systemd     reconcile connections in this process\n"
 	       "     --dry-run        with --no-systemd: print the connect plan only\n"
+	       "     --oneshot        connect, read and disconnect (keep no discovery\n"
+	       "                      connection; what 'nvme discover' does)\n"
 	       "     --json           print a JSON summary\n"
 	       "     --cache-dir=DIR  the cache (default: $CACHE_DIRECTORY or " CACHEDIR ")\n"
 	       "     --config=FILE    the configuration (default: " SYSCONFDIR "/stas/stas.conf)\n"
@@ -66,6 +69,7 @@ static int parse_argv(int argc, char **argv)
 		OPT_NO_CONNECT,
 		OPT_NO_SYSTEMD,
 		OPT_DRY_RUN,
+		OPT_ONESHOT,
 		OPT_JSON,
 		OPT_CACHE_DIR,
 		OPT_CONFIG,
@@ -78,6 +82,7 @@ static int parse_argv(int argc, char **argv)
 		{ "no-connect", no_argument, NULL, OPT_NO_CONNECT },
 		{ "no-systemd", no_argument, NULL, OPT_NO_SYSTEMD },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "oneshot", no_argument, NULL, OPT_ONESHOT },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -107,6 +112,9 @@ static int parse_argv(int argc, char **argv)
 			break;
 		case OPT_DRY_RUN:
 			arg_dry_run = true;
+			break;
+		case OPT_ONESHOT:
+			arg_oneshot = true;
 			break;
 		case OPT_JSON:
 			arg_json = true;
@@ -391,6 +399,8 @@ static int discover_all(struct discover *d)
 	size_t n_dcs = 0;
 	int r, ret = 0;
 
+	bool unresolved = false;
+
 	/* Configured DCs first, then whatever else the cache knows. */
 	for (size_t i = 0; i < sec->n_controllers; i++) {
 		struct dc_job job = {
@@ -398,6 +408,11 @@ static int discover_all(struct discover *d)
 			.origin = CACHE_ORIGIN_CONFIG,
 			.conf = &sec->controllers[i],
 		};
+		/* a host name that did not resolve (logged at start): that DC only */
+		if (!config_controller_usable(&sec->controllers[i])) {
+			unresolved = true;
+			continue;
+		}
 		r = trigger_discover(d, &job);
 		if (r < 0)
 			return r;
@@ -418,6 +433,9 @@ static int discover_all(struct discover *d)
 		/* A DC configured once and since removed from the configuration. */
 		if (dc->origin == CACHE_ORIGIN_CONFIG &&
 		    !config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid)) {
+			/* it may be the address of a name that failed to resolve this time */
+			if (unresolved)
+				continue;
 			r = dc_retire(d, dc, "no longer in the configuration");
 			if (r < 0 && ret == 0)
 				ret = r;
@@ -470,6 +488,18 @@ int main(int argc, char **argv)
 		log_warning("%s", *w);
 	if (d.cfg->global.tron)
 		log_set_max_level(LOG_DEBUG);
+	d.oneshot = arg_oneshot;
+
+	/* Host names as traddr: resolved now, on each discovery; a failure is that controller's only. */
+	{
+		_cleanup_strv_free_ char **problems = NULL;
+
+		r = config_names_resolve(d.cfg, 0, &problems);
+		if (r < 0)
+			return log_oom(), 1;
+		STRV_FOREACH(p, problems)
+			log_error("%s.", *p);
+	}
 
 	/* A malformed instance is a usage error: say so before touching the cache. */
 	if (arg_instance) {

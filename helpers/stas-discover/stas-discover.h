@@ -28,13 +28,12 @@
 #define REFERRAL_DEPTH_MAX 8
 /*
  * Breadth limits (issue 13, 5a): one DC listing 65,536 referrals must not
- * make 65,536 cache records, units and connect attempts. Compiled-in for
- * now; the first new referrals of a page are followed up to
- * REFERRALS_PER_PAGE_MAX, and no new referral DC is recorded once the cache
- * holds REFERRAL_DCS_MAX of them. Each limit hit is logged once per page.
+ * make 65,536 cache records, units and connect attempts. The first new
+ * referrals of a page are followed up to discovery.referrals-per-page-max
+ * (default 64), and no new referral DC is recorded once the cache holds
+ * discovery.referral-dcs-max of them (default 256); see stas.conf(5). Each
+ * limit hit is logged once per page.
  */
-#define REFERRALS_PER_PAGE_MAX 64
-#define REFERRAL_DCS_MAX 256
 
 /* A DC whose page change (or pending retry) set off units in this run. */
 struct dc_triggered {
@@ -61,6 +60,7 @@ struct discover {
 	bool no_connect; /* only read pages, start nothing */
 	bool no_systemd; /* do connect reconciliation in-process */
 	bool dry_run; /* with no_systemd: print the plan, change nothing */
+	bool oneshot; /* connect, read, disconnect: keep no discovery connection */
 	bool json;
 	json_object *summary; /* array of per-DC results */
 	char **visited; /* tid keys discovered in this run (loop safety) */

@@ -21,7 +21,7 @@ ROUNDS=1
 C=/tmp/stas-cache
 mkdir -p /tmp/conf
 : >/tmp/conf/persistent.conf
-printf 'discovery: { persistent-connections = false; };\n' >/tmp/conf/oneshot.conf
+: >/tmp/conf/oneshot.conf
 sd() { "$DISCOVER" --cache-dir "$C" --no-systemd --no-connect "$@"; }
 
 P=nqn.2024-01.io.stas:scale
@@ -71,14 +71,14 @@ check "a rerun finds the page unchanged" test "$(jq '.[0].changed' <<<"$out")" =
 check "cache verifies clean" "$STASADM" --cache-dir "$C" verify
 
 # Timings: nvme discover (connect, read, disconnect) against stas-discover
-# doing the same (persistent-connections off), and stas-discover reusing its
+# doing the same (--oneshot), and stas-discover reusing its
 # persistent connection (the AEN path).
 declare -a t_nvme t_once t_persist
 for ((r = 1; r <= ROUNDS; r++)); do
 	t_nvme+=("$(time_it nvme discover -t tcp -a 127.0.0.1 -s 8009)")
 	rm -rf "$C.once"
 	t_once+=("$(time_it "$DISCOVER" --cache-dir "$C.once" --no-systemd --no-connect \
-		--config /tmp/conf/oneshot.conf -t tcp -a 127.0.0.1 -s 8009)")
+		--oneshot --config /tmp/conf/oneshot.conf -t tcp -a 127.0.0.1 -s 8009)")
 	t_persist+=("$(time_it sd --config /tmp/conf/persistent.conf -t tcp -a 127.0.0.1 -s 8009)")
 done
 mn=$(printf '%s\n' "${t_nvme[@]}" | median)

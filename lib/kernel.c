@@ -388,13 +388,30 @@ bool kernel_fabrics_available(void)
 	return access(fabrics_dev(), F_OK) == 0;
 }
 
-int kernel_fabrics_has_option(const char *opt)
+/*
+ * The connect options /dev/nvme-fabrics offers, as ",name,name,...,": read
+ * once per process (a batch of connects used to read the device again for
+ * every optional option of every connect) and kept with the device path they
+ * came from. A failed read is not kept: the module may be loaded later.
+ */
+static struct {
+	char path[256];
+	char tokens[4096];
+	bool valid;
+} fabrics_options;
+
+static int fabrics_options_load(void)
 {
+	const char *dev = fabrics_dev();
 	_cleanup_close_ int fd = -1;
 	char buf[4096], *tok, *save = NULL;
+	size_t len = 0;
 	ssize_t n;
 
-	fd = open(fabrics_dev(), O_RDONLY | O_CLOEXEC);
+	if (fabrics_options.valid && streq(fabrics_options.path, dev))
+		return 0;
+	fabrics_options.valid = false;
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return negative_errno();
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -402,14 +419,35 @@ int kernel_fabrics_has_option(const char *opt)
 		return negative_errno();
 	buf[n] = '\0';
 	/* "instance=%d,cntlid=%d,transport=%s,...,dhchap_secret=%s,..." */
+	fabrics_options.tokens[len++] = ',';
 	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
-		char *eq = strchr(tok, '=');
-		if (eq)
-			*eq = '\0';
-		if (streq(tok, opt))
-			return 1;
+		size_t l = strcspn(tok, "=");
+
+		if (l == 0 || len + l + 2 > sizeof(fabrics_options.tokens))
+			continue;
+		memcpy(fabrics_options.tokens + len, tok, l);
+		len += l;
+		fabrics_options.tokens[len++] = ',';
 	}
+	fabrics_options.tokens[len] = '\0';
+	if (strscpy_checked(fabrics_options.path, sizeof(fabrics_options.path), dev) < 0)
+		return 0; /* usable now, read again next time */
+	fabrics_options.valid = true;
 	return 0;
+}
+
+int kernel_fabrics_has_option(const char *opt)
+{
+	char want[64];
+	int r;
+
+	r = fabrics_options_load();
+	if (r < 0)
+		return r;
+	if (isempty(opt) || strpbrk(opt, ",=\n") ||
+	    snprintf(want, sizeof(want), ",%s,", opt) >= (int)sizeof(want))
+		return 0;
+	return strstr(fabrics_options.tokens, want) ? 1 : 0;
 }
 
 int kernel_fabrics_options(char ***ret)

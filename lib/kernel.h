@@ -172,7 +172,9 @@ bool kernel_fabrics_available(void);
 /**
  * kernel_fabrics_has_option() - whether the kernel's /dev/nvme-fabrics
  * lists connect option @opt ("dhchap_secret", "tls", "discovery", ...).
- * Capabilities are detected this way, never from kernel versions.
+ * Capabilities are detected this way, never from kernel versions. The
+ * device is read once per process (per device path); a failed read is not
+ * remembered.
  * Return: 1 yes, 0 no, negative errno when the device cannot be read.
  */
 int kernel_fabrics_has_option(const char *opt);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1720,6 +1721,69 @@ int cache_path_put(struct cache *c, const struct cache_path *p)
 		rec.updated_usec = cache_now_usec();
 	record_encode_path(&rec, &ctx.b);
 	return cache_write(c, path_put_fn, &ctx);
+}
+
+struct paths_write_ctx {
+	const struct cache_path_op *ops;
+	size_t n;
+};
+
+static int paths_write_fn(struct cache *c, MDB_txn *txn, void *ud)
+{
+	struct paths_write_ctx *ctx = ud;
+	int r, count = 0;
+
+	for (size_t i = 0; i < ctx->n; i++) {
+		const struct cache_path_op *op = &ctx->ops[i];
+		struct path_put_ctx pc;
+		struct cache_path rec = op->path;
+
+		r = path_key_of(&op->path.tid, pc.key, &pc.keylen);
+		if (r < 0)
+			return r;
+		if (op->remove) {
+			r = del_record(c, txn, CACHE_DB_PATH, pc.key, pc.keylen);
+		} else {
+			if (rec.updated_usec == 0)
+				rec.updated_usec = cache_now_usec();
+			record_encode_path(&rec, &pc.b);
+			r = put_record(c, txn, CACHE_DB_PATH, pc.key, pc.keylen, pc.b.data,
+				       pc.b.size);
+			r = r < 0 ? r : 1;
+		}
+		if (r < 0)
+			return r;
+		count += r;
+	}
+	return count;
+}
+
+int cache_paths_write(struct cache *c, const struct cache_path_op *ops, size_t n)
+{
+	struct paths_write_ctx ctx = { .ops = ops, .n = n };
+
+	if (n == 0)
+		return 0;
+	if (n > INT_MAX)
+		return -E2BIG;
+	/* Check everything before the transaction: one bad record writes nothing. */
+	for (size_t i = 0; i < n; i++) {
+		const struct cache_path *p = &ops[i].path;
+		uint8_t key[CACHE_PATH_KEY_MAX];
+		size_t kl;
+		int r;
+
+		if (!ops[i].remove &&
+		    ((unsigned)p->owner >= _CACHE_PATH_OWNER_MAX ||
+		     (unsigned)p->state >= _CACHE_PATH_STATE_MAX || p->last_errno < 0 ||
+		     !memchr(p->last_error, '\0', sizeof(p->last_error)) ||
+		     !memchr(p->device, '\0', sizeof(p->device))))
+			return -EINVAL;
+		r = path_key_of(&p->tid, key, &kl);
+		if (r < 0)
+			return r;
+	}
+	return cache_write(c, paths_write_fn, &ctx);
 }
 
 int cache_path_get(struct cache *c, const struct tid *tid, struct cache_path *ret)

@@ -463,6 +463,22 @@ int cache_nqns_foreach(struct cache *c, int (*cb)(const char *nqn, unsigned n, v
  */
 int cache_path_put(struct cache *c, const struct cache_path *p);
 
+/* One change of cache_paths_write(): put @path, or remove @path.tid's record. */
+struct cache_path_op {
+	struct cache_path path;
+	bool remove;
+};
+
+/**
+ * cache_paths_write() - apply @n path puts and removes, in order, as one
+ * write transaction: one commit (one fdatasync) for a whole batch, and all
+ * of them or none. Every record is checked as cache_path_put() checks it
+ * before anything is written.
+ * Return: how many records were written or removed (a remove of an absent
+ * record does not count), negative errno (nothing written).
+ */
+int cache_paths_write(struct cache *c, const struct cache_path_op *ops, size_t n);
+
 /** cache_path_get() - Return: 1 and *ret, 0 when unknown, negative errno. */
 int cache_path_get(struct cache *c, const struct tid *tid, struct cache_path *ret);
 

@@ -764,20 +764,87 @@ static void registry_put(struct reconcile_plan *p, const char *name)
 		p->n_registry_writes++;
 }
 
-static int path_put(struct reconcile_plan *p, struct cache *c, const struct cache_path *rec)
+/*
+ * The path record writes of one execution, committed together with
+ * cache_paths_write(). Before the first connect, the intent records of every
+ * connect of the batch (owner=stas, state=connecting) are committed in one
+ * transaction; the outcomes of every connect and disconnect and the plans'
+ * other record changes go in a second one at the end: two commits (two
+ * fdatasyncs, MDB_NOMETASYNC) per batch instead of two per connect. The
+ * crash guarantees are those of one intent record per connect:
+ *  - no connect is written to the kernel before its intent is committed, so
+ *    a process killed anywhere in the batch (SIGKILL, a crash) leaves every
+ *    controller it made recorded as stas's; what it loses is the outcome
+ *    (connected or failed, the device), which the next run reads from the
+ *    kernel again (a connecting record whose controller is there is KEEP,
+ *    one whose controller is not is connected again or forgotten);
+ *  - SIGTERM, SIGINT and SIGHUP stay blocked during the whole execution and
+ *    are looked for before every connect: a stop request ends the batch
+ *    early, with the outcomes of what was done committed;
+ *  - each commit is a whole LMDB transaction: a cut-off run never leaves
+ *    half a batch, and an operating-system crash, which can undo the last
+ *    commit, takes the kernel's controllers with it.
+ */
+struct exec_writes {
+	struct cache_path_op *ops;
+	struct reconcile_item **items; /* the item each op is for */
+	struct reconcile_plan **plans; /* and its plan */
+	size_t n, alloc_ops, alloc_items, alloc_plans;
+};
+
+static void exec_writes_done(struct exec_writes *w)
 {
-	int r = cache_path_put(c, rec);
+	free(w->ops);
+	free(w->items);
+	free(w->plans);
+}
+
+static int exec_stage(struct exec_writes *w, struct reconcile_plan *p, struct reconcile_item *it,
+		      const struct cache_path *rec, bool remove)
+{
+	if (GREEDY_REALLOC(w->ops, w->alloc_ops, w->n) < 0 ||
+	    GREEDY_REALLOC(w->items, w->alloc_items, w->n) < 0 ||
+	    GREEDY_REALLOC(w->plans, w->alloc_plans, w->n) < 0)
+		return -ENOMEM;
+	w->ops[w->n] = (struct cache_path_op){ .path = *rec, .remove = remove };
+	w->items[w->n] = it;
+	w->plans[w->n] = p;
+	w->n++;
+	return 0;
+}
+
+static int exec_stage_remove(struct exec_writes *w, struct reconcile_plan *p,
+			     struct reconcile_item *it)
+{
+	struct cache_path rec = { .tid = it->tid };
+
+	return exec_stage(w, p, it, &rec, true);
+}
+
+/* Commit what is staged, as one transaction; on failure nothing was written. */
+static int exec_commit(struct exec_writes *w, struct cache *c)
+{
+	int r;
+
+	if (w->n == 0)
+		return 0;
+	r = cache_paths_write(c, w->ops, w->n);
 	if (r >= 0)
-		p->n_cache_writes++;
+		for (size_t i = 0; i < w->n; i++)
+			w->plans[i]->n_cache_writes++;
+	w->n = 0;
 	return r;
 }
 
-static int path_remove(struct reconcile_plan *p, struct cache *c, const struct tid *t)
+/* A stop request (blocked, so pending) arrived. */
+static bool exec_stop_requested(void)
 {
-	int r = cache_path_remove(c, t);
-	if (r > 0)
-		p->n_cache_writes++;
-	return r;
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return false;
+	return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1 ||
+	       sigismember(&pending, SIGHUP) == 1;
 }
 
 /* Find the controller of @t after the kernel said it already exists. */
@@ -795,26 +862,26 @@ static void ctrl_lookup(const struct tid *t, char name[KCTRL_NAME_MAX + 1])
 		(void)strscpy_checked(name, KCTRL_NAME_MAX + 1, k->name);
 }
 
-static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, struct cache *c)
+/* The intent record of a connect (committed before any connect is made). */
+static struct cache_path connect_intent(const struct reconcile_item *it)
 {
 	struct cache_path rec = it->new_record;
-	struct kernel_error kerr = {};
-	char name[KCTRL_NAME_MAX + 1] = "";
-	char tbuf[TID_FORMAT_MAX];
-	sigset_t old;
-	int r, k;
 
-	signals_block(&old);
-	/* Intent first: a kill after the connect still leaves a record that says "ours". */
 	rec.owner = CACHE_PATH_OWNER_STAS;
 	rec.state = CACHE_PATH_CONNECTING;
 	rec.updated_usec = 0;
-	r = path_put(p, c, &rec);
-	if (r < 0) {
-		signals_restore(&old);
-		item_error(it, r, "failed to record the path before connecting");
-		return r;
-	}
+	return rec;
+}
+
+/* Connect @it (its intent is committed) and stage the outcome record. */
+static int execute_connect(struct exec_writes *w, struct reconcile_plan *p,
+			   struct reconcile_item *it)
+{
+	struct cache_path rec = connect_intent(it);
+	struct kernel_error kerr = {};
+	char name[KCTRL_NAME_MAX + 1] = "";
+	char tbuf[TID_FORMAT_MAX];
+	int k;
 
 	p->n_kernel_calls++;
 	k = kernel_connect(&it->tid, &it->opts, false, &kerr, name);
@@ -848,25 +915,27 @@ static int execute_connect(struct reconcile_plan *p, struct reconcile_item *it, 
 		rec.device[0] = '\0';
 		item_error(it, k, rec.last_error);
 	}
-	r = path_put(p, c, &rec);
-	signals_restore(&old);
 	it->done = k == 0;
 	if (k < 0)
 		p->n_failed++;
-	if (r < 0) {
-		if (k == 0)
-			item_error(it, r, "connected, but failed to record the path");
-		return r;
-	}
-	return 0;
+	return exec_stage(w, p, it, &rec, false);
 }
 
-static int execute_disconnect(struct reconcile_plan *p, struct reconcile_item *it, struct cache *c)
+/* A connect not made because a stop was requested: its record as it was. */
+static int execute_connect_skipped(struct exec_writes *w, struct reconcile_plan *p,
+				   struct reconcile_item *it)
 {
-	sigset_t old;
-	int r = 0, k, reg;
+	item_error(it, -EINTR, "not connected: stas was asked to stop");
+	p->n_failed++;
+	return it->have_record ? exec_stage(w, p, it, &it->record, false) :
+				 exec_stage_remove(w, p, it);
+}
 
-	signals_block(&old);
+static int execute_disconnect(struct exec_writes *w, struct reconcile_plan *p,
+			      struct reconcile_item *it)
+{
+	int k, reg;
+
 	/*
 	 * Drop stas's registry entry while the controller still exists (its
 	 * instance cannot be recycled yet); refuse when someone else took it
@@ -874,7 +943,6 @@ static int execute_disconnect(struct reconcile_plan *p, struct reconcile_item *i
 	 */
 	reg = registry_unregister(registry_root(), it->ctrl, REGISTRY_OWNER_STAS);
 	if (reg < 0) {
-		signals_restore(&old);
 		item_error(it, reg,
 			   reg == -EPERM ?
 				   "not disconnected: another orchestrator owns it (registry)" :
@@ -887,21 +955,145 @@ static int execute_disconnect(struct reconcile_plan *p, struct reconcile_item *i
 	p->n_kernel_calls++;
 	k = kernel_disconnect(it->ctrl);
 	if (k == 0 || k == -ENOENT) {
-		if (it->have_record)
-			r = path_remove(p, c, &it->tid);
 		it->done = true;
-	} else {
-		item_error(it, k, NULL);
-		p->n_failed++;
-		if (reg > 0)
-			registry_put(p, it->ctrl); /* still there, still stas's */
-		if (it->have_record) {
-			struct cache_path rec = it->record;
-			rec.last_errno = -k;
-			(void)snprintf(rec.last_error, sizeof(rec.last_error),
-				       "disconnect failed: %s", strerror(-k));
+		return it->have_record ? exec_stage_remove(w, p, it) : 0;
+	}
+	item_error(it, k, NULL);
+	p->n_failed++;
+	if (reg > 0)
+		registry_put(p, it->ctrl); /* still there, still stas's */
+	if (it->have_record) {
+		struct cache_path rec = it->record;
+
+		rec.last_errno = -k;
+		(void)snprintf(rec.last_error, sizeof(rec.last_error), "disconnect failed: %s",
+			       strerror(-k));
+		rec.updated_usec = 0;
+		return exec_stage(w, p, it, &rec, false);
+	}
+	return 0;
+}
+
+/* The record changes of KEEP, SKIP and FORGET items. */
+static int execute_records(struct exec_writes *w, struct reconcile_plan *p,
+			   struct reconcile_item *it)
+{
+	switch (it->action) {
+	case RECONCILE_KEEP:
+	case RECONCILE_SKIP:
+		it->done = true;
+		if (it->registry_put && !isempty(it->ctrl))
+			registry_put(p, it->ctrl);
+		if (it->record_put) {
+			struct cache_path rec = it->new_record;
+
 			rec.updated_usec = 0;
-			r = path_put(p, c, &rec);
+			return exec_stage(w, p, it, &rec, false);
+		}
+		return it->record_remove ? exec_stage_remove(w, p, it) : 0;
+	case RECONCILE_FORGET:
+		it->done = true;
+		return exec_stage_remove(w, p, it);
+	case RECONCILE_CONNECT:
+	case RECONCILE_DISCONNECT:
+		return 0;
+	case _RECONCILE_ACTION_MAX:
+		assert(false);
+	}
+	return 0;
+}
+
+/* The outcome commit failed: say so on every item it was for. */
+static void exec_commit_failed(struct exec_writes *w, int r)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct reconcile_item *it = w->items[i];
+
+		if (it->action == RECONCILE_CONNECT && it->done)
+			item_error(it, r, "connected, but failed to record the path");
+		else if (it->action == RECONCILE_KEEP || it->action == RECONCILE_SKIP ||
+			 it->action == RECONCILE_FORGET) {
+			it->done = false;
+			item_error(it, r, "failed to update the path record");
+		} else if (!it->error)
+			item_error(it, r, "failed to record the path");
+	}
+}
+
+/*
+ * Carry out @plans as one batch: the intents of every connect (one commit),
+ * every connect (make before break), every disconnect, then every outcome
+ * and record change (one commit). Return: 0, or the negative errno of a
+ * commit that failed (the first: no connect was made; the second: the
+ * kernel calls were made, their records not written).
+ */
+static int plans_execute(struct reconcile_plan **plans, size_t n, struct cache *c)
+{
+	_cleanup_(exec_writes_done) struct exec_writes w = {};
+	bool stop = false;
+	sigset_t old;
+	int r = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		struct reconcile_plan *p = plans[j];
+
+		p->n_kernel_calls = p->n_cache_writes = p->n_failed = 0;
+		p->n_registry_writes = p->n_registry_failed = 0;
+		if (!c &&
+		    (p->n[RECONCILE_CONNECT] || p->n[RECONCILE_DISCONNECT] || p->n_record_writes))
+			return -EINVAL;
+	}
+
+	signals_block(&old);
+	/* Intent first: a kill after a connect still leaves a record that says "ours". */
+	for (size_t j = 0; j < n && r >= 0; j++)
+		for (size_t i = 0; i < plans[j]->n_items && r >= 0; i++) {
+			struct reconcile_item *it = &plans[j]->items[i];
+			struct cache_path rec;
+
+			if (it->action != RECONCILE_CONNECT)
+				continue;
+			rec = connect_intent(it);
+			r = exec_stage(&w, plans[j], it, &rec, false);
+		}
+	if (r >= 0)
+		r = exec_commit(&w, c);
+	if (r < 0) {
+		for (size_t j = 0; j < n; j++)
+			for (size_t i = 0; i < plans[j]->n_items; i++)
+				if (plans[j]->items[i].action == RECONCILE_CONNECT)
+					item_error(&plans[j]->items[i], r,
+						   "failed to record the path before connecting");
+		signals_restore(&old);
+		return r;
+	}
+
+	/* Make before break: connect what is missing before dropping anything. */
+	for (size_t j = 0; j < n && r >= 0; j++)
+		for (size_t i = 0; i < plans[j]->n_items && r >= 0; i++) {
+			struct reconcile_item *it = &plans[j]->items[i];
+
+			if (it->action != RECONCILE_CONNECT)
+				continue;
+			stop = stop || exec_stop_requested();
+			r = stop ? execute_connect_skipped(&w, plans[j], it) :
+				   execute_connect(&w, plans[j], it);
+		}
+	for (size_t j = 0; j < n && r >= 0 && !stop; j++)
+		for (size_t i = 0; i < plans[j]->n_items && r >= 0; i++)
+			if (plans[j]->items[i].action == RECONCILE_DISCONNECT)
+				r = execute_disconnect(&w, plans[j], &plans[j]->items[i]);
+	for (size_t j = 0; j < n && r >= 0; j++)
+		for (size_t i = 0; i < plans[j]->n_items && r >= 0; i++)
+			r = execute_records(&w, plans[j], &plans[j]->items[i]);
+
+	if (r >= 0) {
+		size_t staged = w.n;
+
+		r = exec_commit(&w, c);
+		if (r < 0) {
+			w.n = staged;
+			exec_commit_failed(&w, r);
 		}
 	}
 	signals_restore(&old);
@@ -914,65 +1106,8 @@ int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c)
 
 	assert(p);
 
-	p->n_kernel_calls = p->n_cache_writes = p->n_failed = 0;
-	p->n_registry_writes = p->n_registry_failed = 0;
-	if (!c && (p->n[RECONCILE_CONNECT] || p->n[RECONCILE_DISCONNECT] || p->n_record_writes))
-		return -EINVAL;
-
-	/* Make before break: connect what is missing before dropping anything. */
-	for (size_t i = 0; i < p->n_items; i++) {
-		struct reconcile_item *it = &p->items[i];
-		if (it->action != RECONCILE_CONNECT)
-			continue;
-		r = execute_connect(p, it, c);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < p->n_items; i++) {
-		struct reconcile_item *it = &p->items[i];
-		if (it->action != RECONCILE_DISCONNECT)
-			continue;
-		r = execute_disconnect(p, it, c);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < p->n_items; i++) {
-		struct reconcile_item *it = &p->items[i];
-
-		switch (it->action) {
-		case RECONCILE_KEEP:
-		case RECONCILE_SKIP:
-			if (it->record_put) {
-				it->new_record.updated_usec = 0;
-				r = path_put(p, c, &it->new_record);
-			} else if (it->record_remove)
-				r = path_remove(p, c, &it->tid);
-			else
-				r = 0;
-			if (r < 0) {
-				item_error(it, r, "failed to update the path record");
-				return r;
-			}
-			if (it->registry_put && !isempty(it->ctrl))
-				registry_put(p, it->ctrl);
-			it->done = true;
-			break;
-		case RECONCILE_FORGET:
-			r = path_remove(p, c, &it->tid);
-			if (r < 0) {
-				item_error(it, r, "failed to drop the path record");
-				return r;
-			}
-			it->done = true;
-			break;
-		case RECONCILE_CONNECT:
-		case RECONCILE_DISCONNECT:
-			break;
-		case _RECONCILE_ACTION_MAX:
-			assert(false);
-		}
-	}
-	return (int)p->n_failed;
+	r = plans_execute(&p, 1, c);
+	return r < 0 ? r : (int)p->n_failed;
 }
 
 /* ------------------------------------------------------------- locking */
@@ -1026,7 +1161,7 @@ int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd)
 	return r;
 }
 
-/* ------------------------------------------------------------ one NQN */
+/* ------------------------------------------------------------ NQNs */
 
 void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n)
 {
@@ -1050,29 +1185,15 @@ void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n)
 	}
 }
 
-int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nqn, bool dry_run,
-		  struct reconcile_plan **ret_plan)
+/* Gather for @nqn and plan against the kernel's controllers @ctrls. */
+static int nqn_plan(struct cache *c, const struct stas_config *cfg, const char *nqn,
+		    const struct kctrl *ctrls, size_t n_ctrls, struct reconcile_plan **ret)
 {
 	_cleanup_free_ struct reconcile_want *wants = NULL;
 	_cleanup_free_ struct cache_path *records = NULL;
-	_cleanup_free_ struct kctrl *ctrls = NULL;
-	_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
 	_cleanup_exclusions_ struct exclusions *excl = NULL;
-	_cleanup_close_ int lock_fd = -1;
 	struct reconcile_policy policy;
-	int n_wants, n_records = 0, n_ctrls, r;
-
-	assert(nqn);
-	assert(ret_plan);
-
-	if (!nqn_is_valid(nqn))
-		return -EINVAL;
-	/* The whole gather-plan-execute runs under the lock: one instance per NQN. */
-	if (!dry_run) {
-		r = reconcile_lock(nqn, c ? cache_dir(c) : NULL, &lock_fd);
-		if (r < 0)
-			return r;
-	}
+	int n_wants, n_records = 0, r;
 
 	n_wants = reconcile_wants_gather(c, cfg, nqn, &wants);
 	if (n_wants < 0)
@@ -1082,11 +1203,6 @@ int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nq
 		if (n_records < 0)
 			return n_records;
 	}
-	n_ctrls = kernel_ctrls_scan(nqn, false, false, &ctrls);
-	if (n_ctrls < 0)
-		return n_ctrls;
-	/* Only this NQN's few controllers: one registry read each. */
-	reconcile_ctrls_fill_owner(ctrls, (size_t)n_ctrls);
 
 	reconcile_policy_from_config(cfg, &policy);
 	/* The exclusion list as it is now, once for the whole run. */
@@ -1115,13 +1231,128 @@ int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nq
 			break;
 		}
 
-	r = reconcile_plan_build(nqn, wants, (size_t)n_wants, ctrls, (size_t)n_ctrls, records,
-				 (size_t)n_records, &policy, &plan);
-	if (r < 0)
-		return r;
-	r = dry_run ? 0 : reconcile_plan_execute(plan, c);
-	*ret_plan = TAKE_PTR(plan);
-	return r;
+	return reconcile_plan_build(nqn, wants, (size_t)n_wants, ctrls, n_ctrls, records,
+				    (size_t)n_records, &policy, ret);
+}
+
+static int result_cmp(const void *a, const void *b)
+{
+	const struct reconcile_result *const *x = a, *const *y = b;
+
+	return strcmp((*x)->nqn, (*y)->nqn);
+}
+
+/*
+ * One batch of reconcile_nqns(): @v holds up to RECONCILE_BATCH_MAX results,
+ * sorted by NQN, each NQN once. Locks are taken in that order, so two
+ * batches that share NQNs cannot deadlock (and a single-NQN run takes one).
+ */
+static void batch_run(struct cache *c, const struct stas_config *cfg, struct reconcile_result **v,
+		      size_t n, bool dry_run)
+{
+	_cleanup_free_ struct reconcile_plan **plans = NULL;
+	_cleanup_free_ struct kctrl *ctrls = NULL;
+	_cleanup_free_ int *locks = NULL;
+	size_t n_plans = 0;
+	int n_ctrls, r;
+
+	plans = calloc(n + 1, sizeof(*plans));
+	locks = malloc((n + 1) * sizeof(*locks));
+	if (!plans || !locks) {
+		for (size_t i = 0; i < n; i++)
+			v[i]->r = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		locks[i] = -1;
+		/* The whole gather-plan-execute runs under the lock: one instance per NQN. */
+		if (!dry_run && v[i]->r == 0)
+			v[i]->r = reconcile_lock(v[i]->nqn, c ? cache_dir(c) : NULL, &locks[i]);
+	}
+
+	/*
+	 * One scan for the whole batch, under its locks: a plan never sees
+	 * another NQN's controllers change, so one view serves every plan, and
+	 * connects do not call for a rescan. A single NQN reads only its own
+	 * controllers' attributes.
+	 */
+	n_ctrls = kernel_ctrls_scan(n == 1 ? v[0]->nqn : NULL, false, false, &ctrls);
+	/* One registry read per controller of the view. */
+	if (n_ctrls > 0)
+		reconcile_ctrls_fill_owner(ctrls, (size_t)n_ctrls);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->r < 0)
+			continue;
+		if (n_ctrls < 0) {
+			v[i]->r = n_ctrls;
+			continue;
+		}
+		r = nqn_plan(c, cfg, v[i]->nqn, ctrls, (size_t)n_ctrls, &v[i]->plan);
+		if (r < 0)
+			v[i]->r = r;
+		else
+			plans[n_plans++] = v[i]->plan;
+	}
+
+	if (!dry_run && n_plans > 0) {
+		r = plans_execute(plans, n_plans, c);
+		for (size_t i = 0; i < n; i++)
+			if (v[i]->plan)
+				v[i]->r = r < 0 ? r : (int)v[i]->plan->n_failed;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (locks[i] >= 0)
+			(void)close(locks[i]);
+}
+
+int reconcile_nqns(struct cache *c, const struct stas_config *cfg, struct reconcile_result *v,
+		   size_t n, bool dry_run)
+{
+	_cleanup_free_ struct reconcile_result **order = NULL;
+	size_t n_order = 0;
+
+	assert(v || n == 0);
+	for (size_t i = 0; i < n; i++)
+		assert(v[i].nqn);
+
+	order = calloc(n + 1, sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i].plan = NULL;
+		v[i].r = nqn_is_valid(v[i].nqn) ? 0 : -EINVAL;
+		order[n_order++] = &v[i];
+	}
+	qsort(order, n_order, sizeof(*order), result_cmp);
+	/* The same NQN twice: reconciled once, the copy says so. */
+	for (size_t i = 1; i < n_order; i++)
+		if (streq(order[i]->nqn, order[i - 1]->nqn))
+			order[i]->r = -EEXIST;
+	for (size_t i = 0, j = 0; i < n_order; i = j) {
+		size_t k = 0;
+		struct reconcile_result *batch[RECONCILE_BATCH_MAX];
+
+		for (j = i; j < n_order && k < RECONCILE_BATCH_MAX; j++)
+			if (order[j]->r != -EEXIST)
+				batch[k++] = order[j];
+		batch_run(c, cfg, batch, k, dry_run);
+	}
+	return 0;
+}
+
+int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nqn, bool dry_run,
+		  struct reconcile_plan **ret_plan)
+{
+	struct reconcile_result res = { .nqn = nqn };
+
+	assert(nqn);
+	assert(ret_plan);
+
+	(void)reconcile_nqns(c, cfg, &res, 1, dry_run);
+	if (!res.plan)
+		return res.r < 0 ? res.r : -EIO;
+	*ret_plan = res.plan;
+	return res.r;
 }
 
 /* ------------------------------------------------------------ all NQNs */

@@ -20,17 +20,23 @@
  *     and no longer wanted). It also says which path records must be
  *     written, so that a run where nothing changed writes nothing.
  *
- *  3. Executing (reconcile_plan_execute()): connects first (make before
- *     break), then disconnects. Before each connect the path is recorded as
- *     owner=stas, state=connecting, so a process killed mid-connect leaves a
- *     controller stas still recognises as its own; afterwards the record
- *     says connected (with the device) or failed (attempts, last error).
- *     SIGTERM/SIGINT are blocked around each kernel call and its record.
+ *  3. Executing (reconcile_plan_execute(), or reconcile_nqns() for many
+ *     plans at once): connects first (make before break), then disconnects.
+ *     Before the first connect every connect's path is recorded as
+ *     owner=stas, state=connecting, in one commit, so a process killed
+ *     mid-batch leaves every controller it made recognised as its own;
+ *     after the kernel calls one more commit records every outcome:
+ *     connected (with the device) or failed (attempts, last error). Two
+ *     durable commits per batch, not two per connect. SIGTERM/SIGINT/SIGHUP
+ *     are blocked during the execution and looked for before each connect:
+ *     a stop request ends the batch early with its outcomes recorded.
  *
  * reconcile_nqn() does all three under a per-NQN lock (flock on
  * "connect-<hash>.lock" in $RUNTIME_DIRECTORY, /run/stas or the cache
  * directory), so instances for the same NQN run one after the other and
- * different NQNs in parallel.
+ * different NQNs in parallel. reconcile_nqns() does the same for many NQNs
+ * as one batch: their locks, one scan of the kernel's controllers, one
+ * execution (the boot path's --all).
  *
  * Ownership: a controller is stas's when its path record says owner=stas
  * or nvme-cli's registry (registry.h, /run/nvme/registry) says owner stas.
@@ -253,6 +259,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct reconcile_plan *, reconcile_plan_free)
  * the path already there (-EALREADY) counts as present. @c must be
  * writable (nothing is written when the plan needs no write).
  *
+ * The intent records of every connect are committed together before the
+ * first connect; every outcome and record change together at the end.
+ *
  * Return: the number of failed connects/disconnects (0: every wanted path
  * is present), or a negative errno when a cache write failed (no connect is
  * made without its intent record).
@@ -284,6 +293,33 @@ void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n);
  */
 int reconcile_nqn(struct cache *c, const struct stas_config *cfg, const char *nqn, bool dry_run,
 		  struct reconcile_plan **ret_plan);
+
+/* NQNs per batch of reconcile_nqns(): each holds its lock fd during the batch. */
+#define RECONCILE_BATCH_MAX 64
+
+/*
+ * One subsystem of reconcile_nqns(): the caller sets @nqn (not NULL); the
+ * call sets @plan (free with reconcile_plan_free(); NULL when gathering or
+ * locking failed) and @r, as reconcile_nqn() returns: the failed kernel
+ * calls, or a negative errno (-EEXIST for a second copy of an NQN).
+ */
+struct reconcile_result {
+	const char *nqn;
+	struct reconcile_plan *plan;
+	int r;
+};
+
+/**
+ * reconcile_nqns() - reconcile_nqn() for each of the @n subsystems of @v,
+ * in batches of up to RECONCILE_BATCH_MAX NQNs (in NQN order, so
+ * concurrent batches take their locks in one order): the batch's per-NQN
+ * locks, one scan of the kernel's I/O controllers, one plan per NQN, one
+ * execution of all of them (two cache commits, see reconcile_plan_execute()).
+ * @c may be read-only when @dry_run.
+ * Return: 0 (the outcome of each NQN is in @v), -ENOMEM.
+ */
+int reconcile_nqns(struct cache *c, const struct stas_config *cfg, struct reconcile_result *v,
+		   size_t n, bool dry_run);
 
 /**
  * reconcile_nqns_all() - every NQN to reconcile for --all, sorted and

@@ -180,21 +180,54 @@ static int parse_argv(int argc, char **argv)
 	return 1;
 }
 
-/* Reconcile @nqn and describe the outcome as a JSON object. */
-static struct json_object *reconcile_one(struct cache *c, const struct stas_config *cfg,
-					 const char *nqn)
+/*
+ * Reconcile every @step-th NQN of @nqns from @first as one batch
+ * (reconcile_nqns(): one kernel scan, two cache commits per batch) and call
+ * @emit with each outcome as a JSON object, in @nqns' order.
+ */
+static int reconcile_list(struct cache *c, const struct stas_config *cfg, char **nqns, size_t first,
+			  size_t step, void (*emit)(struct json_object *o, void *userdata),
+			  void *userdata)
 {
-	_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
+	_cleanup_free_ struct reconcile_result *v = NULL;
+	size_t n = 0, total = strv_length(nqns);
 	int r;
 
-	r = reconcile_nqn(c, cfg, nqn, arg_dry_run, &plan);
-	if (!plan) {
-		log_debug_errno(r, "Cannot reconcile %s: %m", nqn);
-		return plan_error_to_json(nqn, r < 0 ? r : -EIO);
-	}
+	v = calloc(total / step + 1, sizeof(*v));
+	if (!v)
+		return log_oom();
+	for (size_t i = first; i < total; i += step)
+		v[n++].nqn = nqns[i];
+	r = reconcile_nqns(c, cfg, v, n, arg_dry_run);
 	if (r < 0)
-		log_error_errno(r, "%s: failed to record path state in the cache: %m", nqn);
-	return plan_to_json(plan, arg_dry_run);
+		return log_error_errno(r, "Failed to reconcile: %m");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_reconcile_plan_ struct reconcile_plan *plan = TAKE_PTR(v[i].plan);
+
+		if (!plan) {
+			log_debug_errno(v[i].r, "Cannot reconcile %s: %m", v[i].nqn);
+			emit(plan_error_to_json(v[i].nqn, v[i].r < 0 ? v[i].r : -EIO), userdata);
+			continue;
+		}
+		if (v[i].r < 0)
+			log_error_errno(v[i].r, "%s: failed to record path state in the cache: %m",
+					v[i].nqn);
+		emit(plan_to_json(plan, arg_dry_run), userdata);
+	}
+	return 0;
+}
+
+static void emit_array(struct json_object *o, void *userdata)
+{
+	json_object_array_add(userdata, o);
+}
+
+static void emit_line(struct json_object *o, void *userdata)
+{
+	FILE *f = userdata;
+
+	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
 }
 
 static int cache_get(struct cache **ret)
@@ -235,26 +268,18 @@ static _noreturn_ void worker(char **nqns, size_t first, unsigned jobs,
 {
 	_cleanup_cache_ struct cache *c = NULL;
 	FILE *f;
-	size_t n = 0;
+	int r;
 
-	while (nqns[n])
-		n++;
 	f = fdopen(fd, "w");
 	if (!f)
 		_exit(EXIT_FAILURE);
 	/* The cache is opened after fork(), never inherited (LMDB). */
 	if (cache_get(&c) < 0)
 		_exit(EXIT_FAILURE);
-	for (size_t i = first; i < n; i += jobs) {
-		struct json_object *o = reconcile_one(c, cfg, nqns[i]);
-
-		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		fflush(f);
-		json_object_put(o);
-	}
+	r = reconcile_list(c, cfg, nqns, first, jobs, emit_line, f);
 	kernel_close();
 	c = cache_free(c);
-	_exit(fclose(f) == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	_exit(fclose(f) == 0 && r >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
 
 struct reader {
@@ -476,11 +501,8 @@ static int run(void)
 		c = cache_free(c);
 		r = run_workers(nqns, (size_t)n, cfg, results);
 		json_object_array_sort(results, compare_nqn);
-	} else {
-		r = 0;
-		for (int i = 0; i < n; i++)
-			json_object_array_add(results, reconcile_one(c, cfg, nqns[i]));
-	}
+	} else
+		r = reconcile_list(c, cfg, nqns, 0, 1, emit_array, results);
 
 	if (!arg_dry_run)
 		notify_cached(results);

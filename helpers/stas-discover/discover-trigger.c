@@ -353,23 +353,34 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 
 int trigger_flush(struct discover *d)
 {
+	_cleanup_free_ struct reconcile_result *v = NULL;
+	size_t n = strv_length(d->nqns);
 	int r, ret = 0;
 
 	if (d->no_connect || !d->nqns)
 		return 0;
-	STRV_FOREACH(nqn, d->nqns) {
-		_cleanup_reconcile_plan_ struct reconcile_plan *plan = NULL;
+	/* One batch: one kernel scan and two cache commits for all of them. */
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return log_oom();
+	for (size_t i = 0; i < n; i++)
+		v[i].nqn = d->nqns[i];
+	r = reconcile_nqns(d->cache, d->cfg, v, n, d->dry_run);
+	if (r < 0)
+		return log_error_errno(r, "Failed to reconcile: %m");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_reconcile_plan_ struct reconcile_plan *plan = TAKE_PTR(v[i].plan);
 		char buf[TID_FORMAT_MAX];
 
-		r = reconcile_nqn(d->cache, d->cfg, *nqn, d->dry_run, &plan);
+		r = v[i].r;
 		if (r < 0) {
-			log_error_errno(r, "Failed to reconcile %s: %m", *nqn);
+			log_error_errno(r, "Failed to reconcile %s: %m", v[i].nqn);
 			if (ret == 0)
 				ret = r;
 			continue;
 		}
-		for (size_t i = 0; i < plan->n_items; i++) {
-			const struct reconcile_item *it = &plan->items[i];
+		for (size_t j = 0; j < plan->n_items; j++) {
+			const struct reconcile_item *it = &plan->items[j];
 
 			if (d->dry_run)
 				printf("%s %s%s%s\n", reconcile_action_to_string(it->action),

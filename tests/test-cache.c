@@ -356,6 +356,26 @@ static void test_api(void)
 	struct cache_path nop = {};
 	is_int(cache_path_put(c, &nop), -EINVAL, "path without subsysnqn refused");
 
+	/* paths in one transaction: in order, all or nothing */
+	struct cache_path_op ops[3] = { { .path = p2 },
+					{ .path = p },
+					{ .path = p2, .remove = true } };
+	ops[1].path.state = CACHE_PATH_FAILED;
+	is_int(cache_paths_write(c, ops, 3), 3, "paths_write: put, put, remove");
+	ok(cache_path_get(c, &p.tid, &pg) == 1 && pg.state == CACHE_PATH_FAILED &&
+		   cache_path_get(c, &p2.tid, &pg) == 0,
+	   "paths_write: applied in order");
+	ops[1].path = nop;
+	is_int(cache_paths_write(c, ops, 2), -EINVAL,
+	       "paths_write: a bad record refuses the batch");
+	is_int(cache_path_get(c, &p2.tid, &pg), 0, "paths_write: ... nothing of it written");
+	is_int(cache_paths_write(c, &ops[2], 1), 0, "paths_write: removing an absent record: 0");
+	ops[0].path = p;
+	is_int(cache_paths_write(c, ops, 1), 1, "paths_write: one put");
+	ok(cache_path_get(c, &p.tid, &pg) == 1 && pg.state == CACHE_PATH_CONNECTED,
+	   "paths_write: the put is there");
+	is_int(cache_paths_write(c, NULL, 0), 0, "paths_write: nothing to do");
+
 	struct cache_stats st;
 	ok(cache_stats(c, &st) == 0 && st.n_dcs == 2 && st.n_entries == 7 && st.n_nqn_rows == 5 &&
 		   st.n_nqns == 3 && st.n_paths == 1 && st.n_ikeys == 1 &&

@@ -166,6 +166,24 @@ static void test_fabrics_options(void)
 	is_int(kernel_fabrics_has_option("tls"), 0, "tls not offered");
 	is_int(kernel_fabrics_has_option("nqn"), 1, "nqn offered");
 	is_int(kernel_fabrics_has_option("nq"), 0, "no prefix matches");
+	is_int(kernel_fabrics_has_option("instance"), 1, "the first token");
+	is_int(kernel_fabrics_has_option(""), 0, "an empty name is no option");
+
+	/* Read once per process: a later change of the device is not seen... */
+	(void)write_file_atomic(dev, "instance=-1,tls\n", strlen("instance=-1,tls\n"), 0600);
+	is_int(kernel_fabrics_has_option("host_iface"), 1, "options read once, not per call");
+	/* ... unless the device path changes (read again). */
+	{
+		char dev2[600];
+
+		snprintf(dev2, sizeof(dev2), "%s/nvme-fabrics-2", root);
+		(void)write_file_atomic(dev2, "instance=-1,tls\n", strlen("instance=-1,tls\n"),
+					0600);
+		setenv("STAS_NVME_FABRICS", dev2, 1);
+		is_int(kernel_fabrics_has_option("tls"), 1, "another device: read again");
+		is_int(kernel_fabrics_has_option("host_iface"), 0, "... its own options");
+		setenv("STAS_NVME_FABRICS", dev, 1);
+	}
 	{
 		char **opts = NULL;
 		is_int(kernel_fabrics_options(&opts), 0, "the option list, read once");

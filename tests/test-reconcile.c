@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -735,6 +736,58 @@ static void test_with_cache(void)
 	ok(p && find(p, &t3) && find(p, &t3)->action == RECONCILE_CONNECT,
 	   "NCC cleared: the path is tried again");
 	p = reconcile_plan_free(p);
+
+	/* A batch: B, A and A again in one call; the copy is refused, each plan is as alone. */
+	{
+		struct reconcile_result v[3] = { { .nqn = NQN_B },
+						 { .nqn = NQN_A },
+						 { .nqn = NQN_A } };
+		struct cache_path before, after;
+		sigset_t term, old;
+		int sig = 0;
+
+		is_int(reconcile_nqns(c, cfg, v, 3, true), 0, "batch dry run");
+		ok(v[0].plan && streq(v[0].plan->nqn, NQN_B) && v[0].r == 0 &&
+			   v[0].plan->n[RECONCILE_SKIP] == 1,
+		   "batch: B planned (its TLS path skipped), in the caller's order");
+		ok(v[1].plan && streq(v[1].plan->nqn, NQN_A) && v[1].r == 0 &&
+			   v[1].plan->n[RECONCILE_CONNECT] == 4 &&
+			   v[1].plan->n[RECONCILE_KEEP] == 1,
+		   "batch: A planned as alone (4 connects, 1 keep)");
+		ok(!v[2].plan && v[2].r == -EEXIST, "batch: the second copy of A is refused");
+		for (size_t i = 0; i < 3; i++)
+			v[i].plan = reconcile_plan_free(v[i].plan);
+
+		/* A stop request pending before the batch: no connect is made, records as before. */
+		is_int(cache_path_get(c, &t3, &before), 1, "the NCC path's record before");
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_BLOCK, &term, &old);
+		raise(SIGTERM);
+		is_int(reconcile_nqns(c, cfg, v, 2, false), 0, "batch with SIGTERM pending");
+		ok(v[1].plan && v[1].r == 4 && v[1].plan->n_kernel_calls == 0,
+		   "stop requested: A's 4 connects not made, counted as failed");
+		ok(v[1].plan && find(v[1].plan, &t3) && find(v[1].plan, &t3)->error == -EINTR,
+		   "stop requested: the skipped connect says why");
+		is_int(cache_path_get(c, &t3, &after), 1, "the NCC path's record after");
+		ok(after.attempts == before.attempts && after.state == before.state,
+		   "stop requested: the record is as it was (no attempt counted)");
+		ok(sigwait(&term, &sig) == 0 && sig == SIGTERM,
+		   "the stop request is still pending");
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		for (size_t i = 0; i < 2; i++)
+			v[i].plan = reconcile_plan_free(v[i].plan);
+
+		/* The batch for real: the connects fail (no kernel), outcomes recorded. */
+		is_int(reconcile_nqns(c, cfg, v, 2, false), 0, "batch run");
+		ok(v[0].r == 0 && v[1].r == 4 && v[1].plan && v[1].plan->n_kernel_calls == 4,
+		   "batch run: B nothing to do, A's 4 connects tried and failed");
+		ok(cache_path_get(c, &t3, &after) == 1 && after.state == CACHE_PATH_FAILED &&
+			   after.attempts == 1 && after.owner == CACHE_PATH_OWNER_STAS,
+		   "batch run: the failed connect's outcome is recorded");
+		for (size_t i = 0; i < 2; i++)
+			v[i].plan = reconcile_plan_free(v[i].plan);
+	}
 
 	/* Idempotent: everything present and recorded -> no kernel call, no write. */
 	{

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cached-notify.h"
 #include "dlpe.h"
 #include "log.h"
 #include "macro.h"
 #include "stas-discover.h"
+#include "strv.h"
 #include "unit-name.h"
 
 /* One warning per malformed entry: the administrator sees each problem. */
@@ -86,8 +86,12 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 		return log_error_errno(r, "Failed to store the log page in the cache: %m");
 	if (r > 0) {
 		char key[TID_KEY_MAX];
-		if (tid_key(&rec.tid, key, sizeof(key)) >= 0)
-			(void)cached_notify_changed((char *[]){ key, NULL }, NULL);
+
+		/* stas-cached is told at the end of the run (main()), once the units this
+		 * change calls for are started: its activation is not on the event's path. */
+		if (tid_key(&rec.tid, key, sizeof(key)) >= 0 &&
+		    strv_extend_unique(&d->changed_dcs, key) < 0)
+			return log_oom();
 	}
 	return r;
 }

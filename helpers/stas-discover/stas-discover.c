@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "cached-notify.h"
 #include "conf.h"
 #include "log.h"
 #include "macro.h"
@@ -459,6 +460,7 @@ static void discover_done(struct discover *d)
 	free(d->jobs);
 	free(d->triggered);
 	strv_free(d->nqns);
+	strv_free(d->changed_dcs);
 	kernel_close();
 }
 
@@ -561,6 +563,8 @@ int main(int argc, char **argv)
 		ret = r;
 	/* Only now, with every unit started, may the DCs' pending triggers be forgotten. */
 	(void)trigger_confirm(&d);
+	/* Then stas-cached (best effort; activating it may take a while). */
+	(void)cached_notify_changed(d.changed_dcs, NULL);
 
 	if (d.json)
 		puts(json_object_to_json_string_ext(

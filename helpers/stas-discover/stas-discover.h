@@ -75,6 +75,7 @@ struct discover {
 	size_t n_triggered, n_triggered_alloc;
 	unsigned triggers_failed; /* units not started, referrals not recorded */
 	int n_referral_dcs; /* referral DCs in the cache, -1: not counted yet */
+	char **changed_dcs; /* tid keys of the DCs whose stored page changed, for stas-cached */
 };
 
 /* What one session produced. */

@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Guest half of tests/bench/bootpath (run it through that wrapper): the boot
+# path on a fabric of N subsystems (default 45) behind two nvmet ports whose
+# discovery controllers refer to each other (a referral loop), in one VM boot:
+#
+#   nvme-cli   nvme connect-all -t tcp -a 127.0.0.1 -s 8009 (nvme-cli 2.3,
+#              discovery.conf's job at boot)
+#   stas       what stas-discover-all.service runs at boot, in its order:
+#              stas-connect --all (from the cache of the previous boot),
+#              then stas-discover --all --no-systemd
+#   stas-cold  the same two commands on an empty cache (the first boot)
+#
+# ROUNDS rounds (default 3), interleaved, everything disconnected between
+# runs (as at boot). For every run: its wall time and the sum of the
+# kernel's own connect times, the duration of every nvmf_dev_write() call
+# (the write to /dev/nvme-fabrics) taken with ftrace's function_graph
+# tracer. Then, per round, the stas boot path once more under strace -f -c
+# (not timed): its syscalls. Prints "BENCH key value" lines.
+set -euo pipefail
+. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../vm/connect-lib.sh"
+
+N=${STAS_BENCH_N:-45}
+ROUNDS=${STAS_BENCH_ROUNDS:-3}
+P=nqn.2024-01.io.stas:boot
+bench() { printf 'BENCH %s\n' "$*"; }
+command -v strace >/dev/null || skip_all "strace not installed"
+
+nvmet_port_add 1 127.0.0.1 8009
+nvmet_port_add 2 127.0.0.1 8010
+for i in $(seq 1 "$N"); do
+	nvmet_subsys_add "$P-$i" 1 1
+	nvmet_link $((i % 2 + 1)) "$P-$i"
+done
+nvmet_referral_add 1 to-2 127.0.0.1 8010
+nvmet_referral_add 2 to-1 127.0.0.1 8009
+vm_on_exit nvmet_cleanup
+printf 'discovery: { controllers = ( { transport = "tcp"; traddr = "127.0.0.1"; trsvcid = "8009"; } ); };\n' >"$CONF"
+
+# The kernel's connect times: function_graph on nvmf_dev_write alone.
+T=/sys/kernel/tracing
+[ -d "$T/events" ] || mount -t tracefs nodev "$T" 2>/dev/null || T=/sys/kernel/debug/tracing
+ktrace=0
+if [ -w "$T/set_ftrace_filter" ] && echo nvmf_dev_write >"$T/set_ftrace_filter" 2>/dev/null &&
+	echo function_graph >"$T/current_tracer" 2>/dev/null; then
+	echo 8192 >"$T/buffer_size_kb" 2>/dev/null || true
+	# A call that sleeps is split into "nvmf_dev_write() {" and "}": the
+	# tail option names the function on the closing line, with the duration.
+	echo 1 >"$T/options/funcgraph-tail" 2>/dev/null || true
+	echo 1 >"$T/tracing_on"
+	ktrace=1
+	bench kernel-method ftrace-function_graph-nvmf_dev_write
+else
+	diag "no ftrace here: no kernel connect times"
+	bench kernel-method none
+fi
+ktrace_clear() { [ "$ktrace" = 0 ] || : >"$T/trace"; }
+# ktrace_sum: milliseconds spent in nvmf_dev_write since ktrace_clear, and the call count.
+ktrace_sum() {
+	[ "$ktrace" = 1 ] || {
+		echo "n/a 0"
+		return
+	}
+	awk '/nvmf_dev_write/ && match($0, /[0-9]+(\.[0-9]+)? us/) {
+		s += substr($0, RSTART, RLENGTH - 3); n++ }
+		END { printf "%.0f %d\n", s / 1000, n }' "$T/trace"
+}
+
+# Everything down, as at boot: I/O controllers and discovery controllers.
+all_down() {
+	local c
+	for c in $(nvme_ctrls all); do
+		echo 1 >"/sys/class/nvme/$c/delete_controller" 2>/dev/null || true
+	done
+	wait_for_ctrls_count 0 60 all
+}
+
+connect_all() { nvme connect-all -t tcp -a 127.0.0.1 -s 8009; }
+boot_path() { sc --all && "$DISCOVER" --config "$CONF" --cache-dir "$C" --no-systemd --all; }
+
+# run NAME CMD...: time CMD from a clean kernel, with its kernel connect sum.
+run() {
+	local name=$1 t0 t1 k
+	shift
+	all_down
+	ktrace_clear
+	t0=$(now_ms)
+	"$@" >/dev/null 2>"$STAS_VM_RUNDIR/$name.err" || diag "$name: exit $?"
+	t1=$(now_ms)
+	k=$(ktrace_sum)
+	bench "$name-ms $((t1 - t0))"
+	bench "$name-kernel-ms ${k% *}"
+	bench "$name-kernel-calls ${k#* }"
+	if [ "$(io_set | wc -l)" = "$N" ]; then
+		ok "$name: $N live I/O controllers"
+	else
+		fail "$name: $N live I/O controllers (have $(io_set | wc -l))"
+		sed 's/^/#   /' "$STAS_VM_RUNDIR/$name.err" | tail -5
+	fi
+}
+
+# strace_run NAME: the stas boot path's two commands under strace -f -c from
+# a clean kernel; BENCH lines: the total syscalls of both and per syscall.
+strace_run() {
+	local name=$1 d=$STAS_VM_RUNDIR/$1
+	mkdir -p "$d"
+	all_down
+	strace -f -c -o "$d/connect" -- "$CONNECT" --config "$CONF" --cache-dir "$C" --all \
+		>/dev/null 2>&1 || diag "$name: stas-connect exit $?"
+	strace -f -c -o "$d/discover" -- "$DISCOVER" --config "$CONF" --cache-dir "$C" \
+		--no-systemd --all >/dev/null 2>&1 || diag "$name: stas-discover exit $?"
+	# calls is the 4th column of every row (errors, when any, is the 5th).
+	awk -v n="$name" '$NF != "total" && $NF != "syscall" && $1 !~ /^-/ && NF >= 5 {
+			c[$NF] += $4; t += $4 }
+		END { print "BENCH " n "-syscalls " t
+			for (s in c) print "BENCH " n "-sys-" s " " c[s] }' "$d/connect" "$d/discover"
+}
+
+bench n "$N"
+# Warm-up (not counted): the binaries' pages over 9p, and stas's cache of
+# the fabric for the first boot-path round.
+run warmup-nvme-cli connect_all
+rm -rf "$C"
+run warmup-stas boot_path
+
+for r in $(seq 1 "$ROUNDS"); do
+	run "r$r-nvme-cli" connect_all
+	run "r$r-stas" boot_path
+	cp -a "$C" "$STAS_VM_RUNDIR/cache-warm"
+	rm -rf "$C"
+	run "r$r-stas-cold" boot_path
+	rm -rf "$C"
+	cp -a "$STAS_VM_RUNDIR/cache-warm" "$C"
+	rm -rf "$STAS_VM_RUNDIR/cache-warm"
+	strace_run "r$r-strace" boot_path
+done
+all_down

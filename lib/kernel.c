@@ -156,6 +156,22 @@ int kernel_ctrl_read(const char *name, struct kctrl *ret)
 	return 0;
 }
 
+/*
+ * Whether the controller in @dir is a discovery controller, as
+ * ctrl_read_dir() decides it (the well-known discovery NQN, or cntrltype),
+ * from those two attributes alone: a scan for one kind skips the other
+ * kind's controllers after two small reads instead of ten (a DC lookup
+ * among a boot's worth of I/O controllers read every attribute of each).
+ */
+static bool ctrl_is_discovery(int dir)
+{
+	char buf[512];
+
+	if (attr_read(dir, "subsysnqn", buf, sizeof(buf)) == 0 && streq(buf, NVME_DISC_SUBSYS_NQN))
+		return true;
+	return attr_read(dir, "cntrltype", buf, sizeof(buf)) == 0 && streq(buf, "discovery");
+}
+
 int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret)
 {
 	_cleanup_free_ struct kctrl *v = NULL;
@@ -181,6 +197,8 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 		/* A controller may vanish while we look: skip it. */
 		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cfd < 0)
+			continue;
+		if (!any && !nqn && ctrl_is_discovery(cfd) != discovery)
 			continue;
 		if (ctrl_read_dir(cfd, de->d_name, nqn, &c) < 0 || isempty(c.name) || !c.fabrics)
 			continue;

@@ -1731,6 +1731,7 @@ struct paths_write_ctx {
 static int paths_write_fn(struct cache *c, MDB_txn *txn, void *ud)
 {
 	struct paths_write_ctx *ctx = ud;
+	uint64_t now = 0;
 	int r, count = 0;
 
 	for (size_t i = 0; i < ctx->n; i++) {
@@ -1744,8 +1745,9 @@ static int paths_write_fn(struct cache *c, MDB_txn *txn, void *ud)
 		if (op->remove) {
 			r = del_record(c, txn, CACHE_DB_PATH, pc.key, pc.keylen);
 		} else {
+			/* One clock read for the batch: its records were written together. */
 			if (rec.updated_usec == 0)
-				rec.updated_usec = cache_now_usec();
+				rec.updated_usec = now ?: (now = cache_now_usec());
 			record_encode_path(&rec, &pc.b);
 			r = put_record(c, txn, CACHE_DB_PATH, pc.key, pc.keylen, pc.b.data,
 				       pc.b.size);

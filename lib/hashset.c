@@ -39,6 +39,29 @@ static uint64_t hash_string(uint64_t seed, const char *s)
 	return h;
 }
 
+/*
+ * A seed per set, from one getrandom() per process (a batch of plans makes
+ * two sets per subsystem): the process's random seed, stepped by a counter
+ * and mixed, so sets differ and nothing outside the process can predict it.
+ */
+static uint64_t seed_next(void)
+{
+	static uint64_t base, count;
+	static bool seeded;
+
+	if (!seeded) {
+		if (getrandom(&base, sizeof(base), GRND_NONBLOCK) != sizeof(base))
+			base = UINT64_C(0x9e3779b97f4a7c15);
+		seeded = true;
+	}
+	uint64_t h = base + UINT64_C(0x9e3779b97f4a7c15) * ++count;
+
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return h;
+}
+
 int hashset_new(struct hashset **ret)
 {
 	struct hashset *s;
@@ -47,8 +70,7 @@ int hashset_new(struct hashset **ret)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != sizeof(s->seed))
-		s->seed = UINT64_C(0x9e3779b97f4a7c15);
+	s->seed = seed_next();
 	*ret = s;
 	return 0;
 }

@@ -157,19 +157,27 @@ int kernel_ctrl_read(const char *name, struct kctrl *ret)
 }
 
 /*
- * Whether the controller in @dir is a discovery controller, as
- * ctrl_read_dir() decides it (the well-known discovery NQN, or cntrltype),
- * from those two attributes alone: a scan for one kind skips the other
- * kind's controllers after two small reads instead of ten (a DC lookup
- * among a boot's worth of I/O controllers read every attribute of each).
+ * Whether controller @name (in the directory @dfd) is a discovery
+ * controller, as ctrl_read_dir() decides it, from as little as one
+ * attribute read: a scan for one kind skips the other kind's controllers
+ * without opening their directories (a DC lookup among a boot's worth of
+ * I/O controllers read all ten attributes of each). cntrltype is "io" or
+ * "discovery" when the target reports it (NVMe 1.4); otherwise the
+ * well-known discovery NQN decides.
  */
-static bool ctrl_is_discovery(int dir)
+static bool ctrl_is_discovery(int dfd, const char *name)
 {
-	char buf[512];
+	char path[300], buf[512];
 
-	if (attr_read(dir, "subsysnqn", buf, sizeof(buf)) == 0 && streq(buf, NVME_DISC_SUBSYS_NQN))
-		return true;
-	return attr_read(dir, "cntrltype", buf, sizeof(buf)) == 0 && streq(buf, "discovery");
+	(void)snprintf(path, sizeof(path), "%s/cntrltype", name);
+	if (attr_read(dfd, path, buf, sizeof(buf)) == 0) {
+		if (streq(buf, "io"))
+			return false;
+		if (streq(buf, "discovery"))
+			return true;
+	}
+	(void)snprintf(path, sizeof(path), "%s/subsysnqn", name);
+	return attr_read(dfd, path, buf, sizeof(buf)) == 0 && streq(buf, NVME_DISC_SUBSYS_NQN);
 }
 
 int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret)
@@ -194,11 +202,11 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 
 		if (!ctrl_name_is_valid(de->d_name))
 			continue;
+		if (!any && !nqn && ctrl_is_discovery(dirfd(d), de->d_name) != discovery)
+			continue;
 		/* A controller may vanish while we look: skip it. */
 		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cfd < 0)
-			continue;
-		if (!any && !nqn && ctrl_is_discovery(cfd) != discovery)
 			continue;
 		if (ctrl_read_dir(cfd, de->d_name, nqn, &c) < 0 || isempty(c.name) || !c.fabrics)
 			continue;

@@ -156,6 +156,20 @@ int kernel_ctrl_read(const char *name, struct kctrl *ret)
 	return 0;
 }
 
+int kernel_ctrl_attr(const char *name, const char *attr, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	char path[512];
+
+	if (!ctrl_name_is_valid(name) || strchr(attr, '/') || size == 0)
+		return -EINVAL;
+	(void)snprintf(path, sizeof(path), "%s/class/nvme/%s", sysfs_root(), name);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	return attr_read(fd, attr, buf, size); /* trailing blanks (firmware padding) go too */
+}
+
 /*
  * Whether controller @name (in the directory @dfd) is a discovery
  * controller, as ctrl_read_dir() decides it, from as little as one

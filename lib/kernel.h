@@ -94,6 +94,16 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 int kernel_ctrl_read(const char *name, struct kctrl *ret);
 
 /**
+ * kernel_ctrl_attr() - read one sysfs attribute of controller @name
+ * (/sys/class/nvme/@name/@attr, e.g. "model", "serial", "firmware_rev"),
+ * trailing newline and blanks stripped, truncated to @size - 1 bytes.
+ * For views only: the scans never read it. @attr must not contain '/'.
+ * Return: 0 with @buf set ("" when the kernel does not expose it), -EINVAL
+ * for a bad name, or negative errno (-ENOENT when the controller is gone).
+ */
+int kernel_ctrl_attr(const char *name, const char *attr, char *buf, size_t size);
+
+/**
  * kctrl_find() - the first usable controller in @v matching @t exactly
  * (tid_equal). NULL when none.
  */

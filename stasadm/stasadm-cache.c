@@ -388,8 +388,9 @@ int verb_cache_ls(int argc, char **argv)
 {
 	_cleanup_cache_ struct cache *c = NULL;
 	_cleanup_free_ struct cache_dc *v = NULL;
-	size_t n;
-	int i, r;
+	_cleanup_free_ struct kctrl *live = NULL;
+	size_t n, n_dc = 0;
+	int i, r, n_live;
 
 	PARSE_OR_RETURN(i, argc, argv, "ls [--json]", 0);
 	(void)i;
@@ -399,27 +400,53 @@ int verb_cache_ls(int argc, char **argv)
 	r = status_dc_list(c, &v, &n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read the cache: %s", cache_error(r)), 1;
+	/* The kernel's side: each DC's live controller, with its registry owner. */
+	n_live = live_ctrls(NULL, &live);
+	if (n_live < 0) {
+		log_warning_errno(n_live, "Cannot list the kernel's controllers: %m");
+		n_live = 0;
+	}
+	for (int k = 0; k < n_live; k++)
+		if (live[k].discovery)
+			live[n_dc++] = live[k];
 
 	if (arg_json) {
 		_cleanup_json_ json_object *a = json_object_new_array();
-		for (size_t k = 0; k < n; k++)
-			json_object_array_add(a, dc_to_json(&v[k]));
+		for (size_t k = 0; k < n; k++) {
+			json_object *o = dc_to_json(&v[k]);
+			const struct kctrl *kc = NULL;
+
+			/* the device stas recorded, if it still is this DC (names are reused) */
+			for (size_t j = 0; j < n_dc && !kc && !isempty(v[k].device); j++)
+				if (streq(live[j].name, v[k].device) &&
+				    streq(live[j].tid.transport, v[k].tid.transport) &&
+				    streq(live[j].tid.traddr, v[k].tid.traddr) &&
+				    streq(live[j].tid.trsvcid, v[k].tid.trsvcid))
+					kc = &live[j];
+			json_object_object_add(o, "live", kc ? kctrl_to_json(kc) : NULL);
+			json_object_array_add(a, o);
+		}
 		json_print(a);
 		return 0;
 	}
-	if (n == 0) {
+	if (n == 0)
 		printf("No discovery controllers in the cache.\n");
-		return 0;
+	else {
+		printf("%-40s %-8s %-7s %-5s %7s %5s %s\n", "DC", "ORIGIN", "TYPE", "STATE",
+		       "ENTRIES", "AGE", "DEVICE");
+		for (size_t k = 0; k < n; k++) {
+			char s[ESC_MAX], age[16], d[ESC_MAX];
+			printf("%-40s %-8s %-7s %-5s %7" PRIu32 " %5s %s\n",
+			       dc_short(&v[k].tid, s, sizeof(s)),
+			       cache_origin_to_string(v[k].origin),
+			       cache_dctype_to_string(v[k].dctype), status_dc_state(&v[k]),
+			       v[k].n_entries, age_format(v[k].last_read_usec, age, sizeof(age)),
+			       isempty(v[k].device) ? "-" : esc(v[k].device, d, sizeof(d)));
+		}
 	}
-	printf("%-40s %-8s %-7s %-5s %7s %5s %s\n", "DC", "ORIGIN", "TYPE", "STATE", "ENTRIES",
-	       "AGE", "DEVICE");
-	for (size_t k = 0; k < n; k++) {
-		char s[ESC_MAX], age[16], d[ESC_MAX];
-		printf("%-40s %-8s %-7s %-5s %7" PRIu32 " %5s %s\n",
-		       dc_short(&v[k].tid, s, sizeof(s)), cache_origin_to_string(v[k].origin),
-		       cache_dctype_to_string(v[k].dctype), status_dc_state(&v[k]), v[k].n_entries,
-		       age_format(v[k].last_read_usec, age, sizeof(age)),
-		       isempty(v[k].device) ? "-" : esc(v[k].device, d, sizeof(d)));
+	if (n_dc > 0) {
+		printf("\nLive discovery controllers (kernel), with their registry owner:\n");
+		live_ctrls_print(live, n_dc);
 	}
 	return 0;
 }

@@ -47,6 +47,9 @@ static const char *owner_text(const struct kctrl *k)
 	return k->owner_unreadable ? "(unreadable)" : isempty(k->owner) ? "-" : k->owner;
 }
 
+/* What the kernel tells of the controller itself (Identify Controller), for the views. */
+static const char *const ctrl_ids[] = { "model", "serial" };
+
 json_object *kctrl_to_json(const struct kctrl *k)
 {
 	json_object *o = json_object_new_object();
@@ -60,23 +63,39 @@ json_object *kctrl_to_json(const struct kctrl *k)
 	json_object_object_add(o, "owner",
 			       isempty(k->owner) ? NULL : json_object_new_string(k->owner));
 	json_object_object_add(o, "owner-unreadable", json_object_new_boolean(k->owner_unreadable));
+	for (size_t i = 0; i < ELEMENTSOF(ctrl_ids); i++) {
+		char v[256];
+
+		json_object_object_add(o, ctrl_ids[i],
+				       kernel_ctrl_attr(k->name, ctrl_ids[i], v, sizeof(v)) < 0 ||
+						       isempty(v) ?
+					       NULL :
+					       json_object_new_string(v));
+	}
 	return o;
 }
 
 void live_ctrls_print(const struct kctrl *v, size_t n)
 {
-	printf("%-7s %-4s %-10s %-10s %-5s %-30s %-6s %-8s %-18s %s\n", "DEVICE", "TYPE", "STATE",
-	       "OWNER", "TRANS", "TRADDR", "SVCID", "IFACE", "SRC-ADDR", "SUBSYSNQN");
+	printf("%-7s %-4s %-10s %-10s %-5s %-30s %-6s %-8s %-18s %-20s %-20s %s\n", "DEVICE",
+	       "TYPE", "STATE", "OWNER", "TRANS", "TRADDR", "SVCID", "IFACE", "SRC-ADDR", "MODEL",
+	       "SERIAL", "SUBSYSNQN");
 	for (size_t i = 0; i < n; i++) {
 		const struct kctrl *k = &v[i];
-		char e[6][ESC_MAX];
+		char e[8][ESC_MAX], model[256], serial[256];
 
-		printf("%-7s %-4s %-10s %-10s %-5s %-30s %-6s %-8s %-18s %s\n", k->name,
+		if (kernel_ctrl_attr(k->name, "model", model, sizeof(model)) < 0)
+			model[0] = '\0';
+		if (kernel_ctrl_attr(k->name, "serial", serial, sizeof(serial)) < 0)
+			serial[0] = '\0';
+		printf("%-7s %-4s %-10s %-10s %-5s %-30s %-6s %-8s %-18s %-20s %-20s %s\n", k->name,
 		       k->discovery ? "dc" : "io", esc(k->state, e[0], ESC_MAX),
 		       esc(owner_text(k), e[1], ESC_MAX), k->tid.transport,
 		       esc(k->tid.traddr, e[2], ESC_MAX), k->tid.trsvcid,
 		       isempty(k->tid.host_iface) ? "-" : esc(k->tid.host_iface, e[3], ESC_MAX),
 		       isempty(k->src_addr) ? "-" : esc(k->src_addr, e[4], ESC_MAX),
+		       isempty(model) ? "-" : esc(model, e[6], ESC_MAX),
+		       isempty(serial) ? "-" : esc(serial, e[7], ESC_MAX),
 		       esc(k->tid.subsysnqn, e[5], ESC_MAX));
 	}
 }

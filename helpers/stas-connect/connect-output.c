@@ -131,6 +131,11 @@ void output_plan_text(struct json_object *o, bool dry_run, bool verbose)
 			log_error("%s %s failed: %s", action, path, obj_str(x, "error"));
 			continue;
 		}
+		/* A path an exclusion keeps out: say which rule, once per run (journal). */
+		if (!dry_run && !verbose && str_startswith(reason, "excluded by ")) {
+			log_info("%s %s: %s", action, path, reason);
+			continue;
+		}
 		if (!dry_run && !verbose && !streq(result, "done"))
 			continue;
 		printf("%s%s %s%s%s%s%s%s\n", dry_run ? "" : "done: ", action, path,

@@ -99,6 +99,34 @@ else
 	fail "third AEN: another subsystem is connected"
 fi
 
+# nvme-cli's host exclusion list, edited at run time, governs the AEN path
+# too: a subsystem excluded before its AEN is not connected while another
+# one linked in the same change is; with the entry gone, the documented
+# reconcile (reload) connects it.
+mkdir -p /etc/nvme
+printf '[exclusions]\nexclusion = nqn=%s\n' "$V:e" >/etc/nvme/exclusions.conf
+nvmet_subsys_add "$V:e"
+nvmet_subsys_add "$V:f"
+nvmet_link 1 "$V:e"
+nvmet_link 1 "$V:f"
+if wait_until 90 has_live "$V:f"; then
+	sleep 3 # stas-connect@ for both NQNs was started by the same discover run
+	check "exclusions.conf: the excluded subsystem is not connected on the AEN" \
+		test "$(live_io "$V:e")" = 0
+	check "... and its stas-connect@ run named the exclusion file and line" \
+		sh -c "journalctl -b --no-pager -t stas-connect | grep -q 'excluded by /etc/nvme/exclusions.conf:2'"
+else
+	fail "exclusions.conf: the AEN's other subsystem is connected"
+fi
+: >/etc/nvme/exclusions.conf
+systemctl reload stas.target
+if wait_until 90 has_live "$V:e"; then
+	ok "exclusions.conf: with the entry removed, a reload connects the subsystem"
+else
+	fail "exclusions.conf: with the entry removed, a reload connects the subsystem"
+fi
+rm -f /etc/nvme/exclusions.conf
+
 failed=$(systemctl list-units --failed --plain --no-legend 'stas*' | awk '{print $1}' | xargs)
 check "no stas unit failed${failed:+ ($failed)}" test -z "$failed"
 check "nvme-cli's nvmf-connect@ units never ran" \

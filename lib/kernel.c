@@ -606,17 +606,27 @@ int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool
 			r = r ?: opt_add(buf, size, &len, "hdr_digest", NULL);
 		if (streq(t->transport, "tcp") && o->data_digest)
 			r = r ?: opt_add(buf, size, &len, "data_digest", NULL);
+		/*
+		 * Only when asked (a TLS-required entry, tlshd running): stas
+		 * writes /dev/nvme-fabrics itself, so libnvme 1.3's habit of
+		 * adding "tls" to any entry with a treq does not apply.
+		 */
+		if (streq(t->transport, "tcp") && o->tls)
+			r = r ?: opt_add(buf, size, &len, "tls", NULL);
 	}
-	/* Never "tls": see NVME-NOTES (libnvme 1.3 + kernel 6.1). */
 	return r;
 }
 
 /* Which option of @opts this kernel's /dev/nvme-fabrics does not offer, if any. */
 static const char *connect_option_unsupported(const char *opts)
 {
-	static const char *const optional[] = { "host_iface",	  "discovery",
-						"dhchap_secret",  "dhchap_ctrl_secret",
-						"nr_poll_queues", "nr_write_queues" };
+	static const char *const optional[] = { "host_iface",
+						"discovery",
+						"dhchap_secret",
+						"dhchap_ctrl_secret",
+						"nr_poll_queues",
+						"nr_write_queues",
+						"tls" };
 
 	for (size_t i = 0; i < ELEMENTSOF(optional); i++) {
 		size_t l = strlen(optional[i]);
@@ -684,6 +694,36 @@ int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discove
 		return -EIO;
 	(void)snprintf(ret_name, KCTRL_NAME_MAX + 1, "nvme%d", instance);
 	return 0;
+}
+
+int kernel_tlshd_running(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return negative_errno();
+	while (!found && (de = readdir(d))) {
+		char path[64], comm[32];
+		_cleanup_close_ int fd = -1;
+		ssize_t n;
+		size_t l = strlen(de->d_name);
+
+		if (l == 0 || l > 20 || strspn(de->d_name, "0123456789") != l)
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		n = read(fd, comm, sizeof(comm) - 1);
+		if (n <= 0)
+			continue;
+		comm[n] = '\0';
+		found = streq(comm, "tlshd\n");
+	}
+	closedir(d);
+	return found;
 }
 
 int kernel_disconnect(const char *name)

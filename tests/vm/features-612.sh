@@ -202,6 +202,82 @@ EOF
 	reset_all
 }
 
+# --- TLS (TP8011) -------------------------------------------------------------------
+# The kernel's default PSK lookup (a "tls" connect without tls_key): the
+# retained PSK with identity "NVMe0R01 <hostnqn> <subsysnqn>" in the .nvme
+# keyring, which nvme-cli's gen-tls-key --insert derives (HKDF-SHA-256 of the
+# configured PSK NVMeTLSkey-1:01:...) and inserts; nvmet's TLS port looks the
+# same identity up in the same keyring (one machine). tlshd does both
+# handshakes. The TLS-required entry comes from hostile-dc --io-tls (nvmet
+# lists only the port the host asked, and a DC behind a TLS port would need
+# TLS for the discovery connection too).
+tls_section() {
+	local T=nqn.2024-01.io.stas:tls HD=${STAS_HOSTILE_DC:-} c rc psk tlshd_pid
+	[ -x "$HD" ] || {
+		skip "tls: no hostile-dc (STAS_HOSTILE_DC) for the TLS-required page"
+		return 0
+	}
+	command -v tlshd >/dev/null || {
+		skip "tls: no tlshd (ktls-utils) in the guest"
+		return 0
+	}
+	modprobe tls || bail "modprobe tls"
+	psk=$(nvme gen-tls-key --hostnqn="$HOSTNQN" --subsysnqn="$T" --insert 2>/tmp/psk.err) ||
+		bail "nvme gen-tls-key --insert: $(cat /tmp/psk.err)"
+	diag "PSK inserted: $(keyctl show %:.nvme 2>/dev/null | grep -c psk) psk key(s) in .nvme: $(keyctl show %:.nvme 2>/dev/null | sed -n 's/.*psk: //p' | head -1)"
+	_nvmet_init
+	nvmet_subsys_add "$T"
+	nvmet_port_add 2 127.0.0.1 4420
+	echo tls1.3 >"$NVMET/ports/2/addr_tsas"
+	echo required >"$NVMET/ports/2/addr_treq"
+	diag "port 2: treq $(cat "$NVMET/ports/2/addr_treq"), tsas $(cat "$NVMET/ports/2/addr_tsas")"
+	nvmet_link 2 "$T"
+	rm -f /run/hd.ready
+	vm_bg "$HD" --port 8102 -n "$T" --io-port 4420 --io-tls --ready /run/hd.ready
+	wait_until 20 test -e /run/hd.ready || bail "hostile-dc did not start"
+	: >"$CONF"
+
+	# Without tlshd: skipped, with one line that says why.
+	rc=0
+	sd -t tcp -a 127.0.0.1 -s 8102 --json || rc=$?
+	check "tls: without tlshd, nothing connected" not_connected "$T"
+	rc=0
+	sc --json "$T" || rc=$?
+	check "tls: stas-connect without tlshd: nothing to retry (exit 0)" test "$rc" = 0
+	check "tls: one skip, whose reason names tlshd" \
+		test "$(jq -c '[.subsystems[].actions[] | select(.action == "skip") | .reason | test("tlshd \\(ktls-utils\\) is not running")]' /tmp/sc.out)" = "[true]"
+	jq -r '.subsystems[].actions[] | .reason // empty' /tmp/sc.out | sed 's/^/#   reason: /'
+
+	# With tlshd: connected over TLS.
+	printf '[debug]\nloglevel=0\n[authenticate]\nkeyrings=.nvme\n' >/etc/tlshd.conf
+	tlshd -s -c /etc/tlshd.conf >/tmp/tlshd.log 2>&1 &
+	tlshd_pid=$!
+	vm_on_exit kill "$tlshd_pid"
+	wait_until 10 pgrep -x tlshd || bail "tlshd did not start"
+	# tlshd registers with the kernel's handshake netlink family a moment
+	# after it starts (ESRCH until then, seconds under TCG): retry as
+	# stas-connect@'s RestartSec would, a few seconds apart.
+	for i in 1 2 3 4 5; do
+		sc --json "$T" && find_ctrl "$T" >/dev/null && break
+		diag "tls: attempt $i: $(jq -r '[.subsystems[].actions[].error // empty] | join("; ")' /tmp/sc.out 2>/dev/null)"
+		sleep 3
+	done
+	if c=$(live_ctrl "$T"); then
+		ok "tls: the TLS-required entry is connected ($c)"
+		check "... over TLS (tls_key in sysfs)" test -n "$(ctrl_attr "$c" tls_key)"
+		check "... nvme list-subsys shows it" sh -c "nvme list-subsys -o json | grep -q '$T'"
+		nvme list-subsys 2>&1 | sed 's/^/#   /' | head -8
+	else
+		fail "tls: the TLS-required entry is connected"
+		sed 's/^/#   sc: /' /tmp/sc.out /tmp/sc.err | grep -i -e error -e reason -e tls | head
+		sed 's/^/#   tlshd: /' /tmp/tlshd.log | tail -5
+		dmesg | tail -8 | sed 's/^/#   /'
+	fi
+	check "tls: no PSK in any output" sh -c "! grep -F '${psk#NVMeTLSkey-1:01:}' '$ALL_OUT'"
+	reset_all
+}
+
 want loop && loop_section
 want dhchap && dhchap_section
+want tls && tls_section
 true

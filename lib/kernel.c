@@ -684,17 +684,27 @@ int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool
 			r = r ?: opt_add(buf, size, &len, "hdr_digest", NULL);
 		if (streq(t->transport, "tcp") && o->data_digest)
 			r = r ?: opt_add(buf, size, &len, "data_digest", NULL);
+		/*
+		 * Only when asked (a TLS-required entry, tlshd running): stas
+		 * writes /dev/nvme-fabrics itself, so libnvme 1.3's habit of
+		 * adding "tls" to any entry with a treq does not apply.
+		 */
+		if (streq(t->transport, "tcp") && o->tls)
+			r = r ?: opt_add(buf, size, &len, "tls", NULL);
 	}
-	/* Never "tls": see NVME-NOTES (libnvme 1.3 + kernel 6.1). */
 	return r;
 }
 
 /* Which option of @opts this kernel's /dev/nvme-fabrics does not offer, if any. */
 static const char *connect_option_unsupported(const char *opts)
 {
-	static const char *const optional[] = { "host_iface",	  "discovery",
-						"dhchap_secret",  "dhchap_ctrl_secret",
-						"nr_poll_queues", "nr_write_queues" };
+	static const char *const optional[] = { "host_iface",
+						"discovery",
+						"dhchap_secret",
+						"dhchap_ctrl_secret",
+						"nr_poll_queues",
+						"nr_write_queues",
+						"tls" };
 
 	for (size_t i = 0; i < ELEMENTSOF(optional); i++) {
 		size_t l = strlen(optional[i]);
@@ -749,7 +759,10 @@ int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discove
 				 r == -EADDRINUSE   ? "host NQN already in use" :
 				 r == -ENODEV	    ? "invalid interface or transport not loaded" :
 				 r == -EINVAL	    ? "invalid arguments or configuration" :
-						      strerror(-r));
+				 r == -EKEYREJECTED ?
+						"authentication failed (DH-HMAC-CHAP: the "
+						"host or controller key is wrong or missing)" :
+						strerror(-r));
 	}
 	n = read(fd, resp, sizeof(resp) - 1);
 	if (n <= 0)
@@ -759,6 +772,36 @@ int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discove
 		return -EIO;
 	(void)snprintf(ret_name, KCTRL_NAME_MAX + 1, "nvme%d", instance);
 	return 0;
+}
+
+int kernel_tlshd_running(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return negative_errno();
+	while (!found && (de = readdir(d))) {
+		char path[64], comm[32];
+		_cleanup_close_ int fd = -1;
+		ssize_t n;
+		size_t l = strlen(de->d_name);
+
+		if (l == 0 || l > 20 || strspn(de->d_name, "0123456789") != l)
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		n = read(fd, comm, sizeof(comm) - 1);
+		if (n <= 0)
+			continue;
+		comm[n] = '\0';
+		found = streq(comm, "tlshd\n");
+	}
+	closedir(d);
+	return found;
 }
 
 int kernel_disconnect(const char *name)
@@ -816,14 +859,31 @@ static int disc_log_read(int fd, bool pleo, uint64_t offset, uint32_t len, void 
 		/* keep the event masked until the whole page is read (acknowledged below) */
 		.rae = true,
 	};
+	uint32_t done = 0;
 	int r;
 
-	errno = 0;
-	r = nvme_get_log_page(fd, NVME_LOG_PAGE_PDU_SIZE, &args);
-	if (r > 0)
-		return error_set(err, -EREMOTEIO, "Get Log Page failed with NVMe status 0x%x", r);
-	if (r < 0)
-		return nvme_errno_convert(errno ? errno : EIO, err);
+	/*
+	 * One ioctl per chunk, not nvme_get_log_page(): from libnvme 1.11 on
+	 * (Debian 13 has 1.13) that submits the chunks through io_uring
+	 * when the kernel has IORING_OP_URING_CMD, and on kernel 6.12 every
+	 * read of a fabrics controller's page failed with ENOMEM that way.
+	 * The ioctl path is what libnvme 1.3 took for every chunk anyway.
+	 */
+	while (done < len) {
+		uint32_t n = MIN(len - done, (uint32_t)NVME_LOG_PAGE_PDU_SIZE);
+
+		args.lpo = offset + done;
+		args.log = (uint8_t *)buf + done;
+		args.len = n;
+		errno = 0;
+		r = nvme_get_log(&args);
+		if (r > 0)
+			return error_set(err, -EREMOTEIO,
+					 "Get Log Page failed with NVMe status 0x%x", r);
+		if (r < 0)
+			return nvme_errno_convert(errno ? errno : EIO, err);
+		done += n;
+	}
 	return 0;
 }
 
@@ -842,15 +902,25 @@ int kernel_get_discovery_log(const char *name, bool pleo, struct kernel_error *e
 {
 	_cleanup_free_ struct nvmf_discovery_log *log = NULL;
 	struct nvmf_discovery_log hdr, again;
-	nvme_ctrl_t c;
-	int fd, r;
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	int r;
 
-	r = ctrl_scan(name, err, &c);
-	if (r < 0)
-		return r;
-	fd = nvme_ctrl_get_fd(c);
-	if (fd < 0)
-		return nvme_errno_convert(errno ? errno : ENODEV, err);
+	/*
+	 * The controller's character device, opened here rather than through
+	 * libnvme's nvme_scan_ctrl(): with libnvme 1.13 (Debian 13) on kernel
+	 * 6.12 that scan failed with ENOMEM for every discovery controller,
+	 * and the log page needs nothing but the device.
+	 */
+	error_clear(err);
+	if (!ctrl_name_is_valid(name))
+		return -EINVAL;
+	(void)snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = negative_errno();
+		return error_set(err, r, "cannot open %s: %s", path, strerror(-r));
+	}
 
 	for (unsigned attempt = 0;; attempt++) {
 		uint64_t numrec, genctr, numrec2, genctr2;

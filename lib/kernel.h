@@ -171,7 +171,19 @@ struct kconn_opts {
 	const char *hostid; /* NULL: none */
 	const char *dhchap_secret; /* host key, NULL: none; never logged */
 	const char *dhchap_ctrl_secret; /* controller key, NULL: none; never logged */
+	bool tls; /* tcp only: TLS 1.3, PSK from the kernel's .nvme keyring, tlshd handshakes */
 };
+
+/**
+ * kernel_tlshd_running() - whether tlshd (ktls-utils), the user-space TLS
+ * handshake daemon the kernel asks for NVMe/TCP TLS, is running.
+ *
+ * Looks for a process named "tlshd" in /proc. Without it the kernel accepts
+ * a "tls" connect and then waits for a handshake that never comes.
+ *
+ * Return: 1 running, 0 not, negative errno when /proc cannot be read.
+ */
+int kernel_tlshd_running(void);
 
 /**
  * kernel_fabrics_available() - whether /dev/nvme-fabrics exists (the

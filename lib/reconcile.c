@@ -478,16 +478,23 @@ static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_
 		.attempts = attempts,
 		.ncc = it->ncc,
 	};
-	if (tls_required) {
+	if (tls_required && !streq(it->tid.transport, "tcp")) {
 		it->action = RECONCILE_SKIP;
-		if (po->tls_supported > 0)
-			item_reason(it, "the target requires TLS, which stas does not set up "
-					"(no PSK configuration with libnvme 1.3)");
-		else
-			item_reason(it, "the target requires TLS, which this kernel does not "
-					"offer (no \"tls\" in /dev/nvme-fabrics)");
+		item_reason(it, "the target requires a secure channel, which stas sets up only "
+				"for tcp (TLS)");
 		return;
 	}
+	if (tls_required && (po->tls_supported <= 0 || po->tlshd_running <= 0)) {
+		it->action = RECONCILE_SKIP;
+		if (po->tls_supported <= 0)
+			item_reason(it, "the target requires TLS, which this kernel does not "
+					"offer (no \"tls\" in /dev/nvme-fabrics)");
+		else
+			item_reason(it, "the target requires TLS and tlshd (ktls-utils) is not "
+					"running: the kernel could not do the handshake");
+		return;
+	}
+	it->opts.tls = tls_required;
 	if (it->ncc && po->connect_attempts_on_ncc > 0 && attempts >= po->connect_attempts_on_ncc) {
 		it->action = RECONCILE_SKIP;
 		item_reason(it,
@@ -1228,6 +1235,8 @@ static int nqn_plan(struct cache *c, const struct stas_config *cfg, const char *
 	for (int i = 0; i < n_wants; i++)
 		if (wants[i].tls_required) {
 			policy.tls_supported = kernel_fabrics_has_option("tls");
+			if (policy.tls_supported > 0)
+				policy.tlshd_running = kernel_tlshd_running();
 			break;
 		}
 

@@ -112,10 +112,12 @@ struct reconcile_want {
  * @cfg:             exclude rules (io role); NULL: none.
  * @ip_family:       CONFIG_IP_FAMILY_* paths to keep.
  * @ignore_iface:    drop host-iface from every wanted path.
- * @tls_supported:   > 0 when /dev/nvme-fabrics offers "tls". stas never
- *                   requests TLS (libnvme 1.3 + kernel 6.1), so a path whose
- *                   target requires TLS is skipped either way; this only
- *                   chooses the reason given.
+ * @tls_supported:   > 0 when /dev/nvme-fabrics offers "tls".
+ * @tlshd_running:   > 0 when tlshd (ktls-utils) runs (kernel_tlshd_running()).
+ *                   A path whose target requires TLS is connected with "tls"
+ *                   (PSK from the kernel's .nvme keyring) when both are > 0,
+ *                   else skipped with the reason; an entry where TLS is
+ *                   optional ("not required") is connected without TLS.
  * @exclusions:      the host's exclusion list (exclusions.h), read once for
  *                   the run; NULL: none. A wanted path it matches is not
  *                   wanted ("excluded by FILE:LINE").
@@ -137,6 +139,7 @@ struct reconcile_policy {
 	unsigned ip_family;
 	bool ignore_iface;
 	int tls_supported;
+	int tlshd_running;
 	const struct exclusions *exclusions;
 	const struct kernel_ifaddr *ifaddrs;
 	size_t n_ifaddrs;

@@ -120,7 +120,15 @@ static void test_options(void)
 	       "keep_alive_tmo=30,ctrl_loss_tmo=-1,nr_io_queues=4,queue_size=64,"
 	       "dhchap_secret=DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MVbH5w==:,hdr_digest",
 	       "the option string");
-	ok(!strstr(buf, "tls"), "never tls");
+	ok(!strstr(buf, "tls"), "no tls unless asked");
+	o.tls = true;
+	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), 0, "I/O options with tls");
+	ok(strlen(buf) > 4 && streq(buf + strlen(buf) - 4, ",tls"), "tls asked: the tls flag");
+	strcpy(t.transport, "rdma");
+	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), 0, "rdma with tls asked");
+	ok(!strstr(buf, "tls"), "tls is for tcp only");
+	strcpy(t.transport, "tcp");
+	o.tls = false;
 
 	is_int(kernel_connect_options(&t, &o, true, buf, sizeof(buf)), 0, "DC options");
 	ok(!strstr(buf, "nr_io_queues") && !strstr(buf, "queue_size"),

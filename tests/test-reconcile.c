@@ -417,8 +417,20 @@ static void test_treq_and_dupes(void)
 	reconcile_plan_free(p);
 	po.tls_supported = 1;
 	p = plan(w, 1, NULL, 0, NULL, 0, &po);
-	ok(action_of(p, &a) == RECONCILE_SKIP && reason_has(p, &a, "does not set up"),
-	   "TLS required, kernel TLS: still never connected without it");
+	ok(action_of(p, &a) == RECONCILE_SKIP && reason_has(p, &a, "tlshd"),
+	   "TLS required, kernel TLS, no tlshd: skip, the reason names tlshd");
+	reconcile_plan_free(p);
+	po.tlshd_running = 1;
+	p = plan(w, 1, NULL, 0, NULL, 0, &po);
+	it = find(p, &a);
+	ok(action_of(p, &a) == RECONCILE_CONNECT && it && it->opts.tls,
+	   "TLS required, kernel TLS and tlshd: connect with tls");
+	reconcile_plan_free(p);
+	w[1] = mk_want(a, false, false, "dc1");
+	p = plan(&w[1], 1, NULL, 0, NULL, 0, &po);
+	it = find(p, &a);
+	ok(action_of(p, &a) == RECONCILE_CONNECT && it && !it->opts.tls,
+	   "TLS not required: connect without tls");
 	reconcile_plan_free(p);
 	p = plan(w, 1, k, 1, NULL, 0, &po);
 	is_int(action_of(p, &a), RECONCILE_KEEP, "TLS required but already connected: keep");

@@ -3,6 +3,7 @@
  * test-tid.c - transport IDs: field validation, canonical form, the kernel's
  * sysfs address, config key=value syntaxes, filter matching, cache keys.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,19 @@
 #define NQN_IO "nqn.2014-08.com.example:ioc1"
 #define NQN_HOST "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
 
+/*
+ * Copy @src into a field of @size bytes; the inputs are this file's literals,
+ * so a too-long one is a bug in the test. (Not strcpy: gcc 14 warns that the
+ * copy into the memset-filled struct may overrun, -Werror=array-bounds.)
+ */
+static void set_field(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	assert(n < size);
+	memcpy(dst, src, n + 1);
+}
+
 static struct tid mk(const char *transport, const char *traddr, const char *trsvcid,
 		     const char *subsysnqn, const char *host_traddr, const char *host_iface,
 		     const char *host_nqn)
@@ -25,13 +39,13 @@ static struct tid mk(const char *transport, const char *traddr, const char *trsv
 
 	/* Garbage after each NUL: canonicalisation must not depend on it. */
 	memset(&t, 'x', sizeof(t));
-	strcpy(t.transport, transport);
-	strcpy(t.traddr, traddr);
-	strcpy(t.trsvcid, trsvcid);
-	strcpy(t.subsysnqn, subsysnqn);
-	strcpy(t.host_traddr, host_traddr);
-	strcpy(t.host_iface, host_iface);
-	strcpy(t.host_nqn, host_nqn);
+	set_field(t.transport, sizeof(t.transport), transport);
+	set_field(t.traddr, sizeof(t.traddr), traddr);
+	set_field(t.trsvcid, sizeof(t.trsvcid), trsvcid);
+	set_field(t.subsysnqn, sizeof(t.subsysnqn), subsysnqn);
+	set_field(t.host_traddr, sizeof(t.host_traddr), host_traddr);
+	set_field(t.host_iface, sizeof(t.host_iface), host_iface);
+	set_field(t.host_nqn, sizeof(t.host_nqn), host_nqn);
 	return t;
 }
 

@@ -263,6 +263,16 @@ static void test_path(void)
 			   inputs[i], e);
 		if (have_systemd_escape) {
 			rc = systemd_escape("--path", NULL, inputs[i], &ref);
+			if (!e && rc == 0 && streq(inputs[i], "/..") && streq(ref, "-")) {
+				/*
+				 * systemd 257 (Debian 13) resolves "/.." to "/";
+				 * 252 refuses it, and so does stas: a ".." in a
+				 * path is never an instance.
+				 */
+				ok(true,
+				   "path #%zu: systemd-escape resolves it to '-', stas refuses", i);
+				continue;
+			}
 			ok((rc == 0) == (e != NULL), "path #%zu: systemd-escape agrees on refusal",
 			   i);
 			is_str(e, ref, "path #%zu same as systemd-escape --path", i);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cache.h"
 #include "cached-notify.h"
@@ -371,7 +372,9 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 			(void)strscpy_checked(job.tid.subsysnqn, sizeof(job.tid.subsysnqn),
 					      NVME_DISC_SUBSYS_NQN);
 		tid_set_default_trsvcid(&job.tid, true);
-		if (isempty(job.tid.transport) || isempty(job.tid.traddr))
+		/* nvme-loop has no address: -t loop alone names its DC. */
+		if (isempty(job.tid.transport) ||
+		    (isempty(job.tid.traddr) && strcasecmp(job.tid.transport, "loop") != 0))
 			return log_error_errno(EINVAL,
 					       "-t/--transport and -a/--traddr are required.");
 		r = tid_canonicalize(&job.tid);

@@ -133,6 +133,7 @@ static const char *arg_listen = "127.0.0.1";
 static unsigned arg_port = 8009;
 static const char *arg_io_addr = "127.0.0.1";
 static const char *arg_io_port = "4420";
+static bool arg_io_tls; /* the --nqn entries say: TLS 1.3 required */
 static const char *arg_nqn[NQN_MAX];
 static unsigned arg_n_nqn;
 static const char *arg_late_nqn[NQN_MAX];
@@ -272,7 +273,7 @@ static void field_set(char *dst, size_t size, const char *src)
 	memcpy(dst, src, n);
 }
 
-/* A subsystem entry: tcp, ipv4/ipv6 by the address, treq not specified. */
+/* A subsystem entry: tcp, ipv4/ipv6 by the address, treq not specified (see entry_tls()). */
 static void entry_subsys(uint8_t *e, const char *nqn, const char *traddr, const char *trsvcid,
 			 uint8_t subtype)
 {
@@ -289,6 +290,15 @@ static void entry_subsys(uint8_t *e, const char *nqn, const char *traddr, const 
 	field_set(d->trsvcid, sizeof(d->trsvcid), trsvcid);
 	field_set(d->subnqn, sizeof(d->subnqn), nqn);
 	field_set(d->traddr, sizeof(d->traddr), traddr);
+}
+
+/* --io-tls: the entry requires a secure channel, TLS 1.3 (TP8011), as nvmet's tls1.3 port. */
+static void entry_tls(uint8_t *e)
+{
+	struct nvmf_disc_log_entry *d = (struct nvmf_disc_log_entry *)e;
+
+	d->treq = NVMF_TREQ_REQUIRED;
+	d->tsas.tcp.sectype = NVMF_TCP_SECTYPE_TLS13;
 }
 
 /* Malformed entries, one of each kind; stas must skip each with one line. */
@@ -338,6 +348,8 @@ static void entry_at(uint64_t i, uint8_t *e)
 	/* The legitimate entries first, in every scenario. */
 	if (i < arg_n_nqn) {
 		entry_subsys(e, arg_nqn[i], arg_io_addr, arg_io_port, NVME_NQN_NVME);
+		if (arg_io_tls)
+			entry_tls(e);
 		return;
 	}
 	i -= arg_n_nqn;
@@ -971,6 +983,7 @@ static void usage(FILE *f)
 		"  -L, --late-nqn NQN    normal: an entry that appears on SIGUSR2 (repeatable)\n"
 		"  -a, --io-addr ADDR    its traddr (127.0.0.1)\n"
 		"  -s, --io-port PORT    its trsvcid (4420)\n"
+		"  -T, --io-tls          the --nqn entries require TLS 1.3 (treq, tsas)\n"
 		"  -c, --count N         referrals, subsystems, or numrec claimed (65536)\n"
 		"  -d, --dead ADDR:PORT  an entry pointing at an address that never answers\n"
 		"  -A, --aen-count N     AENs in the storm SIGUSR1 starts (1000)\n"
@@ -987,6 +1000,7 @@ static int parse_args(int argc, char **argv)
 					      { "nqn", required_argument, NULL, 'n' },
 					      { "io-addr", required_argument, NULL, 'a' },
 					      { "io-port", required_argument, NULL, 's' },
+					      { "io-tls", no_argument, NULL, 'T' },
 					      { "count", required_argument, NULL, 'c' },
 					      { "dead", required_argument, NULL, 'd' },
 					      { "aen-count", required_argument, NULL, 'A' },
@@ -996,7 +1010,7 @@ static int parse_args(int argc, char **argv)
 					      {} };
 	int o;
 
-	while ((o = getopt_long(argc, argv, "S:l:p:n:L:a:s:c:d:A:r:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "S:l:p:n:L:a:s:Tc:d:A:r:vh", opts, NULL)) != -1) {
 		char *end, *colon;
 		size_t i;
 
@@ -1040,6 +1054,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 's':
 			arg_io_port = optarg;
+			break;
+		case 'T':
+			arg_io_tls = true;
 			break;
 		case 'c':
 			errno = 0;

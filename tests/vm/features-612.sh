@@ -1,0 +1,283 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# What Debian 13's kernel (6.12) can do that 6.1 cannot, against stas built
+# in the Debian 13 root (tests/vm/trixie-build), in one fast-mode boot:
+#  loop    an nvme-loop port: stas-discover -t loop reads its page and
+#          connects its subsystems (no traddr, no trsvcid anywhere);
+#  dhchap  DH-HMAC-CHAP: a subsystem that allows one host with a host key
+#          (unidirectional, host.key from a file://), one where stas also
+#          sends the controller key (bidirectional, per-controller config), one
+#          with a wrong key: a clear error naming the controller, recorded as a
+#          failed attempt (stas-connect fails, systemd's RestartSec is the
+#          backoff), no secret in any output; a DC configured with a secret
+#          gets it and its page is read;
+#  tls     TP8011: a port with addr_treq required and addr_tsas tls1.3, the
+#          PSK in the .nvme keyring (inserted by stas from the configuration,
+#          like nvme-cli's --tls-key), tlshd running: stas connects over TLS
+#          and nvme list-subsys shows it; without tlshd, one skip reason.
+# Run: tests/vm/run --kernel 6.12 tests/vm/features-612.sh [SECTION...]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+case $(uname -r) in
+6.1[2-9].* | 6.[2-9][0-9].* | [7-9].*) ;;
+*) skip_all "needs kernel 6.12 (tests/vm/run --kernel 6.12), not $(uname -r)" ;;
+esac
+B=${top_builddir:?top_builddir is not set (the Debian 13 build)}
+DISCOVER=$B/helpers/stas-discover/stas-discover
+CONNECT=$B/helpers/stas-connect/stas-connect
+STASADM=$B/stasadm/stasadm
+[ -x "$DISCOVER" ] && [ -x "$CONNECT" ] || skip_all "stas is not built in $B"
+for t in nvme jq keyctl; do
+	command -v "$t" >/dev/null || skip_all "$t not installed in the guest"
+done
+
+C=/tmp/stas-612-cache
+CONF=/tmp/stas-612.conf
+export RUNTIME_DIRECTORY=$STAS_VM_RUNDIR/stas
+mkdir -p "$RUNTIME_DIRECTORY"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+HOSTNQN=$(cat /etc/nvme/hostnqn)
+ALL_OUT=/tmp/stas-612-all-output.txt
+: >"$ALL_OUT"
+: >"$CONF"
+# cache_has_string STRING...: the cache (stasadm status --json) holds each.
+cache_has_string() {
+	local j s
+	j=$("$STASADM" --cache-dir "$C" --config "$CONF" status --json) || return 1
+	for s in "$@"; do
+		jq -e --arg s "$s" '[.. | strings | select(. == $s)] | length > 0' <<<"$j" >/dev/null || return 1
+	done
+}
+
+# sd/sc ARGS: stas-discover (connecting in-process) / stas-connect on the
+# test cache and config; their stdout+stderr also go to $ALL_OUT (the secret
+# check reads it).
+sd() {
+	local rc=0
+	timeout -k 5 120 "$DISCOVER" --config "$CONF" --cache-dir "$C" --no-systemd "$@" >/tmp/sd.out 2>/tmp/sd.err || rc=$?
+	cat /tmp/sd.out /tmp/sd.err >>"$ALL_OUT"
+	return "$rc"
+}
+sc() {
+	local rc=0
+	timeout -k 5 120 "$CONNECT" --config "$CONF" --cache-dir "$C" "$@" >/tmp/sc.out 2>/tmp/sc.err || rc=$?
+	cat /tmp/sc.out /tmp/sc.err >>"$ALL_OUT"
+	return "$rc"
+}
+not_connected() { ! find_ctrl "$1" >/dev/null; }
+# live_ctrl NQN: the live controller of NQN (printed), else fail.
+live_ctrl() {
+	local c
+	c=$(find_ctrl "$1") || return 1
+	wait_for_ctrl_state "$c" live 20 || return 1
+	echo "$c"
+}
+reset_all() {
+	local c
+	for c in $(nvme_ctrls all); do
+		diag "cleanup: $c $(ctrl_attr "$c" subsysnqn) $(ctrl_attr "$c" state)"
+		timeout 20 sh -c "echo 1 >/sys/class/nvme/$c/delete_controller" 2>/dev/null || diag "cleanup: deleting $c failed"
+	done
+	wait_for_ctrls_count 0 30 all || diag "cleanup: controllers left: $(nvme_ctrls all | tr '\n' ' ')"
+	nvmet_cleanup
+	rm -rf "$C"
+	: >"$CONF"
+}
+
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(loop dhchap tls)
+want() {
+	local s
+	for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done
+	return 1
+}
+vm_on_exit reset_all
+
+# --- nvme-loop -------------------------------------------------------------------
+loop_section() {
+	local L=nqn.2024-01.io.stas:loop c n=0
+	modprobe nvme-loop || bail "modprobe nvme-loop"
+	_nvmet_init
+	mkdir "$NVMET/ports/9"
+	echo loop >"$NVMET/ports/9/addr_trtype"
+	nvmet_subsys_add "$L-1"
+	nvmet_subsys_add "$L-2"
+	nvmet_link 9 "$L-1"
+	nvmet_link 9 "$L-2"
+	if sd -t loop --json; then ok "loop: stas-discover -t loop exits 0"; else
+		fail "loop: stas-discover -t loop exits 0"
+		sed 's/^/#   /' /tmp/sd.err
+	fi
+	for nqn in "$L-1" "$L-2"; do
+		if c=$(live_ctrl "$nqn"); then
+			n=$((n + 1))
+			check "loop: $nqn connected over loop ($c)" test "$(ctrl_attr "$c" transport)" = loop
+		else
+			fail "loop: $nqn connected"
+		fi
+	done
+	check "loop: the cache has the loop DC and both subsystems" cache_has_string loop "$L-1" "$L-2"
+	sc --all --json || true
+	check "loop: a stas-connect rerun changes nothing" \
+		test "$(jq -c '[.["kernel-calls"], .counts.connect]' /tmp/sc.out)" = "[0,0]"
+	reset_all
+}
+
+# --- DH-HMAC-CHAP ------------------------------------------------------------------
+dhchap_section() {
+	local A=nqn.2024-01.io.stas:auth-uni Bi=nqn.2024-01.io.stas:auth-bi W=nqn.2024-01.io.stas:auth-wrong
+	local hk ck wk h c rc
+	hk=$(nvme gen-dhchap-key -n "$HOSTNQN" -m 1)
+	ck=$(nvme gen-dhchap-key -n "$HOSTNQN" -m 1)
+	wk=$(nvme gen-dhchap-key -n "$HOSTNQN" -m 1)
+	[[ $hk == DHHC-1:01:* && $ck == DHHC-1:01:* ]] || bail "nvme gen-dhchap-key gave '${hk:0:12}...'"
+	_nvmet_init
+	h=$NVMET/hosts/$HOSTNQN
+	mkdir -p "$h"
+	echo "$hk" >"$h/dhchap_key"
+	echo "$ck" >"$h/dhchap_ctrl_key"
+	echo "hmac(sha256)" >"$h/dhchap_hash"
+	# One port for discovery and I/O: nvmet's page names the port the host
+	# asked, so the entries are the configured controllers' paths.
+	nvmet_port_add 1 127.0.0.1 8009
+	for nqn in "$A" "$Bi" "$W"; do
+		nvmet_subsys_add "$nqn" 0
+		nvmet_host_allow "$nqn" "$HOSTNQN"
+		nvmet_link 1 "$nqn"
+	done
+	mkdir -p /etc/stas
+	printf '%s\n' "$hk" >/etc/stas/host.key
+	printf '%s\n' "$ck" >/etc/stas/auth-bi.ctrl.key
+	chmod 600 /etc/stas/host.key /etc/stas/auth-bi.ctrl.key
+	cat >"$CONF" <<EOF
+host = { key = "file:///etc/stas/host.key"; };
+discovery = { controllers = (
+  { transport = "tcp"; traddr = "127.0.0.1"; trsvcid = "8009"; dhchap-secret = "$hk"; } ); };
+io = { controllers = (
+  { transport = "tcp"; traddr = "127.0.0.1"; trsvcid = "8009"; nqn = "$Bi";
+    dhchap-ctrl-secret = "file:///etc/stas/auth-bi.ctrl.key"; },
+  { transport = "tcp"; traddr = "127.0.0.1"; trsvcid = "8009"; nqn = "$W";
+    dhchap-secret = "$wk"; } ); };
+EOF
+	chmod 600 "$CONF"
+	rc=0
+	sd -t tcp -a 127.0.0.1 -s 8009 --json || rc=$?
+	diag "stas-discover exited $rc"
+	sed 's/^/#   sd: /' /tmp/sd.err | head -20
+	c=$(find_ctrl "$NVME_DISC_NQN" 127.0.0.1 8009 || true)
+	check "dhchap: the DC's page was read (3 subsystems in the cache)" cache_has_string "$A" "$Bi" "$W"
+	# Wait for the connects (sd connects in-process for changed NQNs).
+	sc --all --json || true
+	if c=$(live_ctrl "$A"); then
+		ok "dhchap: unidirectional ($A) connected as $c"
+		check "... with host.key as its dhchap_secret" test "$(ctrl_attr "$c" dhchap_secret)" = "$hk"
+		check "... and no controller key" test "$(ctrl_attr "$c" dhchap_ctrl_secret)" = none
+	else
+		fail "dhchap: unidirectional ($A) connected"
+		sc --json "$A" || true
+		cat /tmp/sc.out /tmp/sc.err | sed 's/^/#   /' 
+	fi
+	if c=$(live_ctrl "$Bi"); then
+		ok "dhchap: bidirectional ($Bi) connected as $c"
+		check "... with the configured controller key" test "$(ctrl_attr "$c" dhchap_ctrl_secret)" = "$ck"
+	else
+		fail "dhchap: bidirectional ($Bi) connected"
+	fi
+	check "dhchap: the wrong key did not connect" not_connected "$W"
+	rc=0
+	sc --json "$W" || rc=$?
+	check "dhchap: stas-connect $W fails (exit $rc; systemd restarts it after RestartSec)" \
+		test "$rc" != 0 -a "$rc" != 2 -a "$rc" != 6
+	sed 's/^/#   sc: /' /tmp/sc.err
+	sed 's/^/#   sc.out: /' /tmp/sc.out | grep -i -e error -e reason | head -5
+	check "dhchap: the error says authentication" grep -qi 'authentication failed' /tmp/sc.out /tmp/sc.err
+	a1=$(jq '[.subsystems[].actions[]? | select(.action == "connect") | .attempts] | max // 0' /tmp/sc.out)
+	sc --json "$W" || true
+	a2=$(jq '[.subsystems[].actions[]? | select(.action == "connect") | .attempts] | max // 0' /tmp/sc.out)
+	check "dhchap: each run is one more failed attempt ($a1 -> $a2)" test "$a2" = $((a1 + 1))
+	check "dhchap: no secret in any output" sh -c "! grep -F -e '${hk#DHHC-1:01:}' -e '${ck#DHHC-1:01:}' -e '${wk#DHHC-1:01:}' '$ALL_OUT'"
+	rm -f /etc/stas/host.key /etc/stas/auth-bi.ctrl.key
+	reset_all
+}
+
+# --- TLS (TP8011) -------------------------------------------------------------------
+# The kernel's default PSK lookup (a "tls" connect without tls_key): the
+# retained PSK with identity "NVMe0R01 <hostnqn> <subsysnqn>" in the .nvme
+# keyring, which nvme-cli's gen-tls-key --insert derives (HKDF-SHA-256 of the
+# configured PSK NVMeTLSkey-1:01:...) and inserts; nvmet's TLS port looks the
+# same identity up in the same keyring (one machine). tlshd does both
+# handshakes. The TLS-required entry comes from hostile-dc --io-tls (nvmet
+# lists only the port the host asked, and a DC behind a TLS port would need
+# TLS for the discovery connection too).
+tls_section() {
+	local T=nqn.2024-01.io.stas:tls HD=${STAS_HOSTILE_DC:-} c rc psk tlshd_pid
+	[ -x "$HD" ] || {
+		skip "tls: no hostile-dc (STAS_HOSTILE_DC) for the TLS-required page"
+		return 0
+	}
+	command -v tlshd >/dev/null || {
+		skip "tls: no tlshd (ktls-utils) in the guest"
+		return 0
+	}
+	modprobe tls || bail "modprobe tls"
+	psk=$(nvme gen-tls-key --hostnqn="$HOSTNQN" --subsysnqn="$T" --insert 2>/tmp/psk.err) ||
+		bail "nvme gen-tls-key --insert: $(cat /tmp/psk.err)"
+	diag "PSK inserted: $(keyctl show %:.nvme 2>/dev/null | grep -c psk) psk key(s) in .nvme: $(keyctl show %:.nvme 2>/dev/null | sed -n 's/.*psk: //p' | head -1)"
+	_nvmet_init
+	nvmet_subsys_add "$T"
+	nvmet_port_add 2 127.0.0.1 4420
+	echo tls1.3 >"$NVMET/ports/2/addr_tsas"
+	echo required >"$NVMET/ports/2/addr_treq"
+	diag "port 2: treq $(cat "$NVMET/ports/2/addr_treq"), tsas $(cat "$NVMET/ports/2/addr_tsas")"
+	nvmet_link 2 "$T"
+	rm -f /run/hd.ready
+	vm_bg "$HD" --port 8102 -n "$T" --io-port 4420 --io-tls --ready /run/hd.ready
+	wait_until 20 test -e /run/hd.ready || bail "hostile-dc did not start"
+	: >"$CONF"
+
+	# Without tlshd: skipped, with one line that says why.
+	rc=0
+	sd -t tcp -a 127.0.0.1 -s 8102 --json || rc=$?
+	check "tls: without tlshd, nothing connected" not_connected "$T"
+	rc=0
+	sc --json "$T" || rc=$?
+	check "tls: stas-connect without tlshd: nothing to retry (exit 0)" test "$rc" = 0
+	check "tls: one skip, whose reason names tlshd" \
+		test "$(jq -c '[.subsystems[].actions[] | select(.action == "skip") | .reason | test("tlshd \\(ktls-utils\\) is not running")]' /tmp/sc.out)" = "[true]"
+	jq -r '.subsystems[].actions[] | .reason // empty' /tmp/sc.out | sed 's/^/#   reason: /'
+
+	# With tlshd: connected over TLS.
+	printf '[debug]\nloglevel=0\n[authenticate]\nkeyrings=.nvme\n' >/etc/tlshd.conf
+	tlshd -s -c /etc/tlshd.conf >/tmp/tlshd.log 2>&1 &
+	tlshd_pid=$!
+	vm_on_exit kill "$tlshd_pid"
+	wait_until 10 pgrep -x tlshd || bail "tlshd did not start"
+	# tlshd registers with the kernel's handshake netlink family a moment
+	# after it starts (ESRCH until then, seconds under TCG): retry as
+	# stas-connect@'s RestartSec would, a few seconds apart.
+	for i in 1 2 3 4 5; do
+		sc --json "$T" && find_ctrl "$T" >/dev/null && break
+		diag "tls: attempt $i: $(jq -r '[.subsystems[].actions[].error // empty] | join("; ")' /tmp/sc.out 2>/dev/null)"
+		sleep 3
+	done
+	if c=$(live_ctrl "$T"); then
+		ok "tls: the TLS-required entry is connected ($c)"
+		check "... over TLS (tls_key in sysfs)" test -n "$(ctrl_attr "$c" tls_key)"
+		check "... nvme list-subsys shows it" sh -c "nvme list-subsys -o json | grep -q '$T'"
+		nvme list-subsys 2>&1 | sed 's/^/#   /' | head -8
+	else
+		fail "tls: the TLS-required entry is connected"
+		sed 's/^/#   sc: /' /tmp/sc.out /tmp/sc.err | grep -i -e error -e reason -e tls | head
+		sed 's/^/#   tlshd: /' /tmp/tlshd.log | tail -5
+		dmesg | tail -8 | sed 's/^/#   /'
+	fi
+	check "tls: no PSK in any output" sh -c "! grep -F '${psk#NVMeTLSkey-1:01:}' '$ALL_OUT'"
+	reset_all
+}
+
+want loop && loop_section
+want dhchap && dhchap_section
+want tls && tls_section
+true

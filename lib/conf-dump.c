@@ -155,7 +155,8 @@ int config_to_libconfig(const struct stas_config *cfg, config_t *ret)
 		return -ENOMEM;
 
 	g = config_setting_add(root, "global", CONFIG_TYPE_GROUP);
-	if (!g || !add_bool(g, "tron", cfg->global.tron))
+	if (!g || !add_bool(g, "tron", cfg->global.tron) ||
+	    !add_int(g, "audit-interval", cfg->global.audit_interval_sec))
 		return -ENOMEM;
 	{
 		/* global defaults made explicit */
@@ -186,7 +187,8 @@ int config_to_libconfig(const struct stas_config *cfg, config_t *ret)
 			    cfg->discovery.zeroconf_persistence_sec))
 		return -ENOMEM;
 	if (!add_int(g, "referrals-per-page-max", cfg->discovery.referrals_per_page_max) ||
-	    !add_int(g, "referral-dcs-max", cfg->discovery.referral_dcs_max))
+	    !add_int(g, "referral-dcs-max", cfg->discovery.referral_dcs_max) ||
+	    !add_int(g, "referral-give-up", cfg->discovery.referral_give_up_sec))
 		return -ENOMEM;
 	if (!add_section_lists(g, &cfg->discovery.s, W_DCTRL))
 		return -ENOMEM;

@@ -23,6 +23,10 @@
 #define DEFAULT_HOSTID_SPEC "file:///etc/nvme/hostid"
 #define DEFAULT_HOSTKEY_SPEC "file:///etc/nvme/hostkey"
 #define DEFAULT_ZEROCONF_PERSISTENCE (72 * 3600)
+#define DEFAULT_AUDIT_INTERVAL (15 * 60)
+#define DEFAULT_REFERRAL_GIVE_UP 3600
+/* T_DURATION's .field: which setting */
+enum { DUR_ZEROCONF_PERSISTENCE, DUR_AUDIT_INTERVAL, DUR_REFERRAL_GIVE_UP };
 #define DEFAULT_DC_KATO 30
 
 /* Where a key may appear. */
@@ -68,7 +72,8 @@ struct opt {
 	unsigned where;
 	int64_t min, max;
 	size_t off; /* T_INT, T_CONN_BOOL, T_IP_FAMILY: in config_conn_opts; T_SWITCH: index */
-	int field; /* T_TID: enum tid_field; T_HOST: index; T_SECRET: 0 host, 1 ctrl */
+	int field; /* T_TID: enum tid_field; T_HOST: index; T_SECRET: 0 host, 1 ctrl;
+		    * T_DURATION: DUR_* */
 };
 
 #define CONN(f) offsetof(struct config_conn_opts, f)

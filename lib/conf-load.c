@@ -43,6 +43,7 @@ const struct opt config_schema[] = {
 	{ "symname", T_HOST, W_HOST, .field = H_SYMNAME },
 
 	{ "tron", T_TRON, W_GLOBAL },
+	{ "audit-interval", T_DURATION, W_GLOBAL, .field = DUR_AUDIT_INTERVAL },
 
 	{ "kato",            T_INT, W_SECTIONS | W_CTRL | W_IODEF, 0, 65535, CONN(kato) },
 	{ "queue-size",      T_INT, W_SECTIONS | W_CTRL | W_IODEF, 16, 1024, CONN(queue_size) },
@@ -60,7 +61,8 @@ const struct opt config_schema[] = {
 	{ "zeroconf",                         T_SWITCH, W_DISC, .off = SW_ZEROCONF },
 	{ "persistent-connections",           T_SWITCH, W_DISC, .off = SW_PERSISTENT },
 	{ "pleo",                             T_SWITCH, W_DISC, .off = SW_PLEO },
-	{ "zeroconf-connections-persistence", T_DURATION, W_DISC },
+	{ "zeroconf-connections-persistence", T_DURATION, W_DISC, .field = DUR_ZEROCONF_PERSISTENCE },
+	{ "referral-give-up",                 T_DURATION, W_DISC, .field = DUR_REFERRAL_GIVE_UP },
 	{ "referrals-per-page-max", T_LIMIT, W_DISC, 0, CONFIG_REFERRALS_LIMIT, LIM_REFERRALS_PER_PAGE },
 	{ "referral-dcs-max",       T_LIMIT, W_DISC, 0, CONFIG_REFERRALS_LIMIT, LIM_REFERRAL_DCS },
 
@@ -721,7 +723,18 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 				 o->name, type_name(s));
 			return;
 		}
-		l->cfg->discovery.zeroconf_persistence_sec = d;
+		/* audit-interval and referral-give-up: 0 or negative ("never") is off */
+		switch (o->field) {
+		case DUR_ZEROCONF_PERSISTENCE:
+			l->cfg->discovery.zeroconf_persistence_sec = d;
+			break;
+		case DUR_AUDIT_INTERVAL:
+			l->cfg->global.audit_interval_sec = d < 0 ? 0 : d;
+			break;
+		case DUR_REFERRAL_GIVE_UP:
+			l->cfg->discovery.referral_give_up_sec = d < 0 ? 0 : d;
+			break;
+		}
 		return;
 	}
 	case T_SCOPE:

@@ -368,6 +368,8 @@ struct stas_config *conf_alloc(void)
 	cfg->discovery.zeroconf = true;
 	cfg->discovery.persistent_connections = true;
 	cfg->discovery.zeroconf_persistence_sec = DEFAULT_ZEROCONF_PERSISTENCE;
+	cfg->discovery.referral_give_up_sec = DEFAULT_REFERRAL_GIVE_UP;
+	cfg->global.audit_interval_sec = DEFAULT_AUDIT_INTERVAL;
 	cfg->discovery.pleo = true;
 	cfg->discovery.referrals_per_page_max = CONFIG_REFERRALS_PER_PAGE_DEFAULT;
 	cfg->discovery.referral_dcs_max = CONFIG_REFERRAL_DCS_DEFAULT;

@@ -217,6 +217,7 @@ struct stas_config {
 	struct {
 		bool tron;
 		struct config_conn_opts opts;
+		int64_t audit_interval_sec; /* stas-audit.timer's period; default 15 min, 0: off */
 	} global;
 	struct {
 		struct config_section s;
@@ -227,6 +228,7 @@ struct stas_config {
 		 */
 		bool persistent_connections;
 		int64_t zeroconf_persistence_sec; /* default 72 h; -1: forever */
+		int64_t referral_give_up_sec; /* never-answering referral DC; default 1 h, 0: never */
 		bool pleo; /* default true */
 		unsigned referrals_per_page_max; /* new referrals followed per page; default 64 */
 		unsigned referral_dcs_max; /* referral DCs in the cache; default 256 */

@@ -113,6 +113,7 @@ static void test_full(void)
 		     "};\n"
 		     "global = {\n"
 		     "  tron = true;\n"
+		     "  audit-interval = \"0\";\n"
 		     "  hdr-digest = true;\n"
 		     "  data-digest = false;\n"
 		     "  kato = 60;\n"
@@ -132,6 +133,7 @@ static void test_full(void)
 		     "  referrals-per-page-max = 10;\n"
 		     "  referral-dcs-max = 0;\n"
 		     "  zeroconf-connections-persistence = \"3 days 5 hours\";\n"
+		     "  referral-give-up = \"2h\";\n"
 		     "  pleo = false;\n"
 		     "  kato = 20;\n"
 		     "  hdr-digest = false;\n"
@@ -194,6 +196,7 @@ static void test_full(void)
 	is_int(cfg->global.opts.disable_sqflow, 1, "global.disable-sqflow");
 	is_int(cfg->global.opts.ignore_iface, 1, "global.ignore-iface");
 	is_int(cfg->global.opts.ip_family, CONFIG_IP_FAMILY_IPV6, "global.ip-family");
+	is_int(cfg->global.audit_interval_sec, 0, "global.audit-interval 0: disabled");
 
 	ok(!cfg->discovery.zeroconf, "discovery.zeroconf");
 	ok(cfg->discovery.persistent_connections, "discovery.persistent-connections \"ENABLED\"");
@@ -201,6 +204,7 @@ static void test_full(void)
 	is_int(cfg->discovery.referral_dcs_max, 0, "discovery.referral-dcs-max");
 	is_int(cfg->discovery.zeroconf_persistence_sec, 3 * 86400 + 5 * 3600,
 	       "discovery.zeroconf-connections-persistence");
+	is_int(cfg->discovery.referral_give_up_sec, 7200, "discovery.referral-give-up");
 	ok(!cfg->discovery.pleo, "discovery.pleo");
 	is_int(cfg->discovery.s.opts.kato, 20, "discovery.kato");
 	is_int(cfg->discovery.s.opts.data_digest, 1, "discovery.data-digest");
@@ -358,6 +362,10 @@ static void test_errors(void)
 	expect_error("bad trtype", "e8c.conf",
 		     "io = {\n  disconnect-trtypes = [ \"tcp\", \"ib\" ];\n};\n", 2,
 		     "unknown transport \"ib\"");
+	expect_error("bad audit-interval", "e8e.conf",
+		     "global = {\n  audit-interval = \"often\";\n};\n", 2, "not a duration");
+	expect_error("audit-interval is global", "e8f.conf",
+		     "discovery = {\n  audit-interval = 60;\n};\n", 2, "audit-interval");
 	expect_error("bad duration", "e8d.conf",
 		     "discovery = {\n  zeroconf-connections-persistence = \"soon\";\n};\n", 2,
 		     "not a duration");
@@ -482,6 +490,8 @@ static void test_defaults(void)
 	ok(cfg->discovery.persistent_connections, "default persistent-connections true");
 	ok(cfg->discovery.pleo, "default pleo enabled");
 	is_int(cfg->discovery.zeroconf_persistence_sec, 72 * 3600, "default persistence 72h");
+	is_int(cfg->discovery.referral_give_up_sec, 3600, "default referral-give-up 1 h");
+	is_int(cfg->global.audit_interval_sec, 900, "default audit-interval 15 min");
 	is_int(cfg->io.disconnect_scope, CONFIG_DISCONNECT_ONLY_STAS, "default disconnect-scope");
 	is_int(cfg->io.disconnect_trtypes, CONFIG_TRTYPE_TCP, "default disconnect-trtypes tcp");
 	is_int(cfg->io.connect_attempts_on_ncc, 0, "default connect-attempts-on-ncc 0");

@@ -13,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "cache.h"
 #include "cached-notify.h"
 #include "conf.h"
@@ -37,6 +40,8 @@ static bool arg_shutdown;
 static bool arg_dry_run;
 static bool arg_json;
 static bool arg_verbose;
+static bool arg_retry;
+static bool arg_audit_due;
 static const char *arg_cache_dir;
 static const char *arg_config;
 static unsigned arg_jobs = 1;
@@ -56,6 +61,10 @@ static void help(void)
 	       "                      forget), change nothing\n"
 	       "     --json           print the plan and results as JSON\n"
 	       "  -v --verbose        print every action, not only what was done\n"
+	       "     --audit-due      exit 0 when an audit is due (global.audit-interval\n"
+	       "                      since the last one; renews the time stamp), else 1\n"
+	       "     --retry          with NQN: retry with backoff (2 s doubling to 60 s)\n"
+	       "                      until every wanted path is live or none is wanted\n"
 	       "     --cache-dir=DIR  the cache (default: $CACHE_DIRECTORY or " CACHEDIR ")\n"
 	       "     --config=FILE    the configuration (default: " SYSCONFDIR "/stas/stas.conf)\n"
 	       "     --tron           debug messages\n"
@@ -74,9 +83,13 @@ static int parse_argv(int argc, char **argv)
 		OPT_CONFIG,
 		OPT_TRON,
 		OPT_VERSION,
+		OPT_RETRY,
+		OPT_AUDIT_DUE,
 	};
 	static const struct option options[] = {
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "retry", no_argument, NULL, OPT_RETRY },
+		{ "audit-due", no_argument, NULL, OPT_AUDIT_DUE },
 		{ "shutdown", no_argument, NULL, OPT_SHUTDOWN },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -98,6 +111,12 @@ static int parse_argv(int argc, char **argv)
 			break;
 		case OPT_SHUTDOWN:
 			arg_shutdown = true;
+			break;
+		case OPT_RETRY:
+			arg_retry = true;
+			break;
+		case OPT_AUDIT_DUE:
+			arg_audit_due = true;
 			break;
 		case 'j': {
 			char *end;
@@ -144,6 +163,17 @@ static int parse_argv(int argc, char **argv)
 		}
 	}
 
+	if (arg_retry && (arg_all || arg_shutdown || arg_dry_run)) {
+		log_error("--retry works on one NQN, not with --all, --shutdown or --dry-run.");
+		return -EINVAL;
+	}
+	if (arg_audit_due) {
+		if (arg_all || arg_shutdown || arg_retry || optind != argc) {
+			log_error("--audit-due takes no other action.");
+			return -EINVAL;
+		}
+		return 1;
+	}
 	if (arg_shutdown) {
 		if (arg_all || optind != argc) {
 			log_error("--shutdown takes no NQN and no --all.");
@@ -523,6 +553,100 @@ static int run(void)
 	return EXIT_SUCCESS;
 }
 
+/* Touch @path. Return: 1 when it existed, 0 when created, negative errno. */
+static int write_stamp(const char *path)
+{
+	_cleanup_close_ int fd = -EBADF;
+	bool existed = access(path, F_OK) == 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (futimens(fd, NULL) < 0)
+		return -errno;
+	return existed;
+}
+
+/*
+ * --audit-due (stas-audit.service's ExecCondition, every minute): whether
+ * global.audit-interval has passed since the time stamp
+ * $RUNTIME_DIRECTORY/audit-stamp (/run/stas: it starts afresh at boot, when
+ * stas-discover-all has just reconciled everything). A due audit renews the
+ * stamp at once, so two ticks never both run one. Exit 0: due; 1: not due,
+ * disabled (0), or the configuration has errors (the boot unit reports
+ * them); a missing stamp is created and counts as "just audited".
+ */
+static int audit_due(void)
+{
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_free_ char *path = NULL;
+	const char *dir = getenv("RUNTIME_DIRECTORY") ?: "/run/stas";
+	struct stat st;
+	struct timespec now;
+	int r;
+
+	r = config_load(arg_config, &cfg, &errors);
+	if (r < 0) {
+		log_warning("The configuration has errors; no audit.");
+		return 1;
+	}
+	if (cfg->global.audit_interval_sec <= 0)
+		return 1;
+	if (asprintf(&path, "%s/audit-stamp", dir) < 0)
+		return log_oom(), 1;
+	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 1;
+	if (stat(path, &st) == 0 && now.tv_sec >= st.st_mtim.tv_sec &&
+	    now.tv_sec - st.st_mtim.tv_sec < cfg->global.audit_interval_sec)
+		return 1;
+	r = write_stamp(path);
+	if (r < 0) {
+		log_warning_errno(r, "Cannot write %s (%m); no audit.", path);
+		return 1;
+	}
+	if (r == 0)
+		return 1; /* created: counts from now */
+	log_info("Audit due (every %lld s).", (long long)cfg->global.audit_interval_sec);
+	return 0;
+}
+
+/*
+ * --retry (the stas-connect@ unit): run until every wanted path is live or
+ * none is wanted any more, waiting backoff_delay_sec() between attempts.
+ * Each attempt re-reads the configuration and the cache, so a path dropped
+ * from either meanwhile is no longer tried. An error retrying cannot fix
+ * (the configuration) ends it; a stop request (SIGTERM) ends the wait at
+ * once.
+ */
+static int run_with_retry(void)
+{
+	unsigned first, max;
+	int r;
+
+	if (backoff_parse_env(&first, &max) < 0)
+		log_warning("Ignoring an invalid $STAS_BACKOFF (wanted FIRST,MAX in seconds).");
+	for (unsigned attempt = 1;; attempt++) {
+		unsigned delay;
+
+		r = run();
+		if (r != EXIT_PATHS_FAILED)
+			return r;
+		delay = backoff_delay_sec_custom(attempt, first, max);
+		log_notice("Attempt %u did not connect every wanted path of %s; retrying in %u s.",
+			   attempt, arg_key[0] ? arg_key : arg_nqn, delay);
+		r = backoff_wait(delay);
+		if (r < 0)
+			return log_error_errno(r, "Cannot wait before retrying: %m"),
+			       EXIT_PATHS_FAILED;
+		if (r > 0) {
+			log_info("Stop requested (%s) while waiting to retry; exiting.",
+				 strsignal(r));
+			return EXIT_SUCCESS;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -538,5 +662,9 @@ int main(int argc, char **argv)
 		kernel_close();
 		return r < 0 ? EXIT_PATHS_FAILED : EXIT_SUCCESS;
 	}
-	return run();
+	if (arg_audit_due)
+		return audit_due();
+	if (!arg_retry)
+		return run();
+	return run_with_retry();
 }

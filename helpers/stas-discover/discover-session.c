@@ -136,6 +136,17 @@ static int dc_excluded(struct discover *d, const struct dc_job *job)
 	return 1;
 }
 
+int dc_live(const struct tid *t)
+{
+	struct kctrl k;
+	int r;
+
+	r = dc_find_existing(t, &k);
+	if (r <= 0)
+		return r;
+	return streq(k.state, "live");
+}
+
 int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_error *err,
 		    struct dc_session *ret)
 {
@@ -224,7 +235,7 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 	return 0;
 }
 
-/* TP8010: a DDC or CDC wants the host registered, once per connection. */
+/* TP8010: a DDC or CDC wants the host registered, once per connection (association). */
 static void dc_dim_register(struct discover *d, const struct dc_job *job, struct dc_session *s)
 {
 	struct kernel_error err;
@@ -234,9 +245,14 @@ static void dc_dim_register(struct discover *d, const struct dc_job *job, struct
 
 	if (!streq(s->ctrl.dctype, "ddc") && !streq(s->ctrl.dctype, "cdc"))
 		return;
-	if (!s->connected_here && cache_dc_get(d->cache, &job->tid, &rec) > 0 &&
+	/*
+	 * Registered when this connection was made - unless the kernel
+	 * reconnected it since (NVME_EVENT=rediscover: the DC has forgotten
+	 * the host, stas-discover runs with --register).
+	 */
+	if (!s->connected_here && !d->dim_register && cache_dc_get(d->cache, &job->tid, &rec) > 0 &&
 	    streq(rec.device, s->ctrl.name))
-		return; /* registered when this connection was made */
+		return;
 	r = kernel_dim_register(s->ctrl.name, true, d->cfg->host.symname, &err, &result);
 	if (r < 0)
 		log_notice_errno(r, "DIM registration with %s refused (%s), ignoring.",

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "backoff.h"
 #include "cache.h"
 #include "cached-notify.h"
 #include "conf.h"
@@ -33,6 +34,12 @@ static bool arg_json;
 static struct tid arg_tid;
 static bool arg_tid_set;
 static const char *arg_instance;
+static bool arg_retry;
+static bool arg_register;
+static bool arg_missing;
+
+/* With --retry: whether this run's DC is still one stas wants (set by run()). */
+static bool run_wanted;
 
 static void help(void)
 {
@@ -57,6 +64,11 @@ static void help(void)
 	       "     --oneshot        connect, read and disconnect (keep no discovery\n"
 	       "                      connection; what 'nvme discover' does)\n"
 	       "     --json           print a JSON summary\n"
+	       "     --retry          with one DC stas wants (configured, mDNS, referral):\n"
+	       "                      retry with backoff (2 s doubling to 60 s) until read\n"
+	       "     --missing        with --all: only the DCs without a live connection\n"
+	       "                      (the audit: a live persistent one gets AENs)\n"
+	       "     --register       register with a DDC/CDC (DIM) even if done before\n"
 	       "     --cache-dir=DIR  the cache (default: $CACHE_DIRECTORY or " CACHEDIR ")\n"
 	       "     --config=FILE    the configuration (default: " SYSCONFDIR "/stas/stas.conf)\n"
 	       "     --tron           debug messages\n"
@@ -77,9 +89,15 @@ static int parse_argv(int argc, char **argv)
 		OPT_CONFIG,
 		OPT_TRON,
 		OPT_VERSION,
+		OPT_RETRY,
+		OPT_REGISTER,
+		OPT_MISSING,
 	};
 	static const struct option options[] = {
 		NVME_OPTS_TID_LONG,
+		{ "retry", no_argument, NULL, OPT_RETRY },
+		{ "register", no_argument, NULL, OPT_REGISTER },
+		{ "missing", no_argument, NULL, OPT_MISSING },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "no-connect", no_argument, NULL, OPT_NO_CONNECT },
 		{ "no-systemd", no_argument, NULL, OPT_NO_SYSTEMD },
@@ -108,6 +126,15 @@ static int parse_argv(int argc, char **argv)
 			break;
 		case OPT_NO_CONNECT:
 			arg_no_connect = true;
+			break;
+		case OPT_RETRY:
+			arg_retry = true;
+			break;
+		case OPT_REGISTER:
+			arg_register = true;
+			break;
+		case OPT_MISSING:
+			arg_missing = true;
 			break;
 		case OPT_NO_SYSTEMD:
 			arg_no_systemd = true;
@@ -149,6 +176,11 @@ static int parse_argv(int argc, char **argv)
 	if (!!arg_instance + arg_tid_set + arg_all != 1)
 		return log_error_errno(
 			EINVAL, "Give exactly one of: a DC instance, -t/-a options, or --all.");
+	if (arg_missing && !arg_all)
+		return log_error_errno(EINVAL, "--missing goes with --all.");
+	if (arg_retry && (arg_all || arg_dry_run))
+		return log_error_errno(EINVAL,
+				       "--retry works on one DC, not with --all or --dry-run.");
 	if (arg_dry_run && !arg_no_systemd)
 		arg_no_systemd = true; /* a plan is only printed when the work is done here */
 	return 1;
@@ -240,6 +272,41 @@ static int record_failure(struct discover *d, const struct dc_job *job, int erro
 	return 0;
 }
 
+/* Whether stas wants @origin's DCs connected for as long as they are known. */
+static bool origin_is_wanted(enum cache_origin origin)
+{
+	switch (origin) {
+	case CACHE_ORIGIN_CONFIG:
+	case CACHE_ORIGIN_MDNS:
+	case CACHE_ORIGIN_REFERRAL:
+		return true;
+	case CACHE_ORIGIN_UDEV:
+	case CACHE_ORIGIN_MANUAL:
+	case _CACHE_ORIGIN_MAX:
+		break;
+	}
+	return false;
+}
+
+/*
+ * The boot run (--all) does not wait for a DC that failed: it hands a DC
+ * stas wants to its own stas-discover@ unit, which retries with backoff
+ * (stas-units(7)), and goes on, so remote-fs-pre.target is not held.
+ */
+static void handoff(struct discover *d, const struct dc_job *job, const char *name)
+{
+	int r;
+
+	if (!d->handoff_failed || !origin_is_wanted(job->origin))
+		return;
+	r = trigger_start_dc(d, job);
+	if (r == -ENOMEDIUM)
+		return; /* no systemd: the next run (or the audit) tries again */
+	if (r > 0)
+		log_info("%s: handed to its stas-discover@ unit, which retries with backoff.",
+			 name);
+}
+
 static int discover_one(struct discover *d, const struct dc_job *job_in)
 {
 	_cleanup_free_ struct dlpe *entries = NULL;
@@ -289,6 +356,7 @@ static int discover_one(struct discover *d, const struct dc_job *job_in)
 		(void)record_failure(d, &job, r, &kerr);
 		summary_add(d, &job, s.ctrl.name, r, 0, 0, 0, NULL);
 		d->failed++;
+		handoff(d, &job, buf);
 		return r;
 	}
 	changed = r;
@@ -331,6 +399,51 @@ static int discover_one(struct discover *d, const struct dc_job *job_in)
 	return r;
 }
 
+/*
+ * A kernel discovery controller that is gone (udev's remove event, or a
+ * controller deleted since the event): if the cache records it as the
+ * persistent connection stas made to a DC stas still wants, that DC is
+ * reconnected; anything else (not stas's, no longer wanted) is left alone.
+ * Return: 1 with *ret filled, 0 when there is nothing to do, negative errno.
+ */
+static int job_from_removed(struct discover *d, const char *ctrl, struct dc_job *ret)
+{
+	_cleanup_free_ struct cache_dc *dcs = NULL;
+	size_t n = 0;
+	int r;
+
+	r = cache_dc_list(d->cache, &dcs, &n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to list the cache: %m");
+	for (size_t i = 0; i < n; i++) {
+		const struct cache_dc *dc = &dcs[i];
+		const struct config_controller *conf;
+
+		if (!streq(dc->device, ctrl))
+			continue;
+		conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid);
+		if (!dc->persistent || !origin_is_wanted(dc->origin) ||
+		    (dc->origin == CACHE_ORIGIN_CONFIG && !conf)) {
+			log_info("%s is gone; it was no discovery controller stas keeps connected, "
+				 "nothing to do.",
+				 ctrl);
+			return 0;
+		}
+		*ret = (struct dc_job){
+			.tid = dc->tid,
+			.origin = conf ? CACHE_ORIGIN_CONFIG : dc->origin,
+			.depth = dc->referral_depth,
+			.referrer = dc->referrer,
+			.conf = conf,
+		};
+		log_notice("%s, stas's connection to %s, is gone; reconnecting.", ctrl,
+			   tid_format(&dc->tid, (char[TID_FORMAT_MAX]){}, TID_FORMAT_MAX));
+		return 1;
+	}
+	log_info("%s is gone and was not connected by stas; nothing to do.", ctrl);
+	return 0;
+}
+
 /* A unit instance or -t/-a options: the one DC to work on. */
 static int job_from_args(struct discover *d, struct dc_job *ret)
 {
@@ -348,6 +461,8 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 		if (ctrl) {
 			/* From udev: an event on a kernel discovery controller. */
 			r = kernel_ctrl_read(ctrl, &k);
+			if (r == -ENOENT)
+				return job_from_removed(d, ctrl, ret);
 			if (r < 0)
 				return log_error_errno(r, "Cannot read controller %s: %m", ctrl);
 			if (!k.discovery)
@@ -393,7 +508,17 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 	if (job.conf)
 		job.origin = CACHE_ORIGIN_CONFIG;
 	*ret = job;
-	return 0;
+	return 1;
+}
+
+/* --missing: whether @job's DC has a live kernel connection (its AENs keep the cache current). */
+static bool dc_is_live(struct discover *d, const struct dc_job *job)
+{
+	struct dc_job j = *job;
+
+	if (job_fill_host(d, &j) < 0)
+		return false;
+	return dc_live(&j.tid) > 0;
 }
 
 static int discover_all(struct discover *d)
@@ -417,6 +542,8 @@ static int discover_all(struct discover *d)
 			unresolved = true;
 			continue;
 		}
+		if (arg_missing && dc_is_live(d, &job))
+			continue;
 		r = trigger_discover(d, &job);
 		if (r < 0)
 			return r;
@@ -446,6 +573,8 @@ static int discover_all(struct discover *d)
 			continue;
 		}
 		job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid);
+		if (arg_missing && dc_is_live(d, &job))
+			continue;
 		r = trigger_discover(d, &job);
 		if (r < 0)
 			return r;
@@ -467,20 +596,21 @@ static void discover_done(struct discover *d)
 	kernel_close();
 }
 
-int main(int argc, char **argv)
+/*
+ * One run. @attempt counts --retry's attempts from 1. Sets run_wanted when
+ * the one DC is still one stas wants: configured, or an mDNS or referral DC
+ * the cache still holds (a DC removed from the configuration, purged or
+ * retired meanwhile is not retried).
+ * Return: the exit status (0, 1: some DC failed, 2: usage or configuration).
+ */
+static int run(unsigned attempt)
 {
 	_cleanup_strv_free_ char **errors = NULL;
 	_cleanup_(discover_done) struct discover d = { .n_referral_dcs = -1 };
 	struct dc_job job;
 	int r, ret;
 
-	log_set_ident("stas-discover");
-	log_set_target_auto();
-
-	r = parse_argv(argc, argv);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-
+	run_wanted = false;
 	/* Configuration problems stop us before any kernel call. */
 	r = config_load(arg_config, &d.cfg, &errors);
 	if (r < 0) {
@@ -489,8 +619,9 @@ int main(int argc, char **argv)
 		log_error_errno(r, "Invalid configuration, not discovering anything.");
 		return 2;
 	}
-	STRV_FOREACH(w, d.cfg->warnings)
-		log_warning("%s", *w);
+	if (attempt <= 1)
+		STRV_FOREACH(w, d.cfg->warnings)
+			log_warning("%s", *w);
 	if (d.cfg->global.tron)
 		log_set_max_level(LOG_DEBUG);
 	d.oneshot = arg_oneshot;
@@ -524,6 +655,8 @@ int main(int argc, char **argv)
 		log_error_errno(r, "Failed to open the cache in %s: %s",
 				arg_cache_dir ? arg_cache_dir : cache_default_dir(),
 				cache_strerror(r));
+		/* Retrying may help (a full disk, a lock); the DC is not known yet. */
+		run_wanted = true;
 		return 1;
 	}
 	cache_set_writer(d.cache, "stas-discover");
@@ -532,15 +665,29 @@ int main(int argc, char **argv)
 	d.no_systemd = arg_no_systemd;
 	d.dry_run = arg_dry_run;
 	d.json = arg_json;
+	d.dim_register = arg_register && attempt <= 1;
+	d.handoff_failed = arg_all && !arg_dry_run;
 	if (d.json)
 		d.summary = json_object_new_array();
 
 	if (arg_all)
 		ret = discover_all(&d);
 	else {
+		struct cache_dc rec;
+
 		r = job_from_args(&d, &job);
 		if (r < 0)
 			return 2;
+		if (r == 0)
+			return 0;
+		run_wanted = origin_is_wanted(job.origin) &&
+			     (job.conf || (job.origin != CACHE_ORIGIN_CONFIG &&
+					   cache_dc_get(d.cache, &job.tid, &rec) > 0));
+		if (attempt > 1 && !run_wanted) {
+			log_info("%s is no longer a discovery controller stas wants; not retrying.",
+				 arg_instance ?: "The discovery controller");
+			return 0;
+		}
 		r = trigger_discover(&d, &job);
 		/* > 0 means queued: ret stays 0 so a failure below still shows in the exit status */
 		ret = r < 0 ? r : 0;
@@ -573,4 +720,47 @@ int main(int argc, char **argv)
 		puts(json_object_to_json_string_ext(
 			d.summary, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	return ret < 0 || d.failed > 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned first, max;
+	int r;
+
+	log_set_ident("stas-discover");
+	log_set_target_auto();
+
+	r = parse_argv(argc, argv);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (!arg_retry)
+		return run(1);
+
+	/*
+	 * --retry (the stas-discover@ unit): a DC stas wants is retried with
+	 * backoff until its page is read or it is no longer wanted; the unit
+	 * stays activating meanwhile, and a stop request ends the wait at once.
+	 */
+	if (backoff_parse_env(&first, &max) < 0)
+		log_warning("Ignoring an invalid $STAS_BACKOFF (wanted FIRST,MAX in seconds).");
+	for (unsigned attempt = 1;; attempt++) {
+		unsigned delay;
+
+		r = run(attempt);
+		if (r != 1 || !run_wanted)
+			return r;
+		delay = backoff_delay_sec_custom(attempt, first, max);
+		log_notice("Attempt %u on %s failed; retrying in %u s.", attempt,
+			   arg_instance ?: "the discovery controller", delay);
+		r = backoff_wait(delay);
+		if (r < 0) {
+			log_error_errno(r, "Cannot wait before retrying: %m");
+			return 1;
+		}
+		if (r > 0) {
+			log_info("Stop requested (%s) while waiting to retry; exiting.",
+				 strsignal(r));
+			return 0;
+		}
+	}
 }

@@ -62,6 +62,8 @@ struct discover {
 	bool dry_run; /* with no_systemd: print the plan, change nothing */
 	bool oneshot; /* connect, read, disconnect: keep no discovery connection */
 	bool json;
+	bool dim_register; /* register with a DDC/CDC even when done before (rediscover) */
+	bool handoff_failed; /* a wanted DC that failed goes to its own stas-discover@ unit */
 	json_object *summary; /* array of per-DC results */
 	char **visited; /* tid keys discovered in this run (loop safety) */
 	/* The job queue, drained by main() only. */
@@ -93,6 +95,8 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 int dc_session_read(struct discover *d, const struct dc_job *job, struct dc_session *s,
 		    struct kernel_error *err);
 void dc_session_close(struct discover *d, struct dc_session *s);
+/* 1 when the kernel has a live connection to DC @t (anyone's), 0 not, negative errno */
+int dc_live(const struct tid *t);
 
 /* discover-dlp.c */
 int dlp_read(const struct dc_session *s, struct dlpe **ret, size_t *ret_n, uint64_t *ret_genctr);

@@ -96,6 +96,8 @@ void record_encode_dc(const struct cache_dc *dc, struct record_buf *ret)
 	put_varint(ret, (uint32_t)dc->last_errno);
 	put_varint(ret, dc->last_error_usec);
 	put_str(ret, dc->last_error);
+	put_varint(ret, dc->first_failure_usec);
+	put_varint(ret, dc->n_failures);
 	put_checksum(ret);
 }
 
@@ -284,6 +286,10 @@ int record_decode_dc(const void *data, size_t size, struct cache_dc *ret)
 	ret->last_errno = (int32_t)get_varint(&r, INT32_MAX);
 	ret->last_error_usec = get_varint(&r, UINT64_MAX);
 	get_str(&r, ret->last_error, sizeof(ret->last_error));
+	if (version >= 3) {
+		ret->first_failure_usec = get_varint(&r, UINT64_MAX);
+		ret->n_failures = (uint32_t)get_varint(&r, UINT32_MAX);
+	}
 	return finish(&r, version, CACHE_DC_RECORD_VERSION);
 }
 

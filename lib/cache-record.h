@@ -23,8 +23,13 @@
 #include "cache.h"
 #include "dlpe.h"
 
-/* Version 2 appends a checksum to version 1's fields (both are read). */
-#define CACHE_DC_RECORD_VERSION 2
+/*
+ * Version 2 appends a checksum to version 1's fields (both are read). A DC
+ * record of version 3 adds first_failure_usec and n_failures after version
+ * 1's fields, before the checksum; a version 2 program reads it as a newer
+ * record (its known prefix), a version 3 program reads 1 and 2 with both 0.
+ */
+#define CACHE_DC_RECORD_VERSION 3
 #define CACHE_DLPE_RECORD_VERSION 2
 #define CACHE_PATH_RECORD_VERSION 2
 #define CACHE_RECORD_CHECKSUM 4 /* bytes of SHA-256 ending a version >= 2 record */

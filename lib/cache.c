@@ -1165,6 +1165,10 @@ static void error_apply(struct cache_dc *rec, bool created, const struct dc_upda
 	rec->last_errno = abs(u->error);
 	rec->last_error_usec = cache_now_usec();
 	snprintf(rec->last_error, sizeof(rec->last_error), "%s", strempty(u->msg));
+	if (rec->first_failure_usec == 0)
+		rec->first_failure_usec = rec->last_error_usec;
+	if (rec->n_failures < UINT32_MAX)
+		rec->n_failures++;
 }
 
 int cache_dc_set_error(struct cache *c, const struct cache_dc *dc, int error, const char *msg)
@@ -1191,6 +1195,22 @@ int cache_dc_triggers_done(struct cache *c, const struct tid *tid, uint64_t genc
 {
 	struct dc_update u = { .fn = triggers_done_apply, .genctr = genctr };
 
+	return dc_update(c, tid, &u);
+}
+
+static void failures_reset_apply(struct cache_dc *rec, bool created, const struct dc_update *u)
+{
+	(void)created;
+	(void)u;
+	rec->first_failure_usec = 0;
+	rec->n_failures = 0;
+}
+
+int cache_dc_failures_reset(struct cache *c, const struct tid *tid)
+{
+	struct dc_update u = { .fn = failures_reset_apply };
+
+	/* dc_update() writes only a record that changed: 1, else 0 */
 	return dc_update(c, tid, &u);
 }
 
@@ -1443,6 +1463,8 @@ static int dlp_put_fn(struct cache *c, MDB_txn *txn, void *ud)
 	rec.last_errno = 0;
 	rec.last_error_usec = 0;
 	rec.last_error[0] = '\0';
+	rec.first_failure_usec = 0;
+	rec.n_failures = 0;
 
 	if (same) {
 		if (now - old.last_read_usec >= CACHE_READ_TIME_GRANULARITY_USEC)

@@ -110,6 +110,10 @@ enum cache_dctype {
  *                                 the change calls for was started
  *   stale, last_errno,            the last result: cache_dlp_put() clears,
  *   last_error_usec, last_error   cache_dc_set_error() sets
+ *   first_failure_usec,           failures since the last success:
+ *   n_failures                    cache_dc_set_error() sets the first time
+ *                                 and counts, cache_dlp_put() and
+ *                                 cache_dc_failures_reset() clear
  *
  * Provenance rule (applied by cache_dc_put(), cache_dlp_put() and
  * cache_dc_set_error() to an existing record): a caller whose origin is
@@ -151,6 +155,9 @@ struct cache_dc {
 	int32_t last_errno; /* positive errno of the last failure, 0 for none */
 	uint64_t last_error_usec;
 	char last_error[CACHE_ERRMSG_MAX + 1];
+	/* failures since the last success (record version 3): the give-up policy */
+	uint64_t first_failure_usec; /* the first of them, 0: not failing */
+	uint32_t n_failures;
 };
 
 enum cache_path_owner {
@@ -362,6 +369,16 @@ int cache_dc_set_error(struct cache *c, const struct cache_dc *dc, int error, co
  * (no such DC), negative errno.
  */
 int cache_dc_triggers_done(struct cache *c, const struct tid *tid, uint64_t genctr);
+
+/**
+ * cache_dc_failures_reset() - forget @tid's failures since its last success
+ * (first_failure_usec, n_failures), so a DC given up on is tried afresh: a
+ * referral its referrer's changed page still lists. The rest of the record
+ * is untouched.
+ * Return: 1 when something was cleared, 0 when nothing was failing,
+ * -ENOENT when the DC is not in the cache, other negative errno.
+ */
+int cache_dc_failures_reset(struct cache *c, const struct tid *tid);
 
 /**
  * cache_dc_set_advertised() - the mDNS advertisement state of an existing DC

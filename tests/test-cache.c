@@ -65,6 +65,8 @@ static void test_records(void)
 	test_dc(7, &dc);
 	dc.persistent = true;
 	dc.stale = true;
+	dc.first_failure_usec = 1700000000000000ULL;
+	dc.n_failures = 300;
 	dc.genctr = 1ULL << 40;
 	dc.last_errno = ETIMEDOUT;
 	strcpy(dc.last_error, "timed out");
@@ -94,13 +96,26 @@ static void test_records(void)
 		is_int(record_decode_dc(c.data, c.size, &dc2), -EBADMSG,
 		       "a changed byte in a decodable field: -EBADMSG (checksum)");
 	}
-	/* a version 1 record (no checksum) is still read */
+	/* versions 1 (no checksum) and 2 (no failure counts) are still read */
 	{
-		struct record_buf c = b;
+		struct cache_dc old = dc;
+		struct record_buf c;
+		uint8_t digest[SHA256_DIGEST_SIZE];
+
+		old.first_failure_usec = 0; /* one-byte varints: the last two bytes */
+		old.n_failures = 0;
+		record_encode_dc(&old, &c);
+		c.size -= CACHE_RECORD_CHECKSUM + 2;
+		c.data[0] = 2;
+		sha256(c.data, c.size, digest);
+		memcpy(c.data + c.size, digest, CACHE_RECORD_CHECKSUM);
+		dc2.n_failures = 7;
+		ok(record_decode_dc(c.data, c.size + CACHE_RECORD_CHECKSUM, &dc2) == 0 &&
+			   memcmp(&old, &dc2, sizeof(old)) == 0,
+		   "version 2 dc record decodes, no failures recorded");
 		c.data[0] = 1;
-		c.size -= CACHE_RECORD_CHECKSUM;
 		ok(record_decode_dc(c.data, c.size, &dc2) == 0 &&
-			   streq(dc2.last_error, "timed out"),
+			   streq(dc2.last_error, "timed out") && dc2.first_failure_usec == 0,
 		   "version 1 dc record (no checksum) decodes");
 	}
 	/* a newer record version with extra fields is read as far as we know it */
@@ -290,6 +305,26 @@ static void test_api(void)
 	ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.stale && got.last_errno == ECONNREFUSED &&
 		   streq(got.last_error, "connection refused") && got.n_entries == 6,
 	   "stale, error recorded, entries kept");
+	{
+		uint64_t first = got.first_failure_usec;
+		struct cache_dc stale_copy = got;
+
+		ok(got.n_failures == 1 && first != 0 && first == got.last_error_usec,
+		   "first failure: time and count recorded");
+		stale_copy.first_failure_usec = 1;
+		stale_copy.n_failures = 1000;
+		is_int(cache_dc_set_error(c, &stale_copy, -ETIMEDOUT, "timed out"), 1,
+		       "a second failure");
+		ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.n_failures == 2 &&
+			   got.first_failure_usec == first,
+		   "...counted; the first failure's time kept (the caller's copy is ignored)");
+		is_int(cache_dc_failures_reset(c, &dc.tid), 1, "failures_reset");
+		ok(cache_dc_get(c, &dc.tid, &got) == 1 && got.n_failures == 0 &&
+			   got.first_failure_usec == 0 && got.stale && got.n_entries == 6,
+		   "...clears the failures only");
+		is_int(cache_dc_failures_reset(c, &dc.tid), 0, "failures_reset: nothing to clear");
+		(void)cache_dc_set_error(c, &dc, -ECONNREFUSED, "connection refused");
+	}
 	struct cache_dc unknown;
 	test_dc(99, &unknown);
 	unknown.origin = CACHE_ORIGIN_REFERRAL;
@@ -306,6 +341,11 @@ static void test_api(void)
 	ok(cache_dc_get(c, &unknown.tid, &got) == 1 && got.stale && got.n_entries == 0 &&
 		   got.origin == CACHE_ORIGIN_UDEV,
 	   "...stale, no entries");
+	ok(got.n_failures == 1 && got.first_failure_usec != 0, "...one failure recorded");
+	ok(cache_dlp_put(c, &unknown, e, 1, 1, NULL) >= 0 &&
+		   cache_dc_get(c, &unknown.tid, &got) == 1 && got.n_failures == 0 &&
+		   got.first_failure_usec == 0 && !got.stale,
+	   "an answer (dlp_put) clears the failures");
 	is_int(cache_dc_purge(c, &unknown.tid), 1, "...purged again");
 	is_int(cache_dc_set_advertised(c, &dc2.tid, true, 1234), 1, "set_advertised");
 	is_int(cache_dc_set_advertised(c, &dc2.tid, true, 1234), 0, "set_advertised: unchanged");

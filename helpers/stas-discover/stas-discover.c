@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "cache.h"
@@ -40,6 +42,9 @@ static bool arg_missing;
 
 /* With --retry: whether this run's DC is still one stas wants (set by run()). */
 static bool run_wanted;
+
+/* Exit status: a DC that failed and is not retried (given up on, or not stas's to keep). */
+#define EXIT_GAVE_UP 3
 
 static void help(void)
 {
@@ -272,6 +277,28 @@ static int record_failure(struct discover *d, const struct dc_job *job, int erro
 	return 0;
 }
 
+/*
+ * The give-up policy (stas-discover(8), "Referrals"): a referral DC that has
+ * not answered for discovery.referral-give-up since its first failure is
+ * no longer retried, until an answer or a change of its referrer's page that
+ * still lists it. Configured and mDNS DCs are never given up.
+ */
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool dc_given_up(const struct stas_config *cfg, const struct cache_dc *rec)
+{
+	if (rec->origin != CACHE_ORIGIN_REFERRAL)
+		return false;
+	return backoff_give_up(rec->first_failure_usec, now_usec(),
+			       (uint64_t)cfg->discovery.referral_give_up_sec * 1000000u);
+}
+
 /* Whether stas wants @origin's DCs connected for as long as they are known. */
 static bool origin_is_wanted(enum cache_origin origin)
 {
@@ -305,6 +332,47 @@ static void handoff(struct discover *d, const struct dc_job *job, const char *na
 	if (r > 0)
 		log_info("%s: handed to its stas-discover@ unit, which retries with backoff.",
 			 name);
+}
+
+/*
+ * A changed page of @job's DC that still lists a referral it recorded and
+ * stas gave up on: the referral is tried afresh (its failures forgotten).
+ */
+static int referrals_revive(struct discover *d, const struct dc_job *job,
+			    const struct dlpe *entries, size_t n)
+{
+	char buf[TID_FORMAT_MAX];
+	int r, ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dc_job next = {
+			.origin = CACHE_ORIGIN_REFERRAL,
+			.depth = (uint8_t)(job->depth + 1),
+			.referrer = job->tid,
+			.spawn = true,
+		};
+		struct cache_dc rec;
+
+		if (entries[i].subtype != DLPE_SUBTYPE_REFERRAL ||
+		    tid_from_dlpe(&entries[i], &job->tid, d->cfg->host.nqn, &next.tid) < 0 ||
+		    cache_dc_get(d->cache, &next.tid, &rec) <= 0 ||
+		    !tid_equal(&rec.referrer, &job->tid) || !dc_given_up(d->cfg, &rec))
+			continue;
+		r = cache_dc_failures_reset(d->cache, &next.tid);
+		if (r < 0) {
+			log_warning_errno(r, "Failed to reset the failures of %s, ignoring: %m",
+					  tid_format(&next.tid, buf, sizeof(buf)));
+			continue;
+		}
+		log_info("%s still lists referral %s, given up on earlier; trying it again.",
+			 tid_format(&job->tid, (char[TID_FORMAT_MAX]){}, TID_FORMAT_MAX),
+			 tid_format(&next.tid, buf, sizeof(buf)));
+		next.depth = rec.referral_depth;
+		r = trigger_discover(d, &next);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	return ret;
 }
 
 static int discover_one(struct discover *d, const struct dc_job *job_in)
@@ -393,6 +461,8 @@ static int discover_one(struct discover *d, const struct dc_job *job_in)
 		}
 	if (r >= 0)
 		r = trigger_referrals(d, &job, &ch, again);
+	if (r >= 0 && changed && !d->no_connect)
+		r = referrals_revive(d, &job, entries, n);
 	cache_dlp_change_free(&ch);
 	if (r < 0)
 		d->failed++;
@@ -575,6 +645,11 @@ static int discover_all(struct discover *d)
 		job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid);
 		if (arg_missing && dc_is_live(d, &job))
 			continue;
+		if (!job.conf && dc_given_up(d->cfg, dc)) {
+			log_debug("Skipping referral %s: given up on (never answered).",
+				  tid_format(&dc->tid, (char[TID_FORMAT_MAX]){}, TID_FORMAT_MAX));
+			continue;
+		}
 		r = trigger_discover(d, &job);
 		if (r < 0)
 			return r;
@@ -596,6 +671,24 @@ static void discover_done(struct discover *d)
 	kernel_close();
 }
 
+/* After a failed run on one DC: time to give up on it? Logs the one line if so. */
+static bool job_gave_up(struct discover *d, const struct dc_job *job)
+{
+	char buf[TID_FORMAT_MAX], ref[TID_FORMAT_MAX];
+	struct cache_dc rec;
+
+	if (job->conf || cache_dc_get(d->cache, &job->tid, &rec) <= 0 || !dc_given_up(d->cfg, &rec))
+		return false;
+	log_warning("Giving up on referral discovery controller %s (referred by %s): no answer "
+		    "in %" PRIu32 " attempts over %lld s (discovery.referral-give-up). It is tried "
+		    "again when the referring DC's log page changes and still lists it.",
+		    tid_format(&rec.tid, buf, sizeof(buf)),
+		    tid_format(&rec.referrer, ref, sizeof(ref)), rec.n_failures,
+		    (long long)((now_usec() - rec.first_failure_usec) / 1000000u));
+	run_wanted = false;
+	return true;
+}
+
 /*
  * One run. @attempt counts --retry's attempts from 1. Sets run_wanted when
  * the one DC is still one stas wants: configured, or an mDNS or referral DC
@@ -607,7 +700,7 @@ static int run(unsigned attempt)
 {
 	_cleanup_strv_free_ char **errors = NULL;
 	_cleanup_(discover_done) struct discover d = { .n_referral_dcs = -1 };
-	struct dc_job job;
+	struct dc_job job, target = {};
 	int r, ret;
 
 	run_wanted = false;
@@ -680,6 +773,7 @@ static int run(unsigned attempt)
 			return 2;
 		if (r == 0)
 			return 0;
+		target = job;
 		run_wanted = origin_is_wanted(job.origin) &&
 			     (job.conf || (job.origin != CACHE_ORIGIN_CONFIG &&
 					   cache_dc_get(d.cache, &job.tid, &rec) > 0));
@@ -719,6 +813,8 @@ static int run(unsigned attempt)
 	if (d.json)
 		puts(json_object_to_json_string_ext(
 			d.summary, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!arg_all && d.failed > 0 && job_gave_up(&d, &target))
+		return EXIT_GAVE_UP;
 	return ret < 0 || d.failed > 0 ? 1 : 0;
 }
 
@@ -747,7 +843,13 @@ int main(int argc, char **argv)
 		unsigned delay;
 
 		r = run(attempt);
-		if (r != 1 || !run_wanted)
+		if (r == 1 && !run_wanted) {
+			log_info(
+				"Not retrying %s: not a discovery controller stas keeps connected.",
+				arg_instance ?: "the discovery controller");
+			return EXIT_GAVE_UP;
+		}
+		if (r != 1)
 			return r;
 		delay = backoff_delay_sec_custom(attempt, first, max);
 		log_notice("Attempt %u on %s failed; retrying in %u s.", attempt,

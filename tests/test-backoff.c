@@ -29,7 +29,8 @@ int main(void)
 	bool all = true;
 
 	for (unsigned i = 0; i < ELEMENTSOF(want); i++)
-		is_int((int)backoff_delay_sec(i), (int)want[i], "attempt %u waits %u s", i, want[i]);
+		is_int((int)backoff_delay_sec(i), (int)want[i], "attempt %u waits %u s", i,
+		       want[i]);
 	for (unsigned i = 7; i < 100000; i += 997)
 		if (backoff_delay_sec(i) != 60)
 			all = false;
@@ -44,8 +45,17 @@ int main(void)
 	setenv("STAS_BACKOFF", "1,3", 1);
 	is_int(backoff_parse_env(&first, &max), 1, "$STAS_BACKOFF=1,3 used");
 	ok(first == 1 && max == 3, "  ... 1 and 3");
-	static const char *bad[] = { "", "1", "1,", ",3", "0,3", "4,3", "1,3601", "1,3x", "-1,3",
-				     "1, 3", "99999999999999999999,3" };
+	static const char *bad[] = { "",
+				     "1",
+				     "1,",
+				     ",3",
+				     "0,3",
+				     "4,3",
+				     "1,3601",
+				     "1,3x",
+				     "-1,3",
+				     "1, 3",
+				     "99999999999999999999,3" };
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		setenv("STAS_BACKOFF", bad[i], 1);
 		first = max = 0;

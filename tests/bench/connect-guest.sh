@@ -58,6 +58,12 @@ stas_parallel() {
 	return $rc
 }
 discover() { sd -t tcp -a 127.0.0.1 -s 8009; }
+# The audit's work (stas-audit.service): its condition, then both steps.
+audit() {
+	sc --audit-due || :
+	sc --all
+	sd --all --missing
+}
 
 bench n "$N"
 for r in $(seq 1 "$ROUNDS"); do
@@ -76,6 +82,7 @@ done
 timed "noop-stas-connect-all" "$N" stas_all
 timed "noop-stas-connect-parallel" "$N" stas_parallel
 timed "noop-connect-all" "$N" connect_all
+timed "noop-audit" "$N" audit
 
 # For instruction counts on the host: the controllers as sysfs shows them,
 # the cache and a config naming this host NQN.

@@ -36,6 +36,7 @@ static bool arg_json;
 static struct tid arg_tid;
 static bool arg_tid_set;
 static const char *arg_instance;
+static const char *arg_name; /* the instance as given, for messages */
 static bool arg_retry;
 static bool arg_register;
 static bool arg_missing;
@@ -175,7 +176,7 @@ static int parse_argv(int argc, char **argv)
 	}
 
 	if (optind < argc)
-		arg_instance = argv[optind++];
+		arg_name = arg_instance = argv[optind++];
 	if (optind < argc)
 		return log_error_errno(EINVAL, "Too many arguments.");
 	if (!!arg_instance + arg_tid_set + arg_all != 1)
@@ -774,12 +775,22 @@ static int run(unsigned attempt)
 		if (r == 0)
 			return 0;
 		target = job;
+		/*
+		 * Later attempts name the DC by this transport ID, not by the
+		 * instance: a kernel name (nvme3) may be deleted and given to
+		 * another controller meanwhile.
+		 */
+		if (arg_retry && arg_instance) {
+			arg_tid = job.tid;
+			arg_tid_set = true;
+			arg_instance = NULL;
+		}
 		run_wanted = origin_is_wanted(job.origin) &&
 			     (job.conf || (job.origin != CACHE_ORIGIN_CONFIG &&
 					   cache_dc_get(d.cache, &job.tid, &rec) > 0));
 		if (attempt > 1 && !run_wanted) {
 			log_info("%s is no longer a discovery controller stas wants; not retrying.",
-				 arg_instance ?: "The discovery controller");
+				 arg_name ?: "The discovery controller");
 			return 0;
 		}
 		r = trigger_discover(&d, &job);
@@ -846,14 +857,14 @@ int main(int argc, char **argv)
 		if (r == 1 && !run_wanted) {
 			log_info(
 				"Not retrying %s: not a discovery controller stas keeps connected.",
-				arg_instance ?: "the discovery controller");
+				arg_name ?: "the discovery controller");
 			return EXIT_GAVE_UP;
 		}
 		if (r != 1)
 			return r;
 		delay = backoff_delay_sec_custom(attempt, first, max);
 		log_notice("Attempt %u on %s failed; retrying in %u s.", attempt,
-			   arg_instance ?: "the discovery controller", delay);
+			   arg_name ?: "the discovery controller", delay);
 		r = backoff_wait(delay);
 		if (r < 0) {
 			log_error_errno(r, "Cannot wait before retrying: %m");

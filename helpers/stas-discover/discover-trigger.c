@@ -319,6 +319,15 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 	if (r < 0)
 		return log_error_errno(r, "Failed to read the entries of %s: %m", buf);
 
+	/*
+	 * Purged first, then its persistent connection dropped: the kernel's
+	 * remove event starts stas-discover@<name>, which reconnects a DC the
+	 * cache still records as stas's (stas-units(7)).
+	 */
+	r = cache_dc_purge(d->cache, &dc->tid);
+	if (r < 0)
+		return log_error_errno(r, "Failed to remove %s from the cache: %m", buf);
+
 	/* Drop the persistent connection stas made for it (a udev-found one is not ours). */
 	if (!isempty(dc->device) && dc->origin != CACHE_ORIGIN_UDEV &&
 	    kernel_ctrl_read(dc->device, &k) >= 0 && k.discovery && tid_equal(&k.tid, &dc->tid)) {
@@ -338,10 +347,6 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 						  k.name);
 		}
 	}
-
-	r = cache_dc_purge(d->cache, &dc->tid);
-	if (r < 0)
-		return log_error_errno(r, "Failed to remove %s from the cache: %m", buf);
 
 	STRV_FOREACH(n, nqns) {
 		r = trigger_connect(d, *n);

@@ -593,8 +593,10 @@ static int audit_due(void)
 	}
 	if (cfg->global.audit_interval_sec <= 0)
 		return 1;
-	if (asprintf(&path, "%s/audit-stamp", dir) < 0)
-		return log_oom(), 1;
+	if (asprintf(&path, "%s/audit-stamp", dir) < 0) {
+		log_oom();
+		return 1;
+	}
 	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return 1;
 	if (stat(path, &st) == 0 && now.tv_sec >= st.st_mtim.tv_sec &&
@@ -636,9 +638,10 @@ static int run_with_retry(void)
 		log_notice("Attempt %u did not connect every wanted path of %s; retrying in %u s.",
 			   attempt, arg_key[0] ? arg_key : arg_nqn, delay);
 		r = backoff_wait(delay);
-		if (r < 0)
-			return log_error_errno(r, "Cannot wait before retrying: %m"),
-			       EXIT_PATHS_FAILED;
+		if (r < 0) {
+			log_error_errno(r, "Cannot wait before retrying: %m");
+			return EXIT_PATHS_FAILED;
+		}
 		if (r > 0) {
 			log_info("Stop requested (%s) while waiting to retry; exiting.",
 				 strsignal(r));

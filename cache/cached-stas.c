@@ -351,6 +351,9 @@ static int append_status(sd_bus_message *m, const struct status *st)
 	if (r >= 0 && st->hostid)
 		r = sd_bus_message_append(m, "{sv}", "hostid", "s", st->hostid);
 	if (r >= 0)
+		r = sd_bus_message_append(m, "{sv}{sv}", "hostnqn-source", "s", st->hostnqn_source,
+					  "hostid-source", "s", st->hostid_source);
+	if (r >= 0)
 		r = close_sv_dict(m);
 
 	if (r >= 0)

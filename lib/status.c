@@ -102,6 +102,43 @@ static int subsystems_collect(struct cache *c, const struct stas_config *cfg, st
 	return 0;
 }
 
+/*
+ * The identity in *@value (the default file's, replaced by the
+ * configuration's when valid) and where it came from in *@ret_source.
+ * Return: 0 or -ENOMEM.
+ */
+static int identity_resolve(const struct stas_config *cfg, bool nqn, char **value, int file_error,
+			    char **ret_source)
+{
+	const char *def = nqn ? HOSTNQN_PATH : HOSTID_PATH, *key = nqn ? "host.nqn" : "host.id";
+	const char *spec = cfg ? (nqn ? cfg->host.nqn_spec : cfg->host.id_spec) : NULL;
+	const char *v = cfg ? (nqn ? cfg->host.nqn : cfg->host.id) : *value;
+	const char *path = spec ? str_startswith(spec, "file://") : NULL;
+	char *copy = NULL;
+	int r;
+
+	if (!cfg)
+		r = asprintf(ret_source, "%s (the configuration has errors)", def);
+	else if (path && streq(path, def))
+		r = asprintf(ret_source, "%s%s", def,
+			     v					  ? "" :
+			     file_error == -ENOENT || !file_error ? ", missing" :
+								    ", unreadable");
+	else if (path)
+		r = asprintf(ret_source, "%s (stas.conf %s, overrides %s)", path, key, def);
+	else
+		r = asprintf(ret_source, "stas.conf %s (overrides %s)", key, def);
+	if (r < 0)
+		return -ENOMEM;
+	if (v && v != *value && !(copy = strdup(v)))
+		return -ENOMEM;
+	if (v != *value) {
+		free(*value);
+		*value = copy;
+	}
+	return 0;
+}
+
 int status_collect(struct cache *c, const char *cache_dir, const char *config_path,
 		   struct status **ret)
 {
@@ -125,9 +162,13 @@ int status_collect(struct cache *c, const char *cache_dir, const char *config_pa
 	s->config_exists = access(s->config_path, F_OK) == 0;
 	r = config_load(config_path, &cfg, &s->config_errors);
 	s->config_valid = r >= 0;
-	if (r == -ENOMEM) {
+	if (r == -ENOMEM ||
+	    identity_resolve(s->config_valid ? cfg : NULL, true, &s->hostnqn, s->hostnqn_error,
+			     &s->hostnqn_source) < 0 ||
+	    identity_resolve(s->config_valid ? cfg : NULL, false, &s->hostid, s->hostid_error,
+			     &s->hostid_source) < 0) {
 		status_free(s);
-		return r;
+		return -ENOMEM;
 	}
 
 	s->cache_exists = c != NULL;
@@ -161,6 +202,8 @@ struct status *status_free(struct status *s)
 		return NULL;
 	free(s->hostnqn);
 	free(s->hostid);
+	free(s->hostnqn_source);
+	free(s->hostid_source);
 	free(s->config_path);
 	strv_free(s->config_errors);
 	free(s->cache_dir);

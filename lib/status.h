@@ -24,9 +24,15 @@ struct status_subsys {
 };
 
 struct status {
-	char *hostnqn; /* NULL when unreadable: see hostnqn_error */
+	/*
+	 * The identity stas uses: stas.conf's host.nqn / host.id when set there,
+	 * else /etc/nvme/hostnqn, hostid (the default file also when the
+	 * configuration has errors). NULL when not set or unreadable.
+	 */
+	char *hostnqn;
 	char *hostid;
-	int hostnqn_error, hostid_error; /* negative errno, 0 when read */
+	int hostnqn_error, hostid_error; /* the default files': negative errno, 0 when read */
+	char *hostnqn_source, *hostid_source; /* where each came from, for humans */
 
 	char *config_path;
 	bool config_exists, config_valid;

@@ -186,8 +186,12 @@ int verb_status(int argc, char **argv)
 
 		json_object_object_add(h, "hostnqn",
 				       st->hostnqn ? json_object_new_string(st->hostnqn) : NULL);
+		json_object_object_add(h, "hostnqn-source",
+				       json_object_new_string(st->hostnqn_source));
 		json_object_object_add(h, "hostid",
 				       st->hostid ? json_object_new_string(st->hostid) : NULL);
+		json_object_object_add(h, "hostid-source",
+				       json_object_new_string(st->hostid_source));
 		json_object_object_add(jo, "host", h);
 		json_object_object_add(cf, "path", json_object_new_string(st->config_path));
 		json_object_object_add(cf, "exists", json_object_new_boolean(st->config_exists));
@@ -241,14 +245,8 @@ int verb_status(int argc, char **argv)
 		return ret;
 	}
 
-	printf("Host NQN:   %s\n", st->hostnqn			? st->hostnqn :
-				   st->hostnqn_error == -ENOENT ? "(not set: " HOSTNQN_PATH
-								  " missing)" :
-								  "(unreadable)");
-	printf("Host ID:    %s\n", st->hostid		       ? st->hostid :
-				   st->hostid_error == -ENOENT ? "(not set: " HOSTID_PATH
-								 " missing)" :
-								 "(unreadable)");
+	printf("Host NQN:   %s (from %s)\n", st->hostnqn ?: "(not set)", st->hostnqn_source);
+	printf("Host ID:    %s (from %s)\n", st->hostid ?: "(not set)", st->hostid_source);
 	printf("Config:     %s%s\n", st->config_path,
 	       !st->config_valid  ? " (INVALID: see 'stasadm config check')" :
 	       !st->config_exists ? " (missing: defaults apply)" :

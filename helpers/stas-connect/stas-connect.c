@@ -30,6 +30,7 @@
 #include "strv.h"
 #include "tid.h"
 #include "unit-name.h"
+#include "unit-start.h"
 
 #define JOBS_MAX 64
 
@@ -468,6 +469,38 @@ static int nqns_from_key(struct cache *c, const struct stas_config *cfg, char **
 	return r;
 }
 
+/*
+ * --all (the boot path, reload, the audit) does not retry: each subsystem
+ * with a path that failed goes to its stas-connect@ unit, which retries with
+ * backoff (stas-units(7)). Without systemd nothing is started (the next run
+ * tries again).
+ */
+static void handoff_failed(struct json_object *results)
+{
+	_cleanup_unit_starter_ struct unit_starter *u = NULL;
+
+	for (size_t i = 0; i < json_object_array_length(results); i++) {
+		struct json_object *o = json_object_array_get_idx(results, i), *f, *q;
+		_cleanup_free_ char *unit = NULL;
+		int r;
+
+		if (!json_object_object_get_ex(o, "failed", &f) || json_object_get_int64(f) <= 0 ||
+		    !json_object_object_get_ex(o, "nqn", &q) ||
+		    unit_name_connect(json_object_get_string(q), &unit, NULL) < 0)
+			continue;
+		if (!u && unit_starter_new(&u) < 0)
+			return;
+		r = unit_starter_start(u, unit, UNIT_START);
+		if (r == -ENOMEDIUM)
+			return;
+		if (r < 0)
+			log_warning_errno(r, "Failed to start %s, ignoring: %m", unit);
+		else
+			log_info("%s: handed to %s, which retries with backoff.",
+				 json_object_get_string(q), unit);
+	}
+}
+
 static int run(void)
 {
 	_cleanup_config_free_ struct stas_config *cfg = NULL;
@@ -536,6 +569,8 @@ static int run(void)
 
 	if (!arg_dry_run)
 		notify_cached(results);
+	if (arg_all && !arg_dry_run)
+		handoff_failed(results);
 	if (!arg_json)
 		for (size_t i = 0; i < json_object_array_length(results); i++)
 			output_plan_text(json_object_array_get_idx(results, i), arg_dry_run,

@@ -356,6 +356,21 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 	return 0;
 }
 
+/*
+ * A subsystem whose paths did not all come up in this process (the boot
+ * path, the audit) goes to its stas-connect@ unit, which retries with
+ * backoff (stas-units(7)); without systemd the next run tries again.
+ */
+static void handoff_connect(struct discover *d, const char *nqn)
+{
+	_cleanup_free_ char *unit = NULL;
+
+	if (unit_name_connect(nqn, &unit, NULL) < 0)
+		return;
+	if (unit_start(d, unit, UNIT_START) >= 0)
+		log_info("%s: handed to %s, which retries with backoff.", nqn, unit);
+}
+
 int trigger_flush(struct discover *d)
 {
 	_cleanup_free_ struct reconcile_result *v = NULL;
@@ -398,6 +413,8 @@ int trigger_flush(struct discover *d)
 		}
 		if (r > 0 && ret == 0)
 			ret = -EHOSTUNREACH;
+		if (r > 0 && !d->dry_run)
+			handoff_connect(d, *nqn);
 	}
 	strv_free(d->nqns);
 	d->nqns = NULL;

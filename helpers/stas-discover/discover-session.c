@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "conn-opts.h"
+#include "discover-policy.h"
 #include "exclusions.h"
 #include "log.h"
 #include "macro.h"
@@ -243,15 +244,15 @@ static void dc_dim_register(struct discover *d, const struct dc_job *job, struct
 	uint32_t result = 0;
 	int r;
 
-	if (!streq(s->ctrl.dctype, "ddc") && !streq(s->ctrl.dctype, "cdc"))
-		return;
 	/*
 	 * Registered when this connection was made - unless the kernel
 	 * reconnected it since (NVME_EVENT=rediscover: the DC has forgotten
 	 * the host, stas-discover runs with --register).
 	 */
-	if (!s->connected_here && !d->dim_register && cache_dc_get(d->cache, &job->tid, &rec) > 0 &&
-	    streq(rec.device, s->ctrl.name))
+	if (cache_dc_get(d->cache, &job->tid, &rec) <= 0)
+		rec.device[0] = '\0';
+	if (!dim_register_wanted(s->ctrl.dctype, s->connected_here, d->dim_register, rec.device,
+				 s->ctrl.name))
 		return;
 	r = kernel_dim_register(s->ctrl.name, true, d->cfg->host.symname, &err, &result);
 	if (r < 0)

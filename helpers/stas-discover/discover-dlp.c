@@ -75,6 +75,13 @@ int dlp_store(struct discover *d, const struct dc_job *job, const struct dc_sess
 	if (r == -ENOENT) {
 		log_info("The discovery controller was removed from the cache while its log page "
 			 "was read; not storing the page.");
+		/* Purged (retired, expired) meanwhile: the connection made for it is nobody's. */
+		if (s->connected_here && s->persistent) {
+			r = kernel_disconnect(s->ctrl.name);
+			if (r < 0 && r != -ENOENT)
+				log_warning_errno(r, "Failed to disconnect %s, ignoring: %m",
+						  s->ctrl.name);
+		}
 		return 0;
 	}
 	if (r == -EPROTO)

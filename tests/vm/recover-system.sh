@@ -119,6 +119,14 @@ done
 restarted() { [ "$(systemctl show -P NRestarts "$1")" -ge 1 ] && activating "$1"; }
 check "kill -9: $cunit is restarted" wait_until 30 restarted "$cunit"
 check "kill -9: $dunit is restarted" wait_until 30 restarted "$dunit"
+# A stop ends the wait at once (at most after an attempt underway, ~3 s here).
+wait_until 30 sh -c "journalctl -b --no-pager -o cat -u '$cunit' | grep -q 'Attempt 1 .*retrying'" || true
+t=${EPOCHREALTIME/[.,]/}
+timeout 30 systemctl stop "$cunit" || true
+ms=$(((${EPOCHREALTIME/[.,]/} - t) / 1000))
+check "systemctl stop during the backoff returns promptly ($ms ms) and the unit is inactive, not failed" \
+	sh -c "[ $ms -lt 8000 ] && [ \"\$(systemctl show -P ActiveState '$cunit')\" = inactive ]"
+systemctl --no-block start "$cunit"
 vm_sleep 3
 outage_end
 t2=$(date +%s)

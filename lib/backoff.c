@@ -56,18 +56,29 @@ int backoff_parse_env(unsigned *ret_first, unsigned *ret_max)
 	return 1;
 }
 
+static int wait_blocked(const sigset_t *ss, unsigned sec);
+
 int backoff_wait(unsigned sec)
 {
-	struct timespec now, end;
-	sigset_t ss;
+	sigset_t ss, old;
 	int r;
 
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+	if (sigprocmask(SIG_BLOCK, &ss, &old) < 0)
 		return -errno;
+	r = wait_blocked(&ss, sec);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int wait_blocked(const sigset_t *ss, unsigned sec)
+{
+	struct timespec now, end;
+	int r;
+
 	if (clock_gettime(CLOCK_MONOTONIC, &end) < 0)
 		return -errno;
 	end.tv_sec += sec;
@@ -84,7 +95,7 @@ int backoff_wait(unsigned sec)
 		}
 		if (left.tv_sec < 0)
 			return 0;
-		r = sigtimedwait(&ss, NULL, &left);
+		r = sigtimedwait(ss, NULL, &left);
 		if (r > 0)
 			return r;
 		if (errno == EAGAIN)

@@ -14,7 +14,9 @@
  *
  * The wait blocks SIGTERM, SIGINT and SIGHUP and sleeps in sigtimedwait(),
  * so a stop request ends it at once and the caller exits cleanly; no
- * polling.
+ * polling. Outside the wait the signals keep their disposition (a stop
+ * during an attempt ends the process at once; the units count SIGTERM as a
+ * clean exit, SuccessExitStatus=).
  */
 #pragma once
 
@@ -50,10 +52,10 @@ unsigned backoff_delay_sec_custom(unsigned attempt, unsigned first, unsigned max
 
 /**
  * backoff_wait() - sleep @sec seconds unless SIGTERM, SIGINT or SIGHUP
- * arrives first. The three signals are blocked for the rest of the process
- * lifetime on the first call (a signal that arrived during an attempt is
- * then seen by the next wait), so call it only from a single-threaded
- * process that handles no other way of stopping.
+ * arrives first (or is pending, blocked by the caller). The three signals
+ * are blocked during the wait and the caller's signal mask is restored
+ * after it; the signal that ended the wait is consumed. Single-threaded
+ * processes only.
  * Return: 0 when the time elapsed, the signal number (> 0) when a stop was
  * requested, negative errno on failure.
  */

@@ -532,7 +532,8 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 		if (ctrl) {
 			/* From udev: an event on a kernel discovery controller. */
 			r = kernel_ctrl_read(ctrl, &k);
-			if (r == -ENOENT)
+			/* Gone, or its name already given to a new (I/O) controller. */
+			if (r == -ENOENT || (r >= 0 && !k.discovery))
 				return job_from_removed(d, ctrl, ret);
 			if (r < 0)
 				return log_error_errno(r, "Cannot read controller %s: %m", ctrl);

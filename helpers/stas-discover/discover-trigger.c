@@ -414,7 +414,7 @@ int trigger_flush(struct discover *d)
 		if (r > 0 && ret == 0)
 			ret = -EHOSTUNREACH;
 		if (r > 0 && !d->dry_run)
-			handoff_connect(d, *nqn);
+			handoff_connect(d, v[i].nqn);
 	}
 	strv_free(d->nqns);
 	d->nqns = NULL;

@@ -82,6 +82,7 @@ const struct config_reader config_readers[] = {
 	{ "global.tron", DISCOVER, "global.tron" },
 	{ "global.tron", "helpers/stas-connect/stas-connect.c", "global.tron" },
 	{ "global.tron", "helpers/stas-mdns-watch/stas-mdns-watch.c", "global.tron" },
+	{ "global.audit-interval", "helpers/stas-connect/stas-connect.c", "audit_interval_sec" },
 	CONN_OPTS_IO("global."),
 	{ "global.ignore-iface", MDNS_BROWSE, "o.conn.ignore_iface" },
 	{ "global.ignore-iface", RECONCILE, "po.conn.ignore_iface" },
@@ -100,6 +101,7 @@ const struct config_reader config_readers[] = {
 	  "zeroconf_persistence_sec" },
 	{ "discovery.referrals-per-page-max", TRIGGER, "referrals_per_page_max" },
 	{ "discovery.referral-dcs-max", TRIGGER, "referral_dcs_max" },
+	{ "discovery.referral-give-up", DISCOVER, "referral_give_up_sec" },
 	TID_KEYS("discovery.controllers.", DISCOVER, "config_section(d->cfg, CONFIG_ROLE_DISCOVERY)"),
 	CONN_OPTS_DC("discovery.controllers."),
 	/* a DC entry's options for the I/O controllers of its log page: reconcile layers them */

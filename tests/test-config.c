@@ -217,7 +217,7 @@ static void test_full(void)
 	is_str(c->tid.traddr, "192.168.1.10", "DC 1 traddr canonical");
 	is_str(c->tid.trsvcid, "8009", "DC 1 default trsvcid 8009");
 	is_str(c->tid.subsysnqn, NVME_DISC_SUBSYS_NQN, "DC 1 default NQN");
-	ok(strstr(c->source, "full.conf:39") != NULL, "DC 1 source %s", c->source);
+	ok(strstr(c->source, "full.conf:41") != NULL, "DC 1 source %s", c->source);
 	c = &cfg->discovery.s.controllers[1];
 	diag("DC 2: %s", tid_format(&c->tid, buf, sizeof(buf)));
 	is_str(c->tid.traddr, "fd00::1", "DC 2 traddr canonical");

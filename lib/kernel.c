@@ -1002,12 +1002,14 @@ int kernel_dim_register(const char *name, bool reg, const char *symname, struct 
 {
 	uint32_t result = 0;
 	nvme_subsystem_t s;
-	nvme_ctrl_t c;
+	nvme_ctrl_t c = NULL;
 	int r;
 
 	r = ctrl_scan(name, err, &c);
 	if (r < 0)
 		return r;
+	if (!c)
+		return -ENODEV;
 	if (!nvmf_is_registration_supported(c))
 		return -EOPNOTSUPP;
 	/* libnvme puts the host's symbolic name of the controller's host into the DIM entry */

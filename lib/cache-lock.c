@@ -22,7 +22,8 @@ int cache_lock_dir(const char *dir, bool exclusive, uint64_t wait_usec, int *ret
 	_cleanup_close_ int fd = -EBADF;
 	uint64_t waited = 0;
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* Followed like cache_open() follows it: a symlinked cache directory is fine. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return negative_errno();
 	for (;;) {

@@ -1070,9 +1070,10 @@ int verb_cache_import(int argc, char **argv)
 		COMMON_LONG_OPTIONS,
 		{},
 	};
+	/* declared first, released last: after the cache is closed */
+	_cleanup_close_ int lock_fd = -EBADF;
 	_cleanup_cache_ struct cache *c = NULL;
 	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_close_ int lock_fd = -EBADF;
 	struct cache_import_summary s = {};
 	bool dry_run = false, force = false;
 	unsigned flags = 0;

@@ -39,6 +39,7 @@ struct cache {
 	const uint8_t *map, *map_end;
 	size_t map_size;
 	uint64_t file_size; /* of data.mdb, when the bounds were last taken */
+	int lock_fd; /* RDWR: the shared lock on the directory (cache-lock.h), or -EBADF */
 };
 
 /*

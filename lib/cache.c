@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cache-internal.h"
+#include "cache-lock.h"
 #include "cache-record.h"
 #include "cache.h"
 #include "fileio.h"
@@ -181,6 +182,8 @@ const char *cache_strerror(int r)
 	case -ELOOP:
 		return "data.mdb or lock.mdb is not a regular file (a symbolic link?): refusing to "
 		       "open it";
+	case -EBUSY:
+		return "the cache is locked by another process (an import, see stas-cache(7))";
 	default:
 		return strerror(r < 0 ? -r : r);
 	}
@@ -723,10 +726,17 @@ int cache_open_full(const char *dir, unsigned flags, size_t mapsize, struct cach
 	if (!c)
 		return -ENOMEM;
 	c->flags = flags;
+	c->lock_fd = -EBADF;
 	cache_set_writer(c, program_invocation_short_name);
 	c->dir = strdup(dir);
 	if (!c->dir)
 		return -ENOMEM;
+	/* A writer holds the shared lock while open: an import waits for none (cache-lock.h). */
+	if (rdwr && !(flags & CACHE_NOLOCK)) {
+		r = cache_lock_dir(dir, false, CACHE_LOCK_WAIT_USEC, &c->lock_fd);
+		if (r < 0)
+			return r;
+	}
 
 	/* Several processes may create or open the environment at once; LMDB
 	 * serialises lock-file setup with fcntl locks, but a loser can see a
@@ -811,6 +821,8 @@ struct cache *cache_free(struct cache *c)
 		mdb_txn_abort(c->rtxn);
 	if (c->env)
 		mdb_env_close(c->env);
+	if (c->lock_fd >= 0)
+		(void)close(c->lock_fd);
 	free(c->dir);
 	free(c);
 	return NULL;

@@ -64,6 +64,9 @@ enum cache_open_flags {
 	/* Skip fsync on commit: a killed process still loses nothing, an OS
 	 * crash may lose the last commits. For tests and bulk tools only. */
 	CACHE_NOSYNC = 1 << 1,
+	/* RDWR without the shared writer lock (cache-lock.h): only for a caller
+	 * that holds the directory's lock exclusively itself (stasadm import). */
+	CACHE_NOLOCK = 1 << 2,
 };
 
 enum cache_origin {
@@ -225,7 +228,12 @@ const char *cache_default_dir(void);
  * truncated file is refused here instead of killing the process with SIGBUS
  * at the first read of a missing page.
  *
- * Return: 0 and *ret; -ENOENT (RDONLY and no cache yet), -EACCES/-EROFS
+ * RDWR (without CACHE_NOLOCK) holds a shared lock on @dir until
+ * cache_free(), waiting up to CACHE_LOCK_WAIT_USEC for an exclusive holder
+ * (an import) to finish; see cache-lock.h.
+ *
+ * Return: 0 and *ret; -EBUSY (RDWR: the cache stayed locked by an import),
+ * -ENOENT (RDONLY and no cache yet), -EACCES/-EROFS
  * (RDWR on a directory that cannot be written), -EPERM (unsafe directory),
  * -ELOOP (data.mdb or lock.mdb not a regular file), -EUCLEAN (data.mdb
  * truncated or empty), -EBADMSG (not an LMDB environment or corrupt), other

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache-lock.h"
 #include "cache.h"
 #include "dlpe.h"
 #include "fileio.h"
@@ -215,7 +216,7 @@ static bool cache_is_corrupt(int r)
  * or read because it is corrupt: set the damaged data.mdb aside (kept as
  * data.mdb.corrupt-<time>) and open a new, empty cache in its place.
  */
-static int cache_recreate(struct cache **c)
+static int cache_recreate(struct cache **c, unsigned flags)
 {
 	const char *dir = arg_cache_dir ?: cache_default_dir();
 	char aside[PATH_MAX] = "";
@@ -229,7 +230,7 @@ static int cache_recreate(struct cache **c)
 	if (r > 0)
 		log_warning("The corrupt cache was moved to %s; starting a new one in %s.", aside,
 			    dir);
-	r = cache_open(dir, CACHE_RDWR, c);
+	r = cache_open(dir, CACHE_RDWR | flags, c);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create a new cache in %s: %s", dir,
 				       cache_error(r));
@@ -237,11 +238,11 @@ static int cache_recreate(struct cache **c)
 	return 0;
 }
 
-/* Open the cache RDWR for a verb that can recover a corrupt one. Return: as cache_open(). */
-static int cache_open_recoverable(struct cache **ret)
+/* Open the cache RDWR (| @flags) for a verb that can recover a corrupt one. Return: as cache_open(). */
+static int cache_open_recoverable(struct cache **ret, unsigned flags)
 {
 	const char *dir = arg_cache_dir ?: cache_default_dir();
-	int r = cache_open(dir, CACHE_RDWR, ret);
+	int r = cache_open(dir, CACHE_RDWR | flags, ret);
 
 	if (r < 0 && !cache_is_corrupt(r))
 		return log_error_errno(r, "Failed to open the cache in %s: %s", dir,
@@ -861,7 +862,7 @@ int verb_cache_purge(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (all) {
-		r = cache_open_recoverable(&c);
+		r = cache_open_recoverable(&c, 0);
 		if (r >= 0)
 			r = cache_purge_all(c, paths);
 		/* what is left (paths) must be sound, or nothing is kept */
@@ -870,7 +871,7 @@ int verb_cache_purge(int argc, char **argv)
 		if (cache_is_corrupt(r)) {
 			/* nothing in a corrupt cache can be trusted, path ownership included */
 			log_warning("%s: replacing it.", cache_error(r));
-			if (cache_recreate(&c) < 0)
+			if (cache_recreate(&c, 0) < 0)
 				return 1;
 			printf("Purged everything: the corrupt cache was replaced by an empty one.\n");
 			return 0;
@@ -998,7 +999,7 @@ static int import_scratch(FILE *f, struct cache_import_summary *s)
  * the file on a throw-away cache first, so a bad file leaves the old cache
  * where it was. Return: as cache_import(); -EIO when already reported.
  */
-static int import_recover(FILE *f, const char *file, struct cache **c,
+static int import_recover(FILE *f, const char *file, struct cache **c, unsigned flags,
 			  struct cache_import_summary *s, int error)
 {
 	int r;
@@ -1016,43 +1017,88 @@ static int import_recover(FILE *f, const char *file, struct cache **c,
 		return r;
 	if (fseek(f, 0, SEEK_SET) < 0)
 		return log_error_errno(errno, "Failed to rewind %s: %m", file), -EIO;
-	if (cache_recreate(c) < 0)
+	if (cache_recreate(c, flags) < 0)
 		return -EIO;
 	*s = (struct cache_import_summary){};
 	return cache_import(*c, f, false, s);
 }
 
+/*
+ * Import is an offline operation: it replaces every record, so a helper
+ * running meanwhile would commit what it derived from the old cache into
+ * the new one, and the connections it makes would be missing from the
+ * import. Take the cache directory's lock exclusively, without waiting
+ * (every writer holds it shared while it has the cache open, see
+ * cache-lock.h; one starting now waits until the import is done) and keep
+ * it until the end. Return: 0 and *ret_fd, or -EBUSY/negative errno,
+ * reported.
+ */
+static int import_lock(int *ret_fd)
+{
+	const char *dir = arg_cache_dir ?: cache_default_dir();
+	char holders[512];
+	int r;
+
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create %s: %m", dir);
+	r = cache_lock_dir(dir, true, 0, ret_fd);
+	if (r == -EBUSY) {
+		if (cache_lock_holders(dir, holders, sizeof(holders)) > 0)
+			log_error("The cache in %s is in use by %s.", dir, holders);
+		else
+			log_error("The cache in %s is in use by another process.", dir);
+		log_error(
+			"Import is an offline operation: stop stas first (systemctl stop "
+			"stas-mdns-watch.service, and wait for the running stas-discover@ and "
+			"stas-connect@ units), or use --force to import anyway; the cache was not "
+			"changed.");
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Failed to lock the cache in %s: %m", dir);
+	return 0;
+}
+
 int verb_cache_import(int argc, char **argv)
 {
-	enum { OPT_DRY_RUN = _OPT_COMMON_MAX };
+	enum { OPT_DRY_RUN = _OPT_COMMON_MAX, OPT_FORCE };
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		COMMON_LONG_OPTIONS,
 		{},
 	};
+	/* declared first, released last: after the cache is closed */
+	_cleanup_close_ int lock_fd = -EBADF;
 	_cleanup_cache_ struct cache *c = NULL;
 	_cleanup_fclose_ FILE *f = NULL;
 	struct cache_import_summary s = {};
-	bool dry_run = false;
+	bool dry_run = false, force = false;
+	unsigned flags = 0;
 	const char *file;
 	int o, r;
 
 	while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		if (o == 'h') {
-			printf("Usage: stasadm import FILE [--dry-run]\n\n"
+			printf("Usage: stasadm import FILE [--dry-run] [--force]\n\n"
 			       "Replace the whole cache with an export (FILE or - for stdin). The file\n"
 			       "is checked completely first; a truncated, altered or newer-version\n"
-			       "file is refused and the cache is left as it was.\n");
+			       "file is refused and the cache is left as it was. Offline: refused\n"
+			       "while another stas program has the cache open for writing, unless\n"
+			       "--force.\n");
 			return 0;
 		}
 		if (o == OPT_DRY_RUN)
 			dry_run = true;
+		else if (o == OPT_FORCE)
+			force = true;
 		else if (o == '?' || !common_option(o, optarg))
 			return EXIT_USAGE;
 	}
 	if (argc - optind != 1) {
-		log_error("Usage: stasadm import FILE [--dry-run]");
+		log_error("Usage: stasadm import FILE [--dry-run] [--force]");
 		return EXIT_USAGE;
 	}
 	file = argv[optind];
@@ -1062,12 +1108,19 @@ int verb_cache_import(int argc, char **argv)
 		f = fopen(file, "re");
 	if (!f)
 		return log_error_errno(errno, "Failed to open %s: %m", file), 1;
+	if (!dry_run && !force) {
+		if (import_lock(&lock_fd) < 0)
+			return 1;
+		flags = CACHE_NOLOCK; /* held exclusively: the writer's shared lock would wait for us */
+	} else if (!dry_run)
+		log_warning(
+			"--force: importing while other stas programs may be writing the cache.");
 	if (dry_run) {
 		r = stasadm_cache_open(CACHE_RDONLY, &c);
 		if (r < 0)
 			return 1;
 	} else {
-		r = cache_open_recoverable(&c);
+		r = cache_open_recoverable(&c, flags);
 		if (r < 0 && !cache_is_corrupt(r))
 			return 1;
 	}
@@ -1078,7 +1131,7 @@ int verb_cache_import(int argc, char **argv)
 		r = cache_import(c, f, dry_run, &s);
 	/* the cache (not the file: no reason given) is corrupt: replace it */
 	if (!dry_run && cache_is_corrupt(r) && !s.reason[0]) {
-		r = import_recover(f, file, &c, &s, r);
+		r = import_recover(f, file, &c, flags, &s, r);
 		if (r == -EIO)
 			return 1; /* already reported */
 	}

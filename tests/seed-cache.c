@@ -15,12 +15,16 @@
  *   seed-cache bad-length DIR     make the length of meta "created" in
  *                                 data.mdb claim 16 MiB more than the file
  *                                 holds (raw bytes: LMDB's node header)
+ *   seed-cache hold DIR           open the cache for writing as every stas
+ *                                 writer does (cache_open RDWR), print
+ *                                 "ready" and keep it open until killed
  */
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cache-record.h"
 #include "cache.h"
@@ -232,7 +236,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3) {
 		fprintf(stderr,
-			"Usage: seed-cache seed|dangling-nqn|future-schema|bad-length DIR\n");
+			"Usage: seed-cache seed|dangling-nqn|future-schema|bad-length|hold DIR\n");
 		return 2;
 	}
 	if (streq(argv[1], "seed"))
@@ -269,6 +273,17 @@ int main(int argc, char **argv)
 	}
 	if (streq(argv[1], "bad-length"))
 		return bad_length(argv[2]);
+	if (streq(argv[1], "hold")) {
+		_cleanup_cache_ struct cache *c = NULL;
+		int r = cache_open(argv[2], CACHE_RDWR, &c);
+
+		if (r < 0)
+			return fprintf(stderr, "seed-cache: %s\n", cache_strerror(r)), EXIT_FAILURE;
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	fprintf(stderr, "seed-cache: unknown mode '%s'\n", argv[1]);
 	return 2;
 }

@@ -99,35 +99,7 @@ static void file_free(struct fabrics_file *f)
 	free(f->s);
 }
 
-/* Set @key in @k (a later value of the same key replaces the earlier one). */
-static int kvs_set(struct kvs *k, const char *key, const char *value, unsigned line)
-{
-	struct kv *n;
-
-	for (size_t i = 0; i < k->n; i++)
-		if (streq(k->v[i].key, key)) {
-			char *v = strdup(value);
-			if (!v)
-				return -ENOMEM;
-			erase_freep(&k->v[i].value);
-			k->v[i].value = v;
-			k->v[i].line = line;
-			return 0;
-		}
-	n = realloc(k->v, (k->n + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	k->v = n;
-	n[k->n] = (struct kv){ .key = strdup(key), .value = strdup(value), .line = line };
-	if (!n[k->n].key || !n[k->n].value) {
-		free(n[k->n].key);
-		free(n[k->n].value);
-		return -ENOMEM;
-	}
-	k->n++;
-	return 0;
-}
-
+/* Append @key = @value to @k (repeated keys kept: controller = lines). */
 static int kvs_add(struct kvs *k, const char *key, const char *value, unsigned line)
 {
 	struct kv *n = realloc(k->v, (k->n + 1) * sizeof(*n));
@@ -145,23 +117,28 @@ static int kvs_add(struct kvs *k, const char *key, const char *value, unsigned l
 	return 0;
 }
 
+/* Set @key in @k (a later value of the same key replaces the earlier one). */
+static int kvs_set(struct kvs *k, const char *key, const char *value, unsigned line)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (streq(k->v[i].key, key)) {
+			char *v = strdup(value);
+			if (!v)
+				return -ENOMEM;
+			erase_freep(&k->v[i].value);
+			k->v[i].value = v;
+			k->v[i].line = line;
+			return 0;
+		}
+	return kvs_add(k, key, value, line);
+}
+
 static const struct kv *kvs_get(const struct kvs *k, const char *key)
 {
 	for (size_t i = 0; i < k->n; i++)
 		if (streq(k->v[i].key, key))
 			return &k->v[i];
 	return NULL;
-}
-
-static char *strip(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]);)
-		*--e = '\0';
-	return s;
 }
 
 static enum sect sect_from_name(const char *n)
@@ -195,7 +172,7 @@ static int parse(struct import *im, const char *path, char *text, struct fabrics
 		if (next)
 			*next++ = '\0';
 		line++;
-		s = strip(l);
+		s = import_strip(l);
 		if (!*s || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
@@ -253,7 +230,7 @@ static int parse(struct import *im, const char *path, char *text, struct fabrics
 			continue;
 		}
 		*eq = '\0';
-		key = strip(s);
+		key = import_strip(s);
 		val = eq + 1;
 		/* an inline comment: '#' after a blank */
 		for (char *p = val; *p; p++)
@@ -261,7 +238,7 @@ static int parse(struct import *im, const char *path, char *text, struct fabrics
 				*p = '\0';
 				break;
 			}
-		val = strip(val);
+		val = import_strip(val);
 		if (!cur) {
 			untranslated(im, path, line, "'%s' not translated: outside a known section",
 				     config_value_mask(NULL, key));
@@ -415,15 +392,15 @@ static int emit_entry(struct import *im, const char *path, int role, const struc
 		_cleanup_free_ char *q = NULL;
 
 		if (!eq) {
-			if (!isempty(strip(tok)))
+			if (!isempty(import_strip(tok)))
 				untranslated(im, path, ctrl->line,
 					     "'%s' not translated: not key=value",
-					     config_value_mask(NULL, strip(tok)));
+					     config_value_mask(NULL, import_strip(tok)));
 			continue;
 		}
 		*eq = '\0';
-		k = strip(tok);
-		v = strip(eq + 1);
+		k = import_strip(tok);
+		v = import_strip(eq + 1);
 		if (streq(k, "transport") || streq(k, "traddr") || streq(k, "trsvcid") ||
 		    streq(k, "host-traddr") || streq(k, "host-iface")) {
 			q = import_quote(v);
@@ -607,7 +584,7 @@ static int section_items(struct import *im, const char *path, const struct secti
 		if (fclose(f) != 0)
 			return log_oom();
 		/* " key = value;" -> key, value */
-		k = strip(buf);
+		k = import_strip(buf);
 		v = strstr(k, " = ");
 		if (!v)
 			continue;

@@ -403,7 +403,7 @@ static void ini_free(struct ini *v, size_t n)
 	free(v);
 }
 
-static char *strip(char *s)
+char *import_strip(char *s)
 {
 	char *e;
 
@@ -421,7 +421,7 @@ static void strip_inline_comment(char *v, const char *file, unsigned line)
 		if (*p == '#' && p > v && isspace((unsigned char)p[-1])) {
 			note(file, line,
 			     "inline comment \"%s\" removed (nvme-stas kept it in the value)",
-			     config_value_mask(NULL, strip(p)));
+			     config_value_mask(NULL, import_strip(p)));
 			*p = '\0';
 			for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
 				*--e = '\0';
@@ -448,7 +448,7 @@ static int ini_parse(struct import *im, const char *file, char *text, struct ini
 			*next++ = '\0';
 		line++;
 		cont = isspace((unsigned char)l[0]);
-		s = strip(l);
+		s = import_strip(l);
 		if (!*s || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[' && !cont) {
@@ -470,7 +470,7 @@ static int ini_parse(struct import *im, const char *file, char *text, struct ini
 			/* the key only: what follows '=' may be a secret */
 			s[strcspn(s, "=")] = '\0';
 			untranslated(im, file, line, "'%s' not translated: outside any [section]",
-				     config_value_mask(NULL, strip(s)));
+				     config_value_mask(NULL, import_strip(s)));
 			continue;
 		}
 		if (cont && n > 0 && streq(v[n - 1].section, section) && v[n - 1].value) {
@@ -481,8 +481,8 @@ static int ini_parse(struct import *im, const char *file, char *text, struct ini
 			eq = strchr(s, '=');
 			if (eq)
 				*eq = '\0';
-			key = strdup(strip(s));
-			val = eq ? strdup(strip(eq + 1)) : NULL;
+			key = strdup(import_strip(s));
+			val = eq ? strdup(import_strip(eq + 1)) : NULL;
 			if (eq && !val) {
 				free(key);
 				return log_oom();
@@ -869,7 +869,7 @@ static int import_discovery_conf(struct import *im, const char *file, char *text
 		if (nl)
 			*nl = '\0';
 		line++;
-		s = strip(p);
+		s = import_strip(p);
 		if (*s && *s != '#') {
 			strip_inline_comment(s, file, line);
 			r = import_discovery_line(im, s, file, line);

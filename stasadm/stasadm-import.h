@@ -57,6 +57,8 @@ struct import {
 };
 
 void import_free(struct import *im);
+/* @s without leading and trailing white space (in place). */
+char *import_strip(char *s);
 
 /* Text that may hold a secret is wiped before it is freed. */
 void erase_freep(char **p);

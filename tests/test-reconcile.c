@@ -924,7 +924,8 @@ static void test_neighbours_plan(void)
 		       "registry owner nbft: never disconnected (scope %s)",
 		       config_disconnect_scope_to_string(scopes[i]));
 		if (scopes[i] != CONFIG_DISCONNECT_NONE)
-			ok(reason_has(p, &a, "owned by nbft (registry)"), "  reason names the owner");
+			ok(reason_has(p, &a, "owned by nbft (registry)"),
+			   "  reason names the owner");
 		reconcile_plan_free(p);
 	}
 	k.owner[0] = '\0';

@@ -183,15 +183,6 @@ conf() { # the configured DCs' ports
 conf 8009 8011
 check "config is valid" "$STASADM" config check
 
-live_io() { # live controllers of NQN
-	local n=0 c
-	for c in /sys/class/nvme/nvme*; do
-		[ -e "$c/subsysnqn" ] || continue
-		[ "$(cat "$c/subsysnqn")" = "$1" ] && [ "$(cat "$c/state")" = live ] && n=$((n + 1))
-	done
-	echo "$n"
-}
-has_live() { [ "$(live_io "$1")" -ge 1 ]; }
 all_live() { local q; for q in "$@"; do has_live "$q" || return 1; done; }
 gone() { ! grep -qxF "$1" /sys/class/nvme/nvme*/subsysnqn 2>/dev/null; }
 S() { local i; for i in "$@"; do echo "$V:s$i"; done; }

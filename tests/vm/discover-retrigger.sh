@@ -35,15 +35,6 @@ mkdir -p /etc/stas
 vm_units_no_lsan
 systemctl daemon-reload
 
-live_io() { # live I/O controllers of NQN
-	local n=0 c
-	for c in /sys/class/nvme/nvme*; do
-		[ -e "$c/subsysnqn" ] || continue
-		[ "$(cat "$c/subsysnqn")" = "$1" ] && [ "$(cat "$c/state")" = live ] && n=$((n + 1))
-	done
-	echo "$n"
-}
-has_live() { [ "$(live_io "$1")" -ge 1 ]; }
 sd() { "$SD" --cache-dir "$C" -t tcp -a 127.0.0.1 -s 8009 2>&1; }
 
 unit_a="stas-connect@$(systemd-escape "$A").service"

@@ -43,15 +43,6 @@ vm_units_no_lsan
 udevadm control --reload
 systemctl daemon-reload
 
-live_io() { # live I/O controllers of NQN
-	local n=0 c
-	for c in /sys/class/nvme/nvme*; do
-		[ -e "$c/subsysnqn" ] || continue
-		[ "$(cat "$c/subsysnqn")" = "$1" ] && [ "$(cat "$c/state")" = live ] && n=$((n + 1))
-	done
-	echo "$n"
-}
-has_live() { [ "$(live_io "$1")" -ge 1 ]; }
 # No controller of NQN at all, in any state: deleted, not merely reconnecting
 # (an unlinked subsystem leaves the host's controller in "connecting").
 gone() { ! grep -qxF "$1" /sys/class/nvme/nvme*/subsysnqn 2>/dev/null; }

@@ -15,6 +15,7 @@
 #
 # Contents:
 #   TAP-ish     ok, fail, skip, skip_all, check, diag, bail, vm_on_exit, vm_bg
+#   live paths  live_io, has_live
 #   waiting     wait_until, wait_for_ctrl_state, wait_for_ctrls_count
 #   kernel      nvme_ctrls, ctrl_attr, find_ctrl
 #   nvmet       nvmet_subsys_add/_del, nvmet_ns_add/_del, nvmet_port_add/_del,
@@ -124,6 +125,18 @@ vm_sleep() {
 	fi
 	read -r -t "$1" -u "$_vm_sleep_fd" _ || true
 }
+
+# live_io NQN: how many controllers of subsystem NQN are live
+live_io() {
+	local n=0 c
+	for c in /sys/class/nvme/nvme*; do
+		[ -e "$c/subsysnqn" ] || continue
+		[ "$(cat "$c/subsysnqn")" = "$1" ] && [ "$(cat "$c/state")" = live ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+# has_live NQN: at least one live controller of NQN
+has_live() { [ "$(live_io "$1")" -ge 1 ]; }
 
 # wait_until TIMEOUT CMD...: poll CMD every 0.2 s until it succeeds; 1 on timeout.
 wait_until() {

@@ -58,15 +58,6 @@ for i in $subsystems; do
 	nvmet_link 1 "$V:$i"
 done
 
-n_live() { # live controllers of NQN
-	local n=0 c
-	for c in /sys/class/nvme/nvme*; do
-		[ -e "$c/subsysnqn" ] || continue
-		[ "$(cat "$c/subsysnqn")" = "$1" ] && [ "$(cat "$c/state")" = live ] && n=$((n + 1))
-	done
-	echo "$n"
-}
-has_live() { [ "$(n_live "$1")" -ge 1 ]; }
 all_live() {
 	local i
 	for i in "$@"; do has_live "$V:$i" || return 1; done
@@ -143,7 +134,7 @@ else
 fi
 check "boot 2: stas-discover-all.service finished (the boot does not wait on the DC)" \
 	systemctl is-active stas-discover-all.service
-check "boot 2: s4, unknown to the cache, is not connected yet" sh -c "[ $(n_live "$V:s4") = 0 ]"
+check "boot 2: s4, unknown to the cache, is not connected yet" sh -c "[ $(live_io "$V:s4") = 0 ]"
 check "boot 2: the cache verifies clean with the DC down" "$STASADM" verify
 journalctl -b -o cat -u stas-discover-all.service --no-pager 2>/dev/null | tail -n 6 |
 	sed 's/^/# boot 2: stas-discover-all: /' || true
@@ -160,7 +151,7 @@ else
 fi
 check "boot 2: the persistent discovery connection to the DC is live" wait_until 30 dc_live
 check "boot 2: s1..s4 live, one controller each" \
-	sh -c "[ $(n_live "$V:s1")$(n_live "$V:s2")$(n_live "$V:s3")$(n_live "$V:s4") = 1111 ]"
+	sh -c "[ $(live_io "$V:s1")$(live_io "$V:s2")$(live_io "$V:s3")$(live_io "$V:s4") = 1111 ]"
 check "boot 2: the cache verifies clean" "$STASADM" verify
 check "boot 2: the cache has the DC's new page (1 DC, 4 entries)" \
 	sh -c "[ \"\$($STASADM stats --json | jq -c '[.dcs, .entries]')\" = '[1,4]' ]"

@@ -287,23 +287,34 @@ static const char *want_string(struct loader *l, const config_setting_t *s, cons
 	return printable_string(l, s);
 }
 
-static void apply_int(struct loader *l, const config_setting_t *s, const struct opt *o,
-		      struct target *t)
+/* @s as an integer within @o's range; false (the error reported) otherwise. */
+static bool int_in_range(struct loader *l, const config_setting_t *s, const struct opt *o,
+			 long long *ret)
 {
 	long long v;
 
 	if (!setting_is_int(s)) {
 		error_at(l, s, "'%s' must be an integer (%" PRId64 "..%" PRId64 "), not %s",
 			 o->name, o->min, o->max, type_name(s));
-		return;
+		return false;
 	}
 	v = config_setting_get_int64(s);
 	if (v < o->min || v > o->max) {
 		error_at(l, s, "'%s' = %lld is out of range %" PRId64 "..%" PRId64, o->name, v,
 			 o->min, o->max);
-		return;
+		return false;
 	}
-	*(int32_t *)((char *)t->opts + o->off) = (int32_t)v;
+	*ret = v;
+	return true;
+}
+
+static void apply_int(struct loader *l, const config_setting_t *s, const struct opt *o,
+		      struct target *t)
+{
+	long long v;
+
+	if (int_in_range(l, s, o, &v))
+		*(int32_t *)((char *)t->opts + o->off) = (int32_t)v;
 }
 
 static void apply_switch(struct loader *l, const config_setting_t *s, const struct opt *o)
@@ -812,17 +823,9 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 	}
 	case T_LIMIT: {
 		long long n;
-		if (!setting_is_int(s)) {
-			error_at(l, s, "'%s' must be an integer (%" PRId64 "..%" PRId64 "), not %s",
-				 o->name, o->min, o->max, type_name(s));
+
+		if (!int_in_range(l, s, o, &n))
 			return;
-		}
-		n = config_setting_get_int64(s);
-		if (n < o->min || n > o->max) {
-			error_at(l, s, "'%s' = %lld is out of range %" PRId64 "..%" PRId64, o->name,
-				 n, o->min, o->max);
-			return;
-		}
 		if (o->off == LIM_REFERRALS_PER_PAGE)
 			l->cfg->discovery.referrals_per_page_max = (unsigned)n;
 		else

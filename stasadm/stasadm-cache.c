@@ -818,6 +818,44 @@ int verb_cache_verify(int argc, char **argv)
 
 /* ---- purge -------------------------------------------------------------- */
 
+/*
+ * Replacing the whole cache (import; purge --all's recovery of a corrupt
+ * one) is an offline operation: a helper running meanwhile would commit
+ * what it derived from the old cache into the new one, or go on writing
+ * into the damaged file set aside, and the connections it makes would be
+ * missing from the result. Take the cache directory's lock exclusively,
+ * without waiting (every writer holds it shared while it has the cache
+ * open, see cache-lock.h; one starting now waits until we are done) and
+ * keep it until the end. @what names the operation for the messages, @hint
+ * what to do instead. Return: 0 and *ret_fd, or -EBUSY/negative errno,
+ * reported.
+ */
+static int offline_lock(const char *what, const char *hint, int *ret_fd)
+{
+	const char *dir = arg_cache_dir ?: cache_default_dir();
+	char holders[512];
+	int r;
+
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create %s: %m", dir);
+	r = cache_lock_dir(dir, true, 0, ret_fd);
+	if (r == -EBUSY) {
+		if (cache_lock_holders(dir, holders, sizeof(holders)) > 0)
+			log_error("The cache in %s is in use by %s.", dir, holders);
+		else
+			log_error("The cache in %s is in use by another process.", dir);
+		log_error("%s is an offline operation: stop stas first (systemctl stop "
+			  "stas.target, and wait for the running stas-discover@ and "
+			  "stas-connect@ units)%s; the cache was not changed.",
+			  what, hint);
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Failed to lock the cache in %s: %m", dir);
+	return 0;
+}
+
 int verb_cache_purge(int argc, char **argv)
 {
 	enum { OPT_ALL = _OPT_COMMON_MAX, OPT_PATHS };
@@ -829,6 +867,8 @@ int verb_cache_purge(int argc, char **argv)
 		COMMON_LONG_OPTIONS,
 		{},
 	};
+	/* declared first, released last: after the cache is closed */
+	_cleanup_close_ int lock_fd = -EBADF;
 	_cleanup_cache_ struct cache *c = NULL;
 	bool all = false, paths = false;
 	struct tid opts = {};
@@ -871,7 +911,10 @@ int verb_cache_purge(int argc, char **argv)
 		if (cache_is_corrupt(r)) {
 			/* nothing in a corrupt cache can be trusted, path ownership included */
 			log_warning("%s: replacing it.", cache_error(r));
-			if (cache_recreate(&c, 0) < 0)
+			c = cache_free(c); /* our own shared lock first */
+			if (offline_lock("Replacing a corrupt cache", "", &lock_fd) < 0)
+				return 1;
+			if (cache_recreate(&c, CACHE_NOLOCK) < 0)
 				return 1;
 			printf("Purged everything: the corrupt cache was replaced by an empty one.\n");
 			return 0;
@@ -1023,43 +1066,6 @@ static int import_recover(FILE *f, const char *file, struct cache **c, unsigned 
 	return cache_import(*c, f, false, s);
 }
 
-/*
- * Import is an offline operation: it replaces every record, so a helper
- * running meanwhile would commit what it derived from the old cache into
- * the new one, and the connections it makes would be missing from the
- * import. Take the cache directory's lock exclusively, without waiting
- * (every writer holds it shared while it has the cache open, see
- * cache-lock.h; one starting now waits until the import is done) and keep
- * it until the end. Return: 0 and *ret_fd, or -EBUSY/negative errno,
- * reported.
- */
-static int import_lock(int *ret_fd)
-{
-	const char *dir = arg_cache_dir ?: cache_default_dir();
-	char holders[512];
-	int r;
-
-	r = mkdir_p(dir, 0755);
-	if (r < 0)
-		return log_error_errno(r, "Failed to create %s: %m", dir);
-	r = cache_lock_dir(dir, true, 0, ret_fd);
-	if (r == -EBUSY) {
-		if (cache_lock_holders(dir, holders, sizeof(holders)) > 0)
-			log_error("The cache in %s is in use by %s.", dir, holders);
-		else
-			log_error("The cache in %s is in use by another process.", dir);
-		log_error(
-			"Import is an offline operation: stop stas first (systemctl stop "
-			"stas-mdns-watch.service, and wait for the running stas-discover@ and "
-			"stas-connect@ units), or use --force to import anyway; the cache was not "
-			"changed.");
-		return r;
-	}
-	if (r < 0)
-		return log_error_errno(r, "Failed to lock the cache in %s: %m", dir);
-	return 0;
-}
-
 int verb_cache_import(int argc, char **argv)
 {
 	enum { OPT_DRY_RUN = _OPT_COMMON_MAX, OPT_FORCE };
@@ -1109,7 +1115,7 @@ int verb_cache_import(int argc, char **argv)
 	if (!f)
 		return log_error_errno(errno, "Failed to open %s: %m", file), 1;
 	if (!dry_run && !force) {
-		if (import_lock(&lock_fd) < 0)
+		if (offline_lock("Import", ", or use --force to import anyway", &lock_fd) < 0)
 			return 1;
 		flags = CACHE_NOLOCK; /* held exclusively: the writer's shared lock would wait for us */
 	} else if (!dry_run)

@@ -165,7 +165,7 @@ int mdns_dc_goodbye(struct mdns_watch *w, const struct tid *dc)
 	return r;
 }
 
-/* Expired: stop discovering it, drop its discovery connection, purge it, reconcile its NQNs. */
+/* Expired: stop discovering it, purge it, drop its discovery connection, reconcile its NQNs. */
 static int dc_retire(struct mdns_watch *w, struct cache *c, const struct cache_dc *dc)
 {
 	_cleanup_strv_free_ char **nqns = NULL;
@@ -189,6 +189,15 @@ static int dc_retire(struct mdns_watch *w, struct cache *c, const struct cache_d
 	if (r < 0)
 		return log_error_errno(r, "Failed to read the entries of %s: %m", buf);
 
+	/*
+	 * Purge before disconnecting: the removal of a DC stas connected
+	 * restarts stas-discover@nvmeN (the remove rule), which must find no
+	 * record left to reconnect. @dc is the caller's copy, still usable.
+	 */
+	r = cache_dc_purge(c, &dc->tid);
+	if (r < 0)
+		return log_error_errno(r, "Failed to purge %s from the cache: %m", buf);
+
 	/* The persistent discovery connection stas-discover made for it. */
 	if (!isempty(dc->device) && kernel_ctrl_read(dc->device, &k) >= 0 && k.discovery &&
 	    tid_equal(&k.tid, &dc->tid)) {
@@ -203,10 +212,6 @@ static int dc_retire(struct mdns_watch *w, struct cache *c, const struct cache_d
 		else
 			log_info("Disconnected %s, the discovery connection to %s.", k.name, buf);
 	}
-
-	r = cache_dc_purge(c, &dc->tid);
-	if (r < 0)
-		return log_error_errno(r, "Failed to purge %s from the cache: %m", buf);
 
 	STRV_FOREACH(n, nqns) {
 		_cleanup_free_ char *cu = NULL;

@@ -67,7 +67,7 @@ if wait_until 90 has_live "$V:c"; then
 else
 	fail "AEN: the new subsystem is connected"
 fi
-check "stas-discover@$dc ran" sh -c "journalctl -b -u 'stas-discover@$dc.service' | grep -q 'changed'"
+check "stas-discover@$dc ran" wait_until 30 sh -c "journalctl -b -u 'stas-discover@$dc.service' | grep -q 'changed'"
 
 t0=$(date +%s)
 nvmet_unlink 1 "$V:a"
@@ -76,7 +76,8 @@ if wait_until 90 gone "$V:a"; then
 else
 	fail "AEN: the withdrawn subsystem is disconnected"
 fi
-check "stas-connect@ logged the disconnect" sh -c "journalctl -b --no-pager -t stas-connect | grep -q 'disconnect.*$V:a'"
+# (the controller is gone before the log line reaches the journal: wait for it)
+check "stas-connect@ logged the disconnect" wait_until 30 sh -c "journalctl -b --no-pager -t stas-connect | grep -q 'disconnect.*$V:a'"
 check "the others stay" sh -c "[ $(live_io "$V:b") -ge 1 ] && [ $(live_io "$V:c") -ge 1 ]"
 
 # A third change: a DC with more than three entries still sends its AEN

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "dhchap.h"
+
+#define PREFIX "DHHC-1:"
+
+static int b64_value(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 of @n characters at @s ('=' padding allowed at the end) into @out. */
+static int b64_decode(const char *s, size_t n, uint8_t *out, size_t out_size, size_t *ret_len)
+{
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t len = 0, pad = 0;
+
+	while (n > 0 && s[n - 1] == '=' && pad < 2) {
+		n--;
+		pad++;
+	}
+	if ((n + pad) % 4 != 0 && pad > 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value(s[i]);
+
+		if (v < 0)
+			return -EINVAL;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (len == out_size)
+				return -EINVAL;
+			out[len++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* Leftover bits must be the zero fill of the last character. */
+	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0)
+		return -EINVAL;
+	*ret_len = len;
+	return 0;
+}
+
+static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+int dhchap_key_parse(const char *secret, struct dhchap_key *ret_key)
+{
+	uint8_t buf[DHCHAP_KEY_MAX + 4];
+	struct dhchap_key k = {};
+	const char *b64, *end;
+	size_t len;
+	uint32_t crc;
+	int r;
+
+	if (strncmp(secret, PREFIX, strlen(PREFIX)) != 0)
+		return -EINVAL;
+	secret += strlen(PREFIX);
+	if (secret[0] < '0' || secret[0] > '9' || secret[1] < '0' || secret[1] > '9' ||
+	    secret[2] != ':')
+		return -EINVAL;
+	k.hash = (enum dhchap_key_hash)((secret[0] - '0') * 10 + (secret[1] - '0'));
+	if (k.hash > DHCHAP_KEY_HASH_SHA512)
+		return -EINVAL;
+	b64 = secret + 3;
+	end = strchr(b64, ':');
+	if (end && end[1] != '\0')
+		return -EINVAL;
+	r = b64_decode(b64, end ? (size_t)(end - b64) : strlen(b64), buf, sizeof(buf), &len);
+	if (r < 0)
+		return r;
+	if (len != 36 && len != 52 && len != 68)
+		return -EINVAL;
+	k.len = len - 4;
+	crc = (uint32_t)buf[k.len] | (uint32_t)buf[k.len + 1] << 8 |
+	      (uint32_t)buf[k.len + 2] << 16 | (uint32_t)buf[k.len + 3] << 24;
+	if (crc32_ieee(buf, k.len) != crc) {
+		explicit_bzero(buf, sizeof(buf));
+		return -EBADMSG;
+	}
+	if (k.hash != DHCHAP_KEY_HASH_NONE && k.len != 32 + 16 * ((size_t)k.hash - 1)) {
+		explicit_bzero(buf, sizeof(buf));
+		return -EINVAL;
+	}
+	if (k.hash == DHCHAP_KEY_HASH_SHA384 || k.hash == DHCHAP_KEY_HASH_SHA512) {
+		explicit_bzero(buf, sizeof(buf));
+		return -EOPNOTSUPP;
+	}
+	memcpy(k.key, buf, k.len);
+	explicit_bzero(buf, sizeof(buf));
+	*ret_key = k;
+	explicit_bzero(&k, sizeof(k));
+	return 0;
+}
+
+int dhchap_key_transform(const struct dhchap_key *key, const char *nqn, struct dhchap_key *ret_out)
+{
+	struct hmac_sha256_ctx ctx;
+
+	switch (key->hash) {
+	case DHCHAP_KEY_HASH_NONE:
+		*ret_out = *key;
+		return 0;
+	case DHCHAP_KEY_HASH_SHA256:
+		hmac_sha256_init(&ctx, key->key, key->len);
+		hmac_sha256_update(&ctx, nqn, strlen(nqn));
+		hmac_sha256_update(&ctx, "NVMe-over-Fabrics", 17);
+		memset(ret_out, 0, sizeof(*ret_out));
+		hmac_sha256_final(&ctx, ret_out->key);
+		ret_out->len = HMAC_SHA256_SIZE;
+		ret_out->hash = DHCHAP_KEY_HASH_NONE;
+		return 0;
+	case DHCHAP_KEY_HASH_SHA384:
+	case DHCHAP_KEY_HASH_SHA512:
+		return -EOPNOTSUPP;
+	}
+	return -EINVAL;
+}
+
+static void put_le(struct hmac_sha256_ctx *ctx, uint32_t v, size_t n)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+
+	hmac_sha256_update(ctx, b, n);
+}
+
+void dhchap_host_response(const struct dhchap_key *tkey, const uint8_t c1[DHCHAP_HASH_LEN],
+			  uint32_t s1, uint16_t tid, uint8_t sc_c, const char *hostnqn,
+			  const char *subnqn, uint8_t out[DHCHAP_HASH_LEN])
+{
+	struct hmac_sha256_ctx ctx;
+
+	hmac_sha256_init(&ctx, tkey->key, tkey->len);
+	hmac_sha256_update(&ctx, c1, DHCHAP_HASH_LEN);
+	put_le(&ctx, s1, 4);
+	put_le(&ctx, tid, 2);
+	hmac_sha256_update(&ctx, &sc_c, 1);
+	hmac_sha256_update(&ctx, "HostHost", 8);
+	hmac_sha256_update(&ctx, hostnqn, strlen(hostnqn));
+	put_le(&ctx, 0, 1);
+	hmac_sha256_update(&ctx, subnqn, strlen(subnqn));
+	hmac_sha256_final(&ctx, out);
+}
+
+void dhchap_ctrl_response(const struct dhchap_key *tkey, const uint8_t c2[DHCHAP_HASH_LEN],
+			  uint32_t s2, uint16_t tid, const char *subnqn, const char *hostnqn,
+			  uint8_t out[DHCHAP_HASH_LEN])
+{
+	struct hmac_sha256_ctx ctx;
+
+	hmac_sha256_init(&ctx, tkey->key, tkey->len);
+	hmac_sha256_update(&ctx, c2, DHCHAP_HASH_LEN);
+	put_le(&ctx, s2, 4);
+	put_le(&ctx, tid, 2);
+	put_le(&ctx, 0, 1);
+	hmac_sha256_update(&ctx, "Controller", 10);
+	hmac_sha256_update(&ctx, subnqn, strlen(subnqn));
+	put_le(&ctx, 0, 1);
+	hmac_sha256_update(&ctx, hostnqn, strlen(hostnqn));
+	hmac_sha256_final(&ctx, out);
+}

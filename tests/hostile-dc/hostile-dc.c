@@ -7,6 +7,15 @@
  * Features, Keep Alive, Asynchronous Event Requests, Get Log Page 0x70), and
  * it serves crafted discovery log pages: the scenarios of issue 13.
  *
+ * With --dhchap-key it requires DH-HMAC-CHAP (NVMe base specification 2.0
+ * section 8.13, TP8006), which the kernel's nvmet never asks of a discovery
+ * controller: the Connect response sets AUTHREQ.ATR, the host runs the
+ * exchange with Authentication Send/Receive (Negotiate, Challenge, Reply,
+ * Success1 or Failure1, and Success2 when the host also authenticates this
+ * controller with the --dhchap-ctrl-key it was given), and every other
+ * command before that ends gets Authentication Required. SHA-256 and the
+ * NULL DH group only; the arithmetic is in dhchap.c.
+ *
  * One process, one poll() loop, no threads. The log page is never stored:
  * every byte of it is computed from its offset, so a header claiming four
  * million entries costs nothing here and the host gets what it asks for.
@@ -33,10 +42,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <nvme/types.h>
+
+#include "dhchap.h"
 
 /* NVMe/TCP PDU types and flags (NVMe/TCP transport specification 1.0). */
 enum {
@@ -77,6 +89,8 @@ enum {
 	FCT_PROP_SET = 0x00,
 	FCT_CONNECT = 0x01,
 	FCT_PROP_GET = 0x04,
+	FCT_AUTH_SEND = 0x05,
+	FCT_AUTH_RECV = 0x06,
 };
 
 /* Status field values (SCT << 8 | SC), DNR added where the host must not retry. */
@@ -87,6 +101,7 @@ enum {
 #define SC_AER_LIMIT 0x105
 #define SC_INVALID_LOG_PAGE 0x109
 #define SC_CONNECT_INVALID_PARAM 0x182
+#define SC_AUTH_REQUIRED 0x191
 #define SC_DNR 0x4000
 
 /* Controller registers reached through Property Get/Set. */
@@ -104,6 +119,49 @@ enum {
 #define MDTS 5 /* 2^5 pages of 4 KiB: 128 KiB per command */
 #define ENTRY_SIZE 1024
 #define DISC_NQN "nqn.2014-08.org.nvmexpress.discovery"
+
+/* DH-HMAC-CHAP (include/linux/nvme.h names them the same way). */
+#define CONNECT_AUTHREQ_ATR (1u << 17) /* Connect result: authentication required */
+#define AUTH_SECP_DHCHAP 0xe9 /* Security Protocol: NVMe in-band authentication */
+#define AUTH_ID_DHCHAP 0x01 /* protocol descriptor: DH-HMAC-CHAP */
+#define AUTH_HASH_SHA256 0x01
+#define AUTH_DHGROUP_NULL 0x00
+enum {
+	AUTH_TYPE_COMMON = 0x00, /* Negotiate, Failure1/2 */
+	AUTH_TYPE_DHCHAP = 0x01,
+};
+enum {
+	AUTH_MSG_NEGOTIATE = 0x00,
+	AUTH_MSG_CHALLENGE = 0x01,
+	AUTH_MSG_REPLY = 0x02,
+	AUTH_MSG_SUCCESS1 = 0x03,
+	AUTH_MSG_SUCCESS2 = 0x04,
+	AUTH_MSG_FAILURE2 = 0xf0,
+	AUTH_MSG_FAILURE1 = 0xf1,
+};
+/* Failure reason code explanations (the reason code is always 01, "failed"). */
+enum {
+	AUTH_FAIL_FAILED = 0x01,
+	AUTH_FAIL_CONCAT_MISMATCH = 0x03,
+	AUTH_FAIL_HASH_UNUSABLE = 0x04,
+	AUTH_FAIL_DHGROUP_UNUSABLE = 0x05,
+	AUTH_FAIL_INCORRECT_PAYLOAD = 0x06,
+	AUTH_FAIL_INCORRECT_MESSAGE = 0x07,
+};
+#define AUTH_NEG_HLEN 8 /* Negotiate header; 64-byte protocol descriptors follow */
+#define AUTH_DESC_LEN 64
+#define AUTH_HDR_LEN 16 /* Challenge, Reply, Success1, Success2 */
+
+/* Where a connection is in the exchange: what the host must send or fetch next. */
+enum auth_step {
+	AUTH_NONE, /* no exchange running: not required, or done */
+	AUTH_NEGOTIATE, /* Send: AUTH_Negotiate */
+	AUTH_CHALLENGE, /* Receive: DH-HMAC-CHAP_Challenge */
+	AUTH_REPLY, /* Send: DH-HMAC-CHAP_Reply */
+	AUTH_SUCCESS1, /* Receive: DH-HMAC-CHAP_Success1 */
+	AUTH_SUCCESS2, /* Send: DH-HMAC-CHAP_Success2 (bidirectional) */
+	AUTH_FAILURE1, /* Receive: AUTH_Failure1 */
+};
 
 enum scenario {
 	SC_NORMAL,
@@ -145,6 +203,10 @@ static uint64_t arg_count = 65536; /* referrals, or the claimed numrec */
 static unsigned arg_aen_count = 1000;
 static const char *arg_ready;
 static bool arg_verbose;
+static bool arg_auth; /* --dhchap-key: DH-HMAC-CHAP required */
+static struct dhchap_key arg_host_key; /* what the host must prove it has */
+static bool arg_has_ctrl_key;
+static struct dhchap_key arg_ctrl_key; /* what this controller proves with */
 
 /* --- page state --------------------------------------------------------------- */
 static uint64_t page_genctr = 1;
@@ -176,6 +238,15 @@ struct conn {
 	unsigned n_aer;
 	char subnqn[NVME_NQN_LENGTH + 1];
 	char hostnqn[NVME_NQN_LENGTH + 1];
+	/* DH-HMAC-CHAP: where the exchange is, and its transaction's values. */
+	enum auth_step auth;
+	bool authenticated;
+	bool auth_bidi; /* the host sent C2: it authenticates this controller */
+	uint8_t auth_fail; /* the Failure1 explanation to send */
+	uint8_t sc_c;
+	uint16_t tid;
+	uint32_t s1, s2;
+	uint8_t c1[DHCHAP_HASH_LEN], c2[DHCHAP_HASH_LEN];
 	uint8_t *in;
 	size_t in_len;
 	uint8_t *out;
@@ -578,9 +649,269 @@ static void cmd_connect(struct conn *c, const uint8_t *sqe, uint16_t cid, const 
 	if (next_cntlid >= 0xffef)
 		next_cntlid = 1;
 	c->connected = true;
-	logf_("conn %u: Connect from %s to %s, cntlid %u, sqsize %u, kato %u ms", c->id, c->hostnqn,
-	      c->subnqn, c->cntlid, sqsize, c->kato);
-	send_rsp(c, cid, SC_SUCCESS, c->cntlid);
+	c->auth = arg_auth ? AUTH_NEGOTIATE : AUTH_NONE;
+	logf_("conn %u: Connect from %s to %s, cntlid %u, sqsize %u, kato %u ms%s", c->id,
+	      c->hostnqn, c->subnqn, c->cntlid, sqsize, c->kato,
+	      arg_auth ? ", DH-HMAC-CHAP required" : "");
+	send_rsp(c, cid, SC_SUCCESS, c->cntlid | (arg_auth ? CONNECT_AUTHREQ_ATR : 0));
+}
+
+/* --- DH-HMAC-CHAP, the controller's side ------------------------------------------ */
+
+static const char *auth_fail_name(uint8_t e)
+{
+	switch (e) {
+	case AUTH_FAIL_FAILED:
+		return "failed";
+	case AUTH_FAIL_CONCAT_MISMATCH:
+		return "secure channel concatenation mismatch";
+	case AUTH_FAIL_HASH_UNUSABLE:
+		return "hash function not usable";
+	case AUTH_FAIL_DHGROUP_UNUSABLE:
+		return "DH group not usable";
+	case AUTH_FAIL_INCORRECT_PAYLOAD:
+		return "incorrect payload";
+	case AUTH_FAIL_INCORRECT_MESSAGE:
+		return "incorrect protocol message";
+	}
+	return "unknown";
+}
+
+/* The exchange failed: the host's next Authentication Receive gets AUTH_Failure1. */
+static void auth_fail(struct conn *c, uint8_t why, const char *what)
+{
+	logf_("conn %u: DH-HMAC-CHAP: %s; AUTH_Failure1 (%s) follows", c->id, what,
+	      auth_fail_name(why));
+	c->auth = AUTH_FAILURE1;
+	c->auth_fail = why;
+}
+
+static bool ids_have(const uint8_t *ids, unsigned n, uint8_t id)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static void random_fill(void *p, size_t n)
+{
+	if (getrandom(p, n, 0) != (ssize_t)n) {
+		logf_("getrandom: %s", strerror(errno));
+		exit(1);
+	}
+}
+
+static void auth_negotiate(struct conn *c, const uint8_t *d, uint32_t tl)
+{
+	bool dhchap = false;
+	unsigned napd;
+
+	if (tl < AUTH_NEG_HLEN) {
+		auth_fail(c, AUTH_FAIL_INCORRECT_PAYLOAD, "AUTH_Negotiate too short");
+		return;
+	}
+	c->tid = get16(d + 4);
+	c->sc_c = d[6];
+	napd = d[7];
+	if (napd == 0 || tl < AUTH_NEG_HLEN + napd * AUTH_DESC_LEN) {
+		auth_fail(c, AUTH_FAIL_INCORRECT_PAYLOAD,
+			  "AUTH_Negotiate shorter than its protocol descriptors");
+		return;
+	}
+	if (c->sc_c != 0) {
+		auth_fail(c, AUTH_FAIL_CONCAT_MISMATCH,
+			  "the host asks for secure channel concatenation");
+		return;
+	}
+	for (unsigned i = 0; i < napd && !dhchap; i++) {
+		const uint8_t *desc = d + AUTH_NEG_HLEN + i * AUTH_DESC_LEN;
+		unsigned halen = desc[2], dhlen = desc[3];
+
+		if (desc[0] != AUTH_ID_DHCHAP)
+			continue;
+		dhchap = true;
+		if (halen > 30 || dhlen > 30) {
+			auth_fail(c, AUTH_FAIL_INCORRECT_PAYLOAD,
+				  "bad protocol descriptor lengths");
+			return;
+		}
+		if (!ids_have(desc + 4, halen, AUTH_HASH_SHA256)) {
+			auth_fail(c, AUTH_FAIL_HASH_UNUSABLE, "the host does not offer SHA-256");
+			return;
+		}
+		if (!ids_have(desc + 4 + 30, dhlen, AUTH_DHGROUP_NULL)) {
+			auth_fail(c, AUTH_FAIL_DHGROUP_UNUSABLE,
+				  "the host does not offer the NULL DH group");
+			return;
+		}
+	}
+	if (!dhchap) {
+		auth_fail(c, AUTH_FAIL_INCORRECT_PAYLOAD, "no DH-HMAC-CHAP protocol descriptor");
+		return;
+	}
+	random_fill(c->c1, sizeof(c->c1));
+	do
+		random_fill(&c->s1, sizeof(c->s1));
+	while (c->s1 == 0);
+	c->auth_bidi = false;
+	c->auth = AUTH_CHALLENGE;
+	logf_("conn %u: DH-HMAC-CHAP: AUTH_Negotiate (T_ID %u): hmac(sha256), NULL DH group", c->id,
+	      c->tid);
+}
+
+static void auth_reply(struct conn *c, const uint8_t *d, uint32_t tl)
+{
+	uint8_t want[DHCHAP_HASH_LEN];
+	struct dhchap_key tkey;
+	unsigned hl;
+
+	if (tl < AUTH_HDR_LEN || d[0] != AUTH_TYPE_DHCHAP || d[1] != AUTH_MSG_REPLY ||
+	    get16(d + 4) != c->tid) {
+		auth_fail(c, AUTH_FAIL_INCORRECT_MESSAGE, "expected DH-HMAC-CHAP_Reply");
+		return;
+	}
+	hl = d[6];
+	if (hl != DHCHAP_HASH_LEN || get16(d + 10) != 0 || tl < AUTH_HDR_LEN + 2 * hl) {
+		auth_fail(c, AUTH_FAIL_INCORRECT_PAYLOAD, "DH-HMAC-CHAP_Reply with bad lengths");
+		return;
+	}
+	if (dhchap_key_transform(&arg_host_key, c->hostnqn, &tkey) < 0) {
+		auth_fail(c, AUTH_FAIL_FAILED, "the host key cannot be transformed");
+		return;
+	}
+	dhchap_host_response(&tkey, c->c1, c->s1, c->tid, c->sc_c, c->hostnqn, c->subnqn, want);
+	explicit_bzero(&tkey, sizeof(tkey));
+	if (memcmp(want, d + AUTH_HDR_LEN, DHCHAP_HASH_LEN) != 0) {
+		auth_fail(c, AUTH_FAIL_FAILED, "the host's response is wrong (wrong host key)");
+		return;
+	}
+	c->auth_bidi = d[8] != 0;
+	if (c->auth_bidi) {
+		c->s2 = get32(d + 12);
+		memcpy(c->c2, d + AUTH_HDR_LEN + hl, DHCHAP_HASH_LEN);
+		if (!arg_has_ctrl_key) {
+			auth_fail(c, AUTH_FAIL_FAILED,
+				  "the host asks this controller to authenticate, and it has no "
+				  "--dhchap-ctrl-key");
+			return;
+		}
+	}
+	c->auth = AUTH_SUCCESS1;
+	logf_("conn %u: DH-HMAC-CHAP: the host's response is right (%s)", c->id,
+	      c->auth_bidi ? "bidirectional: C2 received" : "unidirectional");
+}
+
+static void cmd_auth_send(struct conn *c, const uint8_t *sqe, uint16_t cid, const uint8_t *data,
+			  size_t dlen)
+{
+	uint32_t tl = get32(sqe + 44);
+
+	if (sqe[43] != AUTH_SECP_DHCHAP || sqe[41] != 0x01 || sqe[42] != 0x01 || tl < 2 ||
+	    tl > dlen) {
+		logf_("conn %u: Authentication Send refused (secp 0x%02x, spsp %u/%u, tl %u, "
+		      "%zu bytes)",
+		      c->id, sqe[43], sqe[41], sqe[42], tl, dlen);
+		send_rsp(c, cid, SC_INVALID_FIELD | SC_DNR, 0);
+		return;
+	}
+	/* A Negotiate starts (or restarts: re-authentication) a transaction at any step. */
+	if (data[0] == AUTH_TYPE_COMMON && data[1] == AUTH_MSG_NEGOTIATE) {
+		auth_negotiate(c, data, tl);
+	} else if (data[0] == AUTH_TYPE_COMMON && data[1] == AUTH_MSG_FAILURE2 && tl >= 8) {
+		logf_("conn %u: DH-HMAC-CHAP: AUTH_Failure2 from the host (%s): it rejected this "
+		      "controller's response (wrong controller key)",
+		      c->id, auth_fail_name(data[7]));
+		c->auth = AUTH_NEGOTIATE;
+	} else if (c->auth == AUTH_REPLY) {
+		auth_reply(c, data, tl);
+	} else if (c->auth == AUTH_SUCCESS2 && tl >= AUTH_HDR_LEN && data[0] == AUTH_TYPE_DHCHAP &&
+		   data[1] == AUTH_MSG_SUCCESS2 && get16(data + 4) == c->tid) {
+		c->auth = AUTH_NONE;
+		c->authenticated = true;
+		logf_("conn %u: DH-HMAC-CHAP: DH-HMAC-CHAP_Success2: the host accepted this "
+		      "controller's response; authenticated (bidirectional)",
+		      c->id);
+	} else {
+		auth_fail(c, AUTH_FAIL_INCORRECT_MESSAGE,
+			  "unexpected message in Authentication Send");
+	}
+	send_rsp(c, cid, SC_SUCCESS, 0);
+}
+
+static void cmd_auth_recv(struct conn *c, const uint8_t *sqe, uint16_t cid)
+{
+	uint32_t al = get32(sqe + 44), dlen = get32(sqe + 32); /* SGL length */
+	struct dhchap_key tkey = {};
+	uint8_t *p;
+
+	if (sqe[43] != AUTH_SECP_DHCHAP || sqe[41] != 0x01 || sqe[42] != 0x01 ||
+	    al < AUTH_HDR_LEN + DHCHAP_HASH_LEN || al > dlen) {
+		logf_("conn %u: Authentication Receive refused (secp 0x%02x, spsp %u/%u, al %u)",
+		      c->id, sqe[43], sqe[41], sqe[42], al);
+		send_rsp(c, cid, SC_INVALID_FIELD | SC_DNR, 0);
+		return;
+	}
+	if (c->auth != AUTH_CHALLENGE && c->auth != AUTH_SUCCESS1 && c->auth != AUTH_FAILURE1)
+		auth_fail(c, AUTH_FAIL_INCORRECT_MESSAGE, "Authentication Receive out of turn");
+	if (c->auth == AUTH_SUCCESS1 && c->auth_bidi &&
+	    dhchap_key_transform(&arg_ctrl_key, c->subnqn, &tkey) < 0)
+		auth_fail(c, AUTH_FAIL_FAILED, "the controller key cannot be transformed");
+	switch (c->auth) {
+	case AUTH_CHALLENGE:
+		p = send_c2h(c, cid, AUTH_HDR_LEN + DHCHAP_HASH_LEN);
+		p[0] = AUTH_TYPE_DHCHAP;
+		p[1] = AUTH_MSG_CHALLENGE;
+		put16(p + 4, c->tid);
+		p[6] = DHCHAP_HASH_LEN;
+		p[8] = AUTH_HASH_SHA256;
+		p[9] = AUTH_DHGROUP_NULL;
+		put16(p + 10, 0); /* no DH value */
+		put32(p + 12, c->s1);
+		memcpy(p + AUTH_HDR_LEN, c->c1, DHCHAP_HASH_LEN);
+		c->auth = AUTH_REPLY;
+		vlog("conn %u: DH-HMAC-CHAP: Challenge sent", c->id);
+		break;
+	case AUTH_SUCCESS1:
+		p = send_c2h(c, cid, AUTH_HDR_LEN + DHCHAP_HASH_LEN);
+		p[0] = AUTH_TYPE_DHCHAP;
+		p[1] = AUTH_MSG_SUCCESS1;
+		put16(p + 4, c->tid);
+		p[6] = DHCHAP_HASH_LEN;
+		if (c->auth_bidi) {
+			p[8] = 1; /* rvalid: this controller's response follows */
+			dhchap_ctrl_response(&tkey, c->c2, c->s2, c->tid, c->subnqn, c->hostnqn,
+					     p + AUTH_HDR_LEN);
+			c->auth = AUTH_SUCCESS2;
+			logf_("conn %u: DH-HMAC-CHAP: DH-HMAC-CHAP_Success1 sent with this "
+			      "controller's response",
+			      c->id);
+		} else {
+			c->auth = AUTH_NONE;
+			c->authenticated = true;
+			logf_("conn %u: DH-HMAC-CHAP: DH-HMAC-CHAP_Success1 sent; authenticated "
+			      "(unidirectional)",
+			      c->id);
+		}
+		break;
+	case AUTH_FAILURE1:
+		p = send_c2h(c, cid, 8);
+		p[0] = AUTH_TYPE_COMMON;
+		p[1] = AUTH_MSG_FAILURE1;
+		put16(p + 4, c->tid);
+		p[6] = 0x01; /* reason code: authentication failed */
+		p[7] = c->auth_fail;
+		c->auth = AUTH_NEGOTIATE;
+		logf_("conn %u: DH-HMAC-CHAP: AUTH_Failure1 sent", c->id);
+		break;
+	case AUTH_NONE:
+	case AUTH_NEGOTIATE:
+	case AUTH_REPLY:
+	case AUTH_SUCCESS2:
+		break; /* not reached: auth_fail() above made these AUTH_FAILURE1 */
+	}
+	explicit_bzero(&tkey, sizeof(tkey));
+	send_rsp(c, cid, SC_SUCCESS, 0);
 }
 
 static void cmd_identify(struct conn *c, uint16_t cid, uint32_t cdw10, uint32_t dlen)
@@ -753,6 +1084,28 @@ static int handle_cmd(struct conn *c, const uint8_t *pdu, uint32_t plen)
 	}
 	c->st.cmds++;
 	total.cmds++;
+	if (opcode == OP_FABRICS && (sqe[4] == FCT_AUTH_SEND || sqe[4] == FCT_AUTH_RECV)) {
+		if (!arg_auth || !c->connected) {
+			logf_("conn %u: Authentication %s %s", c->id,
+			      sqe[4] == FCT_AUTH_SEND ? "Send" : "Receive",
+			      arg_auth ? "before Connect" : "refused: no --dhchap-key");
+			send_rsp(c, cid, (arg_auth ? SC_CMD_SEQ_ERROR : SC_INVALID_OPCODE) | SC_DNR,
+				 0);
+		} else if (sqe[4] == FCT_AUTH_SEND) {
+			cmd_auth_send(c, sqe, cid, data, dlen);
+		} else {
+			cmd_auth_recv(c, sqe, cid);
+		}
+		return 0;
+	}
+	/* Until the exchange succeeds, only Connect and authentication (NVMe 2.0, 8.13.2). */
+	if (arg_auth && c->connected && !c->authenticated) {
+		logf_("conn %u: command 0x%02x/0x%02x before DH-HMAC-CHAP completed: Authentication "
+		      "Required",
+		      c->id, opcode, opcode == OP_FABRICS ? sqe[4] : 0);
+		send_rsp(c, cid, SC_AUTH_REQUIRED | SC_DNR, 0);
+		return 0;
+	}
 	if (opcode == OP_FABRICS) {
 		switch (sqe[4]) {
 		case FCT_CONNECT:
@@ -867,8 +1220,11 @@ static void conn_free(struct conn *c)
 {
 	struct conn **pp;
 
-	logf_("conn %u closed: %lu commands, %lu log page reads (%llu bytes), %lu AENs", c->id,
-	      c->st.cmds, c->st.log_reads, c->st.log_bytes, c->st.aens);
+	logf_("conn %u closed: %lu commands, %lu log page reads (%llu bytes), %lu AENs%s", c->id,
+	      c->st.cmds, c->st.log_reads, c->st.log_bytes, c->st.aens,
+	      !arg_auth || !c->connected ? "" :
+	      c->authenticated		 ? ", DH-HMAC-CHAP authenticated" :
+					   ", never authenticated");
 	for (pp = &conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -988,8 +1344,46 @@ static void usage(FILE *f)
 		"  -d, --dead ADDR:PORT  an entry pointing at an address that never answers\n"
 		"  -A, --aen-count N     AENs in the storm SIGUSR1 starts (1000)\n"
 		"  -r, --ready FILE      create FILE once listening\n"
+		"  -k, --dhchap-key FILE require DH-HMAC-CHAP (SHA-256, NULL DH group) with\n"
+		"                        the host key in FILE (DHHC-1:00: or DHHC-1:01:)\n"
+		"  -K, --dhchap-ctrl-key FILE  the controller key in FILE, for a host that\n"
+		"                        authenticates this controller (bidirectional)\n"
 		"  -v, --verbose         log every command\n",
 		GARBAGE_KINDS, TORN_FILLERS, NQN_MAX);
+}
+
+/*
+ * A DH-HMAC-CHAP secret from @path (a file, so that it shows in no process
+ * list); the messages name the option and the file, never the secret.
+ */
+static int key_load(const char *path, const char *opt, struct dhchap_key *ret_key)
+{
+	char buf[256];
+	size_t n;
+	FILE *f;
+	int r;
+
+	f = fopen(path, "re");
+	if (!f) {
+		logf_("%s: cannot open %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	r = dhchap_key_parse(buf, ret_key);
+	explicit_bzero(buf, sizeof(buf));
+	if (r == -EBADMSG)
+		logf_("%s: the secret in %s fails its CRC-32", opt, path);
+	else if (r == -EOPNOTSUPP)
+		logf_("%s: the secret in %s asks for a SHA-384/512 transformation; only "
+		      "DHHC-1:00: and DHHC-1:01: are implemented",
+		      opt, path);
+	else if (r < 0)
+		logf_("%s: %s does not hold a DH-HMAC-CHAP secret (DHHC-1:NN:<base64>:)", opt,
+		      path);
+	return r < 0 ? -1 : 0;
 }
 
 static int parse_args(int argc, char **argv)
@@ -1005,12 +1399,14 @@ static int parse_args(int argc, char **argv)
 					      { "dead", required_argument, NULL, 'd' },
 					      { "aen-count", required_argument, NULL, 'A' },
 					      { "ready", required_argument, NULL, 'r' },
+					      { "dhchap-key", required_argument, NULL, 'k' },
+					      { "dhchap-ctrl-key", required_argument, NULL, 'K' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
 	int o;
 
-	while ((o = getopt_long(argc, argv, "S:l:p:n:L:a:s:Tc:d:A:r:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "S:l:p:n:L:a:s:Tc:d:A:r:k:K:vh", opts, NULL)) != -1) {
 		char *end, *colon;
 		size_t i;
 
@@ -1088,6 +1484,16 @@ static int parse_args(int argc, char **argv)
 		case 'r':
 			arg_ready = optarg;
 			break;
+		case 'k':
+			if (key_load(optarg, "--dhchap-key", &arg_host_key) < 0)
+				return -1;
+			arg_auth = true;
+			break;
+		case 'K':
+			if (key_load(optarg, "--dhchap-ctrl-key", &arg_ctrl_key) < 0)
+				return -1;
+			arg_has_ctrl_key = true;
+			break;
 		case 'v':
 			arg_verbose = true;
 			break;
@@ -1101,6 +1507,10 @@ static int parse_args(int argc, char **argv)
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return -1;
+	}
+	if (arg_has_ctrl_key && !arg_auth) {
+		logf_("--dhchap-ctrl-key needs --dhchap-key");
 		return -1;
 	}
 	return 0;
@@ -1167,8 +1577,11 @@ int main(int argc, char **argv)
 	lfd = listen_on();
 	if (lfd < 0)
 		return 1;
-	logf_("scenario %s on %s:%u, %llu records claimed", scenario_names[arg_scenario],
-	      arg_listen, arg_port, (unsigned long long)page_numrec());
+	logf_("scenario %s on %s:%u, %llu records claimed%s", scenario_names[arg_scenario],
+	      arg_listen, arg_port, (unsigned long long)page_numrec(),
+	      !arg_auth	       ? "" :
+	      arg_has_ctrl_key ? ", DH-HMAC-CHAP required (host and controller keys)" :
+				 ", DH-HMAC-CHAP required (host key)");
 	if (arg_ready) {
 		FILE *f = fopen(arg_ready, "we");
 

@@ -15,7 +15,11 @@
 #  tls     TP8011: a port with addr_treq required and addr_tsas tls1.3, the
 #          PSK in the .nvme keyring (inserted by stas from the configuration,
 #          like nvme-cli's --tls-key), tlshd running: stas connects over TLS
-#          and nvme list-subsys shows it; without tlshd, one skip reason.
+#          and nvme list-subsys shows it; without tlshd, one skip reason;
+#  authdc  a DC that requires DH-HMAC-CHAP (hostile-dc --dhchap-key: nvmet
+#          never authenticates discovery): discovered with its secret, also
+#          bidirectionally; a wrong host or controller key or none: exit 1,
+#          an error naming the DC, one failed attempt per run, no secret shown.
 # Run: tests/vm/run --kernel 6.12 tests/vm/features-612.sh [SECTION...]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -87,7 +91,7 @@ reset_all() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(loop dhchap tls)
+[ ${#sections[@]} -gt 0 ] || sections=(loop dhchap tls authdc)
 want() {
 	local s
 	for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done
@@ -277,7 +281,158 @@ tls_section() {
 	reset_all
 }
 
+# --- a DC that requires DH-HMAC-CHAP ------------------------------------------------
+# nvmet never authenticates a discovery controller (nvmet_setup_auth() returns
+# early for the discovery subsystem), so the DC here is hostile-dc
+# --dhchap-key: its Connect response sets AUTHREQ.ATR and it answers nothing
+# but the authentication exchange until the host has proved its key; with
+# --dhchap-ctrl-key it also answers the host's challenge (bidirectional).
+# Its one entry (--no-connect) only has to reach the cache.
+authdc_section() {
+	local HD=${STAS_HOSTILE_DC:-} N=nqn.2024-01.io.stas:authdc P=8103 HDLOG=/tmp/authdc-hd.log
+	local hk ck wk c rc t0=$SECONDS e1 e2 dc
+	[ -x "$HD" ] || {
+		skip "authdc: no hostile-dc (STAS_HOSTILE_DC)"
+		return 0
+	}
+	hk=$(nvme gen-dhchap-key -n "$HOSTNQN" -m 1)
+	ck=$(nvme gen-dhchap-key -n "$HOSTNQN" -m 1)
+	wk=$(nvme gen-dhchap-key -n "$HOSTNQN" -m 1)
+	[[ $hk == DHHC-1:01:* && $ck == DHHC-1:01:* && $wk == DHHC-1:01:* ]] ||
+		bail "nvme gen-dhchap-key gave '${hk:0:12}...'"
+	mkdir -p /etc/stas
+	(
+		umask 077
+		printf '%s\n' "$hk" >/tmp/authdc-host.key
+		printf '%s\n' "$ck" >/tmp/authdc-ctrl.key
+		printf '%s\n' "$ck" >/etc/stas/authdc.ctrl.key
+	)
+	rm -f /run/authdc.ready
+	vm_bg "$HD" --port "$P" -n "$N" --dhchap-key /tmp/authdc-host.key \
+		--dhchap-ctrl-key /tmp/authdc-ctrl.key --ready /run/authdc.ready 2>"$HDLOG"
+	wait_until 20 test -e /run/authdc.ready || bail "hostile-dc --dhchap-key did not start: $(cat "$HDLOG")"
+	# authdc_conf [KEY=VALUE;...]: the one configured DC, with these settings.
+	authdc_conf() {
+		printf 'discovery = { controllers = (\n  { transport = "tcp"; traddr = "127.0.0.1"; trsvcid = "%s"; %s } ); };\n' \
+			"$P" "${1:-}" >"$CONF"
+		chmod 600 "$CONF"
+	}
+	# authdc_drop: the DC's connection gone and the cache empty, for the next case.
+	authdc_drop() {
+		local x
+		for x in $(nvme_ctrls all); do
+			echo 1 >"/sys/class/nvme/$x/delete_controller" 2>/dev/null || true
+		done
+		wait_for_ctrls_count 0 30 all || diag "authdc: controllers left: $(nvme_ctrls all | tr '\n' ' ')"
+		rm -rf "$C"
+	}
+	# authdc_sd: stas-discover on the DC; its exit status in rc.
+	authdc_sd() {
+		rc=0
+		sd -t tcp -a 127.0.0.1 -s "$P" --no-connect --json || rc=$?
+	}
+	# hd_said PATTERN: hostile-dc's log has a line matching PATTERN since the mark.
+	hd_mark() { hd_from=$(($(wc -l <"$HDLOG") + 1)); }
+	hd_said() { tail -n +"$hd_from" "$HDLOG" | grep -q -e "$1"; }
+	hd_show() { tail -n +"$hd_from" "$HDLOG" | grep -e DH-HMAC-CHAP -e closed | sed 's/^/#   hd: /' | head -8; }
+	dc_json() { "$STASADM" --cache-dir "$C" --config "$CONF" status --json | jq -c --arg p "$P" '[.dcs[] | select(.tid.trsvcid == $p)][0]'; }
+
+	# 1. Unidirectional: the DC's dhchap-secret, inline.
+	authdc_conf "dhchap-secret = \"$hk\";"
+	hd_mark
+	authdc_sd
+	check "authdc: with its secret, stas-discover exits 0 (exit $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || sed 's/^/#   sd: /' /tmp/sd.err | head -10
+	if c=$(live_ctrl "$NVME_DISC_NQN"); then
+		ok "authdc: the DC is connected ($c)"
+		check "... with the configured secret as its dhchap_secret" test "$(ctrl_attr "$c" dhchap_secret)" = "$hk"
+		check "... and no controller key" test "$(ctrl_attr "$c" dhchap_ctrl_secret)" = none
+	else
+		fail "authdc: the DC is connected"
+	fi
+	check "authdc: its page was read and cached ($N)" cache_has_string "$N"
+	check "authdc: hostile-dc checked the host's response (Success1, unidirectional)" \
+		hd_said 'Success1 sent; authenticated (unidirectional)'
+	hd_show
+	authdc_drop
+
+	# 2. Bidirectional: dhchap-ctrl-secret too (file://); the host checks the DC.
+	authdc_conf "dhchap-secret = \"$hk\"; dhchap-ctrl-secret = \"file:///etc/stas/authdc.ctrl.key\";"
+	hd_mark
+	authdc_sd
+	check "authdc: with both secrets, stas-discover exits 0 (exit $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || sed 's/^/#   sd: /' /tmp/sd.err | head -10
+	if c=$(live_ctrl "$NVME_DISC_NQN"); then
+		ok "authdc: bidirectional: the DC is connected ($c)"
+		check "... with the controller key as its dhchap_ctrl_secret" test "$(ctrl_attr "$c" dhchap_ctrl_secret)" = "$ck"
+	else
+		fail "authdc: bidirectional: the DC is connected"
+	fi
+	check "authdc: bidirectional: page read and cached" cache_has_string "$N"
+	check "authdc: the host accepted the DC's response (Success2)" \
+		hd_said 'Success2: the host accepted .*authenticated (bidirectional)'
+	hd_show
+	authdc_drop
+
+	# 3. A wrong host key: AUTH_Failure1, not connected, a failed attempt per run.
+	authdc_conf "dhchap-secret = \"$wk\";"
+	hd_mark
+	authdc_sd
+	check "authdc: wrong key: stas-discover exits 1 (exit $rc)" test "$rc" = 1
+	sed 's/^/#   sd: /' /tmp/sd.err | head -6
+	check "authdc: wrong key: the DC is not connected" not_connected "$NVME_DISC_NQN"
+	check "authdc: wrong key: the error names the DC and says authentication" \
+		sh -c "grep -i 'authentication' /tmp/sd.err | grep -q '127.0.0.1.*$P'"
+	check "authdc: wrong key: hostile-dc sent AUTH_Failure1 for the wrong response" \
+		hd_said "the host's response is wrong"
+	hd_show
+	dc=$(dc_json)
+	diag "authdc: cache DC: $(jq -c '{state, "last-errno", "last-error"}' <<<"$dc")"
+	check "authdc: wrong key: the cache records the failure" \
+		test "$(jq -r '.state' <<<"$dc")" = error
+	e1=$(jq -r '.["last-error-usec"]' <<<"$dc")
+	authdc_sd
+	e2=$(jq -r '.["last-error-usec"]' <<<"$(dc_json)")
+	check "authdc: wrong key: a second run is one more failed attempt (exit $rc, error at $e1 -> $e2)" \
+		test "$rc" = 1 -a "$e2" -gt "$e1"
+	authdc_drop
+
+	# 4. The right host key, a wrong controller key: the host refuses the DC.
+	printf '%s\n' "$wk" >/etc/stas/authdc.ctrl.key
+	authdc_conf "dhchap-secret = \"$hk\"; dhchap-ctrl-secret = \"file:///etc/stas/authdc.ctrl.key\";"
+	hd_mark
+	authdc_sd
+	check "authdc: wrong controller key: stas-discover exits 1 (exit $rc)" test "$rc" = 1
+	sed 's/^/#   sd: /' /tmp/sd.err | head -4
+	check "authdc: wrong controller key: not connected" not_connected "$NVME_DISC_NQN"
+	check "authdc: wrong controller key: the host answered with AUTH_Failure2" \
+		hd_said 'AUTH_Failure2 from the host'
+	hd_show
+	authdc_drop
+
+	# 5. No secret at all: the host cannot authenticate.
+	authdc_conf ""
+	hd_mark
+	authdc_sd
+	check "authdc: no secret: stas-discover exits 1 (exit $rc)" test "$rc" = 1
+	sed 's/^/#   sd: /' /tmp/sd.err | head -4
+	check "authdc: no secret: not connected" not_connected "$NVME_DISC_NQN"
+	check "authdc: no secret: the error names the DC" grep -q "127.0.0.1.*$P" /tmp/sd.err
+	check "authdc: no secret: hostile-dc saw no authentication" \
+		sh -c "! tail -n +$hd_from '$HDLOG' | grep -q -e 'authenticated (' -e 'Success1 sent'"
+	hd_show
+	authdc_drop
+
+	check "authdc: no secret in any output (stas's or hostile-dc's)" \
+		sh -c "! grep -F -e '${hk#DHHC-1:01:}' -e '${ck#DHHC-1:01:}' -e '${wk#DHHC-1:01:}' '$ALL_OUT' '$HDLOG'"
+	rm -f /tmp/authdc-host.key /tmp/authdc-ctrl.key /etc/stas/authdc.ctrl.key
+	kill "$VM_BG_PID" 2>/dev/null || true
+	: >"$CONF"
+	diag "authdc: section wall time $((SECONDS - t0)) s"
+}
+
 want loop && loop_section
 want dhchap && dhchap_section
 want tls && tls_section
+want authdc && authdc_section
 true

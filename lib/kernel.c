@@ -752,6 +752,11 @@ int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discove
 	n = write(fd, opts, strlen(opts));
 	if (n < 0) {
 		r = negative_errno();
+		/* Not TLS's missing PSK: the Connect response asked for DH-HMAC-CHAP (6.12). */
+		if (r == -ENOKEY && !(o && o->tls))
+			return error_set(err, r,
+					 "the controller requires authentication (DH-HMAC-CHAP) "
+					 "and no dhchap-secret is configured for it");
 		/* The kernel's answers, in words an administrator can act on. */
 		return error_set(err, r, "%s",
 				 r == -EALREADY	    ? "already connected" :

@@ -417,7 +417,8 @@ authdc_section() {
 	check "authdc: no secret: stas-discover exits 1 (exit $rc)" test "$rc" = 1
 	sed 's/^/#   sd: /' /tmp/sd.err | head -4
 	check "authdc: no secret: not connected" not_connected "$NVME_DISC_NQN"
-	check "authdc: no secret: the error names the DC" grep -q "127.0.0.1.*$P" /tmp/sd.err
+	check "authdc: no secret: the error names the DC and the missing dhchap-secret" \
+		sh -c "grep 'requires authentication (DH-HMAC-CHAP) and no dhchap-secret' /tmp/sd.err | grep -q '127.0.0.1.*$P'"
 	check "authdc: no secret: hostile-dc saw no authentication" \
 		sh -c "! tail -n +$hd_from '$HDLOG' | grep -q -e 'authenticated (' -e 'Success1 sent'"
 	hd_show

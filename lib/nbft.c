@@ -635,10 +635,8 @@ static int from_libnvme(const struct nbft_info *ni, struct nbft *t)
 		};
 		char traddr[NBFT_IPADDR_MAX + 1];
 
-#ifdef NBFT_SSNS_UNAVAIL_NAMESPACE_UNAVAIL
+#if HAVE_STRUCT_NBFT_INFO_SUBSYSTEM_NS_UNAVAILABLE /* libnvme 1.10 */
 		s.unavailable = x->unavailable;
-#endif
-#ifdef NBFT_SSNS_DISCOVERED_NAMESPACE
 		s.discovered = x->discovered;
 #endif
 		ip_copy(traddr, x->traddr);
@@ -875,7 +873,8 @@ bool nbft_claims(struct nbft *const *v, const struct tid *t)
 	return false;
 }
 
-bool nbft_host_claims(const struct tid *t)
+/* This host's tables, loaded on first use and kept for the process's life. */
+static struct nbft **host_tables(void)
 {
 	static struct nbft **tables;
 	static bool loaded;
@@ -885,5 +884,18 @@ bool nbft_host_claims(const struct tid *t)
 			tables = NULL;
 		loaded = true;
 	}
-	return nbft_claims(tables, t);
+	return tables;
+}
+
+bool nbft_host_claims(const struct tid *t)
+{
+	return nbft_claims(host_tables(), t);
+}
+
+const char *nbft_host_id(const char *host_nqn)
+{
+	for (struct nbft **p = host_tables(); p && *p && !isempty(host_nqn); p++)
+		if (streq((*p)->host_nqn, host_nqn) && !isempty((*p)->host_id))
+			return (*p)->host_id;
+	return NULL;
 }

@@ -194,6 +194,11 @@ int nbft_load_all(struct nbft ***ret, char ***ret_errors);
 
 /** nbft_list_free() - free a list from nbft_load_all(); NULL is accepted. */
 void nbft_list_free(struct nbft **v);
+static inline void nbft_list_freep(struct nbft ***v)
+{
+	nbft_list_free(*v);
+}
+#define _cleanup_nbft_list_ __attribute__((cleanup(nbft_list_freep)))
 
 /**
  * nbft_uri_parse() - the DC address of a Discovery descriptor URI
@@ -217,3 +222,11 @@ bool nbft_claims(struct nbft *const *v, const struct tid *t);
  * when nvme-cli's registry has no entry for it.
  */
 bool nbft_host_claims(const struct tid *t);
+
+/**
+ * nbft_host_id() - the host ID of this host's NBFT table whose host NQN is
+ * @host_nqn (tables loaded once per process, as nbft_host_claims()), or
+ * NULL when no table has that NQN or its host ID is zero. The string lives
+ * as long as the process.
+ */
+const char *nbft_host_id(const char *host_nqn);

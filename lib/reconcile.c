@@ -27,6 +27,7 @@
 #include "hashset.h"
 #include "kernel.h"
 #include "log.h"
+#include "nbft.h"
 #include "macro.h"
 #include "reconcile.h"
 #include "registry.h"
@@ -119,6 +120,9 @@ static int entry_cb(const struct cache_dc *dc, const struct dlpe *e, uint32_t in
 	cc = config_controller_find(w->cfg, CONFIG_ROLE_IO, &x.tid);
 	want_resolve(w->cfg, cc, config_controller_find(w->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid),
 		     &x);
+	/* a DC the boot firmware named speaks for the firmware's host: its host ID too */
+	if (nbft_host_id(x.tid.host_nqn))
+		x.opts.hostid = nbft_host_id(x.tid.host_nqn);
 	if (e->treq & DLPE_TREQ_DISABLE_SQFLOW)
 		x.opts.disable_sqflow = true;
 	x.tls_required = (e->treq & 0x3) == DLPE_TREQ_REQUIRED;
@@ -1188,7 +1192,9 @@ void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n)
 		else if (r < 0) {
 			log_debug_errno(r, "Cannot read the registry entry of %s: %m", v[i].name);
 			v[i].owner_unreadable = true;
-		}
+		} else if (nbft_host_claims(&v[i].tid))
+			/* a boot path the firmware named: like another owner's, entry or not */
+			(void)strscpy_checked(v[i].owner, sizeof(v[i].owner), REGISTRY_OWNER_NBFT);
 	}
 }
 

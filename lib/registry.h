@@ -36,6 +36,8 @@
 #define REGISTRY_DIR "/run/nvme/registry"
 #define REGISTRY_UEVENT_SEQNUM "/sys/kernel/uevent_seqnum"
 #define REGISTRY_OWNER_STAS "stas"
+/* The paths the boot firmware named (NBFT): never disconnected by stas. */
+#define REGISTRY_OWNER_NBFT "nbft"
 /* Longest owner name stas writes or reports; longer stored names are malformed. */
 #define REGISTRY_OWNER_MAX 255
 

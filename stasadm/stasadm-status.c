@@ -20,6 +20,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
+#include "nbft.h"
 #include "reconcile.h"
 #include "registry.h"
 #include "status.h"
@@ -89,6 +90,116 @@ static void exclusion_problem(const char *path, unsigned line, const char *reaso
  * The kernel's fabrics capabilities: the option tokens /dev/nvme-fabrics
  * accepts (host_iface, dhchap_secret, tls, concat, ...), read once.
  */
+/* The boot firmware's tables (NBFT): host identity, interfaces, DCs, subsystems. */
+static json_object *nbft_to_json(struct nbft **v, char **errors)
+{
+	json_object *a = json_object_new_array();
+
+	for (struct nbft **t = v; t && *t; t++) {
+		json_object *o = json_object_new_object(), *ha = json_object_new_array(),
+			    *da = json_object_new_array(), *sa = json_object_new_array(),
+			    *pa = json_object_new_array();
+
+		json_object_object_add(o, "path", json_object_new_string((*t)->path));
+		json_object_object_add(o, "parser", json_object_new_string((*t)->parser));
+		json_object_object_add(o, "hostnqn", json_object_new_string((*t)->host_nqn));
+		json_object_object_add(o, "hostid", json_object_new_string((*t)->host_id));
+		for (size_t i = 0; i < (*t)->n_hfis; i++) {
+			const struct nbft_hfi *h = &(*t)->hfis[i];
+			json_object *x = json_object_new_object();
+			char mac[18];
+
+			(void)snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", h->mac[0],
+				       h->mac[1], h->mac[2], h->mac[3], h->mac[4], h->mac[5]);
+			json_object_object_add(x, "index", json_object_new_int64(h->index));
+			json_object_object_add(x, "transport",
+					       json_object_new_string(h->transport));
+			json_object_object_add(x, "ipaddr", json_object_new_string(h->ipaddr));
+			json_object_object_add(x, "prefix", json_object_new_int64(h->prefix));
+			json_object_object_add(x, "gateway", json_object_new_string(h->gateway));
+			json_object_object_add(x, "mac", json_object_new_string(mac));
+			json_object_object_add(x, "vlan", json_object_new_int64(h->vlan));
+			json_object_object_add(x, "dhcp",
+					       json_object_new_boolean(h->dhcp_override));
+			json_object_object_add(x, "host-iface",
+					       json_object_new_string(h->host_iface));
+			json_object_array_add(ha, x);
+		}
+		for (size_t i = 0; i < (*t)->n_dcs; i++) {
+			json_object *x = json_object_new_object();
+
+			json_object_object_add(x, "index",
+					       json_object_new_int64((*t)->dcs[i].index));
+			json_object_object_add(x, "uri", json_object_new_string((*t)->dcs[i].uri));
+			json_object_object_add(x, "hfi",
+					       json_object_new_int64((*t)->dcs[i].hfi_index));
+			json_object_object_add(x, "tid", tid_to_json(&(*t)->dcs[i].tid));
+			json_object_array_add(da, x);
+		}
+		for (size_t i = 0; i < (*t)->n_subsys; i++) {
+			const struct nbft_subsys *ss = &(*t)->subsys[i];
+			json_object *x = json_object_new_object();
+
+			json_object_object_add(x, "index", json_object_new_int64(ss->index));
+			json_object_object_add(x, "tid", tid_to_json(&ss->tid));
+			json_object_object_add(x, "nsid", json_object_new_int64(ss->nsid));
+			json_object_object_add(x, "hfi", json_object_new_int64(ss->hfi_index));
+			json_object_object_add(x, "dc", json_object_new_int64(ss->dc_index));
+			json_object_object_add(x, "unavailable",
+					       json_object_new_boolean(ss->unavailable));
+			json_object_array_add(sa, x);
+		}
+		STRV_FOREACH(p, (*t)->problems)
+			json_object_array_add(pa, json_object_new_string(*p));
+		json_object_object_add(o, "hfis", ha);
+		json_object_object_add(o, "dcs", da);
+		json_object_object_add(o, "subsystems", sa);
+		json_object_object_add(o, "problems", pa);
+		json_object_array_add(a, o);
+	}
+	STRV_FOREACH(e, errors) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "error", json_object_new_string(*e));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static void nbft_print(struct nbft **v, char **errors)
+{
+	char e[ESC_MAX], b[TID_FORMAT_MAX];
+
+	if (!(v && *v) && !errors)
+		return;
+	printf("\nNBFT (boot firmware):\n");
+	STRV_FOREACH(x, errors)
+		printf("  unusable: %s\n", esc(*x, e, ESC_MAX));
+	for (struct nbft **t = v; t && *t; t++) {
+		printf("  %s (read by %s)\n", (*t)->path, (*t)->parser);
+		printf("    host NQN %s\n", esc((*t)->host_nqn, e, ESC_MAX));
+		printf("    host ID  %s\n", isempty((*t)->host_id) ? "(none)" : (*t)->host_id);
+		for (size_t i = 0; i < (*t)->n_hfis; i++) {
+			const struct nbft_hfi *h = &(*t)->hfis[i];
+
+			printf("    HFI %u: %s %s/%u%s%s%s%s\n", h->index, h->transport,
+			       isempty(h->ipaddr) ? "-" : h->ipaddr, h->prefix,
+			       isempty(h->gateway) ? "" : " via ", h->gateway,
+			       isempty(h->host_iface) ? "" : " on ", h->host_iface);
+		}
+		for (size_t i = 0; i < (*t)->n_dcs; i++)
+			printf("    DC %u: %s\n", (*t)->dcs[i].index,
+			       esc(tid_format(&(*t)->dcs[i].tid, b, sizeof(b)), e, ESC_MAX));
+		for (size_t i = 0; i < (*t)->n_subsys; i++)
+			printf("    subsystem %u: %s nsid %" PRIu32 "%s\n", (*t)->subsys[i].index,
+			       esc(tid_format(&(*t)->subsys[i].tid, b, sizeof(b)), e, ESC_MAX),
+			       (*t)->subsys[i].nsid,
+			       (*t)->subsys[i].unavailable ? " (firmware: unavailable)" : "");
+		STRV_FOREACH(p, (*t)->problems)
+			printf("    ignored: %s\n", esc(*p, e, ESC_MAX));
+	}
+}
+
 static void fabrics_caps_print(void)
 {
 	_cleanup_strv_free_ char **opts = NULL;
@@ -136,6 +247,8 @@ int verb_status(int argc, char **argv)
 	_cleanup_status_ struct status *st = NULL;
 	_cleanup_free_ struct excluded *excl = NULL;
 	_cleanup_free_ struct kctrl *live = NULL;
+	_cleanup_nbft_list_ struct nbft **nbft = NULL;
+	_cleanup_strv_free_ char **nbft_errors = NULL;
 	_cleanup_strv_free_ char **excl_problems = NULL;
 	const char *dir = arg_cache_dir ?: cache_default_dir();
 	int o, r, rc, ret = 0, n_excl, n_live;
@@ -171,6 +284,8 @@ int verb_status(int argc, char **argv)
 	}
 	if (exclusions_check(registry_root(), exclusion_problem, &excl_problems) < 0)
 		return log_oom();
+	if (nbft_load_all(&nbft, &nbft_errors) < 0)
+		return log_oom();
 	if (st->cache_error < 0) {
 		log_error_errno(st->cache_error, "Failed to read the cache: %s",
 				cache_strerror(st->cache_error));
@@ -180,6 +295,7 @@ int verb_status(int argc, char **argv)
 	if (arg_json) {
 		_cleanup_json_ json_object *jo = json_object_new_object();
 		fabrics_caps_json(jo);
+		json_object_object_add(jo, "nbft", nbft_to_json(nbft, nbft_errors));
 		json_object *h = json_object_new_object(), *cf = json_object_new_object(),
 			    *ca = json_object_new_object(), *da = json_object_new_array(),
 			    *sa = json_object_new_array();
@@ -260,6 +376,7 @@ int verb_status(int argc, char **argv)
 		       rc < 0 ? "cannot be opened" : "not created yet");
 
 	fabrics_caps_print();
+	nbft_print(nbft, nbft_errors);
 	printf("\nDiscovery controllers: %zu\n", st->n_dcs);
 	for (size_t i = 0; i < st->n_dcs; i++) {
 		const struct cache_dc *dc = &st->dcs[i];

@@ -508,7 +508,7 @@ static int run(void)
 	_cleanup_strv_free_ char **nqns = NULL;
 	_cleanup_cache_ struct cache *c = NULL;
 	struct json_object *results = NULL;
-	int r, n, failed;
+	int r, n, failed, nbft_failed = 0;
 
 	/* The configuration first: an error in it stops us before any kernel call. */
 	r = config_load(arg_config, &cfg, &errors);
@@ -540,6 +540,10 @@ static int run(void)
 		return EXIT_PATHS_FAILED;
 
 	if (arg_all) {
+		/* the boot firmware's paths first: the root disk may be on them */
+		nbft_failed = connect_nbft(c, arg_dry_run);
+		if (nbft_failed < 0)
+			return EXIT_PATHS_FAILED;
 		n = reconcile_nqns_all(c, cfg, &nqns);
 		if (n < 0) {
 			log_error_errno(n, "Failed to list the subsystems to reconcile: %m");
@@ -575,7 +579,7 @@ static int run(void)
 		for (size_t i = 0; i < json_object_array_length(results); i++)
 			output_plan_text(json_object_array_get_idx(results, i), arg_dry_run,
 					 arg_verbose);
-	failed = output_summary(results, arg_json, arg_dry_run, arg_verbose);
+	failed = output_summary(results, arg_json, arg_dry_run, arg_verbose) + nbft_failed;
 	json_object_put(results);
 	kernel_close();
 	if (r < 0 || failed > 0) {

@@ -55,3 +55,15 @@ int output_summary(struct json_object *subsystems, bool json, bool dry_run, bool
  * or any disconnect failed (the others are still done).
  */
 int connect_shutdown(const char *cache_dir, bool dry_run);
+
+/**
+ * connect_nbft() - the boot path's first step (--all): every subsystem path
+ * the host's NBFT tables name (nbft.h) that has no usable controller is
+ * connected with the table's host NQN and host ID, registered owner "nbft"
+ * in nvme-cli's registry and recorded owner=other in the cache @c, so no
+ * disconnect scope and no --shutdown ever removes it. A live one without a
+ * registry entry (connected by the initramfs) is registered owner "nbft".
+ * With @dry_run print "connect (nbft) X" / "keep (nbft) X (nvmeN)" only.
+ * Return: the number of paths that failed to connect (>= 0), or -ENOMEM.
+ */
+int connect_nbft(struct cache *c, bool dry_run);

@@ -577,6 +577,8 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 		job.referrer = rec.referrer;
 	}
 	job.conf = config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &job.tid);
+	if (!job.conf)
+		job.conf = nbft_dc_find(d, &job.tid);
 	if (job.conf)
 		job.origin = CACHE_ORIGIN_CONFIG;
 	*ret = job;
@@ -621,6 +623,26 @@ static int discover_all(struct discover *d)
 			return r;
 	}
 
+	/* The boot firmware's DCs (NBFT): discovered like configured ones. */
+	r = nbft_dcs_load(d);
+	if (r < 0)
+		return log_oom();
+	for (size_t i = 0; i < d->n_nbft_dcs; i++) {
+		struct dc_job job = {
+			.tid = d->nbft_dcs[i].tid,
+			.origin = CACHE_ORIGIN_CONFIG,
+			.conf = &d->nbft_dcs[i],
+		};
+
+		if (config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &job.tid))
+			continue; /* configured as well: done above */
+		if (arg_missing && dc_is_live(d, &job))
+			continue;
+		r = trigger_discover(d, &job);
+		if (r < 0)
+			return r;
+	}
+
 	r = cache_dc_list(d->cache, &dcs, &n_dcs);
 	if (r < 0)
 		return log_error_errno(r, "Failed to list the cache: %m");
@@ -633,6 +655,8 @@ static int discover_all(struct discover *d)
 			.referrer = dc->referrer,
 		};
 
+		if (nbft_dc_find(d, &dc->tid))
+			continue; /* queued above */
 		/* A DC configured once and since removed from the configuration. */
 		if (dc->origin == CACHE_ORIGIN_CONFIG &&
 		    !config_controller_find(d->cfg, CONFIG_ROLE_DISCOVERY, &dc->tid)) {
@@ -670,6 +694,7 @@ static void discover_done(struct discover *d)
 	free(d->triggered);
 	strv_free(d->nqns);
 	strv_free(d->changed_dcs);
+	nbft_dcs_free(d);
 	kernel_close();
 }
 

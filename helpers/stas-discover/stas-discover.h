@@ -78,6 +78,10 @@ struct discover {
 	unsigned triggers_failed; /* units not started, referrals not recorded */
 	int n_referral_dcs; /* referral DCs in the cache, -1: not counted yet */
 	char **changed_dcs; /* tid keys of the DCs whose stored page changed, for stas-cached */
+	/* The boot firmware's DCs (NBFT), as configured ones: loaded once (discover-nbft.c). */
+	struct config_controller *nbft_dcs;
+	size_t n_nbft_dcs;
+	bool nbft_loaded;
 };
 
 /* What one session produced. */
@@ -115,3 +119,17 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why);
 int trigger_start_dc(struct discover *d, const struct dc_job *job);
 int trigger_start_connects(struct discover *d);
 int trigger_flush(struct discover *d);
+
+/**
+ * nbft_dcs_load() - the discovery controllers of the host's NBFT tables
+ * (nbft.h) as configured controllers in d->nbft_dcs, each with the table's
+ * host NQN (in its tid) and host ID; loaded on the first call.
+ * Return: their number, or -ENOMEM.
+ */
+int nbft_dcs_load(struct discover *d);
+
+/** nbft_dc_find() - the NBFT DC whose path is @t (tid_equal), or NULL. */
+const struct config_controller *nbft_dc_find(struct discover *d, const struct tid *t);
+
+/** nbft_dcs_free() - what nbft_dcs_load() allocated. */
+void nbft_dcs_free(struct discover *d);

@@ -14,6 +14,7 @@
 #include "hostid.h"
 #include "log.h"
 #include "macro.h"
+#include "nbft.h"
 #include "stasadm.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put)
@@ -156,6 +157,36 @@ static int do_check(const struct host_kind *k, const char *path, const char *hos
 	return 0;
 }
 
+/*
+ * The boot firmware's identity (NBFT, as dracut's nvmf module uses it): the
+ * host NQN of the first table (in name order) that has a valid one, or, for
+ * the host ID, the host ID of the first table whose host NQN is @nqn (any
+ * table when @nqn is NULL). Return: 1 and *ret, 0 none, -ENOMEM.
+ */
+static int nbft_identity(const struct host_kind *k, const char *nqn, char **ret)
+{
+	_cleanup_nbft_list_ struct nbft **v = NULL;
+	int r;
+
+	r = nbft_load_all(&v, NULL);
+	if (r <= 0)
+		return r;
+	for (struct nbft **t = v; *t; t++) {
+		const char *x = k->derives ? (*t)->host_id : (*t)->host_nqn;
+
+		if (k->derives && nqn && !streq(nqn, (*t)->host_nqn))
+			continue;
+		if (isempty(x) || !k->is_valid(x))
+			continue;
+		*ret = strdup(x);
+		if (!*ret)
+			return -ENOMEM;
+		log_info("Taking the %s from the boot firmware's table %s.", k->what, (*t)->path);
+		return 1;
+	}
+	return 0;
+}
+
 static int do_generate(const struct host_kind *k, const char *path, const char *hostnqn_path,
 		       bool force)
 {
@@ -163,6 +194,21 @@ static int do_generate(const struct host_kind *k, const char *path, const char *
 	int r;
 
 	if (k->derives) {
+		_cleanup_free_ char *cur = NULL;
+
+		/* the host ID of the firmware's table for this host NQN */
+		if (hostid_read_file(hostnqn_path, &cur) >= 0 && hostnqn_is_valid(cur))
+			r = nbft_identity(k, cur, &v);
+		else
+			r = nbft_identity(k, NULL, &v);
+	} else
+		r = nbft_identity(k, NULL, &v);
+	if (r < 0)
+		return log_oom(), EXIT_FAILURE;
+
+	if (r > 0)
+		r = 0; /* from the NBFT */
+	else if (k->derives) {
 		r = hostid_read_file(hostnqn_path, &nqn);
 		if (r < 0)
 			log_debug_errno(r, "No host NQN in %s (%m), the host ID will be random.",

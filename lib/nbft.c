@@ -17,7 +17,7 @@
  *               VLAN@17, IP@20 (16), prefix@36, gateway@37 (16); 128
  *   SSNS        id 4@0, index@1, flags@3, trtype@5, trflags@6, DC index@8,
  *               traddr object@10 (a 16-byte IP), trsvcid object@16, NSID@24,
- *               primary HFI@47, secondary HFIs object@49, NQN object@55; 128
+ *               primary HFI@46, secondary HFIs object@48, NQN object@54; 128
  *   discovery   id 6@0, flags@1, index@2, hfi index@3, URI object@6, NQN
  *               object@12; 32
  * IP addresses are IPv6 or IPv4-mapped IPv6 (::ffff:a.b.c.d).
@@ -177,7 +177,7 @@ static bool printable(const char *s)
 	return true;
 }
 
-static const struct nbft_hfi *hfi_find(const struct nbft *t, unsigned index)
+static const struct nbft_iface *hfi_find(const struct nbft *t, unsigned index)
 {
 	for (size_t i = 0; i < t->n_hfis; i++)
 		if (t->hfis[i].index == index)
@@ -199,7 +199,7 @@ static const struct nbft_dc *dc_find(const struct nbft *t, unsigned index)
  */
 static int path_finish(const struct nbft *t, unsigned hfi_index, struct tid *p)
 {
-	const struct nbft_hfi *h = hfi_find(t, hfi_index);
+	const struct nbft_iface *h = hfi_find(t, hfi_index);
 
 	if (h) {
 		(void)strscpy_checked(p->host_traddr, sizeof(p->host_traddr), h->ipaddr);
@@ -353,7 +353,7 @@ static int list_check(const struct raw *r, uint64_t off, unsigned stride, unsign
 
 static int parse_hfi(const struct raw *r, struct nbft *t, const uint8_t *d, size_t *alloc)
 {
-	struct nbft_hfi h = { .index = d[1] };
+	struct nbft_iface h = { .index = d[1] };
 	const uint8_t *ti;
 	size_t n;
 	int k;
@@ -433,16 +433,16 @@ static int parse_ssns(const struct raw *r, struct nbft *t, const uint8_t *d, siz
 		return problem(t, "SSNS descriptor %u: transport address is zero", s.index);
 	if (heap_str(r, d + 16, trsvcid, sizeof(trsvcid)) <= 0)
 		return problem(t, "SSNS descriptor %u: service ID missing or invalid", s.index);
-	if (heap_str(r, d + 55, nqn, sizeof(nqn)) <= 0)
+	if (heap_str(r, d + 54, nqn, sizeof(nqn)) <= 0)
 		return problem(t, "SSNS descriptor %u: NQN missing or invalid", s.index);
 	/* secondary HFIs: only checked (stas connects the primary path) */
-	k = heap_obj(r, d + 49, &sec, &n_sec);
+	k = heap_obj(r, d + 48, &sec, &n_sec);
 	if (k < 0)
 		return problem(t, "SSNS descriptor %u: secondary HFI list outside the heap",
 			       s.index);
 	s.dc_index = d[8];
 	s.nsid = le32(d + 24);
-	s.hfi_index = d[47];
+	s.hfi_index = d[46];
 	s.hdr_digest = trflags & 2;
 	s.data_digest = trflags & 4;
 	s.discovered = flags & 0x40;
@@ -595,7 +595,7 @@ static int from_libnvme(const struct nbft_info *ni, struct nbft *t)
 	t->host_id_configured = ni->host.host_id_configured;
 	t->host_nqn_configured = ni->host.host_nqn_configured;
 	for (struct nbft_info_hfi **hp = ni->hfi_list; hp && *hp; hp++) {
-		struct nbft_hfi h = { .index = (unsigned)(*hp)->index };
+		struct nbft_iface h = { .index = (unsigned)(*hp)->index };
 
 		if (hfi_find(t, h.index)) {
 			(void)problem(t, "HFI descriptor %u: index used twice", h.index);
@@ -743,7 +743,7 @@ void nbft_resolve_ifaces(struct nbft *t)
 	if (asprintf(&dir, "%s/class/net", sysfs_root()) < 0)
 		return;
 	for (size_t i = 0; i < t->n_hfis; i++) {
-		struct nbft_hfi *h = &t->hfis[i];
+		struct nbft_iface *h = &t->hfis[i];
 		static const uint8_t zero[6];
 		struct dirent *de;
 
@@ -769,7 +769,7 @@ void nbft_resolve_ifaces(struct nbft *t)
 		closedir(d);
 	}
 	for (size_t i = 0; i < t->n_subsys; i++) {
-		const struct nbft_hfi *h = hfi_find(t, t->subsys[i].hfi_index);
+		const struct nbft_iface *h = hfi_find(t, t->subsys[i].hfi_index);
 		struct tid x = t->subsys[i].tid;
 
 		if (h && !isempty(h->host_iface) &&
@@ -778,7 +778,7 @@ void nbft_resolve_ifaces(struct nbft *t)
 			t->subsys[i].tid = x;
 	}
 	for (size_t i = 0; i < t->n_dcs; i++) {
-		const struct nbft_hfi *h = hfi_find(t, t->dcs[i].hfi_index);
+		const struct nbft_iface *h = hfi_find(t, t->dcs[i].hfi_index);
 		struct tid x = t->dcs[i].tid;
 
 		if (h && !isempty(h->host_iface) &&

@@ -43,7 +43,7 @@
 #define NBFT_SYSFS_DIR "firmware/acpi/tables"
 
 /**
- * struct nbft_hfi - one host fabric interface (HFI descriptor + its TCP
+ * struct nbft_iface - one host fabric interface (HFI descriptor + its TCP
  * transport info).
  * @index:      the HFI descriptor index other descriptors refer to.
  * @transport:  "tcp" (the only transport NBFT 1.0 defines).
@@ -57,7 +57,7 @@
  *              an all-zero MAC); filled by nbft_resolve_ifaces(), never by
  *              the parsers.
  */
-struct nbft_hfi {
+struct nbft_iface {
 	unsigned index;
 	char transport[TID_TRANSPORT_MAX + 1];
 	char ipaddr[NBFT_IPADDR_MAX + 1];
@@ -127,7 +127,7 @@ struct nbft {
 	char host_id[NBFT_UUID_STR_MAX + 1];
 	bool host_nqn_configured;
 	bool host_id_configured;
-	struct nbft_hfi *hfis;
+	struct nbft_iface *hfis;
 	size_t n_hfis;
 	struct nbft_dc *dcs;
 	size_t n_dcs;

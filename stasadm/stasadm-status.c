@@ -105,7 +105,7 @@ static json_object *nbft_to_json(struct nbft **v, char **errors)
 		json_object_object_add(o, "hostnqn", json_object_new_string((*t)->host_nqn));
 		json_object_object_add(o, "hostid", json_object_new_string((*t)->host_id));
 		for (size_t i = 0; i < (*t)->n_hfis; i++) {
-			const struct nbft_hfi *h = &(*t)->hfis[i];
+			const struct nbft_iface *h = &(*t)->hfis[i];
 			json_object *x = json_object_new_object();
 			char mac[18];
 
@@ -180,7 +180,7 @@ static void nbft_print(struct nbft **v, char **errors)
 		printf("    host NQN %s\n", esc((*t)->host_nqn, e, ESC_MAX));
 		printf("    host ID  %s\n", isempty((*t)->host_id) ? "(none)" : (*t)->host_id);
 		for (size_t i = 0; i < (*t)->n_hfis; i++) {
-			const struct nbft_hfi *h = &(*t)->hfis[i];
+			const struct nbft_iface *h = &(*t)->hfis[i];
 
 			printf("    HFI %u: %s %s/%u%s%s%s%s\n", h->index, h->transport,
 			       isempty(h->ipaddr) ? "-" : h->ipaddr, h->prefix,

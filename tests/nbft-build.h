@@ -191,10 +191,10 @@ static inline uint8_t *nb_build(const struct nb_table *d, size_t *ret_len)
 		nb_heap(&t, x + 10, a, 16);
 		nb_heap_str(&t, x + 16, d->ssns[i].trsvcid);
 		nb_le32(x + 24, d->ssns[i].nsid);
-		x[47] = (uint8_t)d->ssns[i].hfi;
+		x[46] = (uint8_t)d->ssns[i].hfi;
 		/* an empty secondary HFI list: libnvme insists on the object */
-		nb_heap(&t, x + 49, &none, 1);
-		nb_heap_str(&t, x + 55, d->ssns[i].nqn);
+		nb_heap(&t, x + 48, &none, 1);
+		nb_heap_str(&t, x + 54, d->ssns[i].nqn);
 	}
 	nb_le32(t.b + 40, (uint32_t)(t.len - heap_off));
 	nb_le32(t.b + 4, (uint32_t)t.len);

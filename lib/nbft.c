@@ -697,24 +697,30 @@ int nbft_read_file(const char *path, struct nbft **ret, const char **ret_why)
 		return r;
 #if HAVE_NVME_NBFT_READ
 	{
-		const char *why = NULL;
+		_cleanup_nbft_ struct nbft *own = NULL;
+
 		/* Cheap checks first, with a reason; libnvme then reads the file. */
-		r = nbft_parse(buf, size, &t, &why);
-		t = nbft_free(t);
-		if (r < 0) {
-			if (ret_why)
-				*ret_why = why;
+		r = nbft_parse(buf, size, &own, ret_why);
+		if (r < 0)
 			return r;
-		}
 		r = nbft_parse_libnvme(path, &t);
-		if (r == -EBADMSG && ret_why)
-			*ret_why = "libnvme refused the table";
+		/* libnvme refuses minor revisions other than 0, which the specification
+		 * keeps compatible: what stas's parser accepted is used then */
+		if (r == -EBADMSG) {
+			r = problem(own,
+				    "libnvme refused the table (minor revision %u); read by "
+				    "stas's parser",
+				    (unsigned)(uint8_t)buf[50]);
+			t = TAKE_PTR(own);
+		}
 	}
 #else
 	r = nbft_parse(buf, size, &t, ret_why);
 #endif
-	if (r < 0)
+	if (r < 0) {
+		nbft_free(t);
 		return r;
+	}
 	t->path = strdup(path);
 	if (!t->path) {
 		nbft_free(t);

@@ -391,6 +391,29 @@ static void test_libnvme(void)
 	nbft_free(l);
 }
 
+/* A minor revision libnvme refuses is still read (by stas's parser). */
+static void test_read_minor(void)
+{
+	struct nb_table d = sample();
+	_cleanup_free_ char *p = NULL;
+	size_t n;
+	_cleanup_free_ uint8_t *b = NULL;
+	struct nbft *t = NULL;
+	int r;
+
+	d.minor = 1;
+	b = nb_build(&d, &n);
+	p = write_table("NBFT-minor", b, n);
+	r = nbft_read_file(p, &t, NULL);
+	ok(r == 0 && t && t->n_subsys == 2, "minor revision 1 read from a file");
+	if (t)
+		ok(streq(t->parser, "stas") &&
+			   (nbft_parse_libnvme(p, &(struct nbft *){ NULL }) == -EOPNOTSUPP ||
+			    strv_length(t->problems) == 1),
+		   "by stas's parser (libnvme's refusal noted where libnvme reads NBFT)");
+	nbft_free(t);
+}
+
 static int rm_rf(void)
 {
 	char cmd[128];
@@ -410,6 +433,7 @@ int main(void)
 	test_mutations();
 	test_load_all();
 	test_libnvme();
+	test_read_minor();
 	(void)rm_rf();
 	return tap_done();
 }

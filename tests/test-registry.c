@@ -573,6 +573,39 @@ static void test_replace_stale(void)
 	is_int(registry_ownership(root, "nvme4", "stas"), REGISTRY_OWNED_BY_US, "  still ours");
 	is_int(registry_register(root, "../etc", "stas", NULL), -EINVAL,
 	       "hostile: device \"../etc\" refused");
+
+	/* An empty directory in the entry's place (unowned) is replaced in one rename. */
+	reset("904\n");
+	{
+		_cleanup_free_ char *p = path("run/nvme/registry/nvme4");
+		(void)mkdir_p(p, 0755);
+	}
+	is_int(registry_register(root, "nvme4", "stas", NULL), 0,
+	       "an empty directory where the entry goes is replaced");
+	is_int(registry_ownership(root, "nvme4", "stas"), REGISTRY_OWNED_BY_US, "  now ours");
+	is_int(hidden_leftovers(), 0, "  nothing left behind");
+
+	/*
+	 * The temporary names this process would use next are taken (a crashed
+	 * process with the same ID left them): mkdir() refuses a taken name, the
+	 * leftovers are not touched and not used.
+	 */
+	reset("905\n");
+	for (unsigned i = 0; i < 4096; i++) {
+		_cleanup_free_ char *p = NULL, *rel = NULL;
+
+		if (asprintf(&rel, "run/nvme/registry/.nvme4.tmp.%d.%u/owner", (int)getpid(), i) <
+		    0)
+			abort();
+		put(rel, "crashed\n");
+	}
+	is_int(registry_register(root, "nvme4", "stas", NULL), 0,
+	       "temporary names taken by leftovers: registered all the same");
+	free(owner);
+	owner = get("run/nvme/registry/nvme4/owner");
+	is_str(owner, "stas\n", "  the entry is ours, not a leftover renamed into place");
+	is_int(hidden_leftovers(), 4096, "  the leftovers are untouched");
+	reset("906\n");
 }
 
 static void test_unregister(void)

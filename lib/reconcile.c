@@ -1254,13 +1254,24 @@ void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n)
 	}
 }
 
-/* Gather for @nqn and plan against the kernel's controllers @ctrls. */
+/* The host's exclusion list, read at most once per batch (see nqn_plan()). */
+struct batch_exclusions {
+	bool loaded;
+	struct exclusions *excl;
+};
+
+/*
+ * Gather for @nqn and plan against the kernel's controllers @ctrls. The
+ * exclusion list is read by the first plan of the batch that has wanted
+ * paths and shared by the rest (the batch runs under its locks, as one
+ * run: the list as it is at its start).
+ */
 static int nqn_plan(struct cache *c, const struct stas_config *cfg, const char *nqn,
-		    const struct kctrl *ctrls, size_t n_ctrls, struct reconcile_plan **ret)
+		    const struct kctrl *ctrls, size_t n_ctrls, struct batch_exclusions *bx,
+		    struct reconcile_plan **ret)
 {
 	_cleanup_free_ struct reconcile_want *wants = NULL;
 	_cleanup_free_ struct cache_path *records = NULL;
-	_cleanup_exclusions_ struct exclusions *excl = NULL;
 	struct reconcile_policy policy;
 	int n_wants, n_records = 0, r;
 
@@ -1276,10 +1287,13 @@ static int nqn_plan(struct cache *c, const struct stas_config *cfg, const char *
 	reconcile_policy_from_config(cfg, &policy);
 	/* The exclusion list as it is now, once for the whole run. */
 	if (n_wants > 0) {
-		r = exclusions_load(registry_root(), &excl);
-		if (r < 0)
-			return r;
-		policy.exclusions = excl;
+		if (!bx->loaded) {
+			r = exclusions_load(registry_root(), &bx->excl);
+			if (r < 0)
+				return r;
+			bx->loaded = true;
+		}
+		policy.exclusions = bx->excl;
 	}
 	for (int i = 0; i < n_wants; i++)
 		if (!isempty(wants[i].tid.host_iface)) {
@@ -1325,6 +1339,7 @@ static void batch_run(struct cache *c, const struct stas_config *cfg, struct rec
 	_cleanup_free_ struct kctrl *ctrls = NULL;
 	_cleanup_free_ const char **lock_nqns = NULL;
 	_cleanup_close_ int lock_fd = -1;
+	struct batch_exclusions bx = {};
 	size_t n_plans = 0, n_lock = 0;
 	int n_ctrls, r;
 
@@ -1364,7 +1379,7 @@ static void batch_run(struct cache *c, const struct stas_config *cfg, struct rec
 			v[i]->r = n_ctrls;
 			continue;
 		}
-		r = nqn_plan(c, cfg, v[i]->nqn, ctrls, (size_t)n_ctrls, &v[i]->plan);
+		r = nqn_plan(c, cfg, v[i]->nqn, ctrls, (size_t)n_ctrls, &bx, &v[i]->plan);
 		if (r < 0)
 			v[i]->r = r;
 		else
@@ -1377,6 +1392,7 @@ static void batch_run(struct cache *c, const struct stas_config *cfg, struct rec
 			if (v[i]->plan)
 				v[i]->r = r < 0 ? r : (int)v[i]->plan->n_failed;
 	}
+	exclusions_free(bx.excl);
 }
 
 int reconcile_nqns(struct cache *c, const struct stas_config *cfg, struct reconcile_result *v,

@@ -57,7 +57,8 @@
  *
  * Exclusions: every wanted path is checked against the host's exclusion
  * list (/etc/nvme/exclusions.conf and exclusions.conf.d/<name>.conf), read once
- * per reconcile_nqn() run, besides stas's own io.exclude rules.
+ * per reconcile_nqn() run or reconcile_nqns() batch, besides stas's own
+ * io.exclude rules.
  */
 #pragma once
 

@@ -373,23 +373,32 @@ static void entry_restore(int reg_fd, const char *aside, const char *device)
 
 int registry_uevent_seqnum(const char *root, uint64_t *ret)
 {
-	_cleanup_free_ char *path = root_path(root, REGISTRY_UEVENT_SEQNUM);
+	/* The kernel's own counter never goes away: its fd is kept for the process. */
+	static int kernel_fd = -1;
+	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
+	bool real = !root || strspn(root, "/") == strlen(root);
 	char buf[64];
 	ssize_t k;
 
-	if (!path)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
+	if (!real || kernel_fd < 0) {
+		path = root_path(root, REGISTRY_UEVENT_SEQNUM);
+		if (!path)
+			return -ENOMEM;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return negative_errno();
+		if (real)
+			kernel_fd = TAKE_FD(fd);
+	}
 	/*
-	 * One read: sysfs hands an attribute over whole in the first read, as
-	 * a regular file of this size does; a value that fills the buffer is
-	 * too long to be a sequence number.
+	 * One read, from the start: sysfs hands an attribute over whole in the
+	 * first read (and generates it afresh for a read at offset 0), as a
+	 * regular file of this size does; a value that fills the buffer is too
+	 * long to be a sequence number.
 	 */
 	do
-		k = read(fd, buf, sizeof(buf) - 1);
+		k = pread(real ? kernel_fd : fd, buf, sizeof(buf) - 1, 0);
 	while (k < 0 && errno == EINTR);
 	if (k < 0)
 		return negative_errno();
@@ -471,8 +480,12 @@ static bool registry_durable(const char *root, const char *reg_path)
 	return durable;
 }
 
-/* Write one attribute file of a new entry: 0644, "value\n", synced when @sync. */
-static int attr_write(int dir_fd, const char *name, const char *value, bool sync)
+/*
+ * Write one attribute file of a new entry: 0644, "value\n", synced when
+ * @sync; @fix_mode when the umask takes bits off 0644. @dir_fd may be
+ * AT_FDCWD with @name a path.
+ */
+static int attr_write(int dir_fd, const char *name, const char *value, bool sync, bool fix_mode)
 {
 	_cleanup_close_ int fd = -1;
 	char line[REGISTRY_OWNER_MAX + 2];
@@ -486,8 +499,7 @@ static int attr_write(int dir_fd, const char *name, const char *value, bool sync
 	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return negative_errno();
-	/* The umask may have taken bits off: the registry's readers need 0644. */
-	if (fchmod(fd, 0644) < 0)
+	if (fix_mode && fchmod(fd, 0644) < 0)
 		return negative_errno();
 	while (off < len) {
 		ssize_t k = write(fd, line + off, len - off);
@@ -504,19 +516,53 @@ static int attr_write(int dir_fd, const char *name, const char *value, bool sync
 	return 0;
 }
 
-/* Fill the new entry directory @tmp_path with owner and seqnum. */
+/*
+ * Fill the new entry directory @tmp_path (made by this process a moment
+ * ago) with seqnum and owner. Its mode tells what the umask does: 0755
+ * means the umask takes nothing off 0755, so nothing off the files' 0644
+ * either; anything else (a tight umask, mkdtemp()'s 0700) and every mode is
+ * set explicitly - readers need 0755 and 0644. When no sync is needed the
+ * files are made by path, without opening the directory; an entry that is
+ * not a directory by then (a symlink, say) is refused, and O_NOFOLLOW and
+ * O_EXCL keep the files themselves from following anything.
+ */
 static int entry_fill(const char *tmp_path, const char *root, const char *owner, bool sync,
 		      uint64_t *ret_seqnum)
 {
 	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *seq_path = NULL, *owner_path = NULL;
+	const char *seq_name = "seqnum", *owner_name = "owner";
 	uint64_t seqnum = 0;
-	int r;
+	struct stat st;
+	bool fix;
+	int dfd, r;
 
-	fd = open(tmp_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	/* The umask (or mkdtemp()'s 0700) may have taken bits off: readers need 0755. */
-	if (fchmod(fd, 0755) < 0)
+	if (sync) {
+		fd = open(tmp_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return negative_errno();
+		if (fstat(fd, &st) < 0)
+			return negative_errno();
+		dfd = fd;
+	} else {
+		if (lstat(tmp_path, &st) < 0)
+			return negative_errno();
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		if (asprintf(&seq_path, "%s/seqnum", tmp_path) < 0) {
+			seq_path = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&owner_path, "%s/owner", tmp_path) < 0) {
+			owner_path = NULL;
+			return -ENOMEM;
+		}
+		seq_name = seq_path;
+		owner_name = owner_path;
+		dfd = AT_FDCWD;
+	}
+	fix = (st.st_mode & 07777) != 0755;
+	if (fix && (fd >= 0 ? fchmod(fd, 0755) : chmod(tmp_path, 0755)) < 0)
 		return negative_errno();
 
 	r = registry_uevent_seqnum(root, &seqnum);
@@ -528,11 +574,11 @@ static int entry_fill(const char *tmp_path, const char *root, const char *owner,
 		char buf[32];
 
 		(void)snprintf(buf, sizeof(buf), "%" PRIu64, seqnum);
-		r = attr_write(fd, "seqnum", buf, sync);
+		r = attr_write(dfd, seq_name, buf, sync, fix);
 		if (r < 0)
 			return r;
 	}
-	r = attr_write(fd, "owner", owner, sync);
+	r = attr_write(dfd, owner_name, owner, sync, fix);
 	if (r < 0)
 		return r;
 	if (sync && fsync(fd) < 0)

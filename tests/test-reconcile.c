@@ -554,6 +554,8 @@ static int count_paths(struct cache *c, const char *nqn)
 	return n;
 }
 
+static void put_file(const char *dir, const char *rel, const char *text);
+
 /*
  * 1 when another open file holds a lock on byte @offset of the file open as
  * @fd (a taker there would wait), 0 when it is free, -1 on error.
@@ -787,6 +789,30 @@ static void test_with_cache(void)
 		ok(!v[2].plan && v[2].r == -EEXIST, "batch: the second copy of A is refused");
 		for (size_t i = 0; i < 3; i++)
 			v[i].plan = reconcile_plan_free(v[i].plan);
+
+		/* The host's exclusion list, read once for the batch, applies to every plan. */
+		{
+			char xroot[700];
+			bool any_b = false, any_a = false;
+
+			snprintf(xroot, sizeof(xroot), "%s/xroot", dir);
+			put_file(xroot, "etc/nvme/exclusions.conf",
+				 "[exclusions]\nexclusion = nqn=" NQN_A "\nexclusion = nqn=" NQN_B
+				 "\n");
+			setenv(REGISTRY_ROOT_ENV, xroot, 1);
+			is_int(reconcile_nqns(c, cfg, v, 2, true), 0,
+			       "batch dry run, both excluded");
+			unsetenv(REGISTRY_ROOT_ENV);
+			for (size_t i = 0; v[0].plan && i < v[0].plan->n_items; i++)
+				any_b = any_b || v[0].plan->items[i].excluded;
+			for (size_t i = 0; v[1].plan && i < v[1].plan->n_items; i++)
+				any_a = any_a || v[1].plan->items[i].excluded;
+			ok(any_b && any_a && v[1].plan->n[RECONCILE_CONNECT] == 0,
+			   "batch: the one exclusion list serves both plans (B's and A's paths "
+			   "excluded, nothing to connect)");
+			for (size_t i = 0; i < 2; i++)
+				v[i].plan = reconcile_plan_free(v[i].plan);
+		}
 
 		/* A stop request pending before the batch: no connect is made, records as before. */
 		is_int(cache_path_get(c, &t3, &before), 1, "the NCC path's record before");

@@ -224,6 +224,11 @@ static int map_find(const struct stat *st, const void *inside, const uint8_t **r
 
 	if (!f)
 		return negative_errno();
+	/*
+	 * stdio sizes its buffer by proc's 1 KiB block size: a dozen reads per
+	 * open. The kernel hands over up to a page per read: one page each.
+	 */
+	(void)setvbuf(f, NULL, _IOFBF, 4096);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long start, end, off, ino;
 		unsigned maj, mnr;

@@ -194,15 +194,72 @@ static bool ctrl_is_discovery(int dfd, const char *name)
 	return attr_read(dfd, path, buf, sizeof(buf)) == 0 && streq(buf, NVME_DISC_SUBSYS_NQN);
 }
 
+/*
+ * The kind (discovery or I/O) of every controller a scan for one kind has
+ * looked at, kept for the life of the process so that a later scan reads
+ * no attribute of a controller it has classified before: the boot path
+ * looks up each DC among a boot's worth of I/O controllers, and every
+ * lookup re-read each one's cntrltype. A controller never changes kind; a
+ * new controller that gets a recycled name is a new sysfs node with a new
+ * inode number (kernfs numbers them cyclically, with a generation), so an
+ * entry is keyed by name and inode. The table holds what the latest scan
+ * saw (others are dropped), and is tied to the sysfs root it was read from.
+ */
+struct kind_entry {
+	char name[KCTRL_NAME_MAX + 1];
+	ino_t ino;
+	bool discovery;
+};
+
+static struct kind_entry *kinds;
+static size_t n_kinds;
+static char *kinds_root;
+
+void kernel_ctrls_forget(void)
+{
+	free(kinds);
+	kinds = NULL;
+	n_kinds = 0;
+	free(kinds_root);
+	kinds_root = NULL;
+}
+
+static const struct kind_entry *kind_find(const char *name, ino_t ino)
+{
+	for (size_t i = 0; i < n_kinds; i++)
+		if (kinds[i].ino == ino && streq(kinds[i].name, name))
+			return &kinds[i];
+	return NULL;
+}
+
+/* Whether @name (inode @ino, in the directory @dfd) is a DC, from the table or sysfs. */
+static bool ctrl_kind(int dfd, const char *name, ino_t ino, struct kind_entry **seen,
+		      size_t *n_seen, size_t *alloc_seen)
+{
+	const struct kind_entry *k = kind_find(name, ino);
+	struct kind_entry e = { .ino = ino };
+
+	e.discovery = k ? k->discovery : ctrl_is_discovery(dfd, name);
+	/* A table that cannot grow only costs reads later. */
+	if (ino != 0 && strscpy_checked(e.name, sizeof(e.name), name) >= 0 &&
+	    GREEDY_REALLOC(*seen, *alloc_seen, *n_seen) >= 0)
+		(*seen)[(*n_seen)++] = e;
+	return e.discovery;
+}
+
 int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret)
 {
 	_cleanup_free_ struct kctrl *v = NULL;
+	_cleanup_free_ struct kind_entry *seen = NULL;
 	DIR *d;
 	struct dirent *de;
 	char dir[512];
-	size_t n = 0, alloc = 0;
+	size_t n = 0, alloc = 0, n_seen = 0, alloc_seen = 0;
+	bool by_kind = !any && !nqn;
 
 	(void)snprintf(dir, sizeof(dir), "%s/class/nvme", sysfs_root());
+	if (by_kind && (!kinds_root || !streq(kinds_root, sysfs_root())))
+		kernel_ctrls_forget();
 	d = opendir(dir);
 	if (!d) {
 		if (errno != ENOENT)
@@ -216,7 +273,8 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 
 		if (!ctrl_name_is_valid(de->d_name))
 			continue;
-		if (!any && !nqn && ctrl_is_discovery(dirfd(d), de->d_name) != discovery)
+		if (by_kind && ctrl_kind(dirfd(d), de->d_name, de->d_ino, &seen, &n_seen,
+					 &alloc_seen) != discovery)
 			continue;
 		/* A controller may vanish while we look: skip it. */
 		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -233,6 +291,15 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 		v[n++] = c;
 	}
 	closedir(d);
+	if (by_kind) {
+		free(kinds);
+		kinds = TAKE_PTR(seen);
+		n_kinds = n_seen;
+		if (!kinds_root)
+			kinds_root = strdup(sysfs_root());
+		if (!kinds_root)
+			kernel_ctrls_forget();
+	}
 	*ret = TAKE_PTR(v);
 	return (int)n;
 }

@@ -87,6 +87,23 @@ bool kctrl_is_usable(const struct kctrl *c);
  */
 int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret);
 
+/*
+ * A scan for one kind (@nqn NULL, @any false) keeps, for the life of the
+ * process, the kind of each controller it classified, keyed by name and
+ * sysfs inode number (a recycled name is a new node): later scans read no
+ * attribute of a controller of the other kind that they have seen before,
+ * only the directory. A controller whose kind decides is always read in
+ * full, so nothing but its kind is ever taken from the table.
+ */
+
+/**
+ * kernel_ctrls_forget() - drop what the scans know about controller kinds:
+ * the next scan classifies every controller from sysfs again. For callers
+ * that know the kernel changed in a way the table could miss (the kernel
+ * reports a controller the last scan did not show), and for tests.
+ */
+void kernel_ctrls_forget(void);
+
 /**
  * kernel_ctrl_read() - one controller by name ("nvme3").
  * Return: 0, -ENOENT when absent, -EINVAL for a malformed name.

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1123,53 +1122,116 @@ int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c)
 
 /* ------------------------------------------------------------- locking */
 
-static int lock_in(const char *dir, const char *name, int *ret_fd)
+uint64_t reconcile_lock_offset(const char *nqn)
 {
-	_cleanup_close_ int fd = -1;
-	char path[4096];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return negative_errno();
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return negative_errno();
-	*ret_fd = TAKE_FD(fd);
-	return 0;
+	/* 62 bits: the byte [offset, offset + 1) never reaches off_t's limit. */
+	return sha256_u64(nqn, strlen(nqn)) >> 2;
 }
 
-int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd)
+/* Open (creating it) the lock file in @dir. */
+static int lock_file_open_in(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/" RECONCILE_LOCK_FILE, dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? negative_errno() : fd;
+}
+
+/* The lock file in the first of $RUNTIME_DIRECTORY, /run/stas and @fallback_dir. */
+static int lock_file_open(const char *fallback_dir)
 {
 	const char *rt = getenv("RUNTIME_DIRECTORY");
-	char name[64], dir[4096] = "";
-	int r = -ENOENT;
+	char dir[4096];
+	int fd;
 
-	assert(nqn);
-	assert(ret_fd);
-
-	(void)snprintf(name, sizeof(name), "connect-%016" PRIx64 ".lock",
-		       sha256_u64(nqn, strlen(nqn)));
 	if (!isempty(rt)) {
 		/* systemd passes a ':'-separated list; the first is ours. */
 		size_t l = strcspn(rt, ":");
 		if (l < sizeof(dir)) {
 			memcpy(dir, rt, l);
 			dir[l] = '\0';
-			r = lock_in(dir, name, ret_fd);
-			if (r >= 0)
-				return r;
+			fd = lock_file_open_in(dir);
+			if (fd >= 0)
+				return fd;
 		}
 	}
-	if (mkdir(RUNTIME_DIR_DEFAULT, 0755) < 0 && errno != EEXIST)
-		log_debug_errno(errno, "Cannot create " RUNTIME_DIR_DEFAULT ", ignoring: %m");
-	r = lock_in(RUNTIME_DIR_DEFAULT, name, ret_fd);
-	if (r >= 0)
-		return r;
-	if (!isempty(fallback_dir))
-		r = lock_in(fallback_dir, name, ret_fd);
-	return r;
+	fd = lock_file_open_in(RUNTIME_DIR_DEFAULT);
+	if (fd == -ENOENT) {
+		/* Only the first run after boot creates it. */
+		if (mkdir(RUNTIME_DIR_DEFAULT, 0755) < 0 && errno != EEXIST)
+			log_debug_errno(errno,
+					"Cannot create " RUNTIME_DIR_DEFAULT ", ignoring: %m");
+		fd = lock_file_open_in(RUNTIME_DIR_DEFAULT);
+	}
+	if (fd < 0 && !isempty(fallback_dir))
+		fd = lock_file_open_in(fallback_dir);
+	return fd;
+}
+
+/* Take the one-byte write lock at @offset of @fd (an OFD lock: it belongs to the open file). */
+static int lock_range(int fd, uint64_t offset)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = (off_t)offset,
+		.l_len = 1,
+	};
+
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int reconcile_lock_many(const char *const *nqns, size_t n, const char *fallback_dir, int *ret_fd)
+{
+	_cleanup_free_ uint64_t *off = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	assert(nqns || n == 0);
+	assert(ret_fd);
+
+	off = malloc((n + 1) * sizeof(*off));
+	if (!off)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		off[i] = reconcile_lock_offset(nqns[i]);
+	/*
+	 * Ascending offsets, each once: every taker goes up the same ladder, so
+	 * two batches cannot wait for each other in a cycle - also when two
+	 * NQNs share an offset (they then share the lock, harmlessly).
+	 */
+	qsort(off, n, sizeof(*off), u64_cmp);
+	fd = lock_file_open(fallback_dir);
+	if (fd < 0)
+		return fd;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && off[i] == off[i - 1])
+			continue;
+		r = lock_range(fd, off[i]);
+		if (r < 0)
+			return r;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd)
+{
+	assert(nqn);
+	return reconcile_lock_many(&nqn, 1, fallback_dir, ret_fd);
 }
 
 /* ------------------------------------------------------------ NQNs */
@@ -1198,13 +1260,24 @@ void reconcile_ctrls_fill_owner(struct kctrl *v, size_t n)
 	}
 }
 
-/* Gather for @nqn and plan against the kernel's controllers @ctrls. */
+/* The host's exclusion list, read at most once per batch (see nqn_plan()). */
+struct batch_exclusions {
+	bool loaded;
+	struct exclusions *excl;
+};
+
+/*
+ * Gather for @nqn and plan against the kernel's controllers @ctrls. The
+ * exclusion list is read by the first plan of the batch that has wanted
+ * paths and shared by the rest (the batch runs under its locks, as one
+ * run: the list as it is at its start).
+ */
 static int nqn_plan(struct cache *c, const struct stas_config *cfg, const char *nqn,
-		    const struct kctrl *ctrls, size_t n_ctrls, struct reconcile_plan **ret)
+		    const struct kctrl *ctrls, size_t n_ctrls, struct batch_exclusions *bx,
+		    struct reconcile_plan **ret)
 {
 	_cleanup_free_ struct reconcile_want *wants = NULL;
 	_cleanup_free_ struct cache_path *records = NULL;
-	_cleanup_exclusions_ struct exclusions *excl = NULL;
 	struct reconcile_policy policy;
 	int n_wants, n_records = 0, r;
 
@@ -1220,10 +1293,13 @@ static int nqn_plan(struct cache *c, const struct stas_config *cfg, const char *
 	reconcile_policy_from_config(cfg, &policy);
 	/* The exclusion list as it is now, once for the whole run. */
 	if (n_wants > 0) {
-		r = exclusions_load(registry_root(), &excl);
-		if (r < 0)
-			return r;
-		policy.exclusions = excl;
+		if (!bx->loaded) {
+			r = exclusions_load(registry_root(), &bx->excl);
+			if (r < 0)
+				return r;
+			bx->loaded = true;
+		}
+		policy.exclusions = bx->excl;
 	}
 	for (int i = 0; i < n_wants; i++)
 		if (!isempty(wants[i].tid.host_iface)) {
@@ -1267,22 +1343,29 @@ static void batch_run(struct cache *c, const struct stas_config *cfg, struct rec
 {
 	_cleanup_free_ struct reconcile_plan **plans = NULL;
 	_cleanup_free_ struct kctrl *ctrls = NULL;
-	_cleanup_free_ int *locks = NULL;
-	size_t n_plans = 0;
+	_cleanup_free_ const char **lock_nqns = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	struct batch_exclusions bx = {};
+	size_t n_plans = 0, n_lock = 0;
 	int n_ctrls, r;
 
 	plans = calloc(n + 1, sizeof(*plans));
-	locks = malloc((n + 1) * sizeof(*locks));
-	if (!plans || !locks) {
+	lock_nqns = calloc(n + 1, sizeof(*lock_nqns));
+	if (!plans || !lock_nqns) {
 		for (size_t i = 0; i < n; i++)
 			v[i]->r = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		locks[i] = -1;
-		/* The whole gather-plan-execute runs under the lock: one instance per NQN. */
+	/* The whole gather-plan-execute runs under the locks: one instance per NQN. */
+	for (size_t i = 0; i < n; i++)
 		if (!dry_run && v[i]->r == 0)
-			v[i]->r = reconcile_lock(v[i]->nqn, c ? cache_dir(c) : NULL, &locks[i]);
+			lock_nqns[n_lock++] = v[i]->nqn;
+	if (n_lock > 0) {
+		r = reconcile_lock_many(lock_nqns, n_lock, c ? cache_dir(c) : NULL, &lock_fd);
+		if (r < 0)
+			for (size_t i = 0; i < n; i++)
+				if (v[i]->r == 0)
+					v[i]->r = r;
 	}
 
 	/*
@@ -1302,7 +1385,7 @@ static void batch_run(struct cache *c, const struct stas_config *cfg, struct rec
 			v[i]->r = n_ctrls;
 			continue;
 		}
-		r = nqn_plan(c, cfg, v[i]->nqn, ctrls, (size_t)n_ctrls, &v[i]->plan);
+		r = nqn_plan(c, cfg, v[i]->nqn, ctrls, (size_t)n_ctrls, &bx, &v[i]->plan);
 		if (r < 0)
 			v[i]->r = r;
 		else
@@ -1315,9 +1398,7 @@ static void batch_run(struct cache *c, const struct stas_config *cfg, struct rec
 			if (v[i]->plan)
 				v[i]->r = r < 0 ? r : (int)v[i]->plan->n_failed;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (locks[i] >= 0)
-			(void)close(locks[i]);
+	exclusions_free(bx.excl);
 }
 
 int reconcile_nqns(struct cache *c, const struct stas_config *cfg, struct reconcile_result *v,

@@ -31,12 +31,13 @@
  *     are blocked during the execution and looked for before each connect:
  *     a stop request ends the batch early with its outcomes recorded.
  *
- * reconcile_nqn() does all three under a per-NQN lock (flock on
- * "connect-<hash>.lock" in $RUNTIME_DIRECTORY, /run/stas or the cache
+ * reconcile_nqn() does all three under a per-NQN lock (a one-byte OFD
+ * write lock, at an offset derived from a hash of the NQN, on the one lock
+ * file "connect.lock" in $RUNTIME_DIRECTORY, /run/stas or the cache
  * directory), so instances for the same NQN run one after the other and
  * different NQNs in parallel. reconcile_nqns() does the same for many NQNs
- * as one batch: their locks, one scan of the kernel's controllers, one
- * execution (the boot path's --all).
+ * as one batch: their locks (one open, one fcntl per NQN), one scan of the
+ * kernel's controllers, one execution (the boot path's --all).
  *
  * Ownership: a controller is stas's when its path record says owner=stas
  * or nvme-cli's registry (registry.h, /run/nvme/registry) says owner stas.
@@ -56,12 +57,14 @@
  *
  * Exclusions: every wanted path is checked against the host's exclusion
  * list (/etc/nvme/exclusions.conf and exclusions.conf.d/<name>.conf), read once
- * per reconcile_nqn() run, besides stas's own io.exclude rules.
+ * per reconcile_nqn() run or reconcile_nqns() batch, besides stas's own
+ * io.exclude rules.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cache.h"
 #include "conf.h"
@@ -271,11 +274,34 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct reconcile_plan *, reconcile_plan_free)
  */
 int reconcile_plan_execute(struct reconcile_plan *p, struct cache *c);
 
+/* The lock file of reconcile_lock(), in the first directory that can hold it. */
+#define RECONCILE_LOCK_FILE "connect.lock"
+
 /**
- * reconcile_lock() - take the per-NQN lock (blocking): an exclusive flock
- * on "connect-<16 hex digits of a hash of @nqn>.lock" in the first of
- * $RUNTIME_DIRECTORY, /run/stas (created when possible) or @fallback_dir
- * that can hold it.
+ * reconcile_lock_offset() - the byte of RECONCILE_LOCK_FILE that stands for
+ * @nqn: the first 62 bits of its SHA-256. Two NQNs that share an offset
+ * share a lock: their runs wait for each other, which is safe (a collision
+ * costs parallelism, never correctness, and is astronomically rare).
+ */
+uint64_t reconcile_lock_offset(const char *nqn);
+
+/**
+ * reconcile_lock_many() - take the per-NQN locks of the @n NQNs in @nqns
+ * (blocking): one open of RECONCILE_LOCK_FILE in the first of
+ * $RUNTIME_DIRECTORY, /run/stas (created when missing) or @fallback_dir,
+ * then an exclusive one-byte OFD lock (fcntl F_OFD_SETLKW) at each NQN's
+ * reconcile_lock_offset(), in ascending offset order and each offset once,
+ * so concurrent takers cannot deadlock. The locks belong to the open file:
+ * they are released when the fd is closed, or by the kernel when the
+ * process dies, like flock(2) locks.
+ *
+ * Return: 0 and the fd holding every lock in *ret_fd (close it to unlock),
+ * negative errno (*ret_fd untouched, no lock held).
+ */
+int reconcile_lock_many(const char *const *nqns, size_t n, const char *fallback_dir, int *ret_fd);
+
+/**
+ * reconcile_lock() - reconcile_lock_many() for one NQN.
  * Return: 0 and the lock's fd in *ret_fd (close it to unlock), negative errno.
  */
 int reconcile_lock(const char *nqn, const char *fallback_dir, int *ret_fd);

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -371,31 +373,38 @@ static void entry_restore(int reg_fd, const char *aside, const char *device)
 
 int registry_uevent_seqnum(const char *root, uint64_t *ret)
 {
-	_cleanup_free_ char *path = root_path(root, REGISTRY_UEVENT_SEQNUM);
+	/* The kernel's own counter never goes away: its fd is kept for the process. */
+	static int kernel_fd = -1;
+	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
+	bool real = !root || strspn(root, "/") == strlen(root);
 	char buf[64];
-	size_t len = 0;
+	ssize_t k;
 
-	if (!path)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	for (;;) {
-		ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
+	if (!real || kernel_fd < 0) {
+		path = root_path(root, REGISTRY_UEVENT_SEQNUM);
+		if (!path)
+			return -ENOMEM;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
 			return negative_errno();
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-		if (len == sizeof(buf) - 1)
-			return -EINVAL;
+		if (real)
+			kernel_fd = TAKE_FD(fd);
 	}
-	buf[len] = '\0';
+	/*
+	 * One read, from the start: sysfs hands an attribute over whole in the
+	 * first read (and generates it afresh for a read at offset 0), as a
+	 * regular file of this size does; a value that fills the buffer is too
+	 * long to be a sequence number.
+	 */
+	do
+		k = pread(real ? kernel_fd : fd, buf, sizeof(buf) - 1, 0);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return negative_errno();
+	if ((size_t)k == sizeof(buf) - 1)
+		return -EINVAL;
+	buf[k] = '\0';
 	return registry_seqnum_parse(buf, ret);
 }
 
@@ -444,20 +453,53 @@ int registry_ownership(const char *root, const char *device, const char *owner)
 	return ownership_of(reg_fd, device, owner);
 }
 
-/* Write one attribute file of a new entry: 0644, "value\n", synced. */
-static int attr_write(int dir_fd, const char *name, const char *value)
+/*
+ * Whether the registry at @reg_path needs fsync() to make an entry durable:
+ * not on tmpfs or ramfs (/run on every systemd host), where fsync is a no-op
+ * that still costs a syscall per call. Asked once per process and root with
+ * statfs(); an unanswerable statfs keeps the syncs. (Durability past a
+ * crash of the host hardly matters for this registry - its entries describe
+ * controllers that do not survive a reboot, and /run is cleared at boot -
+ * but a registry on a disk keeps the syncs it always had.)
+ */
+static bool registry_durable(const char *root, const char *reg_path)
+{
+	static char *cached_root;
+	static bool cached, durable = true;
+	const char *key = root ? root : "";
+	struct statfs sf;
+
+	if (cached && cached_root && streq(cached_root, key))
+		return durable;
+	durable = !(statfs(reg_path, &sf) == 0 &&
+		    ((unsigned long)sf.f_type == (unsigned long)TMPFS_MAGIC ||
+		     (unsigned long)sf.f_type == (unsigned long)RAMFS_MAGIC));
+	free(cached_root);
+	cached_root = strdup(key);
+	cached = cached_root != NULL;
+	return durable;
+}
+
+/*
+ * Write one attribute file of a new entry: 0644, "value\n", synced when
+ * @sync; @fix_mode when the umask takes bits off 0644. @dir_fd may be
+ * AT_FDCWD with @name a path.
+ */
+static int attr_write(int dir_fd, const char *name, const char *value, bool sync, bool fix_mode)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *line = NULL;
+	char line[REGISTRY_OWNER_MAX + 2];
 	size_t len, off = 0;
 
-	if (asprintf(&line, "%s\n", value) < 0)
-		return -ENOMEM;
-	len = strlen(line);
+	len = strlen(value);
+	if (len > REGISTRY_OWNER_MAX)
+		return -EINVAL;
+	memcpy(line, value, len);
+	line[len++] = '\n';
 	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return negative_errno();
-	if (fchmod(fd, 0644) < 0)
+	if (fix_mode && fchmod(fd, 0644) < 0)
 		return negative_errno();
 	while (off < len) {
 		ssize_t k = write(fd, line + off, len - off);
@@ -469,24 +511,58 @@ static int attr_write(int dir_fd, const char *name, const char *value)
 		}
 		off += (size_t)k;
 	}
-	if (fsync(fd) < 0)
+	if (sync && fsync(fd) < 0)
 		return negative_errno();
 	return 0;
 }
 
-/* Fill the new entry directory @tmp (inside the registry) with owner and seqnum. */
-static int entry_fill(int reg_fd, const char *tmp, const char *root, const char *owner,
+/*
+ * Fill the new entry directory @tmp_path (made by this process a moment
+ * ago) with seqnum and owner. Its mode tells what the umask does: 0755
+ * means the umask takes nothing off 0755, so nothing off the files' 0644
+ * either; anything else (a tight umask, mkdtemp()'s 0700) and every mode is
+ * set explicitly - readers need 0755 and 0644. When no sync is needed the
+ * files are made by path, without opening the directory; an entry that is
+ * not a directory by then (a symlink, say) is refused, and O_NOFOLLOW and
+ * O_EXCL keep the files themselves from following anything.
+ */
+static int entry_fill(const char *tmp_path, const char *root, const char *owner, bool sync,
 		      uint64_t *ret_seqnum)
 {
 	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *seq_path = NULL, *owner_path = NULL;
+	const char *seq_name = "seqnum", *owner_name = "owner";
 	uint64_t seqnum = 0;
-	int r;
+	struct stat st;
+	bool fix;
+	int dfd, r;
 
-	fd = openat(reg_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	/* mkdtemp() made it 0700: open it to the registry's readers. */
-	if (fchmod(fd, 0755) < 0)
+	if (sync) {
+		fd = open(tmp_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return negative_errno();
+		if (fstat(fd, &st) < 0)
+			return negative_errno();
+		dfd = fd;
+	} else {
+		if (lstat(tmp_path, &st) < 0)
+			return negative_errno();
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		if (asprintf(&seq_path, "%s/seqnum", tmp_path) < 0) {
+			seq_path = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&owner_path, "%s/owner", tmp_path) < 0) {
+			owner_path = NULL;
+			return -ENOMEM;
+		}
+		seq_name = seq_path;
+		owner_name = owner_path;
+		dfd = AT_FDCWD;
+	}
+	fix = (st.st_mode & 07777) != 0755;
+	if (fix && (fd >= 0 ? fchmod(fd, 0755) : chmod(tmp_path, 0755)) < 0)
 		return negative_errno();
 
 	r = registry_uevent_seqnum(root, &seqnum);
@@ -498,46 +574,80 @@ static int entry_fill(int reg_fd, const char *tmp, const char *root, const char 
 		char buf[32];
 
 		(void)snprintf(buf, sizeof(buf), "%" PRIu64, seqnum);
-		r = attr_write(fd, "seqnum", buf);
+		r = attr_write(dfd, seq_name, buf, sync, fix);
 		if (r < 0)
 			return r;
 	}
-	r = attr_write(fd, "owner", owner);
+	r = attr_write(dfd, owner_name, owner, sync, fix);
 	if (r < 0)
 		return r;
-	if (fsync(fd) < 0)
+	if (sync && fsync(fd) < 0)
 		return negative_errno();
 	*ret_seqnum = seqnum;
 	return 0;
 }
 
-int registry_register(const char *root, const char *device, const char *owner, uint64_t *ret_seqnum)
+/*
+ * Make the hidden directory a new entry is built in, @reg_path/.@device.tmp.*,
+ * and return its path. The common case is one mkdir() of a name made of the
+ * process ID and a counter (mkdir() fails rather than reuse a name, so two
+ * writers never share one); a name taken (a leftover of a crashed process
+ * whose ID came back, a forked child) falls back to mkdtemp(). A missing
+ * registry directory is created first.
+ */
+static int entry_tmp_make(const char *root, const char *reg_path, const char *device,
+			  char **ret_path)
 {
-	_cleanup_free_ char *reg_path = NULL, *tmpl = NULL;
-	_cleanup_close_ int reg_fd = -1;
-	const char *tmp;
-	uint64_t seqnum = 0;
-	int r;
+	static pid_t pid;
+	static unsigned counter;
+	_cleanup_free_ char *path = NULL;
+	bool created = false;
 
-	if (!registry_device_is_valid(device) || !registry_owner_is_valid(owner))
-		return -EINVAL;
-	reg_fd = registry_open_create(root, &reg_path);
-	if (reg_fd < 0)
-		return log_debug_errno(reg_fd, "registry: cannot open the registry directory: %m");
+	if (pid == 0)
+		pid = getpid();
+	for (;;) {
+		free(path);
+		if (asprintf(&path, "%s/.%s.tmp.%d.%u", reg_path, device, (int)pid, counter++) <
+		    0) {
+			path = NULL;
+			return -ENOMEM;
+		}
+		if (mkdir(path, 0755) == 0)
+			break;
+		if (errno == ENOENT && !created) {
+			_cleanup_close_ int fd = registry_open_create(root, NULL);
 
-	if (asprintf(&tmpl, "%s/.%s.tmp.XXXXXX", reg_path, device) < 0)
-		return -ENOMEM;
-	if (!mkdtemp(tmpl))
-		return log_debug_errno(errno, "registry: %s: mkdtemp failed: %m", device);
-	tmp = strrchr(tmpl, '/') + 1;
+			if (fd < 0)
+				return fd;
+			created = true;
+			continue;
+		}
+		if (errno != EEXIST)
+			return negative_errno();
+		free(path);
+		if (asprintf(&path, "%s/.%s.tmp.XXXXXX", reg_path, device) < 0) {
+			path = NULL;
+			return -ENOMEM;
+		}
+		if (!mkdtemp(path))
+			return negative_errno();
+		break;
+	}
+	*ret_path = TAKE_PTR(path);
+	return 0;
+}
 
-	r = entry_fill(reg_fd, tmp, root, owner, &seqnum);
-	/*
-	 * rename() onto a non-empty directory fails, so any entry in the way is
-	 * taken aside first; should another writer slip a new one in between,
-	 * take that aside too (a few times, then give up).
-	 */
-	for (int attempt = 0; r == 0; attempt++) {
+/*
+ * Rename the filled entry @tmp (a name in @reg_fd) over whatever is at
+ * @device. rename() onto a non-empty directory fails, so any entry in the
+ * way is taken aside first; should another writer slip a new one in
+ * between, take that aside too (a few times, then give up).
+ */
+static int entry_replace(int reg_fd, const char *reg_path, const char *tmp, const char *device)
+{
+	int r = 0;
+
+	for (int attempt = 0;; attempt++) {
 		_cleanup_free_ char *aside = NULL;
 
 		r = entry_take_aside(reg_fd, reg_path, device, &aside);
@@ -547,21 +657,65 @@ int registry_register(const char *root, const char *device, const char *owner, u
 				(void)purge_at(reg_fd, aside, 0);
 		}
 		if (r < 0)
-			break;
-		if (renameat(reg_fd, tmp, reg_fd, device) == 0) {
-			r = 1;
-			break;
-		}
+			return r;
+		if (renameat(reg_fd, tmp, reg_fd, device) == 0)
+			return 0;
 		r = negative_errno();
 		if ((r != -ENOTEMPTY && r != -EEXIST) || attempt >= 3)
-			break;
-		r = 0;
+			return r;
 	}
+}
+
+int registry_register(const char *root, const char *device, const char *owner, uint64_t *ret_seqnum)
+{
+	_cleanup_free_ char *reg_path = NULL, *tmp_path = NULL, *dev_path = NULL;
+	_cleanup_close_ int reg_fd = -1;
+	const char *tmp;
+	uint64_t seqnum = 0;
+	bool sync;
+	int r;
+
+	if (!registry_device_is_valid(device) || !registry_owner_is_valid(owner))
+		return -EINVAL;
+	reg_path = root_path(root, REGISTRY_DIR);
+	if (!reg_path || asprintf(&dev_path, "%s/%s", reg_path, device) < 0)
+		return -ENOMEM;
+
+	r = entry_tmp_make(root, reg_path, device, &tmp_path);
+	if (r < 0)
+		return log_debug_errno(r, "registry: %s: cannot make the new entry: %m", device);
+	tmp = strrchr(tmp_path, '/') + 1;
+	sync = registry_durable(root, reg_path);
+
+	r = entry_fill(tmp_path, root, owner, sync, &seqnum);
+	/*
+	 * The common case in one step: nothing (or an empty directory, which
+	 * holds no owner) is in the way. Anything else - a stale entry, a
+	 * non-directory - goes through the registry directory's fd.
+	 */
+	if (r == 0) {
+		if (rename(tmp_path, dev_path) == 0)
+			r = 1;
+		else if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR &&
+			 errno != EISDIR)
+			r = negative_errno();
+	}
+	if (r <= 0 || sync) {
+		reg_fd = registry_open(root, NULL);
+		if (reg_fd < 0 && r <= 0) {
+			(void)purge_at(AT_FDCWD, tmp_path, 0);
+			return log_debug_errno(r < 0 ? r : reg_fd,
+					       "registry: %s: cannot register: %m", device);
+		}
+	}
+	if (r == 0)
+		r = entry_replace(reg_fd, reg_path, tmp, device);
 	if (r < 0) {
 		(void)purge_at(reg_fd, tmp, 0);
 		return log_debug_errno(r, "registry: %s: cannot register: %m", device);
 	}
-	(void)fsync(reg_fd);
+	if (sync && reg_fd >= 0)
+		(void)fsync(reg_fd);
 	if (ret_seqnum)
 		*ret_seqnum = seqnum;
 	return 0;
@@ -602,7 +756,8 @@ int registry_unregister(const char *root, const char *device, const char *owner)
 	if (r < 0)
 		log_debug_errno(r, "registry: %s: hidden copy %s not fully removed: %m", device,
 				aside);
-	(void)fsync(reg_fd);
+	if (registry_durable(root, reg_path))
+		(void)fsync(reg_fd);
 	return 1;
 }
 
@@ -672,6 +827,7 @@ int registry_remove_event(const char *root, const char *device, uint64_t event_s
 	if (r < 0)
 		log_debug_errno(r, "registry: %s: hidden copy %s not fully removed: %m", device,
 				aside);
-	(void)fsync(reg_fd);
+	if (registry_durable(root, reg_path))
+		(void)fsync(reg_fd);
 	return 1;
 }

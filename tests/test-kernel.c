@@ -5,6 +5,7 @@
  * filter, path matching, the connect option string, capability detection.
  */
 #include <arpa/inet.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,27 @@ static void ctrl(const char *name, const char *transport, const char *nqn, const
 	put(name, "hostnqn", HOSTNQN "\n");
 	if (cntrltype)
 		put(name, "cntrltype", cntrltype);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void rm_rf(const char *p)
+{
+	(void)nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const struct kctrl *kctrl_find_name(const struct kctrl *v, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (streq(v[i].name, name))
+			return &v[i];
+	return NULL;
 }
 
 static void test_scan(void)
@@ -90,6 +112,85 @@ static void test_scan(void)
 	   "kctrl_find matches the exact path");
 	strcpy(want.host_iface, "eth0");
 	ok(!kctrl_find(v, 2, &want), "a different host-iface is another path");
+}
+
+/*
+ * The kind table of the scans for one kind (kernel.h): a controller
+ * classified once is not read again; a new controller under a recycled
+ * name (a new sysfs node) is classified afresh.
+ */
+static void test_scan_kinds(void)
+{
+	char a[512], b[512];
+	int n;
+
+	kernel_ctrls_forget();
+	ctrl("nvme20", "tcp", "nqn.2024-01.io.stas:k", "traddr=10.9.0.1,trsvcid=4420\n", "live\n",
+	     "io\n");
+	ctrl("nvme21", "tcp", "nqn.2014-08.org.nvmexpress.discovery",
+	     "traddr=10.9.0.2,trsvcid=8009\n", "live\n", "discovery\n");
+	{
+		_cleanup_free_ struct kctrl *d = NULL;
+		n = kernel_ctrls_scan(NULL, false, true, &d);
+		ok(n >= 1 && kctrl_find_name(d, n, "nvme21") && !kctrl_find_name(d, n, "nvme20"),
+		   "kinds: the DC found, the I/O controller not");
+	}
+
+	/* The same node claiming another kind: the table answers, sysfs is not read. */
+	put("nvme20", "cntrltype", "discovery\n");
+	put("nvme20", "subsysnqn", "nqn.2014-08.org.nvmexpress.discovery");
+	{
+		_cleanup_free_ struct kctrl *d = NULL;
+		n = kernel_ctrls_scan(NULL, false, true, &d);
+		ok(n >= 0 && !kctrl_find_name(d, n, "nvme20"),
+		   "kinds: a classified controller is not read again");
+	}
+	kernel_ctrls_forget();
+	{
+		_cleanup_free_ struct kctrl *d = NULL;
+		n = kernel_ctrls_scan(NULL, false, true, &d);
+		ok(n >= 0 && kctrl_find_name(d, n, "nvme20"),
+		   "kinds: after kernel_ctrls_forget() it is read afresh");
+	}
+
+	/*
+	 * A new controller under a classified name: a new node (made before the
+	 * old one goes, so its inode number cannot be the old one's).
+	 */
+	ctrl("nvme22", "tcp", "nqn.2024-01.io.stas:k", "traddr=10.9.0.3,trsvcid=4420\n", "live\n",
+	     "io\n");
+	{
+		_cleanup_free_ struct kctrl *d = NULL;
+		n = kernel_ctrls_scan(NULL, false, true, &d);
+		ok(n >= 0 && !kctrl_find_name(d, n, "nvme22"), "kinds: nvme22 classified as I/O");
+	}
+	ctrl("nvme-new", "tcp", "nqn.2014-08.org.nvmexpress.discovery",
+	     "traddr=10.9.0.4,trsvcid=8009\n", "live\n", "discovery\n");
+	snprintf(a, sizeof(a), "%s/class/nvme/nvme22", root);
+	snprintf(b, sizeof(b), "%s/class/nvme/nvme-new", root);
+	rm_rf(a);
+	if (rename(b, a) < 0)
+		abort();
+	{
+		_cleanup_free_ struct kctrl *d = NULL;
+		n = kernel_ctrls_scan(NULL, false, true, &d);
+		ok(n >= 0 && kctrl_find_name(d, n, "nvme22"),
+		   "kinds: a recycled name with a new node is classified afresh (now a DC)");
+	}
+	{
+		_cleanup_free_ struct kctrl *v = NULL;
+		n = kernel_ctrls_scan(NULL, false, false, &v);
+		ok(n >= 0 && !kctrl_find_name(v, n, "nvme22") && !kctrl_find_name(v, n, "nvme20") &&
+			   !kctrl_find_name(v, n, "nvme21"),
+		   "kinds: the I/O scan does not list the DCs");
+	}
+	snprintf(a, sizeof(a), "%s/class/nvme/nvme20", root);
+	rm_rf(a);
+	snprintf(a, sizeof(a), "%s/class/nvme/nvme21", root);
+	rm_rf(a);
+	snprintf(a, sizeof(a), "%s/class/nvme/nvme22", root);
+	rm_rf(a);
+	kernel_ctrls_forget();
 }
 
 static void test_options(void)
@@ -335,6 +436,7 @@ int main(void)
 		return 1;
 	setenv("STAS_SYSFS_ROOT", root, 1);
 	test_scan();
+	test_scan_kinds();
 	test_options();
 	test_fabrics_options();
 	test_src_addr();

@@ -554,6 +554,26 @@ static int count_paths(struct cache *c, const char *nqn)
 	return n;
 }
 
+static void put_file(const char *dir, const char *rel, const char *text);
+
+/*
+ * 1 when another open file holds a lock on byte @offset of the file open as
+ * @fd (a taker there would wait), 0 when it is free, -1 on error.
+ */
+static int range_held(int fd, uint64_t offset)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = (off_t)offset,
+		.l_len = 1,
+	};
+
+	if (fd < 0 || fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		return -1;
+	return fl.l_type != F_UNLCK;
+}
+
 static void test_with_cache(void)
 {
 	_cleanup_config_free_ struct stas_config *cfg = NULL;
@@ -770,6 +790,30 @@ static void test_with_cache(void)
 		for (size_t i = 0; i < 3; i++)
 			v[i].plan = reconcile_plan_free(v[i].plan);
 
+		/* The host's exclusion list, read once for the batch, applies to every plan. */
+		{
+			char xroot[700];
+			bool any_b = false, any_a = false;
+
+			snprintf(xroot, sizeof(xroot), "%s/xroot", dir);
+			put_file(xroot, "etc/nvme/exclusions.conf",
+				 "[exclusions]\nexclusion = nqn=" NQN_A "\nexclusion = nqn=" NQN_B
+				 "\n");
+			setenv(REGISTRY_ROOT_ENV, xroot, 1);
+			is_int(reconcile_nqns(c, cfg, v, 2, true), 0,
+			       "batch dry run, both excluded");
+			unsetenv(REGISTRY_ROOT_ENV);
+			for (size_t i = 0; v[0].plan && i < v[0].plan->n_items; i++)
+				any_b = any_b || v[0].plan->items[i].excluded;
+			for (size_t i = 0; v[1].plan && i < v[1].plan->n_items; i++)
+				any_a = any_a || v[1].plan->items[i].excluded;
+			ok(any_b && any_a && v[1].plan->n[RECONCILE_CONNECT] == 0,
+			   "batch: the one exclusion list serves both plans (B's and A's paths "
+			   "excluded, nothing to connect)");
+			for (size_t i = 0; i < 2; i++)
+				v[i].plan = reconcile_plan_free(v[i].plan);
+		}
+
 		/* A stop request pending before the batch: no connect is made, records as before. */
 		is_int(cache_path_get(c, &t3, &before), 1, "the NCC path's record before");
 		sigemptyset(&term);
@@ -839,33 +883,40 @@ static void test_with_cache(void)
 		p = reconcile_plan_free(p);
 	}
 
-	/* The lock: held, a second taker would block. */
+	/* The locks: one file, one byte per NQN; held, a second taker would block. */
 	{
+		const char *both[] = { NQN_B, NQN_A, NQN_A };
+		char path[700];
 		int fd = -1, fd2;
-		glob_t g = {};
-		char pat[700];
 
 		is_int(reconcile_lock(NQN_A, cdir, &fd), 0, "lock taken in $RUNTIME_DIRECTORY");
-		snprintf(pat, sizeof(pat), "%s/connect-*.lock", rt);
-		ok(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc >= 1, "lock file connect-<hash>.lock");
-		if (g.gl_pathc >= 1) {
-			unsigned blocked = 0;
-
-			/* Lock files of A and B are there (earlier runs); A's is held. */
-			for (size_t i = 0; i < g.gl_pathc; i++) {
-				fd2 = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
-				if (fd2 >= 0 && flock(fd2, LOCK_EX | LOCK_NB) < 0 &&
-				    errno == EWOULDBLOCK)
-					blocked++;
-				if (fd2 >= 0)
-					close(fd2);
-			}
-			is_int(g.gl_pathc, 2, "one lock file per NQN");
-			is_int(blocked, 1, "a second taker for the same NQN would wait, not for B");
-		}
-		globfree(&g);
+		snprintf(path, sizeof(path), "%s/" RECONCILE_LOCK_FILE, rt);
+		fd2 = open(path, O_RDWR | O_CLOEXEC);
+		ok(fd2 >= 0, "one lock file, " RECONCILE_LOCK_FILE);
+		ok(reconcile_lock_offset(NQN_A) != reconcile_lock_offset(NQN_B) &&
+			   reconcile_lock_offset(NQN_A) < (UINT64_C(1) << 62),
+		   "A and B have their own bytes, below 2^62");
+		is_int(range_held(fd2, reconcile_lock_offset(NQN_A)), 1,
+		       "a second taker for A would wait");
+		is_int(range_held(fd2, reconcile_lock_offset(NQN_B)), 0, "but not one for B");
 		if (fd >= 0)
 			close(fd);
+		is_int(range_held(fd2, reconcile_lock_offset(NQN_A)), 0,
+		       "closing the fd releases A's lock");
+
+		/* A batch: every NQN's byte on one fd, a duplicate taken once. */
+		fd = -1;
+		is_int(reconcile_lock_many(both, 3, cdir, &fd), 0, "batch lock of B, A, A");
+		is_int(range_held(fd2, reconcile_lock_offset(NQN_A)) +
+			       range_held(fd2, reconcile_lock_offset(NQN_B)),
+		       2, "  A and B both held by the batch");
+		is_int(range_held(fd2, reconcile_lock_offset(NQN_A) + 1), 0,
+		       "  the byte next to A is free (one byte per NQN)");
+		if (fd >= 0)
+			close(fd);
+		is_int(range_held(fd2, reconcile_lock_offset(NQN_B)), 0, "  released on close");
+		if (fd2 >= 0)
+			close(fd2);
 	}
 
 	cache_free(c);

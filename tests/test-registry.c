@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +26,7 @@
 #include "registry.h"
 #include "tap.h"
 
-static char root[] = "/tmp/test-registry.XXXXXX";
+static char root[64] = "/tmp/test-registry.XXXXXX";
 
 /* @s printable for a TAP message: control bytes as C escapes (rotating buffers). */
 static const char *esc(const char *s)
@@ -573,6 +575,39 @@ static void test_replace_stale(void)
 	is_int(registry_ownership(root, "nvme4", "stas"), REGISTRY_OWNED_BY_US, "  still ours");
 	is_int(registry_register(root, "../etc", "stas", NULL), -EINVAL,
 	       "hostile: device \"../etc\" refused");
+
+	/* An empty directory in the entry's place (unowned) is replaced in one rename. */
+	reset("904\n");
+	{
+		_cleanup_free_ char *p = path("run/nvme/registry/nvme4");
+		(void)mkdir_p(p, 0755);
+	}
+	is_int(registry_register(root, "nvme4", "stas", NULL), 0,
+	       "an empty directory where the entry goes is replaced");
+	is_int(registry_ownership(root, "nvme4", "stas"), REGISTRY_OWNED_BY_US, "  now ours");
+	is_int(hidden_leftovers(), 0, "  nothing left behind");
+
+	/*
+	 * The temporary names this process would use next are taken (a crashed
+	 * process with the same ID left them): mkdir() refuses a taken name, the
+	 * leftovers are not touched and not used.
+	 */
+	reset("905\n");
+	for (unsigned i = 0; i < 4096; i++) {
+		_cleanup_free_ char *p = NULL, *rel = NULL;
+
+		if (asprintf(&rel, "run/nvme/registry/.nvme4.tmp.%d.%u/owner", (int)getpid(), i) <
+		    0)
+			abort();
+		put(rel, "crashed\n");
+	}
+	is_int(registry_register(root, "nvme4", "stas", NULL), 0,
+	       "temporary names taken by leftovers: registered all the same");
+	free(owner);
+	owner = get("run/nvme/registry/nvme4/owner");
+	is_str(owner, "stas\n", "  the entry is ours, not a leftover renamed into place");
+	is_int(hidden_leftovers(), 4096, "  the leftovers are untouched");
+	reset("906\n");
 }
 
 static void test_unregister(void)
@@ -772,6 +807,29 @@ int main(void)
 	{
 		_cleanup_free_ char *p = strdup(root);
 		(void)nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+
+	/*
+	 * The writes again on tmpfs, where registry_register() skips the syncs
+	 * and makes the files by path (/run's case; /tmp may be a disk).
+	 */
+	{
+		struct statfs sf;
+
+		if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC) {
+			strcpy(root, "/dev/shm/test-registry.XXXXXX");
+			if (!mkdtemp(root))
+				abort();
+			diag("again on tmpfs, %s", root);
+			test_register_layout();
+			test_register_no_seqnum();
+			test_replace_stale();
+			test_unregister();
+			test_recycle_race();
+			_cleanup_free_ char *p = strdup(root);
+			(void)nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		} else
+			diag("no tmpfs at /dev/shm: the no-sync write path untested here");
 	}
 	return tap_done();
 }

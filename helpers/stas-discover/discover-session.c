@@ -204,7 +204,12 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 
 	r = kernel_connect(&job->tid, &kopts, true, err, name);
 	if (r == -EALREADY) {
-		/* Another run connected it in the meantime: use that one. */
+		/*
+		 * Another run connected it in the meantime: use that one. What
+		 * the scans know about controller kinds missed it (kernel.h):
+		 * read every controller's kind afresh.
+		 */
+		kernel_ctrls_forget();
 		r = dc_find_existing(&job->tid, &s.ctrl);
 		if (r > 0 && dc_not_ours(&s.ctrl))
 			return 1;

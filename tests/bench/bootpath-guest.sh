@@ -75,6 +75,10 @@ all_down() {
 		echo 1 >"/sys/class/nvme/$c/delete_controller" 2>/dev/null || true
 	done
 	wait_for_ctrls_count 0 60 all
+	# At boot /run is empty: no registry entries (fast mode has no udev to
+	# run the remove rule, so the deleted controllers' entries would stay
+	# and every registration would first purge a stale one).
+	rm -rf /run/nvme/registry
 }
 
 connect_all() { nvme connect-all -t tcp -a 127.0.0.1 -s 8009; }
@@ -118,6 +122,55 @@ strace_run() {
 			for (s in c) print "BENCH " n "-sys-" s " " c[s] }' "$d/connect" "$d/discover"
 }
 
+# strace_detail NAME: the same two commands under a full strace -f -y (not
+# timed, STAS_BENCH_DETAIL=1): every syscall by name and by what it touches
+# (its path, or the path of its fd, folded into a class: sysfs attribute,
+# registry, lock file, cache, ...), so the per-connect cost has a source.
+strace_detail() {
+	local name=$1 d=$STAS_VM_RUNDIR/$1
+	mkdir -p "$d"
+	all_down
+	strace -f -y -qq -o "$d/connect.full" -- "$CONNECT" --config "$CONF" --cache-dir "$C" --all \
+		>/dev/null 2>&1 || diag "$name: stas-connect exit $?"
+	strace -f -y -qq -o "$d/discover.full" -- "$DISCOVER" --config "$CONF" --cache-dir "$C" \
+		--no-systemd --all >/dev/null 2>&1 || diag "$name: stas-discover exit $?"
+	for f in connect discover; do
+		awk -v n="$name-$f" '
+		function cls(p) {
+			if (p ~ /^\/sys\/class\/nvme\/nvme[0-9]+\//) { sub(/^\/sys\/class\/nvme\/nvme[0-9]+\//, "", p); return "sysfs-ctrl-attr:" p }
+			if (p ~ /^\/sys\/devices\/.*\/nvme[0-9]+\//) { sub(/^.*\/nvme[0-9]+\//, "", p); return "sysfs-ctrl-attr:" p }
+			if (p ~ /^(nvme[0-9]+\/)?cntrltype$/) return "sysfs-ctrl-attr:cntrltype"
+			if (p ~ /^\/sys\/class\/nvme$|^\/sys\/devices\/virtual\/nvme/) return "sysfs-class-nvme"
+			if (p ~ /^\/run\/nvme\/registry/) return "registry"
+			if (p ~ /\.lock$/) return "lock-file"
+			if (p ~ /^\/dev\/nvme-fabrics/) return "nvme-fabrics"
+			if (p ~ /^\/dev\/nvme[0-9]+$/) return "dev-nvmeN"
+			if (p ~ /\.so(\.[0-9]+)*$|^\/etc\/ld\.so/) return "dynamic-loader"
+			if (p ~ /^\/etc\/nvme/) return "etc-nvme"
+			if (p ~ /uevent_seqnum/) return "uevent-seqnum"
+			if (p ~ /^\/var\/cache\/stas|stas-vm.*cache|\/cache\//) return "cache"
+			if (p ~ /^\/proc/) return "proc:" p
+			if (p ~ /^\/run\/stas/) return "run-stas"
+			if (p ~ /^socket:|^UNIX/) return "socket"
+			return "other:" p
+		}
+		{
+			sub(/^[0-9]+ +/, "")
+			if ($0 ~ /^\+\+\+|^---|resumed>/ && $0 !~ /^<\.\.\./) next
+			if ($0 ~ /^<\.\.\. /) { s = $2 } else { s = $0; sub(/\(.*/, "", s) }
+			what = "-"; fdp = ""; str = ""
+			if (match($0, /^[a-z_0-9]+\([0-9]+<[^>]*>/)) { fdp = substr($0, RSTART, RLENGTH); sub(/^[^<]*</, "", fdp); sub(/>$/, "", fdp) }
+			if (match($0, /"[^"]*"/)) str = substr($0, RSTART + 1, RLENGTH - 2)
+			if (fdp != "" && str != "" && str !~ /^\// && s ~ /at2?$/) what = cls(fdp "/" str)
+			else if (str ~ /^\//) what = cls(str)
+			else if (fdp != "") what = cls(fdp)
+			if (s == "write" && what == "nvme-fabrics") s = "write(connect)"
+			c[s " " what]++
+		}
+		END { for (k in c) print "BENCH-DETAIL " n " " c[k] " " k }' "$d/$f.full" | sort -k4,4nr
+	done
+}
+
 bench n "$N"
 # Warm-up (not counted): the binaries' pages over 9p, and stas's cache of
 # the fabric for the first boot-path round.
@@ -135,5 +188,6 @@ for r in $(seq 1 "$ROUNDS"); do
 	cp -a "$STAS_VM_RUNDIR/cache-warm" "$C"
 	rm -rf "$STAS_VM_RUNDIR/cache-warm"
 	strace_run "r$r-strace" boot_path
+	[ "${STAS_BENCH_DETAIL:-0}" != 1 ] || [ "$r" != 1 ] || strace_detail "r$r-detail"
 done
 all_down

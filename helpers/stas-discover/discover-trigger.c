@@ -391,6 +391,10 @@ int trigger_flush(struct discover *d)
 				log_error("%s %s failed: %s",
 					  reconcile_action_to_string(it->action),
 					  tid_format(&it->tid, buf, sizeof(buf)), it->error_text);
+			else if (it->excluded)
+				/* which rule keeps it out: the host's exclusion list */
+				log_info("%s %s: %s", reconcile_action_to_string(it->action),
+					 tid_format(&it->tid, buf, sizeof(buf)), it->reason);
 			else if (it->done && (it->action == RECONCILE_CONNECT ||
 					      it->action == RECONCILE_DISCONNECT))
 				log_info("%s %s%s%s%s", reconcile_action_to_string(it->action),

@@ -63,25 +63,25 @@ systemctl mask --runtime "$unit_l"
 
 m=$(mark)
 rc=0
-out=$(sd) || rc=$?
-diag "$out"
+sdout=$(sd) || rc=$?
+diag "$sdout"
 check "first run: exit 1 (a hand-over could not start)" test "$rc" = 1
 check "first run: a and b connected by stas-discover itself" eval 'has_live "$A" && has_live "$B"'
-check "first run: the connects are in its own output" eval 'grep -qF "stas-discover: connect (tcp, 127.0.0.1, 4420, $A" <<<"$out" && grep -qF "stas-discover: connect (tcp, 127.0.0.1, 4420, $B" <<<"$out"'
-check "first run: the long NQN's connect failed" eval 'grep -F "stas-discover: connect (tcp, 127.0.0.1, 4420, $L" <<<"$out" | grep -q failed' 
-check "first run: its hand-over failure is logged" grep -qF "Failed to start $unit_l" <<<"$out"
+check "first run: the connects are in its own output" eval 'grep -qF "stas-discover: connect (tcp, 127.0.0.1, 4420, $A" <<<"$sdout" && grep -qF "stas-discover: connect (tcp, 127.0.0.1, 4420, $B" <<<"$sdout"'
+check "first run: the long NQN's connect failed" eval 'grep -F "stas-discover: connect (tcp, 127.0.0.1, 4420, $L" <<<"$sdout" | grep -q failed'
+check "first run: its hand-over failure is logged" grep -qF "Failed to start $unit_l" <<<"$sdout"
 n=$(started_since "$m")
 check "first run: no stas-connect@ unit started ($n)" test "$n" = 0
 check "first run: the long NQN not connected" test "$(live_io "$L")" = 0
 
 systemctl unmask --runtime "$unit_l"
 rc=0
-out=$(sd) || rc=$?
-diag "$out"
+sdout=$(sd) || rc=$?
+diag "$sdout"
 check "retry: exit 0 (the failed subsystem is its unit's now)" test "$rc" = 0
-check "retry: the page is unchanged" grep -q "unchanged" <<<"$out"
-check "retry: the pending page is reconciled again" grep -q "starting them again" <<<"$out"
-check "retry: the long NQN is handed to $unit_l" grep -qF "handed to $unit_l" <<<"$out"
+check "retry: the page is unchanged" grep -q "unchanged" <<<"$sdout"
+check "retry: the pending page is reconciled again" grep -q "starting them again" <<<"$sdout"
+check "retry: the long NQN is handed to $unit_l" grep -qF "handed to $unit_l" <<<"$sdout"
 check "retry: $unit_l retries with backoff" \
 	wait_until 30 sh -c "journalctl -b -o cat -u '$unit_l' | grep -q 'retrying in'"
 nvmet_link 1 "$L"
@@ -91,8 +91,8 @@ check "retry: $unit_l then exits, not failed" \
 check "retry: a and b still connected once each" eval '[ "$(live_io "$A")" = 1 ] && [ "$(live_io "$B")" = 1 ]'
 
 rc=0
-out=$(sd) || rc=$?
+sdout=$(sd) || rc=$?
 check "third run: exit 0" test "$rc" = 0
-not_pending() { ! grep -q 'starting them again' <<<"$out"; }
+not_pending() { ! grep -q 'starting them again' <<<"$sdout"; }
 check "third run: nothing pending" not_pending
 check "cache verifies clean" "$STASADM" --cache-dir "$C" verify

@@ -19,8 +19,8 @@
 # stas only: where each event's time goes (event<i>-steps: ms after the link
 # of the kernel's uevent on the DC, udev done with it, systemd starting
 # stas-discover@, its page read, its connect logged, live), from
-# `udevadm monitor` and the journal; then (STAS_BENCH_LATENCY_SANDBOX=1, the
-# default) what systemd's start of a unit costs with stas's [Service]
+# `udevadm monitor` and the journal; then (STAS_BENCH_LATENCY_SANDBOX=1; off
+# by default: ~80 unit starts, noise on a loaded host) what systemd's start of a unit costs with stas's [Service]
 # sandbox, without it, and without each directive (systemd-run --wait
 # /bin/true, median of 3), and what udev's RUN pays for systemctl.
 set -euo pipefail
@@ -156,24 +156,32 @@ steps() {
 	# change of the DC after the link (the AEN), and udev's "UDEV[...]" for it
 	awk -v t0="$t0" -v off="$off" -v dc="$dc" -v nqn="$V:s$i" -v live="$3" '
 		function ms(us) { return int(us / 1000 - t0) }
+		function v(x) { return x == "" ? "n/a" : x }
 		FNR == NR {
+			# "KERNEL[12.34] change ..." but "UDEV  [12.34] change ..."
+			sub(/ +\[/, "[")
+			$0 = $0
 			if ($2 != "change" || !index($3 " ", "/" dc " ")) next
 			src = substr($1, 1, index($1, "[") - 1)
-			t = substr($1, index($1, "[") + 1); sub(/\]$/, "", t)
+			t = substr($1, index($1, "[") + 1)
+			sub(/\]$/, "", t)
 			t = ms(t * 1000000 + off)
 			if (t < 0) next
 			if (src == "KERNEL" && k == "") k = t
 			if (src == "UDEV" && u == "") u = t
 			next
 		}
-		{ t = ms($1) }
-		t < 0 { next }
-		$2 == "systemd" && st == "" && index($3, "Starting stas-discover@" dc ".") { st = t }
-		$2 == "stas-discover" && rd == "" && index($3, "entries, generation") { rd = t }
-		$2 == "stas-discover" && cn == "" && index($3, "connect (") && index($3, nqn) { cn = t }
-		$2 == "systemd" && fin == "" && st != "" && index($3, "Finished stas-discover@" dc ".") { fin = t }
-		$2 == "systemd" && index($3, "Starting stas-connect@") { units++ }
-		function v(x) { return x == "" ? "n/a" : x }
+		{
+			# journal: realtime µs TAB identifier TAB message
+			split($0, f, "\t")
+			t = ms(f[1]); id = f[2]; m = f[3]
+			if (t < 0) next
+			if (id == "systemd" && st == "" && index(m, "Starting stas-discover@" dc ".")) st = t
+			if (id == "stas-discover" && rd == "" && index(m, "entries, generation")) rd = t
+			if (id == "stas-discover" && cn == "" && index(m, "connect (") && index(m, nqn)) cn = t
+			if (id == "systemd" && fin == "" && st != "" && index(m, "Finished stas-discover@" dc ".")) fin = t
+			if (id == "systemd" && index(m, "Starting stas-connect@")) units++
+		}
 		END { printf "uevent=%s udev-done=%s unit-starting=%s page-read=%s connect-logged=%s live=%s unit-done=%s connect-units=%d\n",
 			v(k), v(u), v(st), v(rd), v(cn), live, v(fin), units }
 	' "$STAS_VM_RUNDIR/uevents" "$STAS_VM_RUNDIR/j$i"
@@ -218,7 +226,7 @@ med3() {
 	}
 	printf '%s\n' "$x" "$y" "$z" | sort -n | sed -n 2p
 }
-if [ "$MODE" = stas ] && [ "${STAS_BENCH_LATENCY_SANDBOX:-1}" = 1 ]; then
+if [ "$MODE" = stas ] && [ "${STAS_BENCH_LATENCY_SANDBOX:-0}" = 1 ]; then
 	unit=$(systemctl show -p FragmentPath --value stas-discover@x.service)
 	mapfile -t props < <(sed -n '/^\[Service\]/,$p' "$unit" | grep -E '^[A-Z][A-Za-z]+=' |
 		grep -vE '^(Type|ExecStart|Restart|RestartSec|SuccessExitStatus|RestartPreventExitStatus)=')

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What a changed page sets off. Every subsystem NQN whose entries appeared,
- * changed or disappeared gets a stas-connect@<nqn>.service run; every new
- * referral gets discovered (as its own stas-discover@ unit); a referral no
- * longer listed is retired. All of it is queued on struct discover: main()
- * drains the queue, starting units, or - without systemd - discovering the
- * referrals and reconciling the connections in this process. Nothing here
- * calls back into stas-discover.c.
+ * What a changed page sets off. The subsystem NQNs whose entries appeared,
+ * changed or disappeared are reconciled in this process, as one batch, once
+ * the queue is drained (trigger_flush()); a subsystem whose paths did not all
+ * come up is handed to its stas-connect@<nqn>.service, which retries with
+ * backoff. Every new referral gets discovered (as its own stas-discover@
+ * unit, or here without systemd); a referral no longer listed is retired.
+ * All of it is queued on struct discover and main() drains the queue.
+ * Nothing here calls back into stas-discover.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -73,49 +74,6 @@ int trigger_start_dc(struct discover *d, const struct dc_job *job)
 	}
 	log_debug("Started %s.", unit);
 	return 1;
-}
-
-/* A stas-connect@ unit for every queued NQN; without systemd they stay queued. */
-int trigger_start_connects(struct discover *d)
-{
-	size_t i, n = strv_length(d->nqns);
-	int r, ret = 0;
-
-	for (i = 0; i < n && !d->no_systemd; i++) {
-		_cleanup_free_ char *unit = NULL;
-
-		r = unit_name_connect(d->nqns[i], &unit, NULL);
-		if (r < 0) {
-			log_error_errno(r, "No valid unit name for subsystem %s: %m", d->nqns[i]);
-			d->triggers_failed++;
-			if (ret == 0)
-				ret = r;
-			continue;
-		}
-		/* Restart: a run already underway may have read the old page. */
-		r = unit_start(d, unit, UNIT_RESTART);
-		if (r == -ENOMEDIUM) {
-			log_info(
-				"No systemd on the system bus: reconciling connections in-process.");
-			break;
-		}
-		if (r < 0) {
-			/* The others still start; the next run starts this one again
-			 * (the DC's triggers stay pending). */
-			log_error_errno(r, "Failed to start %s: %m", unit);
-			d->triggers_failed++;
-			if (ret == 0)
-				ret = r;
-			continue;
-		}
-		log_debug("Started %s.", unit);
-	}
-	/* Drop the NQNs handed to systemd; the rest are reconciled here. */
-	for (size_t j = 0; j < i; j++)
-		free(d->nqns[j]);
-	if (i > 0)
-		memmove(d->nqns, d->nqns + i, (n - i + 1) * sizeof(char *));
-	return ret;
 }
 
 /* How many referral DCs the cache holds (counted once per run, then kept up to date). */
@@ -357,20 +315,44 @@ int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why)
 }
 
 /*
- * A subsystem whose paths did not all come up in this process (the boot
- * path, the audit) goes to its stas-connect@ unit, which retries with
- * backoff (stas-units(7)); without systemd the next run tries again.
+ * A subsystem whose paths did not all come up in this process goes to its
+ * stas-connect@ unit, which retries with backoff (stas-units(7)). A unit
+ * already running (waiting to retry) is left to its schedule: it re-reads the
+ * cache before each attempt. Return: 1 handed over, 0 no systemd (the next
+ * run or the audit tries again), negative errno when the unit did not start
+ * (counted as a failed trigger: the DC's triggers stay pending, so its next
+ * run reconciles the whole page again).
  */
-static void handoff_connect(struct discover *d, const char *nqn)
+static int handoff_connect(struct discover *d, const char *nqn)
 {
 	_cleanup_free_ char *unit = NULL;
+	int r;
 
-	if (unit_name_connect(nqn, &unit, NULL) < 0)
-		return;
-	if (unit_start(d, unit, UNIT_START) >= 0)
-		log_info("%s: handed to %s, which retries with backoff.", nqn, unit);
+	r = unit_name_connect(nqn, &unit, NULL);
+	if (r < 0) {
+		d->triggers_failed++;
+		return log_error_errno(r, "No valid unit name for subsystem %s: %m", nqn);
+	}
+	r = unit_start(d, unit, UNIT_START);
+	if (r == -ENOMEDIUM)
+		return 0;
+	if (r < 0) {
+		d->triggers_failed++;
+		return log_error_errno(r, "Failed to start %s: %m", unit);
+	}
+	log_info("%s: handed to %s, which retries with backoff.", nqn, unit);
+	return 1;
 }
 
+/*
+ * Reconcile every queued NQN in this process, as one batch (one kernel scan,
+ * two cache commits; the per-NQN locks serialise it with any stas-connect@
+ * run on the same subsystems). A subsystem left with a failed path, or that
+ * could not be reconciled, is handed to its stas-connect@ unit. For one DC's
+ * run (the event path) a hand-over that worked is not this run's failure:
+ * the unit owns the retries. For --all, and without systemd, a failed path
+ * still makes the exit status 1.
+ */
 int trigger_flush(struct discover *d)
 {
 	_cleanup_free_ struct reconcile_result *v = NULL;
@@ -386,20 +368,19 @@ int trigger_flush(struct discover *d)
 	for (size_t i = 0; i < n; i++)
 		v[i].nqn = d->nqns[i];
 	r = reconcile_nqns(d->cache, d->cfg, v, n, d->dry_run);
-	if (r < 0)
+	if (r < 0) {
+		d->triggers_failed++;
 		return log_error_errno(r, "Failed to reconcile: %m");
+	}
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_reconcile_plan_ struct reconcile_plan *plan = TAKE_PTR(v[i].plan);
 		char buf[TID_FORMAT_MAX];
+		int h = 0;
 
 		r = v[i].r;
-		if (r < 0) {
+		if (r < 0)
 			log_error_errno(r, "Failed to reconcile %s: %m", v[i].nqn);
-			if (ret == 0)
-				ret = r;
-			continue;
-		}
-		for (size_t j = 0; j < plan->n_items; j++) {
+		for (size_t j = 0; plan && j < plan->n_items; j++) {
 			const struct reconcile_item *it = &plan->items[j];
 
 			if (d->dry_run)
@@ -410,11 +391,28 @@ int trigger_flush(struct discover *d)
 				log_error("%s %s failed: %s",
 					  reconcile_action_to_string(it->action),
 					  tid_format(&it->tid, buf, sizeof(buf)), it->error_text);
+			else if (it->excluded)
+				/* which rule keeps it out: the host's exclusion list */
+				log_info("%s %s: %s", reconcile_action_to_string(it->action),
+					 tid_format(&it->tid, buf, sizeof(buf)), it->reason);
+			else if (it->done && (it->action == RECONCILE_CONNECT ||
+					      it->action == RECONCILE_DISCONNECT))
+				log_info("%s %s%s%s%s", reconcile_action_to_string(it->action),
+					 tid_format(&it->tid, buf, sizeof(buf)),
+					 *it->ctrl ? " [" : "", it->ctrl, *it->ctrl ? "]" : "");
 		}
-		if (r > 0 && ret == 0)
-			ret = -EHOSTUNREACH;
-		if (r > 0 && !d->dry_run)
-			handoff_connect(d, v[i].nqn);
+		if (r == 0 || d->dry_run) {
+			if (r < 0 && ret == 0)
+				ret = r;
+			continue;
+		}
+		/* A bad NQN stays bad: its unit could not do better. */
+		if (r != -EINVAL)
+			h = handoff_connect(d, v[i].nqn);
+		if (h > 0 && !d->handoff_failed)
+			continue;
+		if (ret == 0)
+			ret = h < 0 ? h : r < 0 ? r : -EHOSTUNREACH;
 	}
 	strv_free(d->nqns);
 	d->nqns = NULL;

@@ -52,8 +52,9 @@ static void help(void)
 	printf("Usage: stas-discover [OPTIONS] DC\n"
 	       "       stas-discover [OPTIONS] -t TRANSPORT -a TRADDR [-s TRSVCID] ...\n"
 	       "       stas-discover [OPTIONS] --all\n\n"
-	       "Read a discovery controller's log page into the stas cache and start\n"
-	       "stas-connect@<nqn>.service for every subsystem whose entries changed.\n"
+	       "Read a discovery controller's log page into the stas cache and reconcile,\n"
+	       "in this process, every subsystem whose entries changed; one whose paths\n"
+	       "did not all come up is handed to stas-connect@<nqn>.service (retries).\n"
 	       "DC is a stas-discover@ unit instance: a kernel controller (nvme3) or an\n"
 	       "escaped transport ID (tcp-192.168.1.10-8009); see stas-discover(8).\n\n"
 	       "  -t --transport=T     tcp, rdma, fc or loop\n"
@@ -65,8 +66,8 @@ static void help(void)
 	       "  -q --hostnqn=NQN     host NQN (default: the configured one)\n"
 	       "     --all            every DC from the configuration and the cache\n"
 	       "     --no-connect     read pages only, start no connects\n"
-	       "     --no-systemd     reconcile connections in this process\n"
-	       "     --dry-run        with --no-systemd: print the connect plan only\n"
+	       "     --no-systemd     discover referrals in this process too\n"
+	       "     --dry-run        print the connect plan only (implies --no-systemd)\n"
 	       "     --oneshot        connect, read and disconnect (keep no discovery\n"
 	       "                      connection; what 'nvme discover' does)\n"
 	       "     --json           print a JSON summary\n"
@@ -825,17 +826,15 @@ static int run(unsigned attempt)
 	}
 
 	/*
-	 * Drain the queue: DCs (and the referrals they add), then the units of
-	 * the subsystems whose entries changed. Without systemd a referral is
-	 * discovered here and the connections are reconciled at the end.
+	 * Drain the queue: DCs (and the referrals they add: their own units, or
+	 * discovered here without systemd), then, in one batch, the subsystems
+	 * whose entries changed (trigger_flush()).
 	 */
 	while (d.n_jobs_done < d.n_jobs) {
 		job = d.jobs[d.n_jobs_done++];
 		r = job.spawn && !d.no_systemd ? trigger_start_dc(&d, &job) : -ENOMEDIUM;
 		if (r == -ENOMEDIUM)
 			r = discover_one(&d, &job);
-		if (r >= 0)
-			r = trigger_start_connects(&d);
 		if (r < 0 && ret >= 0)
 			ret = r;
 	}

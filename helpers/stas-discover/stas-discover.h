@@ -4,7 +4,8 @@
  * that work on it:
  *   discover-session.c  the kernel connection to a DC, DIM, reading the page
  *   discover-dlp.c      raw page -> validated entries -> the cache
- *   discover-trigger.c  what a changed page sets off: stas-connect@ units,
+ *   discover-trigger.c  what a changed page sets off: the changed subsystems
+ *                       (reconciled here, failures handed to stas-connect@),
  *                       referrals, retired DCs - as jobs queued on the
  *                       context, which only main() drains
  *
@@ -58,8 +59,8 @@ struct discover {
 	struct cache *cache;
 	struct unit_starter *units; /* the system bus, opened on first start */
 	bool no_connect; /* only read pages, start nothing */
-	bool no_systemd; /* do connect reconciliation in-process */
-	bool dry_run; /* with no_systemd: print the plan, change nothing */
+	bool no_systemd; /* discover referrals in-process (no stas-discover@ units) */
+	bool dry_run; /* print the plan, change nothing (sets no_systemd) */
 	bool oneshot; /* connect, read, disconnect: keep no discovery connection */
 	bool json;
 	bool dim_register; /* register with a DDC/CDC even when done before (rediscover) */
@@ -117,7 +118,6 @@ int trigger_mark(struct discover *d, const struct tid *dc, uint64_t genctr);
 int trigger_confirm(struct discover *d);
 int dc_retire(struct discover *d, const struct cache_dc *dc, const char *why);
 int trigger_start_dc(struct discover *d, const struct dc_job *job);
-int trigger_start_connects(struct discover *d);
 int trigger_flush(struct discover *d);
 
 /**

@@ -16,6 +16,13 @@
 # time inside it (nvmf_dev_write(), ftrace function_graph). The next link
 # waits until the previous event's work is over (2 s after live). Prints
 # "BENCH key value" lines.
+# stas only: where each event's time goes (event<i>-steps: ms after the link
+# of the kernel's uevent on the DC, udev done with it, systemd starting
+# stas-discover@, its page read, its connect logged, live), from
+# `udevadm monitor` and the journal; then (STAS_BENCH_LATENCY_SANDBOX=1; off
+# by default: ~80 unit starts, noise on a loaded host) what systemd's start of a unit costs with stas's [Service]
+# sandbox, without it, and without each directive (systemd-run --wait
+# /bin/true, median of 3), and what udev's RUN pays for systemctl.
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 
@@ -125,6 +132,61 @@ diag "persistent DC: ${dc:-none} (kato $(ctrl_attr "${dc:-x}" kato 2>/dev/null |
 udevadm settle --timeout=30 || true
 vm_sleep 3
 
+# stas: the DC's uevents (udevadm monitor, monotonic seconds) and the
+# journal's realtime - monotonic offset, to put every step on one clock.
+if [ "$MODE" = stas ] && [ -n "${dc:-}" ]; then
+	udevadm monitor --kernel --udev --subsystem-match=nvme >"$STAS_VM_RUNDIR/uevents" 2>&1 &
+	vm_on_exit kill $!
+	vm_sleep 1
+fi
+# mono_off_us: realtime - monotonic, from the journal's own record of both
+mono_off_us() {
+	journalctl -b -n 1 -o json --output-fields=__REALTIME_TIMESTAMP 2>/dev/null |
+		jq -r '(.__REALTIME_TIMESTAMP | tonumber) - (.__MONOTONIC_TIMESTAMP | tonumber)'
+}
+# steps T0_MS I LIVE_MS: the stas event's steps as ms after T0_MS (realtime)
+steps() {
+	local t0=$1 i=$2 off
+	off=$(mono_off_us)
+	# journal lines since the link: realtime µs, identifier, message
+	journalctl -b -o json --since "@$((t0 / 1000 - 1))" \
+		--output-fields=MESSAGE,SYSLOG_IDENTIFIER 2>/dev/null |
+		jq -r '[.__REALTIME_TIMESTAMP, (.SYSLOG_IDENTIFIER // ""), (.MESSAGE | tostring)] | @tsv' >"$STAS_VM_RUNDIR/j$i"
+	# udevadm monitor: "KERNEL[mono.s] change /devices/.../nvme0 (nvme)", first
+	# change of the DC after the link (the AEN), and udev's "UDEV[...]" for it
+	awk -v t0="$t0" -v off="$off" -v dc="$dc" -v nqn="$V:s$i" -v live="$3" '
+		function ms(us) { return int(us / 1000 - t0) }
+		function v(x) { return x == "" ? "n/a" : x }
+		FNR == NR {
+			# "KERNEL[12.34] change ..." but "UDEV  [12.34] change ..."
+			sub(/ +\[/, "[")
+			$0 = $0
+			if ($2 != "change" || !index($3 " ", "/" dc " ")) next
+			src = substr($1, 1, index($1, "[") - 1)
+			t = substr($1, index($1, "[") + 1)
+			sub(/\]$/, "", t)
+			t = ms(t * 1000000 + off)
+			if (t < 0) next
+			if (src == "KERNEL" && k == "") k = t
+			if (src == "UDEV" && u == "") u = t
+			next
+		}
+		{
+			# journal: realtime µs TAB identifier TAB message
+			split($0, f, "\t")
+			t = ms(f[1]); id = f[2]; m = f[3]
+			if (t < 0) next
+			if (id == "systemd" && st == "" && index(m, "Starting stas-discover@" dc ".")) st = t
+			if (id == "stas-discover" && rd == "" && index(m, "entries, generation")) rd = t
+			if (id == "stas-discover" && cn == "" && index(m, "connect (") && index(m, nqn)) cn = t
+			if (id == "systemd" && fin == "" && st != "" && index(m, "Finished stas-discover@" dc ".")) fin = t
+			if (id == "systemd" && index(m, "Starting stas-connect@")) units++
+		}
+		END { printf "uevent=%s udev-done=%s unit-starting=%s page-read=%s connect-logged=%s live=%s unit-done=%s connect-units=%d\n",
+			v(k), v(u), v(st), v(rd), v(cn), live, v(fin), units }
+	' "$STAS_VM_RUNDIR/uevents" "$STAS_VM_RUNDIR/j$i"
+}
+
 delivered=0
 for i in $(seq 1 "$N"); do
 	nvmet_subsys_add "$V:s$i"
@@ -138,6 +200,7 @@ for i in $(seq 1 "$N"); do
 		bench "event$i-kernel-ms $(ktrace_ms)"
 		ok "$MODE: subsystem $i live after $t ms"
 		vm_sleep 2
+		[ "$MODE" != stas ] || [ -z "${dc:-}" ] || bench "event$i-steps $(steps "$t0" "$i" "$t")"
 	else
 		bench "event$i-ms lost"
 		bench "event$i-kernel-ms -"
@@ -145,6 +208,49 @@ for i in $(seq 1 "$N"); do
 	fi
 done
 bench delivered "$delivered/$N"
+
+# What a unit start costs (stas only): systemd-run --wait of /bin/true, with
+# stas-discover@'s [Service] settings, with none, and without each one.
+run_ms() {
+	local a b
+	a=$(now_ms)
+	systemd-run --wait --quiet --collect "$@" /bin/true >/dev/null 2>&1 || return 1
+	b=$(now_ms)
+	echo $((b - a))
+}
+med3() {
+	local x y z
+	x=$(run_ms "$@") && y=$(run_ms "$@") && z=$(run_ms "$@") || {
+		echo fail
+		return
+	}
+	printf '%s\n' "$x" "$y" "$z" | sort -n | sed -n 2p
+}
+if [ "$MODE" = stas ] && [ "${STAS_BENCH_LATENCY_SANDBOX:-0}" = 1 ]; then
+	unit=$(systemctl show -p FragmentPath --value stas-discover@x.service)
+	mapfile -t props < <(sed -n '/^\[Service\]/,$p' "$unit" | grep -E '^[A-Z][A-Za-z]+=' |
+		grep -vE '^(Type|ExecStart|Restart|RestartSec|SuccessExitStatus|RestartPreventExitStatus)=')
+	pargs=()
+	for p in "${props[@]}"; do pargs+=(-p "$p"); done
+	bench "unit-start-sandbox-ms $(med3 "${pargs[@]}")"
+	bench "unit-start-bare-ms $(med3)"
+	for d in $(printf '%s\n' "${props[@]}" | cut -d= -f1 | sort -u); do
+		pargs=()
+		for p in "${props[@]}"; do [ "${p%%=*}" = "$d" ] || pargs+=(-p "$p"); done
+		bench "unit-start-without-$d-ms $(med3 "${pargs[@]}")"
+	done
+	printf '[Service]\nType=oneshot\nExecStart=/bin/true\n' >/run/systemd/system/stas-bench-nothing.service
+	systemctl daemon-reload
+	a=$(now_ms)
+	for _ in 1 2 3; do systemctl --no-block restart stas-bench-nothing.service 2>/dev/null || true; done
+	bench "systemctl-no-block-restart-ms $((($(now_ms) - a) / 3))"
+	# stas-discover's own time on an unchanged page, outside the sandbox
+	if [ -n "${dc:-}" ]; then
+		a=$(now_ms)
+		/usr/libexec/stas/stas-discover --no-connect "$dc" >/dev/null 2>&1 || true
+		bench "stas-discover-unchanged-page-ms $(($(now_ms) - a))"
+	fi
+fi
 if [ "$MODE" = stas ]; then
 	journalctl -b -o short-monotonic -u 'stas-discover@*' -u 'stas-connect@*' --no-pager 2>/dev/null |
 		tail -40 | sed 's/^/# journal: /'

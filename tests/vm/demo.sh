@@ -4,8 +4,8 @@
 # The demo scenario (guest side of tests/demo), system mode, stas installed
 # and NO stas configuration: a kernel NVMe/TCP target on a dummy interface
 # offers three subsystems behind a discovery controller, which is announced
-# with avahi-publish. stas-mdns-watch sees it, stas-discover@ and
-# stas-connect@ units connect the volumes; then the target adds one
+# with avahi-publish. stas-mdns-watch sees it, its stas-discover@ unit
+# reads the page and connects the volumes; then the target adds one
 # subsystem and withdraws another, and stas follows through the DC's AEN.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

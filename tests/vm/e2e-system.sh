@@ -4,10 +4,10 @@
 # The real flow, system mode, with stas installed (units, udev rule) and
 # nothing run by hand but systemctl start stas.target:
 #  - boot: stas-discover-all.service discovers the configured DC and
-#    stas-connect@<nqn> units connect its two subsystems;
+#    connects its two subsystems (in-process);
 #  - a subsystem is linked to the port: the DC's discovery-log-change AEN
-#    makes udev restart stas-discover@<ctrl>.service, which starts
-#    stas-connect@<nqn>.service, which connects it;
+#    makes udev restart stas-discover@<ctrl>.service, which connects it in
+#    the same process (one unit start per event: no stas-connect@ unit);
 #  - a subsystem is unlinked: the same chain disconnects it;
 #  - a third change still gets through (every AEN, not only the first);
 #  - no stas unit failed, nvme-cli's own autoconnect rule did not fire.
@@ -59,15 +59,25 @@ dc=$(find_ctrl nqn.2014-08.org.nvmexpress.discovery 127.0.0.1 8009) || bail "no 
 diag "persistent DC: $dc (kato $(ctrl_attr "$dc" kato 2>/dev/null || echo ?))"
 udevadm settle --timeout=20 || true
 
+# stas-connect@ units systemd started since mark M (a finished oneshot is
+# unloaded: ask the journal).
+mark() { journalctl -b -o cat _PID=1 | wc -l; }
+connect_units_since() { journalctl -b -o cat _PID=1 | tail -n +"$(($1 + 1))" | grep -c 'stas: connect' || true; }
+
 t0=$(date +%s)
+m=$(mark)
 nvmet_subsys_add "$V:c"
 nvmet_link 1 "$V:c"
 if wait_until 90 has_live "$V:c"; then
-	ok "AEN: the new subsystem is connected by udev -> stas-discover@$dc -> stas-connect@ ($(($(date +%s) - t0)) s)"
+	ok "AEN: the new subsystem is connected by udev -> stas-discover@$dc ($(($(date +%s) - t0)) s)"
 else
 	fail "AEN: the new subsystem is connected"
 fi
 check "stas-discover@$dc ran" wait_until 30 sh -c "journalctl -b -u 'stas-discover@$dc.service' | grep -q 'changed'"
+check "stas-discover@$dc connected it itself" \
+	wait_until 30 sh -c "journalctl -b -o cat -u 'stas-discover@$dc.service' | grep -q '^connect .*$V:c'"
+n=$(connect_units_since "$m")
+check "AEN: no stas-connect@ unit started ($n)" test "$n" = 0
 
 t0=$(date +%s)
 nvmet_unlink 1 "$V:a"
@@ -76,17 +86,18 @@ if wait_until 90 gone "$V:a"; then
 else
 	fail "AEN: the withdrawn subsystem is disconnected"
 fi
-# Who deleted it: stas-connect@, or - kernel 6.12 - the kernel itself, first:
-# nvmet drops the controllers of an unlinked subsystem, the host's reconnect
-# is refused with DNR ("Connect Invalid Data Parameter") and the host gives up
-# at once. Either way stas must not bring it back.
-if wait_until 30 sh -c "journalctl -b --no-pager -t stas-connect | grep -q 'disconnect.*$V:a'"; then
-	ok "stas-connect@ logged the disconnect"
+# Who deleted it: stas-discover@ (reconciling the changed page), or - kernel
+# 6.12 - the kernel itself, first: nvmet drops the controllers of an unlinked
+# subsystem, the host's reconnect is refused with DNR ("Connect Invalid Data
+# Parameter") and the host gives up at once. Either way stas must not bring
+# it back.
+if wait_until 30 sh -c "journalctl -b --no-pager -t stas-discover | grep -q 'disconnect.*$V:a'"; then
+	ok "stas-discover@$dc logged the disconnect"
 elif dmesg | grep -q "Connect Invalid Data Parameter, subsysnqn \"$V:a\""; then
 	vm_sleep 5
 	check "the kernel deleted it first (reconnect refused, DNR); stas did not bring it back" gone "$V:a"
 else
-	fail "stas-connect@ logged the disconnect"
+	fail "stas-discover@$dc logged the disconnect"
 fi
 check "the others stay" sh -c "[ $(live_io "$V:b") -ge 1 ] && [ $(live_io "$V:c") -ge 1 ]"
 
@@ -112,11 +123,11 @@ nvmet_subsys_add "$V:f"
 nvmet_link 1 "$V:e"
 nvmet_link 1 "$V:f"
 if wait_until 90 has_live "$V:f"; then
-	sleep 3 # stas-connect@ for both NQNs was started by the same discover run
+	sleep 3 # both NQNs were reconciled by the same discover run
 	check "exclusions.conf: the excluded subsystem is not connected on the AEN" \
 		test "$(live_io "$V:e")" = 0
-	check "... and its stas-connect@ run named the exclusion file and line" \
-		sh -c "journalctl -b --no-pager -t stas-connect | grep -q 'excluded by /etc/nvme/exclusions.conf:2'"
+	check "... and the stas-discover@ run named the exclusion file and line" \
+		sh -c "journalctl -b --no-pager -t stas-discover | grep -q 'excluded by /etc/nvme/exclusions.conf:2'"
 else
 	fail "exclusions.conf: the AEN's other subsystem is connected"
 fi

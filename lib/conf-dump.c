@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "macro.h"
 #include "tid.h"
+#include "tls-psk.h"
 
 static bool add_str(config_setting_t *g, const char *name, const char *v)
 {
@@ -110,6 +111,8 @@ static bool add_section_lists(config_setting_t *g, const struct config_section *
 			return false;
 		if (c->dhchap_ctrl_secret && !add_str(e, "dhchap-ctrl-secret", CONFIG_SECRET_MASK))
 			return false;
+		if (c->tls_key && !add_str(e, "tls-key", CONFIG_SECRET_MASK))
+			return false;
 		if (!add_conn_opts(e, &c->opts, cw))
 			return false;
 		if (cw == W_DCTRL) {
@@ -153,10 +156,14 @@ int config_to_libconfig(const struct stas_config *cfg, config_t *ret)
 		return -ENOMEM;
 	if (h->symname && !add_str(g, "symname", h->symname))
 		return -ENOMEM;
+	if (h->tls_key && !add_str(g, "tls-key", CONFIG_SECRET_MASK))
+		return -ENOMEM;
 
 	g = config_setting_add(root, "global", CONFIG_TYPE_GROUP);
 	if (!g || !add_bool(g, "tron", cfg->global.tron) ||
-	    !add_int(g, "audit-interval", cfg->global.audit_interval_sec))
+	    !add_int(g, "audit-interval", cfg->global.audit_interval_sec) ||
+	    !add_str(g, "tls-key-derivation",
+		     tls_psk_derivation_to_string(cfg->global.tls_key_derivation)))
 		return -ENOMEM;
 	{
 		/* global defaults made explicit */

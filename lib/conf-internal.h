@@ -59,7 +59,8 @@ enum opt_type {
 	T_HOST, /* host.nqn/id/key/symname: string, maybe file:// */
 	T_TID, /* a transport ID field */
 	T_HOST_ID, /* controller host-id */
-	T_SECRET, /* controller dhchap-secret / dhchap-ctrl-secret */
+	T_SECRET, /* controller dhchap-secret / dhchap-ctrl-secret / tls-key */
+	T_TLS_DERIVATION, /* global tls-key-derivation */
 	T_CONTROLLERS,
 	T_EXCLUDE,
 	T_IO_DEFAULTS, /* a DC entry's options for the I/O controllers in its log page */
@@ -72,7 +73,7 @@ struct opt {
 	unsigned where;
 	int64_t min, max;
 	size_t off; /* T_INT, T_CONN_BOOL, T_IP_FAMILY: in config_conn_opts; T_SWITCH: index */
-	int field; /* T_TID: enum tid_field; T_HOST: index; T_SECRET: 0 host, 1 ctrl;
+	int field; /* T_TID: enum tid_field; T_HOST: index; T_SECRET: SECRET_*;
 		    * T_DURATION: DUR_* */
 };
 
@@ -80,7 +81,9 @@ struct opt {
 
 enum { SW_ZEROCONF, SW_PERSISTENT, SW_PLEO };
 enum { LIM_REFERRALS_PER_PAGE, LIM_REFERRAL_DCS };
-enum { H_NQN, H_ID, H_KEY, H_SYMNAME, _H_MAX };
+enum { H_NQN, H_ID, H_KEY, H_SYMNAME, H_TLS_KEY, _H_MAX };
+/* T_SECRET's .field */
+enum { SECRET_DHCHAP, SECRET_DHCHAP_CTRL, SECRET_TLS_KEY };
 
 /* conf-load.c: every key, its type, range and where it may appear. */
 extern const struct opt config_schema[];

@@ -29,6 +29,7 @@
 #include "macro.h"
 #include "strv.h"
 #include "tid.h"
+#include "tls-psk.h"
 
 /* clang-format off */
 const struct opt config_schema[] = {
@@ -41,9 +42,11 @@ const struct opt config_schema[] = {
 	{ "id",      T_HOST, W_HOST, .field = H_ID },
 	{ "key",     T_HOST, W_HOST, .field = H_KEY },
 	{ "symname", T_HOST, W_HOST, .field = H_SYMNAME },
+	{ "tls-key", T_HOST, W_HOST, .field = H_TLS_KEY },
 
 	{ "tron", T_TRON, W_GLOBAL },
 	{ "audit-interval", T_DURATION, W_GLOBAL, .field = DUR_AUDIT_INTERVAL },
+	{ "tls-key-derivation", T_TLS_DERIVATION, W_GLOBAL },
 
 	{ "kato",            T_INT, W_SECTIONS | W_CTRL | W_IODEF, 0, 65535, CONN(kato) },
 	{ "queue-size",      T_INT, W_SECTIONS | W_CTRL | W_IODEF, 16, 1024, CONN(queue_size) },
@@ -57,6 +60,7 @@ const struct opt config_schema[] = {
 	{ "disable-sqflow",  T_CONN_BOOL, W_SECTIONS | W_CTRL | W_IODEF, .off = CONN(disable_sqflow) },
 	{ "ignore-iface",    T_CONN_BOOL, W_SECTIONS, .off = CONN(ignore_iface) },
 	{ "ip-family",       T_IP_FAMILY, W_SECTIONS, .off = CONN(ip_family) },
+	{ "tls",             T_CONN_BOOL, W_CTRL | W_IODEF, .off = CONN(tls) },
 
 	{ "zeroconf",                         T_SWITCH, W_DISC, .off = SW_ZEROCONF },
 	{ "persistent-connections",           T_SWITCH, W_DISC, .off = SW_PERSISTENT },
@@ -81,8 +85,9 @@ const struct opt config_schema[] = {
 	{ "host-iface",  T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_HOST_IFACE },
 	{ "host-nqn",    T_TID, W_CTRL | W_EXCL, .field = TID_FIELD_HOST_NQN },
 	{ "host-id",     T_HOST_ID, W_CTRL },
-	{ "dhchap-secret",      T_SECRET, W_CTRL, .field = 0 },
-	{ "dhchap-ctrl-secret", T_SECRET, W_CTRL, .field = 1 },
+	{ "dhchap-secret",      T_SECRET, W_CTRL, .field = SECRET_DHCHAP },
+	{ "dhchap-ctrl-secret", T_SECRET, W_CTRL, .field = SECRET_DHCHAP_CTRL },
+	{ "tls-key",            T_SECRET, W_CTRL, .field = SECRET_TLS_KEY },
 	{ "io-defaults",        T_IO_DEFAULTS, W_DCTRL },
 };
 /* clang-format on */
@@ -418,10 +423,11 @@ static void apply_trtypes(struct loader *l, const config_setting_t *s)
 static void apply_host(struct loader *l, const config_setting_t *s, const struct opt *o)
 {
 	struct config_host *h = &l->cfg->host;
-	char **spec = o->field == H_NQN ? &h->nqn_spec :
-		      o->field == H_ID	? &h->id_spec :
-		      o->field == H_KEY ? &h->key_spec :
-					  &h->symname_spec;
+	char **spec = o->field == H_NQN	    ? &h->nqn_spec :
+		      o->field == H_ID	    ? &h->id_spec :
+		      o->field == H_KEY	    ? &h->key_spec :
+		      o->field == H_TLS_KEY ? &h->tls_key_spec :
+					      &h->symname_spec;
 	const char *v = want_string(l, s, "a value or \"file://PATH\"");
 	char *copy, *src;
 
@@ -435,7 +441,7 @@ static void apply_host(struct loader *l, const config_setting_t *s, const struct
 		l->oom = true;
 		return;
 	}
-	if (o->field == H_KEY) {
+	if (o->field == H_KEY || o->field == H_TLS_KEY) {
 		conf_secret_free(spec);
 		if (!str_startswith(copy, "file://") && !isempty(copy))
 			l->inline_secret = true;
@@ -450,9 +456,17 @@ static void apply_secret(struct loader *l, const config_setting_t *s, const stru
 			 struct target *t)
 {
 	_cleanup_free_ char *src = NULL;
-	const char *v = want_string(l, s, "a DH-HMAC-CHAP secret or \"file://PATH\"");
+	bool tls = o->field == SECRET_TLS_KEY;
+	const char *v =
+		want_string(l, s,
+			    tls ? "a TLS PSK (\"NVMeTLSkey-1:HH:<base64>:\") or \"file://PATH\"" :
+				  "a DH-HMAC-CHAP secret or \"file://PATH\"");
 	char *val;
-	char **dst = o->field ? &t->ctrl->dhchap_ctrl_secret : &t->ctrl->dhchap_secret;
+	char **dst = o->field == SECRET_DHCHAP_CTRL ? &t->ctrl->dhchap_ctrl_secret :
+		     tls			    ? &t->ctrl->tls_key :
+						      &t->ctrl->dhchap_secret;
+	struct tls_psk_configured psk;
+	int r;
 
 	if (!v)
 		return;
@@ -466,7 +480,16 @@ static void apply_secret(struct loader *l, const config_setting_t *s, const stru
 	val = conf_resolve_value(l, src, o->name, v, true, true, false);
 	if (!val)
 		return;
-	if (!config_secret_is_valid(val)) {
+	if (tls) {
+		r = tls_psk_parse(val, &psk);
+		tls_psk_configured_wipe(&psk);
+		if (r < 0) {
+			/* the key's words, never the key */
+			conf_error_src(l, src, "'%s' is %s", o->name, tls_psk_parse_strerror(r));
+			conf_secret_free(&val);
+			return;
+		}
+	} else if (!config_secret_is_valid(val)) {
 		conf_error_src(l, src,
 			       "'%s' is not a DH-HMAC-CHAP secret (\"DHHC-1:NN:<base64>:\")",
 			       o->name);
@@ -806,6 +829,18 @@ static void apply(struct loader *l, const config_setting_t *s, const struct opt 
 		return;
 	case T_SECRET:
 		apply_secret(l, s, o, t);
+		return;
+	case T_TLS_DERIVATION:
+		v = want_string(l, s, "\"rfc8446\" or \"compat\"");
+		if (!v)
+			return;
+		r = tls_psk_derivation_from_string(v);
+		if (r < 0) {
+			error_at(l, s, "'%s' = \"%s\" is not one of \"rfc8446\", \"compat\"",
+				 o->name, config_value_mask(o->name, v));
+			return;
+		}
+		l->cfg->global.tls_key_derivation = r;
 		return;
 	case T_CONTROLLERS:
 	case T_EXCLUDE:

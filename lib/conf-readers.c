@@ -78,11 +78,16 @@ const struct config_reader config_readers[] = {
 	{ "host.key",     CONF, "cfg->host.key" },
 	{ "host.symname", SESSION, "host.symname" },
 	{ "host.symname", "lib/kernel.c", "nvme_host_set_hostsymname" },
+	{ "host.tls-key", CONF, "cfg->host.tls_key" },
+	{ "host.tls-key", CONNOPTS, "p->tls_key" },
 
 	{ "global.tron", DISCOVER, "global.tron" },
 	{ "global.tron", "helpers/stas-connect/stas-connect.c", "global.tron" },
 	{ "global.tron", "helpers/stas-mdns-watch/stas-mdns-watch.c", "global.tron" },
 	{ "global.audit-interval", "helpers/stas-connect/stas-connect.c", "audit_interval_sec" },
+	{ "global.tls-key-derivation", CONF, "cfg->global.tls_key_derivation" },
+	{ "global.tls-key-derivation", CONNOPTS, "p->tls_key_derivation" },
+	{ "global.tls-key-derivation", "lib/kernel.c", "tls_psk_insert" },
 	CONN_OPTS_IO("global."),
 	{ "global.ignore-iface", MDNS_BROWSE, "o.conn.ignore_iface" },
 	{ "global.ignore-iface", RECONCILE, "po.conn.ignore_iface" },
@@ -107,7 +112,12 @@ const struct config_reader config_readers[] = {
 	/* a DC entry's options for the I/O controllers of its log page: reconcile layers them */
 	IODEF("kato"), IODEF("queue-size"), IODEF("reconnect-delay"), IODEF("ctrl-loss-tmo"),
 	IODEF("hdr-digest"), IODEF("data-digest"), IODEF("disable-sqflow"), IODEF("nr-io-queues"),
-	IODEF("nr-write-queues"), IODEF("nr-poll-queues"),
+	IODEF("nr-write-queues"), IODEF("nr-poll-queues"), IODEF("tls"),
+	/* TLS: connect with "tls", the configured PSK derived and inserted by lib/kernel.c */
+	{ "discovery.controllers.tls", CONNOPTS, "p->conn.tls" },
+	{ "discovery.controllers.tls", SESSION, "dc_tls_check" },
+	{ "discovery.controllers.tls-key", CONF, "c->tls_key" },
+	{ "discovery.controllers.tls-key", CONNOPTS, "p->tls_key" },
 
 	CONN_OPTS_IO("io."),
 	{ "io.ignore-iface", RECONCILE, "po.conn.ignore_iface" },
@@ -117,6 +127,10 @@ const struct config_reader config_readers[] = {
 	{ "io.connect-attempts-on-ncc", RECONCILE, "cfg->io.connect_attempts_on_ncc" },
 	TID_KEYS("io.controllers.", RECONCILE, "config_controller_next"),
 	CONN_OPTS_IO("io.controllers."),
+	{ "io.controllers.tls", CONNOPTS, "p->conn.tls" },
+	{ "io.controllers.tls", RECONCILE, "it->opts.tls" },
+	{ "io.controllers.tls-key", CONF, "c->tls_key" },
+	{ "io.controllers.tls-key", CONNOPTS, "p->tls_key" },
 
 	/* discovery.exclude and io.exclude (one key: the schema does not tell them apart) */
 	EXCLUDE_KEYS(CONF, "config_is_excluded"),

@@ -16,8 +16,9 @@
 #include "hostid.h"
 #include "macro.h"
 #include "strv.h"
+#include "tls-psk.h"
 
-static const char *const host_names[_H_MAX] = { "nqn", "id", "key", "symname" };
+static const char *const host_names[_H_MAX] = { "nqn", "id", "key", "symname", "tls-key" };
 
 /* ------------------------------------------------------------- file values */
 
@@ -95,11 +96,15 @@ char *conf_resolve_value(struct loader *l, const char *src, const char *name, co
 void conf_resolve_host(struct loader *l)
 {
 	struct config_host *h = &l->cfg->host;
-	char **spec[_H_MAX] = { &h->nqn_spec, &h->id_spec, &h->key_spec, &h->symname_spec };
-	char **val[_H_MAX] = { &h->nqn, &h->id, &h->key, &h->symname };
+	char **spec[_H_MAX] = { &h->nqn_spec, &h->id_spec, &h->key_spec, &h->symname_spec,
+				&h->tls_key_spec };
+	char **val[_H_MAX] = { &h->nqn, &h->id, &h->key, &h->symname, &h->tls_key };
 
 	for (int i = 0; i < _H_MAX; i++) {
 		const char *src = l->host_src[i];
+		bool secret = i == H_KEY || i == H_TLS_KEY;
+		struct tls_psk_configured psk;
+		int r = 0;
 		char *v;
 
 		if (!*spec[i] || (i >= H_KEY && isempty(*spec[i])))
@@ -110,9 +115,19 @@ void conf_resolve_host(struct loader *l)
 		}
 		/* a default file that is missing or unreadable just leaves it unset */
 		v = conf_resolve_value(l, src ?: "", host_names[i], *spec[i], i != H_SYMNAME,
-				       i == H_KEY, !src);
+				       secret, !src);
 		if (!v)
 			continue;
+		if (i == H_TLS_KEY) {
+			r = tls_psk_parse(v, &psk);
+			tls_psk_configured_wipe(&psk);
+		}
+		if (r < 0) {
+			conf_error_src(l, src ?: "", "'host.tls-key' is %s",
+				       tls_psk_parse_strerror(r));
+			conf_secret_free(&v);
+			continue;
+		}
 		if ((i == H_NQN && !nqn_is_valid(v)) || (i == H_ID && !uuid_is_valid(v)) ||
 		    (i == H_KEY && !config_secret_is_valid(v)) ||
 		    (i == H_SYMNAME &&
@@ -122,18 +137,19 @@ void conf_resolve_host(struct loader *l)
 				"not a UUID",
 				"not a DH-HMAC-CHAP secret (\"DHHC-1:NN:<base64>:\")",
 				"longer than 256 bytes or not printable UTF-8 text",
+				NULL,
 			};
 			if (src)
 				conf_error_src(l, src, "'host.%s' is %s", host_names[i], what[i]);
 			else
 				conf_error_src(l, *spec[i] + STRLEN("file://"), "host %s is %s",
 					       host_names[i], what[i]);
-			if (i == H_KEY)
+			if (secret)
 				conf_secret_free(&v);
 			free(v);
 			continue;
 		}
-		if (i == H_KEY)
+		if (secret)
 			conf_secret_free(val[i]);
 		else
 			free(*val[i]);

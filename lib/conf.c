@@ -38,6 +38,8 @@ void conf_opts_set_defaults(struct config_conn_opts *o)
 		o->ignore_iface = 0;
 	if (o->ip_family == CONFIG_UNSET)
 		o->ip_family = CONFIG_IP_FAMILY_BOTH;
+	if (o->tls == CONFIG_UNSET)
+		o->tls = 0;
 }
 
 /* ---------------------------------------------------------------- strings */
@@ -326,6 +328,7 @@ static void section_free(struct config_section *s)
 		free(c->host_id);
 		conf_secret_free(&c->dhchap_secret);
 		conf_secret_free(&c->dhchap_ctrl_secret);
+		conf_secret_free(&c->tls_key);
 		free(c->traddr_name);
 		free(c->source);
 	}
@@ -349,6 +352,8 @@ void config_free(struct stas_config *cfg)
 	free(cfg->host.id_spec);
 	conf_secret_free(&cfg->host.key_spec);
 	free(cfg->host.symname_spec);
+	conf_secret_free(&cfg->host.tls_key);
+	conf_secret_free(&cfg->host.tls_key_spec);
 	section_free(&cfg->discovery.s);
 	section_free(&cfg->io.s);
 	strv_free(cfg->files);
@@ -448,6 +453,10 @@ static int conn_opts_resolve(const struct stas_config *cfg, enum config_role rol
 						cfg->host.id,
 		.dhchap_secret = c && c->dhchap_secret ? c->dhchap_secret : cfg->host.key,
 		.dhchap_ctrl_secret = c ? c->dhchap_ctrl_secret : NULL,
+		.tls_key = c && c->tls_key     ? c->tls_key :
+			   via && via->tls_key ? via->tls_key :
+						 cfg->host.tls_key,
+		.tls_key_derivation = cfg->global.tls_key_derivation,
 	};
 	return 0;
 }

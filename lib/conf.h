@@ -35,6 +35,7 @@
 
 #include "macro.h"
 #include "tid.h"
+#include "tls-psk.h"
 
 struct hashset;
 struct json_object;
@@ -112,6 +113,8 @@ enum config_disconnect_scope {
  * @ignore_iface:    ignore a controller's host-iface (default false; not
  *                   per controller).
  * @ip_family:       CONFIG_IP_FAMILY_* (default both; not per controller).
+ * @tls:             boolean: connect over TLS (tcp; per controller and
+ *                   io-defaults only; default false).
  */
 struct config_conn_opts {
 	int32_t kato;
@@ -126,6 +129,7 @@ struct config_conn_opts {
 	int32_t disable_sqflow;
 	int32_t ignore_iface;
 	int32_t ip_family;
+	int32_t tls;
 };
 
 /**
@@ -136,6 +140,8 @@ struct config_conn_opts {
  * @host_id:    host ID override (UUID) or NULL.
  * @dhchap_secret, @dhchap_ctrl_secret: DH-HMAC-CHAP secrets or NULL (the
  *              values, file:// already read).
+ * @tls_key:    the configured TLS PSK in interchange format, or NULL (the
+ *              value, file:// already read; checked by tls_psk_parse()).
  * @opts:       per-controller overrides (ignore_iface, ip_family unset).
  * @io_defaults: discovery controller entries only ("io-defaults"): options
  *              for the I/O controllers found in this DC's log page, between
@@ -159,6 +165,7 @@ struct config_controller {
 	char *host_id;
 	char *dhchap_secret;
 	char *dhchap_ctrl_secret;
+	char *tls_key;
 	struct config_conn_opts opts;
 	struct config_conn_opts io_defaults;
 	char *traddr_name;
@@ -210,6 +217,8 @@ struct config_host {
 	char *id_spec;
 	char *key_spec;
 	char *symname_spec;
+	char *tls_key; /* secret: the configured TLS PSK of every TLS path without its own */
+	char *tls_key_spec; /* no default */
 };
 
 struct stas_config {
@@ -218,6 +227,8 @@ struct stas_config {
 		bool tron;
 		struct config_conn_opts opts;
 		int64_t audit_interval_sec; /* stas-audit.timer's period; default 15 min, 0: off */
+		/* how configured TLS PSKs are derived (default RFC 8446) */
+		enum tls_psk_derivation tls_key_derivation;
 	} global;
 	struct {
 		struct config_section s;
@@ -262,6 +273,8 @@ struct config_path_opts {
 	const char *hostid;
 	const char *dhchap_secret;
 	const char *dhchap_ctrl_secret;
+	const char *tls_key; /* the controller's, else host.tls-key; NULL: none */
+	enum tls_psk_derivation tls_key_derivation;
 };
 
 /**
@@ -291,7 +304,7 @@ int config_load_string(const char *text, const char *name, struct stas_config **
 
 enum {
 	/*
-	 * A file:// secret (host.key, dhchap-secret, dhchap-ctrl-secret) whose
+	 * A file:// secret (host.key, host.tls-key, dhchap-secret, dhchap-ctrl-secret, tls-key) whose
 	 * file does not exist is a warning in cfg->warnings, not an error (the
 	 * setting is left unset): what nvme-stas does, and what "config import"
 	 * needs on a machine that does not hold the peer's key files yet.

@@ -25,6 +25,9 @@ void conn_opts_from_config(const struct config_path_opts *p, struct kconn_opts *
 		.hostid = p->hostid,
 		.dhchap_secret = p->dhchap_secret,
 		.dhchap_ctrl_secret = p->dhchap_ctrl_secret,
+		.tls = p->conn.tls > 0,
+		.tls_key = p->tls_key,
+		.tls_key_derivation = p->tls_key_derivation,
 	};
 
 	*ret = o;

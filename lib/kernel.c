@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
+#include "tls-psk.h"
 
 static nvme_root_t root;
 
@@ -758,6 +760,13 @@ int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool
 		 */
 		if (streq(t->transport, "tcp") && o->tls)
 			r = r ?: opt_add(buf, size, &len, "tls", NULL);
+		/*
+		 * The key stas inserted has a version-1 identity (as nvme-cli's
+		 * connect --tls-key); the kernel's own lookup tries only
+		 * version-0 identities (6.12), so it must be named.
+		 */
+		if (streq(t->transport, "tcp") && o->tls && o->tls_key_serial > 0)
+			r = r ?: opt_add_int(buf, size, &len, "tls_key", o->tls_key_serial);
 	}
 	return r;
 }
@@ -765,13 +774,10 @@ int kernel_connect_options(const struct tid *t, const struct kconn_opts *o, bool
 /* Which option of @opts this kernel's /dev/nvme-fabrics does not offer, if any. */
 static const char *connect_option_unsupported(const char *opts)
 {
-	static const char *const optional[] = { "host_iface",
-						"discovery",
-						"dhchap_secret",
-						"dhchap_ctrl_secret",
-						"nr_poll_queues",
-						"nr_write_queues",
-						"tls" };
+	static const char *const optional[] = {
+		"host_iface",	  "discovery",	     "dhchap_secret", "dhchap_ctrl_secret",
+		"nr_poll_queues", "nr_write_queues", "tls",	      "tls_key"
+	};
 
 	for (size_t i = 0; i < ELEMENTSOF(optional); i++) {
 		size_t l = strlen(optional[i]);
@@ -785,6 +791,43 @@ static const char *connect_option_unsupported(const char *opts)
 }
 
 /*
+ * Derive the TLS PSK for @t from @o's configured key and insert it into the
+ * .nvme keyring: @ret is @o with the key's serial. The configured key is
+ * never part of a message.
+ */
+static int connect_tls_key_insert(const struct tid *t, const struct kconn_opts *o,
+				  struct kconn_opts *ret, struct kernel_error *err)
+{
+	char identity[TLS_PSK_IDENTITY_MAX + 1];
+	int32_t serial;
+	int r;
+
+	if (isempty(t->host_nqn))
+		return error_set(err, -EINVAL,
+				 "a configured TLS PSK (tls-key) needs the host NQN (host.nqn), "
+				 "and none is set");
+	r = tls_psk_insert(o->tls_key, t->host_nqn, t->subsysnqn, o->tls_key_derivation, &serial,
+			   identity);
+	if (r == -EINVAL || r == -EBADMSG)
+		return error_set(err, r, "the configured TLS PSK (tls-key) is %s",
+				 tls_psk_parse_strerror(r));
+	if (r == -ENOKEY)
+		return error_set(err, r,
+				 "the kernel has no .nvme keyring for the configured TLS PSK "
+				 "(load the nvme-keyring module)");
+	if (r < 0)
+		return error_set(
+			err, r,
+			"cannot add the configured TLS PSK to the kernel's .nvme keyring: %s",
+			strerror(-r));
+	log_debug("Inserted the TLS PSK for %s as key %" PRId32 " in .nvme (identity \"%s\").",
+		  t->subsysnqn, serial, identity);
+	*ret = *o;
+	ret->tls_key_serial = serial;
+	return 0;
+}
+
+/*
  * Connect by writing the options to /dev/nvme-fabrics and reading back
  * "instance=N,cntlid=M". libnvme's nvmf_add_ctrl() does the same write and
  * then re-reads about fifteen sysfs attributes and walks every subsystem
@@ -794,6 +837,7 @@ static const char *connect_option_unsupported(const char *opts)
 int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discovery,
 		   struct kernel_error *err, char ret_name[KCTRL_NAME_MAX + 1])
 {
+	struct kconn_opts ko;
 	_cleanup_close_ int fd = -1;
 	char opts[2048], resp[128];
 	const char *bad;
@@ -801,6 +845,12 @@ int kernel_connect(const struct tid *t, const struct kconn_opts *o, bool discove
 	ssize_t n;
 
 	error_clear(err);
+	if (o && o->tls && !isempty(o->tls_key) && streq(t->transport, "tcp")) {
+		r = connect_tls_key_insert(t, o, &ko, err);
+		if (r < 0)
+			return r;
+		o = &ko;
+	}
 	r = kernel_connect_options(t, o, discovery, opts, sizeof(opts));
 	if (r < 0)
 		return error_set(err, r, "%s",

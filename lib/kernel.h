@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "tid.h"
+#include "tls-psk.h"
 
 struct nvmf_discovery_log;
 
@@ -189,6 +190,15 @@ struct kconn_opts {
 	const char *dhchap_secret; /* host key, NULL: none; never logged */
 	const char *dhchap_ctrl_secret; /* controller key, NULL: none; never logged */
 	bool tls; /* tcp only: TLS 1.3, PSK from the kernel's .nvme keyring, tlshd handshakes */
+	/*
+	 * With @tls: a configured PSK (interchange format; never logged) that
+	 * kernel_connect() derives and inserts into .nvme first (tls-psk.h),
+	 * then names with "tls_key=" - NULL: the kernel looks up a key in
+	 * .nvme by the version-0 identity itself.
+	 */
+	const char *tls_key;
+	enum tls_psk_derivation tls_key_derivation;
+	int32_t tls_key_serial; /* kernel_connect_options(): > 0 adds "tls_key=" */
 };
 
 /**

@@ -487,17 +487,31 @@ static void plan_wanted(struct planner *pl, struct reconcile_item *it, bool tls_
 				"for tcp (TLS)");
 		return;
 	}
-	if (tls_required && (po->tls_supported <= 0 || po->tlshd_running <= 0)) {
+	/* "tls = true" configured for this path (its controller entry or a DC's io-defaults) */
+	if (!tls_required && it->opts.tls && !streq(it->tid.transport, "tcp")) {
 		it->action = RECONCILE_SKIP;
-		if (po->tls_supported <= 0)
-			item_reason(it, "the target requires TLS, which this kernel does not "
-					"offer (no \"tls\" in /dev/nvme-fabrics)");
-		else
-			item_reason(it, "the target requires TLS and tlshd (ktls-utils) is not "
-					"running: the kernel could not do the handshake");
+		item_reason(it, "tls = true is configured for this controller, but TLS exists "
+				"only for tcp");
 		return;
 	}
-	it->opts.tls = tls_required;
+	if ((tls_required || it->opts.tls) && (po->tls_supported <= 0 || po->tlshd_running <= 0)) {
+		const char *why = tls_required ? "the target requires TLS" :
+						 "tls = true is configured for this controller";
+
+		it->action = RECONCILE_SKIP;
+		if (po->tls_supported <= 0)
+			item_reason(it,
+				    "%s, which this kernel does not offer (no \"tls\" in "
+				    "/dev/nvme-fabrics)",
+				    why);
+		else
+			item_reason(it,
+				    "%s and tlshd (ktls-utils) is not running: the kernel could "
+				    "not do the handshake",
+				    why);
+		return;
+	}
+	it->opts.tls = tls_required || it->opts.tls;
 	if (it->ncc && po->connect_attempts_on_ncc > 0 && attempts >= po->connect_attempts_on_ncc) {
 		it->action = RECONCILE_SKIP;
 		item_reason(it,
@@ -622,6 +636,7 @@ int reconcile_plan_build(const char *nqn, const struct reconcile_want *wants, si
 		it->sources |= w->sources;
 		it->ncc = it->ncc && w->ncc;
 		it->opts.disable_sqflow = it->opts.disable_sqflow || w->opts.disable_sqflow;
+		it->opts.tls = it->opts.tls || w->opts.tls;
 		tls[j] = tls[j] || w->tls_required;
 		if (!filtered && !want_ok[j]) {
 			/* The first source was filtered out, this one is not. */
@@ -1315,7 +1330,7 @@ static int nqn_plan(struct cache *c, const struct stas_config *cfg, const char *
 			break;
 		}
 	for (int i = 0; i < n_wants; i++)
-		if (wants[i].tls_required) {
+		if (wants[i].tls_required || wants[i].opts.tls) {
 			policy.tls_supported = kernel_fabrics_has_option("tls");
 			if (policy.tls_supported > 0)
 				policy.tlshd_running = kernel_tlshd_running();

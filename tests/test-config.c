@@ -1291,6 +1291,126 @@ static void test_missing_secret_file(void)
 	ok(cfg && !cfg->discovery.s.controllers[0].dhchap_secret, "the secret stays unset");
 }
 
+/* TLS: tls = true, tls-key (controller, host), tls-key-derivation; errors name file and line, never the key. */
+#define TLSKEY1 "NVMeTLSkey-1:01:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:"
+#define TLSKEY2 \
+	"NVMeTLSkey-1:02:MDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5f+ENbJA==:"
+static void test_tls(void)
+{
+	_cleanup_free_ char *kf = put("tls.key", TLSKEY2 "\n");
+	_cleanup_free_ char *text = NULL, *dump = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_config_free_ struct stas_config *cfg = NULL;
+	const struct config_section *ds, *is;
+	struct config_path_opts po;
+	size_t dump_size = 0;
+	FILE *f;
+	int r;
+
+	chmod(kf, 0600);
+	if (asprintf(
+		    &text,
+		    "host = { tls-key = \"" TLSKEY1 "\"; };\n"
+		    "global = { tls-key-derivation = \"compat\"; };\n"
+		    "discovery = { controllers = (\n"
+		    "  { transport = \"tcp\"; traddr = \"10.0.0.1\"; tls = true;\n"
+		    "    io-defaults = { tls = true; }; },\n"
+		    "  { transport = \"tcp\"; traddr = \"10.0.0.2\"; tls-key = \"file://%s\"; }\n"
+		    "); };\n"
+		    "io = { controllers = (\n"
+		    "  { transport = \"tcp\"; traddr = \"10.0.0.9\"; nqn = \"nqn.2024-01.io.x:a\";\n"
+		    "    tls = true; tls-key = \"file://%s\"; },\n"
+		    "  { transport = \"tcp\"; traddr = \"10.0.0.8\"; nqn = \"nqn.2024-01.io.x:b\"; tls = false; }\n"
+		    "); };\n",
+		    kf, kf) < 0)
+		abort();
+	r = config_load_string(text, "tls", &cfg, &errors);
+	if (!is_int(r, 0, "tls: loads"))
+		show_errors(errors);
+	if (r < 0)
+		return;
+	ds = config_section(cfg, CONFIG_ROLE_DISCOVERY);
+	is = config_section(cfg, CONFIG_ROLE_IO);
+	is_str(cfg->host.tls_key, TLSKEY1, "host.tls-key read");
+	is_int(cfg->global.tls_key_derivation, TLS_PSK_DERIVATION_COMPAT, "tls-key-derivation");
+	is_str(ds->controllers[1].tls_key, TLSKEY2, "a DC's tls-key from file://");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_DISCOVERY, &ds->controllers[0], &po);
+	is_int(po.conn.tls, 1, "DC 1: tls = true");
+	ok(po.tls_key == cfg->host.tls_key, "DC 1: no key of its own: host.tls-key");
+	is_int(po.tls_key_derivation, TLS_PSK_DERIVATION_COMPAT, "... derivation passed on");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_DISCOVERY, &ds->controllers[1], &po);
+	is_int(po.conn.tls, 0, "DC 2: tls defaults to false");
+	is_str(po.tls_key, TLSKEY2, "DC 2: its own key");
+	config_conn_opts_resolve_discovered(cfg, NULL, &ds->controllers[0], &po);
+	is_int(po.conn.tls, 1, "a path in DC 1's page: io-defaults tls");
+	config_conn_opts_resolve_discovered(cfg, NULL, &ds->controllers[1], &po);
+	is_int(po.conn.tls, 0, "a path in DC 2's page: no tls");
+	is_str(po.tls_key, TLSKEY2, "... but DC 2's key for a TLS-required entry");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_IO, &is->controllers[0], &po);
+	ok(po.conn.tls == 1 && po.tls_key && streq(po.tls_key, TLSKEY2), "IOC: tls and its key");
+	config_conn_opts_resolve(cfg, CONFIG_ROLE_IO, &is->controllers[1], &po);
+	ok(po.conn.tls == 0 && po.tls_key == cfg->host.tls_key, "IOC tls = false, host key");
+
+	f = open_memstream(&dump, &dump_size);
+	if (f) {
+		config_dump(cfg, f);
+		fclose(f);
+	}
+	ok(dump && !strstr(dump, "AAECAwQF") && !strstr(dump, "MDEyMzQ1"), "dump: no PSK");
+	ok(dump && strstr(dump, "tls-key = \"" CONFIG_SECRET_MASK "\""), "dump: tls-key masked");
+	ok(dump && strstr(dump, "tls-key-derivation = \"compat\""), "dump: derivation");
+	ok(dump && strstr(dump, "tls = true"), "dump: tls");
+
+	config_free(TAKE_PTR(cfg));
+	r = config_load_string("", "none", &cfg, NULL);
+	is_int(r, 0, "empty config");
+	if (r == 0) {
+		is_int(cfg->global.tls_key_derivation, TLS_PSK_DERIVATION_RFC8446,
+		       "default derivation: rfc8446");
+		ok(cfg->host.tls_key == NULL, "no host.tls-key by default");
+	}
+
+	/* one character changed: CRC error at the line, the key never in the message */
+	expect_error(
+		"tls-key with a bad CRC", "tls1.conf",
+		"io = { controllers = ( { transport = \"tcp\"; traddr = \"10.0.0.9\";\n"
+		"  nqn = \"nqn.2024-01.io.x:a\"; tls = true;\n"
+		"  tls-key = \"NVMeTLSkey-1:01:BAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:\"; } ); };\n",
+		3, "CRC-32");
+	expect_error("tls-key not in interchange format", "tls2.conf",
+		     "discovery = { controllers = ( { transport = \"tcp\"; traddr = \"10.0.0.9\";\n"
+		     "  tls-key = \"" SECRET1 "\"; } ); };\n",
+		     2, "interchange format");
+	expect_error("host.tls-key malformed", "tls3.conf",
+		     "host = {\n tls-key = \"NVMeTLSkey-1:01:AAAA:\"; };\n", 2,
+		     "'host.tls-key' is not");
+	expect_error("tls not a boolean", "tls4.conf",
+		     "io = { controllers = ( { transport = \"tcp\"; traddr = \"10.0.0.9\";\n"
+		     "  nqn = \"nqn.2024-01.io.x:a\"; tls = \"yes\"; } ); };\n",
+		     2, "boolean");
+	expect_error("tls in a section", "tls5.conf", "io = {\n tls = true; };\n", 2,
+		     "not allowed");
+	expect_error("tls-key-derivation unknown", "tls6.conf",
+		     "global = {\n tls-key-derivation = \"rfc5869\"; };\n", 2, "\"compat\"");
+	{
+		_cleanup_free_ char *p =
+			put("tls7.conf",
+			    "io = { controllers = ( { transport = \"tcp\"; traddr = "
+			    "\"10.0.0.9\"; nqn = \"nqn.2024-01.io.x:a\";\n"
+			    "  tls-key = \"NVMeTLSkey-1:01:BAECAwQFBgcICQoLDA0ODxAREhMUFRYXG"
+			    "BkaGxwdHh+KfiaR:\"; } ); };\n");
+		_cleanup_strv_free_ char **errs = NULL;
+		struct stas_config *c2 = NULL;
+		bool leak = false;
+
+		(void)config_load(p, &c2, &errs);
+		STRV_FOREACH(e, errs)
+			leak = leak || strstr(*e, "BAECAwQF");
+		ok(errs && !leak, "a bad tls-key's error does not show the key");
+		config_free(c2);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -1312,6 +1432,7 @@ int main(void)
 	test_io_defaults();
 	test_host_names();
 	test_missing_secret_file();
+	test_tls();
 	(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

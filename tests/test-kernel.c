@@ -225,6 +225,15 @@ static void test_options(void)
 	o.tls = true;
 	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), 0, "I/O options with tls");
 	ok(strlen(buf) > 4 && streq(buf + strlen(buf) - 4, ",tls"), "tls asked: the tls flag");
+	o.tls_key_serial = 0x1234abcd;
+	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), 0, "tls with a key");
+	ok(strlen(buf) > 22 && streq(buf + strlen(buf) - 22, ",tls,tls_key=305441741"),
+	   "an inserted key is named: tls_key=<serial>");
+	o.tls = false;
+	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), 0, "a key without tls");
+	ok(!strstr(buf, "tls"), "... no tls_key without tls");
+	o.tls = true;
+	o.tls_key_serial = 0;
 	strcpy(t.transport, "rdma");
 	is_int(kernel_connect_options(&t, &o, false, buf, sizeof(buf)), 0, "rdma with tls asked");
 	ok(!strstr(buf, "tls"), "tls is for tcp only");

@@ -436,6 +436,47 @@ static void test_treq_and_dupes(void)
 	is_int(action_of(p, &a), RECONCILE_KEEP, "TLS required but already connected: keep");
 	reconcile_plan_free(p);
 
+	/* tls = true configured (the path's entry or a DC's io-defaults), not required */
+	w[1] = mk_want(a, false, false, "stas.conf:7");
+	w[1].opts.tls = true;
+	p = plan(&w[1], 1, NULL, 0, NULL, 0, &po);
+	it = find(p, &a);
+	ok(action_of(p, &a) == RECONCILE_CONNECT && it && it->opts.tls,
+	   "tls = true, kernel TLS and tlshd: connect with tls");
+	reconcile_plan_free(p);
+	po.tlshd_running = 0;
+	p = plan(&w[1], 1, NULL, 0, NULL, 0, &po);
+	ok(action_of(p, &a) == RECONCILE_SKIP && reason_has(p, &a, "tls = true is configured") &&
+		   reason_has(p, &a, "tlshd"),
+	   "tls = true, no tlshd: skip, the reason names the setting and tlshd");
+	reconcile_plan_free(p);
+	po.tls_supported = 0;
+	p = plan(&w[1], 1, NULL, 0, NULL, 0, &po);
+	ok(action_of(p, &a) == RECONCILE_SKIP && reason_has(p, &a, "does not offer"),
+	   "tls = true, no kernel TLS: skip, the kernel lacks it");
+	reconcile_plan_free(p);
+	{
+		struct tid r = mk_tid("10.0.0.1", "4420", NQN_A, NULL, HOST1);
+		struct reconcile_want wr;
+
+		strcpy(r.transport, "rdma");
+		wr = mk_want(r, false, false, "stas.conf:9");
+		wr.opts.tls = true;
+		po.tls_supported = po.tlshd_running = 1;
+		p = plan(&wr, 1, NULL, 0, NULL, 0, &po);
+		ok(action_of(p, &r) == RECONCILE_SKIP && reason_has(p, &r, "only for tcp"),
+		   "tls = true on rdma: skip, TLS exists only for tcp");
+		reconcile_plan_free(p);
+	}
+	/* merged: one source configures tls, the other does not */
+	w[2] = mk_want(a, false, false, "dc1");
+	w[3] = w[1];
+	p = plan(&w[2], 2, NULL, 0, NULL, 0, &po);
+	it = find(p, &a);
+	ok(it && it->action == RECONCILE_CONNECT && it->opts.tls,
+	   "a duplicate with tls = true: the merged path uses tls");
+	reconcile_plan_free(p);
+
 	/* Duplicates: same path from two DCs and the config. */
 	po = policy_default();
 	w[0] = mk_want(a, true, false, "dc1");

@@ -148,6 +148,31 @@ int dc_live(const struct tid *t)
 	return streq(k.state, "live");
 }
 
+/*
+ * A DC configured with tls = true: connected only where TLS can work, as
+ * reconcile does for I/O controllers; else one error naming the DC.
+ */
+static int dc_tls_check(const struct tid *t, const struct kconn_opts *kopts)
+{
+	char buf[TID_FORMAT_MAX];
+	const char *why = NULL;
+
+	if (!kopts->tls)
+		return 0;
+	if (!streq(t->transport, "tcp"))
+		why = "TLS exists only for tcp";
+	else if (kernel_fabrics_has_option("tls") <= 0)
+		why = "this kernel does not offer it (no \"tls\" in /dev/nvme-fabrics)";
+	else if (kernel_tlshd_running() <= 0)
+		why = "tlshd (ktls-utils) is not running: the kernel could not do the handshake";
+	if (!why)
+		return 0;
+	return log_error_errno(EOPNOTSUPP,
+			       "Not connecting discovery controller %s: tls = true is configured, "
+			       "but %s.",
+			       tid_format(t, buf, sizeof(buf)), why);
+}
+
 int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_error *err,
 		    struct dc_session *ret)
 {
@@ -201,6 +226,9 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 	s.persistent = d->cfg->discovery.persistent_connections && !d->oneshot;
 	if (!s.persistent)
 		kopts.kato = 0;
+	r = dc_tls_check(&job->tid, &kopts);
+	if (r < 0)
+		return r;
 
 	r = kernel_connect(&job->tid, &kopts, true, err, name);
 	if (r == -EALREADY) {

@@ -166,7 +166,7 @@ const char *tls_psk_parse_strerror(int r)
 	case 0:
 		return "valid";
 	case -EBADMSG:
-		return "its CRC-32 does not match the key (mistyped or cut short?)";
+		return "not valid: its CRC-32 does not match the key (mistyped?)";
 	default:
 		return "not a TLS PSK in the interchange format (\"NVMeTLSkey-1:HH:<base64>:\", "
 		       "HH 00, 01 or 02, a 32- or 48-byte key)";

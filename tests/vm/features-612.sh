@@ -247,8 +247,11 @@ tls_section() {
 	id=$(nvme check-tls-key --hostnqn="$HOSTNQN" --subsysnqn="$T" --keydata="$hk" --identity=1 | tail -1)
 	id2=$(nvme check-tls-key --hostnqn="$HOSTNQN" --subsysnqn="$T2" --keydata="$ck" --identity=1 | tail -1)
 	diag "nvme-cli identities: ${id:0:40}... / ${id2:0:40}..."
-	# possess .nvme, so that keyctl may read the keys in it
-	keyctl link %:.nvme @s >/dev/null 2>&1 || diag "keyctl link %:.nvme @s failed"
+	# Possess .nvme, so that keyctl may search and read the keys in it: a
+	# "psk" key grants search and read to its possessor only. In the user
+	# keyring, which every process without a session keyring searches (@s
+	# would be a new session keyring of the one keyctl process).
+	keyctl link %:.nvme @u >/dev/null 2>&1 || diag "keyctl link %:.nvme @u failed"
 	_nvmet_init
 	nvmet_subsys_add "$T"
 	nvmet_subsys_add "$T2"
@@ -317,6 +320,7 @@ tls_section() {
 			sleep 3
 		done
 	done
+	keyctl show %:.nvme 2>&1 | sed 's/^/#   .nvme: /' | head -8
 	ser2=$(keyctl search %:.nvme psk "$id2" 2>/dev/null) || ser2=
 	ser=$(keyctl search %:.nvme psk "$id" 2>/dev/null) || ser=
 	check "tls: stas inserted the configured controller's PSK under nvme-cli's identity" test -n "$ser2"
@@ -346,15 +350,18 @@ tls_section() {
 
 	# nvme-cli 2.13 as the oracle of the derivation: its insertion of the
 	# same configured key under the same identity gives the same TLS PSK.
-	kh=$(keyctl pipe "${ser2:-0}" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+	kh=$(keyctl pipe "${ser2:-0}" 2>/dev/null | od -An -tx1 | tr -d ' \n') || kh=
 	nvme check-tls-key --hostnqn="$HOSTNQN" --subsysnqn="$T2" --keydata="$ck" --identity=1 --insert \
 		>/dev/null 2>&1 || diag "nvme check-tls-key --insert failed"
 	kh2=$(keyctl pipe "$(keyctl search %:.nvme psk "$id2" 2>/dev/null)" 2>/dev/null |
-		od -An -tx1 | tr -d ' \n')
+		od -An -tx1 | tr -d ' \n') || kh2=
 	check "tls: stas's TLS PSK (SHA-384) equals nvme-cli 2.13's for the same key and identity" \
 		test -n "$kh" -a "$kh" = "$kh2"
 	# ... and the fixed vector of tests/test-tls-psk.c (HH 01, identity 1, compat)
-	vid=$(nvme check-tls-key --hostnqn="$vh" --subsysnqn="$T" --keydata="$vk" --identity=1 --insert | tail -1)
+	vid=$(nvme check-tls-key --hostnqn="$vh" --subsysnqn="$T" --keydata="$vk" --identity=1 | tail -1) ||
+		vid=
+	nvme check-tls-key --hostnqn="$vh" --subsysnqn="$T" --keydata="$vk" --identity=1 --insert \
+		>/dev/null 2>&1 || diag "nvme check-tls-key --insert (vector) failed"
 	check "tls: nvme-cli's TLS PSK for test-tls-psk's vector is the one the unit test expects" \
 		test "$(keyctl pipe "$(keyctl search %:.nvme psk "$vid" 2>/dev/null)" 2>/dev/null |
 			od -An -tx1 | tr -d ' \n')" = \

@@ -457,10 +457,9 @@ static void apply_secret(struct loader *l, const config_setting_t *s, const stru
 {
 	_cleanup_free_ char *src = NULL;
 	bool tls = o->field == SECRET_TLS_KEY;
-	const char *v =
-		want_string(l, s,
-			    tls ? "a TLS PSK (\"NVMeTLSkey-1:HH:<base64>:\") or \"file://PATH\"" :
-				  "a DH-HMAC-CHAP secret or \"file://PATH\"");
+	const char *v = want_string(l, s,
+				    tls ? "a TLS PSK (interchange format) or \"file://PATH\"" :
+					  "a DH-HMAC-CHAP secret or \"file://PATH\"");
 	char *val;
 	char **dst = o->field == SECRET_DHCHAP_CTRL ? &t->ctrl->dhchap_ctrl_secret :
 		     tls			    ? &t->ctrl->tls_key :

@@ -6,7 +6,12 @@
 #include "nvme-opts.h"
 
 #define DC_ONLY_OUTPUT "a discover output option"
-#define NO_TLS "TLS is not supported by stas yet"
+#define NO_TLS_KEYRING \
+	"stas inserts configured PSKs (tls-key) into the kernel's .nvme keyring; another keyring is not supported"
+#define NO_TLS_IDENTITY \
+	"stas derives the identity from the configured PSK (tls-key); a retained PSK with an identity of its own is not supported"
+#define NO_TLS_SERIAL \
+	"a keyring serial number does not survive a reboot: configure the PSK itself (tls-key)"
 #define NO_NBFT "stas does not read the boot firmware's NBFT; the initramfs connects those"
 
 /* clang-format off */
@@ -35,13 +40,13 @@ static const struct nvme_opt table[] = {
 	  "see discovery.persistent-connections (stas keeps discovery controllers connected by default)" },
 	{ "duplicate-connect",  'D', true,  -1, NULL, NVME_OPT_BOOL, false, "stas never makes duplicate connections" },
 	{ "tos",                'T', false, -1, NULL, NVME_OPT_INT, false, "type of service is not supported by stas" },
-	{ "tls",                0,   true,  -1, NULL, NVME_OPT_BOOL, false, NO_TLS },
-	{ "keyring",            0,   false, -1, NULL, NVME_OPT_STRING, false, NO_TLS },
-	{ "tls-key",            0,   false, -1, NULL, NVME_OPT_STRING, false, NO_TLS },
+	{ "tls",                0,   true,  -1,                    "tls",                NVME_OPT_BOOL },
+	{ "tls-key",            0,   false, -1,                    "tls-key",            NVME_OPT_SECRET },
+	{ "keyring",            0,   false, -1, NULL, NVME_OPT_STRING, false, NO_TLS_KEYRING },
 	{ "concat",             0,   true,  -1, NULL, NVME_OPT_BOOL, false,
 	  "secure channel concatenation is not supported by stas" },
-	{ "tls-key-identity",   0,   false, -1, NULL, NVME_OPT_STRING, false, NO_TLS },
-	{ "tls_key",            0,   false, -1, NULL, NVME_OPT_INT, false, NO_TLS },
+	{ "tls-key-identity",   0,   false, -1, NULL, NVME_OPT_STRING, false, NO_TLS_IDENTITY },
+	{ "tls_key",            0,   false, -1, NULL, NVME_OPT_INT, false, NO_TLS_SERIAL },
 	{ "fast_io_fail_tmo",   'F', false, -1, NULL, NVME_OPT_INT, false,
 	  "fast_io_fail_tmo is not supported by stas (the kernel's default applies)" },
 	{ "force",              0,   true,  -1, NULL, NVME_OPT_BOOL, false,

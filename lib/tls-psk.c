@@ -168,8 +168,9 @@ const char *tls_psk_parse_strerror(int r)
 	case -EBADMSG:
 		return "not valid: its CRC-32 does not match the key (mistyped?)";
 	default:
-		return "not a TLS PSK in the interchange format (\"NVMeTLSkey-1:HH:<base64>:\", "
-		       "HH 00, 01 or 02, a 32- or 48-byte key)";
+		/* no sample of the format: messages with one look like a leaked key */
+		return "not a TLS PSK in the PSK interchange format (what 'nvme gen-tls-key' "
+		       "prints: version 1, HH 00, 01 or 02, a 32- or 48-byte key)";
 	}
 }
 

@@ -571,9 +571,10 @@ static int section_items(struct import *im, const char *path, const struct secti
 		f = open_memstream(&buf, &size);
 		if (!f)
 			return log_oom();
-		/* secrets are per controller in stas: the entries carry them */
+		/* secrets and tls are per controller in stas: the entries carry them */
 		if (nvme_opt_from_name(connect_name(kv->key)) &&
-		    nvme_opt_from_name(connect_name(kv->key))->type == NVME_OPT_SECRET) {
+		    (nvme_opt_from_name(connect_name(kv->key))->type == NVME_OPT_SECRET ||
+		     streq(kv->key, "tls"))) {
 			fclose(f);
 			continue;
 		}

@@ -176,6 +176,16 @@ static int import_port(struct import *im, const char *file, const char *where,
 		}
 		fprintf(f, " dhchap-ctrl-secret = %s;", q);
 	}
+	/* libnvme's "tls_key" is the configured PSK itself (interchange format), not a serial */
+	key = json_str(port, "tls_key");
+	if (key && !isempty(key)) {
+		_cleanup_erase_free_ char *q = import_quote(key);
+		if (!q) {
+			fclose(f);
+			return log_oom();
+		}
+		fprintf(f, " tls-key = %s;", q);
+	}
 
 	json_object_object_foreach(port, k, val)
 	{
@@ -184,7 +194,7 @@ static int import_port(struct import *im, const char *file, const char *where,
 		for (size_t i = 0; i < ELEMENTSOF(tid_keys); i++)
 			handled |= streq(k, tid_keys[i][0]);
 		if (handled || streq(k, "dhchap_key") || streq(k, "dhchap_ctrl_key") ||
-		    streq(k, "discovery"))
+		    streq(k, "tls_key") || streq(k, "discovery"))
 			continue;
 		if (streq(k, "persistent")) {
 			if (!json_object_get_boolean(val) && discovery)

@@ -628,6 +628,13 @@ static int import_ini_setting(struct import *im, enum kind kind, const struct in
 			return import_add_item(im, SEC_GLOBAL, k, cv, file, line);
 		}
 		if ((o = conn_opt_from_key(k)) || streq(k, "ignore-iface")) {
+			if (o && streq(o->key, "tls")) {
+				untranslated(im, file, line,
+					     "'%s' in [Global] not translated: stas sets tls per "
+					     "controller",
+					     k);
+				return 0;
+			}
 			if (kind == KIND_STAFD && o && o->io_only) {
 				untranslated(
 					im, file, line,
@@ -826,7 +833,8 @@ static int import_discovery_line(struct import *im, char *l, const char *file, u
 				fprintf(fio, "%s%s = %s;", any_io ? " " : "", o->key, cv);
 				any_io = true;
 			}
-			if (cv && o->type == NVME_OPT_SECRET)
+			/* a DC's tls-key is also its I/O controllers' (conf.c); a DH-HMAC-CHAP secret is not */
+			if (cv && o->type == NVME_OPT_SECRET && !streq(o->key, "tls-key"))
 				untranslated(
 					im, file, line,
 					"'--%s' applies to this discovery controller only: nvme-cli "

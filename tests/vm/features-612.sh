@@ -542,9 +542,18 @@ fc_section() {
 	check "fc: the cache has the FC DC and both subsystems" cache_has_string "$tt" "$F-1" "$F-2"
 	n1=$(nvme_ctrls all | wc -l)
 	STAS_BACKOFF=1,2 sd --retry --json "$inst" || true
+	# The same path configured in nvme-fc's other spelling (no 0x, upper
+	# case): stas knows it as the kernel's controller (one TID, no connect).
+	cat >"$CONF" <<EOF
+io = { controllers = (
+  { transport = "fc"; traddr = "NN-${FC_TNN#0x}:PN-${FC_TPN#0x}"; host-traddr = "nn-${FC_LNN#0x}:pn-${FC_LPN#0x}";
+    nqn = "$F-1"; } ); };
+EOF
 	sc --all --json || true
-	check "fc: a stas-connect rerun changes nothing" \
+	check "fc: a stas-connect rerun (F-1 also configured, other spelling) changes nothing" \
 		test "$(jq -c '[.["kernel-calls"], .counts.connect]' /tmp/sc.out)" = "[0,0]"
+	jq -c '[.subsystems[] | {nqn, actions: [.actions[]? | {action, reason, error}]}]' /tmp/sc.out | sed 's/^/#   sc: /'
+	: >"$CONF"
 	check "fc: a rerun of both makes no new controller ($n1)" test "$(nvme_ctrls all | wc -l)" = "$n1"
 
 	# F-2 is no longer offered to this host (allow-list without it): the

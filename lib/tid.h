@@ -164,7 +164,8 @@ bool tid_equal(const struct tid *a, const struct tid *b);
  * wildcards. A pattern traddr or host_traddr may also be a CIDR prefix
  * ("192.168.0.0/16", "fd00::/8"; the scope of @t's address is ignored);
  * a malformed CIDR pattern matches nothing. Patterns need not be
- * canonical: transport and non-IP addresses compare case-insensitively, IP
+ * canonical: transport and non-IP addresses compare case-insensitively, FC
+ * addresses in either nvme-fc spelling (fc_addr_canonicalize()), IP
  * addresses and tcp/rdma trsvcids by value; an IPv6 pattern address without
  * a scope matches any scope. Other fields compare exactly.
  */

@@ -24,7 +24,8 @@
 #          "add" written to nvme_discovery) goes through stas's udev rule to
 #          one stas-discover@ instance; stas-discover run with it and no
 #          configuration connects the FC DC's subsystems; reruns are
-#          idempotent; a subsystem that leaves the port is disconnected.
+#          idempotent; a subsystem no longer offered to the host is
+#          disconnected by stas (on the FC DC's AEN).
 # Run: tests/vm/run --kernel 6.12 tests/vm/features-612.sh [SECTION...]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -501,6 +501,42 @@ static void apply_secret(struct loader *l, const config_setting_t *s, const stru
 
 static void walk_group(struct loader *l, const config_setting_t *group, struct target *t);
 
+/*
+ * An fc controller needs both ports in a form nvme-fc accepts, and the host
+ * port: the kernel refuses a connect without host_traddr.
+ */
+static bool fc_tid_check(struct loader *l, const config_setting_t *entry, const struct tid *tid)
+{
+	static const struct {
+		enum tid_field f;
+		const char *name;
+	} addrs[] = { { TID_FIELD_TRADDR, "traddr" }, { TID_FIELD_HOST_TRADDR, "host-traddr" } };
+	bool good = true;
+
+	for (size_t i = 0; i < ELEMENTSOF(addrs); i++) {
+		const char *v = tid_field_get(tid, addrs[i].f);
+		char c[TID_FC_ADDR_MAX + 1];
+
+		if (isempty(v))
+			continue;
+		if (strscpy_checked(c, sizeof(c), v) < 0 ||
+		    fc_addr_canonicalize(c, sizeof(c)) < 0) {
+			error_at(
+				l, entry,
+				"'%s' = \"%s\" is not an FC address (nn-0x<16 hex digits>:pn-0x<16 hex digits>)",
+				addrs[i].name, v);
+			good = false;
+		}
+	}
+	if (isempty(tid->host_traddr)) {
+		error_at(
+			l, entry,
+			"fc controller without 'host-traddr' (the host's FC port, nn-0x...:pn-0x...)");
+		good = false;
+	}
+	return good;
+}
+
 static void finish_controller(struct loader *l, const config_setting_t *entry, struct target *t,
 			      bool exclude)
 {
@@ -594,6 +630,8 @@ static void finish_controller(struct loader *l, const config_setting_t *entry, s
 		error_at(l, entry, "I/O controller without 'nqn' (the subsystem NQN)");
 		bad = true;
 	}
+	if (strcasecmp(tid.transport, "fc") == 0 && !fc_tid_check(l, entry, &tid))
+		bad = true;
 	if (bad)
 		return;
 	if (t->where == W_DCTRL && !tid.subsysnqn[0])

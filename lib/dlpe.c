@@ -238,12 +238,9 @@ int dlpe_from_nvmf(const struct nvmf_disc_log_entry *raw, struct dlpe *ret, cons
 	} else if (raw->trtype == NVMF_TRTYPE_FC) {
 		if (isempty(e.traddr))
 			FAIL(-EADDRNOTAVAIL, "transport address names no host");
-		for (char *p = e.traddr; *p; p++) {
-			if (*p == ' ')
-				FAIL(-EINVAL, "transport address contains a space");
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		}
+		if (fc_addr_canonicalize(e.traddr, sizeof(e.traddr)) < 0)
+			FAIL(-EINVAL, "transport address is not an FC address "
+				      "(nn-0x<16 hex digits>:pn-0x<16 hex digits>)");
 	}
 
 	*ret = e;

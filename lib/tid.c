@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -375,6 +376,47 @@ static int tid_sanitize(struct tid *t)
 	return 0;
 }
 
+/* One FC name after its "nn-"/"pn-": "0x" (optional) and 16 hex digits. */
+static const char *fc_name_parse(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (unsigned i = 0; i < 16; i++, s++) {
+		int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return NULL;
+		v = v << 4 | (uint64_t)d;
+	}
+	*ret = v;
+	return s;
+}
+
+int fc_addr_canonicalize(char *buf, size_t size)
+{
+	char out[TID_FC_ADDR_MAX + 1];
+	uint64_t nn, pn;
+	const char *p = buf;
+
+	assert(buf);
+
+	if (strncasecmp(p, "nn-", 3) != 0 || !(p = fc_name_parse(p + 3, &nn)) || *p != ':')
+		return -EINVAL;
+	p++;
+	if (strncasecmp(p, "pn-", 3) != 0 || !(p = fc_name_parse(p + 3, &pn)) || *p != '\0')
+		return -EINVAL;
+	(void)snprintf(out, sizeof(out), "nn-0x%016" PRIx64 ":pn-0x%016" PRIx64, nn, pn);
+	return strscpy_checked(buf, size, out) < 0 ? -EINVAL : 0;
+}
+
 /* traddr or host_traddr of a TID (@pattern: or a CIDR prefix, or empty). */
 static int addr_canonicalize(char *buf, size_t size, const char *transport, bool pattern)
 {
@@ -404,7 +446,18 @@ static int addr_canonicalize(char *buf, size_t size, const char *transport, bool
 	if (pattern && !transport[0] && ip_normalize(buf, size) == 0)
 		return 0;
 
-	/* fc ("nn-0x...:pn-0x...") and loop: case-insensitive hex, kept loose. */
+	/*
+	 * fc: the kernel's form. A pattern may be partial, so one that is no
+	 * FC address is only lower-cased (matching is case-insensitive).
+	 */
+	if (streq(transport, "fc") || (pattern && !transport[0])) {
+		if (fc_addr_canonicalize(buf, size) == 0)
+			return 0;
+		if (!pattern)
+			return -EINVAL;
+	}
+
+	/* loop (and patterns): case-insensitive, kept loose. */
 	str_to_lower(buf);
 	return 0;
 }
@@ -574,6 +627,17 @@ static bool addr_match(const char *pattern, const char *value)
 			return false;
 		return p.family == v.family && memcmp(p.bytes, v.bytes, sizeof(p.bytes)) == 0 &&
 		       (!p.scope[0] || streq(p.scope, v.scope));
+	}
+
+	/* FC: either spelling nvme-fc accepts, any case. */
+	{
+		char pf[TID_FC_ADDR_MAX + 1], vf[TID_FC_ADDR_MAX + 1];
+
+		if (strscpy_checked(pf, sizeof(pf), pattern) == 0 &&
+		    strscpy_checked(vf, sizeof(vf), value) == 0 &&
+		    fc_addr_canonicalize(pf, sizeof(pf)) == 0 &&
+		    fc_addr_canonicalize(vf, sizeof(vf)) == 0)
+			return streq(pf, vf);
 	}
 
 	return strcasecmp(pattern, value) == 0;

@@ -100,14 +100,33 @@ int tid_field_set(struct tid *t, enum tid_field f, const char *value);
  * A literal "none" is NOT special here (it is refused where the field needs
  * a number, an address or an NQN): "none" means unset only at the input
  * boundaries that take it (tid_field_set(), tid_parse_sysfs_address()).
- * Canonicalisation is idempotent. fc addresses are
- * lower-cased.
+ * Canonicalisation is idempotent. fc addresses (traddr and host_traddr)
+ * must be one of the two forms nvme-fc accepts, "nn-0x<16 hex>:pn-0x<16 hex>"
+ * or "nn-<16 hex>:pn-<16 hex>", in any case, and become the form the kernel
+ * reports in sysfs and in its uevents (see fc_addr_canonicalize()).
  * An empty trsvcid is left empty (callers fill defaults with
  * tid_set_default_trsvcid()).
  *
  * Return: 0 on success, -EINVAL (t is left unchanged) when invalid.
  */
 int tid_canonicalize(struct tid *t);
+
+/* strlen("nn-0x") + 16 + strlen(":pn-0x") + 16 */
+#define TID_FC_ADDR_MAX 43
+
+/**
+ * fc_addr_canonicalize() - an FC transport address in either form nvme-fc
+ * accepts ("nn-0x<16 hex>:pn-0x<16 hex>" or "nn-<16 hex>:pn-<16 hex>"; here
+ * each name with or without its "0x", prefixes and digits in any case)
+ * rewritten in @buf (@size bytes) to the
+ * form the kernel prints, "nn-0x%016llx:pn-0x%016llx" (lower case): the
+ * form of /sys/class/nvme/nvmeN/address and of FC_EVENT=nvmediscovery's
+ * NVMEFC_TRADDR and NVMEFC_HOST_TRADDR, so one port has one spelling.
+ *
+ * Return: 0, or -EINVAL when @buf is neither form or @size is below
+ * TID_FC_ADDR_MAX + 1 (@buf unchanged).
+ */
+int fc_addr_canonicalize(char *buf, size_t size);
 
 /**
  * tid_set_default_trsvcid() - for tcp with no trsvcid, set 8009 for a
@@ -145,7 +164,8 @@ bool tid_equal(const struct tid *a, const struct tid *b);
  * wildcards. A pattern traddr or host_traddr may also be a CIDR prefix
  * ("192.168.0.0/16", "fd00::/8"; the scope of @t's address is ignored);
  * a malformed CIDR pattern matches nothing. Patterns need not be
- * canonical: transport and non-IP addresses compare case-insensitively, IP
+ * canonical: transport and non-IP addresses compare case-insensitively, FC
+ * addresses in either nvme-fc spelling (fc_addr_canonicalize()), IP
  * addresses and tcp/rdma trsvcids by value; an IPv6 pattern address without
  * a scope matches any scope. Other fields compare exactly.
  */

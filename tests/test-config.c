@@ -1104,6 +1104,50 @@ static void test_persistent_refused(void)
 		     "not supported");
 }
 
+/* fc: both ports in the kernel's form, the host port required. */
+static void test_fc(void)
+{
+	_cleanup_free_ char *p = put(
+		"fc.conf",
+		"io = { controllers = (\n"
+		"  { transport = \"FC\"; traddr = \"NN-10001100AB000001:PN-20001100AB000001\";\n"
+		"    host-traddr = \"nn-0x10001100aa000001:pn-0x20001100AA000001\";\n"
+		"    nqn = \"nqn.2024-01.io.stas:fc-1\"; } ); };\n");
+	_cleanup_strv_free_ char **errors = NULL;
+	struct stas_config *cfg = NULL;
+
+	is_int(config_load(p, &cfg, &errors), 0, "fc: an fc controller loads");
+	show_errors(errors);
+	if (cfg && cfg->io.s.n_controllers == 1) {
+		const struct tid *t = &cfg->io.s.controllers[0].tid;
+
+		is_str(t->transport, "fc", "fc: transport lower-cased");
+		is_str(t->traddr, "nn-0x10001100ab000001:pn-0x20001100ab000001",
+		       "fc: traddr without 0x, upper case: the kernel's form");
+		is_str(t->host_traddr, "nn-0x10001100aa000001:pn-0x20001100aa000001",
+		       "fc: host-traddr in the kernel's form");
+	} else
+		ok(false, "fc: one I/O controller");
+	config_free(cfg);
+
+	expect_error(
+		"fc without host-traddr", "fc1.conf",
+		"discovery = { controllers = (\n"
+		"  { transport = \"fc\"; traddr = \"nn-0x10001100ab000001:pn-0x20001100ab000001\"; } ); };\n",
+		2, "fc controller without 'host-traddr'");
+	expect_error("fc traddr not an FC address", "fc2.conf",
+		     "discovery = { controllers = (\n"
+		     "  { transport = \"fc\"; traddr = \"nn-0x1:pn-0x2\";\n"
+		     "    host-traddr = \"nn-0x10001100aa000001:pn-0x20001100aa000001\"; } ); };\n",
+		     2, "'traddr' = \"nn-0x1:pn-0x2\" is not an FC address");
+	expect_error(
+		"fc host-traddr an IP address", "fc3.conf",
+		"discovery = { controllers = (\n"
+		"  { transport = \"fc\"; traddr = \"nn-0x10001100ab000001:pn-0x20001100ab000001\";\n"
+		"    host-traddr = \"192.168.1.1\"; } ); };\n",
+		2, "'host-traddr' = \"192.168.1.1\" is not an FC address");
+}
+
 static void test_io_defaults(void)
 {
 	static const char text[] =
@@ -1429,6 +1473,7 @@ int main(void)
 	test_nvme_cli_216_discover();
 	test_referral_caps();
 	test_persistent_refused();
+	test_fc();
 	test_io_defaults();
 	test_host_names();
 	test_missing_secret_file();

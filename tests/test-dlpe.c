@@ -102,10 +102,33 @@ static void test_valid(void)
 	raw = good_tcp("nqn.2024-01.io.stas:fc", "x");
 	raw.trtype = NVMF_TRTYPE_FC;
 	raw.adrfam = NVMF_ADDR_FAMILY_FC;
-	raw_set(raw.traddr, sizeof(raw.traddr), "NN-0x1000AA:PN-0x2000BB");
+	raw_set(raw.traddr, sizeof(raw.traddr), "NN-0x10001100AB000001:PN-0x20001100AB000001");
 	raw_set(raw.trsvcid, sizeof(raw.trsvcid), "");
 	is_int(conv(&raw, &e, &why), 0, "an fc entry");
-	is_str(e.traddr, "nn-0x1000aa:pn-0x2000bb", "fc address lower-cased");
+	is_str(e.traddr, "nn-0x10001100ab000001:pn-0x20001100ab000001",
+	       "fc address in the kernel's form (lower case)");
+	raw_set(raw.traddr, sizeof(raw.traddr), "nn-10001100ab000001:pn-20001100ab000001");
+	is_int(conv(&raw, &e, &why), 0, "an fc entry without 0x");
+	is_str(e.traddr, "nn-0x10001100ab000001:pn-0x20001100ab000001",
+	       "... gets the kernel's 0x form");
+	{
+		static const char *const bad[] = {
+			"nn-0x1000aa:pn-0x2000bb", /* short names */
+			"nn-0x10001100ab000001", /* no port name */
+			"pn-0x20001100ab000001:nn-0x10001100ab000001", /* swapped */
+			"nn-0x10001100ab000001:pn-0x20001100ab00000g", /* not hex */
+			"nn-0x10001100ab000001:pn-0x20001100ab0000011", /* 17 digits */
+			"nn-0x10001100ab000001 pn-0x20001100ab000001", /* no colon */
+			"192.168.1.10",
+		};
+		for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+			raw_set(raw.traddr, sizeof(raw.traddr), bad[i]);
+			is_int(conv(&raw, &e, &why), -EINVAL, "fc entry with traddr '%s' refused",
+			       bad[i]);
+			ok(why && strstr(why, "not an FC address"), "... saying why (%s)",
+			   why ? why : "-");
+		}
+	}
 }
 
 static void test_hostile(void)

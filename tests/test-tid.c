@@ -17,6 +17,9 @@
 
 #define NQN_IO "nqn.2014-08.com.example:ioc1"
 #define NQN_HOST "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
+/* FC addresses in the kernel's form (target and host port). */
+#define FC_T "nn-0x10001100ab000001:pn-0x20001100ab000001"
+#define FC_H "nn-0x10001100aa000001:pn-0x20001100aa000001"
 
 /*
  * Copy @src into a field of @size bytes; the inputs are this file's literals,
@@ -291,7 +294,7 @@ static void test_canonicalize_other(void)
 
 	canon_good(mk3("TCP", "1.2.3.4", "4420"), TID_FIELD_TRANSPORT, "tcp", "transport TCP");
 	canon_good(mk3("Rdma", "1.2.3.4", "4420"), TID_FIELD_TRANSPORT, "rdma", "transport Rdma");
-	canon_good(mk3("FC", "nn-0x1:pn-0x2", ""), TID_FIELD_TRANSPORT, "fc", "transport FC");
+	canon_good(mk3("FC", FC_T, ""), TID_FIELD_TRANSPORT, "fc", "transport FC");
 	canon_good(mk3("LOOP", "", ""), TID_FIELD_TRANSPORT, "loop", "transport LOOP");
 	canon_bad(mk3("udp", "1.2.3.4", "4420"), "transport udp");
 	canon_bad(mk3("", "1.2.3.4", "4420"), "empty transport");
@@ -320,8 +323,28 @@ static void test_canonicalize_other(void)
 	/* fc */
 	canon_good(mk3("fc", "NN-0x20000090FA942779:PN-0x10000090FA942779", ""), TID_FIELD_TRADDR,
 		   "nn-0x20000090fa942779:pn-0x10000090fa942779", "fc traddr lower-cased");
-	canon_good(mk("fc", "nn-0x1:pn-0x2", "", "", "NN-0x3:PN-0x4", "", ""),
-		   TID_FIELD_HOST_TRADDR, "nn-0x3:pn-0x4", "fc host_traddr lower-cased");
+	canon_good(mk("fc", FC_T, "", "", "NN-0x10001100AA000001:PN-0x20001100AA000001", "", ""),
+		   TID_FIELD_HOST_TRADDR, FC_H, "fc host_traddr lower-cased");
+	/* nvme-fc's other form, without 0x: the kernel reports the 0x form. */
+	canon_good(mk3("fc", "nn-10001100ab000001:pn-20001100ab000001", ""), TID_FIELD_TRADDR, FC_T,
+		   "fc traddr without 0x gets the kernel's form");
+	canon_good(mk("fc", FC_T, "", "", "NN-10001100AA000001:Pn-0X20001100aa000001", "", ""),
+		   TID_FIELD_HOST_TRADDR, FC_H, "fc host_traddr mixed forms and case");
+	canon_good(mk3("fc", FC_T, ""), TID_FIELD_TRADDR, FC_T, "fc traddr canonical is kept");
+	canon_bad(mk3("fc", "nn-0x1:pn-0x2", ""),
+		  "fc traddr with short names (the kernel refuses it)");
+	canon_bad(mk3("fc", "nn-0x10001100ab000001", ""), "fc traddr without port name");
+	canon_bad(mk3("fc", "pn-0x20001100ab000001:nn-0x10001100ab000001", ""), "fc names swapped");
+	canon_bad(mk3("fc", "nn-0x10001100ab000001:pn-0x20001100ab0000011", ""),
+		  "fc 17 hex digits");
+	canon_bad(mk3("fc", "nn-0x10001100ab000001:pn-0x20001100ab00000z", ""), "fc non-hex digit");
+	canon_bad(mk3("fc", "nn-0x10001100ab000001:pn-0x20001100ab000001:", ""),
+		  "fc trailing colon");
+	canon_bad(mk3("fc", "nn-0x10001100ab000001-pn-0x20001100ab000001", ""), "fc no colon");
+	canon_bad(mk3("fc", "nn-0x0x10001100ab000001:pn-0x20001100ab000001", ""), "fc 0x0x");
+	canon_bad(mk3("fc", "192.168.1.1", ""), "fc traddr an IP address");
+	canon_bad(mk("fc", FC_T, "", "", "nn-0x3:pn-0x4", "", ""),
+		  "fc host_traddr with short names");
 	canon_bad(mk3("fc", "", ""), "fc without traddr");
 	canon_bad(mk3("fc", "nn-0x1: pn-0x2", ""), "fc traddr with space");
 	canon_bad(mk3("fc", "nn-0x1:pn-0x2\x01", ""), "fc traddr with control char");
@@ -393,7 +416,7 @@ static void test_default_trsvcid(void)
 	t = mk3("tcp", "1.2.3.4", "1234");
 	tid_set_default_trsvcid(&t, true);
 	is_str(t.trsvcid, "1234", "set trsvcid kept");
-	t = mk3("fc", "nn-0x1:pn-0x2", "");
+	t = mk3("fc", FC_T, "");
 	tid_set_default_trsvcid(&t, true);
 	is_str(t.trsvcid, "", "fc gets no default");
 	t = mk3("loop", "", "");
@@ -486,7 +509,7 @@ static void test_match(void)
 	struct tid v4 = mk("tcp", "192.168.1.2", "4420", NQN_IO, "192.168.1.1", "eth0", NQN_HOST);
 	struct tid v6 = mk("tcp", "fd12:3456::1", "8009", NVME_DISC_SUBSYS_NQN, "", "", "");
 	struct tid ll = mk("tcp", "fe80::1%eth0", "8009", NVME_DISC_SUBSYS_NQN, "", "eth0", "");
-	struct tid fc = mk("fc", "nn-0x1:pn-0x2", "", NQN_IO, "nn-0x3:pn-0x4", "", "");
+	struct tid fc = mk("fc", FC_T, "", NQN_IO, FC_H, "", "");
 	struct tid any = {}, p;
 
 	ok(tid_canonicalize(&v4) == 0 && tid_canonicalize(&v6) == 0 && tid_canonicalize(&ll) == 0 &&
@@ -571,9 +594,15 @@ static void test_match(void)
 	p = pat("", "::ffff:192.168.1.2", "");
 	ok(!tid_match(&p, &v4), "v4-mapped v6 is not v4");
 
-	p = pat("", "NN-0x1:PN-0x2", "");
+	p = pat("", "NN-0x10001100AB000001:PN-0x20001100AB000001", "");
 	ok(tid_match(&p, &fc), "fc traddr case-insensitive");
-	p = pat("", "nn-0x1:pn-0x9", "");
+	p = pat("", "nn-10001100ab000001:pn-20001100ab000001", "");
+	ok(tid_match(&p, &fc), "fc traddr pattern without 0x");
+	p = pat("fc", "", "");
+	strcpy(p.host_traddr, "NN-10001100AA000001:PN-20001100AA000001");
+	ok(tid_pattern_canonicalize(&p) == 0 && streq(p.host_traddr, FC_H) && tid_match(&p, &fc),
+	   "fc host_traddr pattern gets the kernel's form and matches");
+	p = pat("", "nn-0x10001100ab000001:pn-0x20001100ab000009", "");
 	ok(!tid_match(&p, &fc), "fc other traddr");
 
 	p = pat("", "", "4420");
@@ -826,7 +855,7 @@ static void test_adrfam(void)
 	is_int(tid_adrfam(&t), AF_INET6, "adrfam v4-mapped is v6");
 	t = mk3("tcp", "fe80::1%eth0", "");
 	is_int(tid_adrfam(&t), AF_INET6, "adrfam scoped v6");
-	t = mk3("fc", "nn-0x1:pn-0x2", "");
+	t = mk3("fc", FC_T, "");
 	is_int(tid_adrfam(&t), 0, "adrfam fc");
 	t = mk3("loop", "", "");
 	is_int(tid_adrfam(&t), 0, "adrfam loop");

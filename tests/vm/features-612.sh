@@ -24,6 +24,12 @@
 #          never authenticates discovery): discovered with its secret, also
 #          bidirectionally; a wrong host or controller key or none: exit 1,
 #          an error naming the DC, one failed attempt per run, no secret shown.
+#  fc      nvme-fcloop: the FC_EVENT=nvmediscovery uevent (remote port added,
+#          "add" written to nvme_discovery) goes through stas's udev rule to
+#          one stas-discover@ instance; stas-discover run with it and no
+#          configuration connects the FC DC's subsystems; reruns are
+#          idempotent; a subsystem no longer offered to the host is
+#          disconnected by stas (on the FC DC's AEN).
 # Run: tests/vm/run --kernel 6.12 tests/vm/features-612.sh [SECTION...]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -95,7 +101,7 @@ reset_all() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(loop dhchap tls authdc)
+[ ${#sections[@]} -gt 0 ] || sections=(loop dhchap tls authdc fc)
 want() {
 	local s
 	for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done
@@ -523,8 +529,159 @@ authdc_section() {
 	diag "authdc: section wall time $((SECONDS - t0)) s"
 }
 
+# --- FC (nvme-fcloop) -----------------------------------------------------------------
+# A local (host) port, a target port and the remote port that mirrors it
+# with the discovery role: registering the remote port makes nvme-fc send
+# FC_EVENT=nvmediscovery (as writing "add" to .../fc_udev_device/nvme_discovery
+# does). A udevd with stas's built rule, systemctl replaced by a recorder,
+# shows which stas-discover@ instance the event starts; stas-discover runs
+# with exactly that instance and no configuration.
+FC_LNN=0x10001100aa000001 FC_LPN=0x20001100aa000001
+FC_TNN=0x10001100ab000001 FC_TPN=0x20001100ab000001
+fcloop_cleanup() {
+	local ctl=/sys/class/fcloop/ctl
+	[ -d "$ctl" ] || return 0
+	echo "wwnn=$FC_TNN,wwpn=$FC_TPN" >"$ctl/del_remote_port" 2>/dev/null || true
+	echo "wwnn=$FC_TNN,wwpn=$FC_TPN" >"$ctl/del_target_port" 2>/dev/null || true
+	echo "wwnn=$FC_LNN,wwpn=$FC_LPN" >"$ctl/del_local_port" 2>/dev/null || true
+}
+# fc_units: the units the rule restarted, one per line.
+fc_units() { sed -n 's/^--no-block restart //p' "$FC_SHIM_LOG"; }
+fc_section() {
+	local F=nqn.2024-01.io.stas:fc ctl=/sys/class/fcloop/ctl
+	local lt="nn-$FC_LNN:pn-$FC_LPN" tt="nn-$FC_TNN:pn-$FC_TPN"
+	local shim=$STAS_VM_RUNDIR/systemctl-shim rule=$B/rules.d/70-stas-autoconnect.rules
+	local want_inst inst unit c n1 n2 t0 dc aen
+	t0=$(date +%s)
+	FC_SHIM_LOG=$STAS_VM_RUNDIR/systemctl-calls
+	[ -f "$rule" ] || bail "$rule is not built"
+	modprobe nvme-fcloop || bail "modprobe nvme-fcloop"
+	[ -d "$ctl" ] || bail "no $ctl"
+	vm_on_exit fcloop_cleanup
+	echo "wwnn=$FC_LNN,wwpn=$FC_LPN" >"$ctl/add_local_port"
+	echo "wwnn=$FC_TNN,wwpn=$FC_TPN" >"$ctl/add_target_port"
+	_nvmet_init
+	mkdir "$NVMET/ports/5"
+	echo fc >"$NVMET/ports/5/addr_trtype"
+	echo fc >"$NVMET/ports/5/addr_adrfam"
+	echo "$tt" >"$NVMET/ports/5/addr_traddr"
+	nvmet_subsys_add "$F-1"
+	nvmet_subsys_add "$F-2"
+	nvmet_link 5 "$F-1"
+	nvmet_link 5 "$F-2"
+
+	# udevd with stas's rule as built; systemctl records its arguments.
+	printf '#!/bin/sh\necho "$*" >>%s\n' "$FC_SHIM_LOG" >"$shim"
+	chmod +x "$shim"
+	: >"$FC_SHIM_LOG"
+	mkdir -p /etc/udev/rules.d
+	printf 'SUBSYSTEM=="nvme", ENV{ASAN_OPTIONS}="detect_leaks=0"\n' >/etc/udev/rules.d/00-stas-vm-asan.rules
+	sed -e "s|RUN+=\"[^\" ]*/systemctl |RUN+=\"$shim |" -e "s|[^\" ]*/sbin/stasadm |$STASADM |" \
+		"$rule" >/etc/udev/rules.d/70-stas-autoconnect.rules
+	# nvme-cli's rule would start its own connect for the same event; stas
+	# shadows it by name (tmpfiles.d) as here.
+	: >/etc/udev/rules.d/70-nvmf-autoconnect.rules
+	vm_on_exit rm -f /etc/udev/rules.d/70-stas-autoconnect.rules /etc/udev/rules.d/70-nvmf-autoconnect.rules \
+		/etc/udev/rules.d/00-stas-vm-asan.rules
+	check "fc: the built rule restarts through the recorder" grep -q "RUN+=\"$shim --no-block restart %c\"" \
+		/etc/udev/rules.d/70-stas-autoconnect.rules
+	# A udevd without udevd_start's coldplug (trigger + settle of every
+	# device, up to 30 s under TCG): only the events from now on matter.
+	if ! pgrep -x systemd-udevd >/dev/null; then
+		/lib/systemd/systemd-udevd --daemon
+		vm_on_exit kill "$(pgrep -x -n systemd-udevd)"
+	fi
+	udevadm control --reload
+	: >"$FC_SHIM_LOG"
+
+	# The remote port with roles target|discovery (0x20|0x40): nvme-fc's kick.
+	echo "wwnn=$FC_TNN,wwpn=$FC_TPN,lpwwnn=$FC_LNN,lpwwpn=$FC_LPN,roles=96" >"$ctl/add_remote_port"
+	want_inst='fc-nn\x2d'$FC_TNN':pn\x2d'$FC_TPN'-host\x2dtraddr\x3dnn\x2d'$FC_LNN':pn\x2d'$FC_LPN
+	if wait_until 20 sh -c "grep -q 'stas-discover@fc-' '$FC_SHIM_LOG'"; then
+		unit=$(fc_units | grep -m1 '^stas-discover@fc-')
+		ok "fc: the nvmediscovery event restarts $unit"
+	else
+		fail "fc: the nvmediscovery event restarts a stas-discover@fc- unit"
+		sed 's/^/#   systemctl /' "$FC_SHIM_LOG"
+		bail "fc: no unit from the FC event"
+	fi
+	inst=${unit#stas-discover@}
+	inst=${inst%.service}
+	check "fc: the instance is the DC's path-escaped transport ID ($want_inst)" test "$inst" = "$want_inst"
+	n1=$(fc_units | grep -c '^stas-discover@fc-')
+	echo add >/sys/class/fc/fc_udev_device/nvme_discovery
+	check "fc: writing add to fc_udev_device/nvme_discovery restarts it again" \
+		wait_until 20 sh -c "[ \$(grep -cF 'restart $unit' '$FC_SHIM_LOG') -gt $n1 ]"
+
+	# stas-discover with exactly that instance, as the unit runs it.
+	if STAS_BACKOFF=1,2 sd --retry --json "$inst"; then ok "fc: stas-discover --retry $inst exits 0"; else
+		fail "fc: stas-discover --retry $inst exits 0"
+		sed 's/^/#   /' /tmp/sd.err | tail -20
+	fi
+	diag "fc: stas-discover: $(jq -c '[.. | objects | select(has("dc")) | {dc, origin, device, entries}]' /tmp/sd.out 2>/dev/null)"
+	check "fc: stas names that DC by the same instance" \
+		jq -e --arg i "$inst" '[.. | objects | select(.instance? == $i)] | length == 1' /tmp/sd.out
+	for nqn in "$F-1" "$F-2"; do
+		if c=$(live_ctrl "$nqn"); then
+			check "fc: $nqn connected over fc ($c, $(ctrl_attr "$c" address))" \
+				test "$(ctrl_attr "$c" transport)" = fc
+			check "... to the target port from the host port" \
+				test "$(ctrl_attr "$c" address)" = "traddr=$tt,host_traddr=$lt"
+		else
+			fail "fc: $nqn connected"
+		fi
+	done
+	check "fc: the cache has the FC DC and both subsystems" cache_has_string "$tt" "$F-1" "$F-2"
+	n1=$(nvme_ctrls all | wc -l)
+	STAS_BACKOFF=1,2 sd --retry --json "$inst" || true
+	# The same path configured in nvme-fc's other spelling (no 0x, upper
+	# case): stas knows it as the kernel's controller (one TID, no connect).
+	cat >"$CONF" <<EOF
+io = { controllers = (
+  { transport = "fc"; traddr = "NN-${FC_TNN#0x}:PN-${FC_TPN#0x}"; host-traddr = "nn-${FC_LNN#0x}:pn-${FC_LPN#0x}";
+    nqn = "$F-1"; } ); };
+EOF
+	sc --all --json || true
+	check "fc: a stas-connect rerun (F-1 also configured, other spelling) changes nothing" \
+		test "$(jq -c '[.["kernel-calls"], .counts.connect]' /tmp/sc.out)" = "[0,0]"
+	jq -c '[.subsystems[] | {nqn, actions: [.actions[]? | {action, reason, error}]}]' /tmp/sc.out | sed 's/^/#   sc: /'
+	: >"$CONF"
+	check "fc: a rerun of both makes no new controller ($n1)" test "$(nvme_ctrls all | wc -l)" = "$n1"
+
+	# F-2 is no longer offered to this host (allow-list without it): the
+	# DC's AEN (stas keeps the FC DC connected) or a rerun makes stas
+	# disconnect F-2's path. Unlike unlinking F-2 from the port, this leaves
+	# its controller live in the kernel, so only stas can remove it.
+	c=$(live_ctrl "$F-2") || bail "fc: $F-2 is not connected"
+	: >"$FC_SHIM_LOG"
+	echo 0 >"$NVMET/subsystems/$F-2/attr_allow_any_host"
+	dc=$(find_ctrl "$NVME_DISC_NQN" "$tt" || true)
+	aen=
+	if [ -n "$dc" ] && wait_until 15 sh -c "grep -qF 'restart stas-discover@$dc.service' '$FC_SHIM_LOG'"; then
+		aen=$dc
+		ok "fc: the FC DC's AEN restarts stas-discover@$dc"
+	else
+		fail "fc: the FC DC ($dc) sends an AEN that restarts its stas-discover@"
+		sed 's/^/#   systemctl /' "$FC_SHIM_LOG"
+	fi
+	check "fc: $F-2's controller $c is still live in the kernel" test "$(ctrl_attr "$c" state)" = live
+	STAS_BACKOFF=1,2 sd --retry --json "${aen:-$inst}" || true
+	check "fc: stas-discover $aen's page has $F-2 removed" \
+		jq -e --arg n "$F-2" '[.. | objects | .["nqns-removed"]? // empty | .[] | select(. == $n)] | length == 1' /tmp/sd.out
+	check "fc: stas disconnected $F-2's path ($c)" wait_until 20 not_connected "$F-2"
+	check "fc: $F-1 is still connected" live_ctrl "$F-1"
+	sc --all --json || true
+	check "fc: reconcile afterwards changes nothing" \
+		test "$(jq -c '[.["kernel-calls"], .counts.connect]' /tmp/sc.out)" = "[0,0]"
+	n2=$(( $(date +%s) - t0 ))
+	diag "fc: section took ${n2}s"
+	reset_all
+	fcloop_cleanup
+}
+
 want loop && loop_section
 want dhchap && dhchap_section
 want tls && tls_section
 want authdc && authdc_section
+want fc && fc_section
 true

@@ -17,8 +17,8 @@
  *
  * Written here rather than taken from a crypto library so that stas has no
  * crypto dependency for a checksum; the FIPS 180-2 test vectors are in
- * tests/test-sha256.c. No constant-time claims: the only key material that
- * passes here is hmac.h's, for test equipment (tests/hostile-dc).
+ * tests/test-sha256.c. Key material passes here through hkdf.h's HMAC (TLS
+ * PSK derivation, and hostile-dc's DH-HMAC-CHAP); no constant-time claims.
  */
 #pragma once
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dhchap.h"
+#include "hkdf.h"
 
 #define PREFIX "DHHC-1:"
 
@@ -119,21 +120,19 @@ int dhchap_key_parse(const char *secret, struct dhchap_key *ret_key)
 
 int dhchap_key_transform(const struct dhchap_key *key, const char *nqn, struct dhchap_key *ret_out)
 {
-	struct hmac_sha256_ctx ctx;
-
 	switch (key->hash) {
 	case DHCHAP_KEY_HASH_NONE:
 		*ret_out = *key;
 		return 0;
-	case DHCHAP_KEY_HASH_SHA256:
-		hmac_sha256_init(&ctx, key->key, key->len);
-		hmac_sha256_update(&ctx, nqn, strlen(nqn));
-		hmac_sha256_update(&ctx, "NVMe-over-Fabrics", 17);
+	case DHCHAP_KEY_HASH_SHA256: {
+		const struct hkdf_chunk m[] = { { nqn, strlen(nqn) }, { "NVMe-over-Fabrics", 17 } };
+
 		memset(ret_out, 0, sizeof(*ret_out));
-		hmac_sha256_final(&ctx, ret_out->key);
-		ret_out->len = HMAC_SHA256_SIZE;
+		hmac(HKDF_SHA256, key->key, key->len, m, 2, ret_out->key);
+		ret_out->len = DHCHAP_HASH_LEN;
 		ret_out->hash = DHCHAP_KEY_HASH_NONE;
 		return 0;
+	}
 	case DHCHAP_KEY_HASH_SHA384:
 	case DHCHAP_KEY_HASH_SHA512:
 		return -EOPNOTSUPP;
@@ -141,45 +140,50 @@ int dhchap_key_transform(const struct dhchap_key *key, const char *nqn, struct d
 	return -EINVAL;
 }
 
-static void put_le(struct hmac_sha256_ctx *ctx, uint32_t v, size_t n)
+/* @v as @n little-endian bytes into @b. */
+static const uint8_t *le(uint8_t b[4], uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-
-	hmac_sha256_update(ctx, b, n);
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+	b[2] = (uint8_t)(v >> 16);
+	b[3] = (uint8_t)(v >> 24);
+	return b;
 }
 
 void dhchap_host_response(const struct dhchap_key *tkey, const uint8_t c1[DHCHAP_HASH_LEN],
 			  uint32_t s1, uint16_t tid, uint8_t sc_c, const char *hostnqn,
 			  const char *subnqn, uint8_t out[DHCHAP_HASH_LEN])
 {
-	struct hmac_sha256_ctx ctx;
+	uint8_t sb[4], tb[4];
+	const struct hkdf_chunk m[] = {
+		{ c1, DHCHAP_HASH_LEN },
+		{ le(sb, s1), 4 },
+		{ le(tb, tid), 2 },
+		{ &sc_c, 1 },
+		{ "HostHost", 8 },
+		{ hostnqn, strlen(hostnqn) },
+		{ "", 1 },
+		{ subnqn, strlen(subnqn) },
+	};
 
-	hmac_sha256_init(&ctx, tkey->key, tkey->len);
-	hmac_sha256_update(&ctx, c1, DHCHAP_HASH_LEN);
-	put_le(&ctx, s1, 4);
-	put_le(&ctx, tid, 2);
-	hmac_sha256_update(&ctx, &sc_c, 1);
-	hmac_sha256_update(&ctx, "HostHost", 8);
-	hmac_sha256_update(&ctx, hostnqn, strlen(hostnqn));
-	put_le(&ctx, 0, 1);
-	hmac_sha256_update(&ctx, subnqn, strlen(subnqn));
-	hmac_sha256_final(&ctx, out);
+	hmac(HKDF_SHA256, tkey->key, tkey->len, m, sizeof(m) / sizeof(m[0]), out);
 }
 
 void dhchap_ctrl_response(const struct dhchap_key *tkey, const uint8_t c2[DHCHAP_HASH_LEN],
 			  uint32_t s2, uint16_t tid, const char *subnqn, const char *hostnqn,
 			  uint8_t out[DHCHAP_HASH_LEN])
 {
-	struct hmac_sha256_ctx ctx;
+	uint8_t sb[4], tb[4];
+	const struct hkdf_chunk m[] = {
+		{ c2, DHCHAP_HASH_LEN },
+		{ le(sb, s2), 4 },
+		{ le(tb, tid), 2 },
+		{ "", 1 },
+		{ "Controller", 10 },
+		{ subnqn, strlen(subnqn) },
+		{ "", 1 },
+		{ hostnqn, strlen(hostnqn) },
+	};
 
-	hmac_sha256_init(&ctx, tkey->key, tkey->len);
-	hmac_sha256_update(&ctx, c2, DHCHAP_HASH_LEN);
-	put_le(&ctx, s2, 4);
-	put_le(&ctx, tid, 2);
-	put_le(&ctx, 0, 1);
-	hmac_sha256_update(&ctx, "Controller", 10);
-	hmac_sha256_update(&ctx, subnqn, strlen(subnqn));
-	put_le(&ctx, 0, 1);
-	hmac_sha256_update(&ctx, hostnqn, strlen(hostnqn));
-	hmac_sha256_final(&ctx, out);
+	hmac(HKDF_SHA256, tkey->key, tkey->len, m, sizeof(m) / sizeof(m[0]), out);
 }

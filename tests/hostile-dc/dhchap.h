@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hmac.h"
+#include "sha256.h"
 
 #define DHCHAP_KEY_MAX 64
-#define DHCHAP_HASH_LEN HMAC_SHA256_SIZE
+#define DHCHAP_HASH_LEN SHA256_DIGEST_SIZE
 
 /* The hash of a secret's key transformation ("DHHC-1:<hash>:"). */
 enum dhchap_key_hash {

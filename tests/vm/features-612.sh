@@ -34,18 +34,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-case $(uname -r) in
-6.1[2-9].* | 6.[2-9][0-9].* | [7-9].*) ;;
-*) skip_all "needs kernel 6.12 (tests/vm/run --kernel 6.12), not $(uname -r)" ;;
-esac
-B=${top_builddir:?top_builddir is not set (the Debian 13 build)}
-DISCOVER=$B/helpers/stas-discover/stas-discover
-CONNECT=$B/helpers/stas-connect/stas-connect
-STASADM=$B/stasadm/stasadm
-[ -x "$DISCOVER" ] && [ -x "$CONNECT" ] || skip_all "stas is not built in $B"
-for t in nvme jq keyctl; do
-	command -v "$t" >/dev/null || skip_all "$t not installed in the guest"
-done
+need_612_build nvme jq keyctl
 
 C=/tmp/stas-612-cache
 CONF=/tmp/stas-612.conf

@@ -59,6 +59,24 @@ skip_all() {
 	_vm_skip_all=1
 	exit 77
 }
+# need_612_build TOOL...: the 6.12 scenarios' preamble - skip unless the
+# guest runs kernel 6.12 or later, stas is built in $top_builddir (the Debian
+# 13 build) and each TOOL is installed; sets B, DISCOVER, CONNECT, STASADM.
+need_612_build() {
+	case $(uname -r) in
+	6.1[2-9].* | 6.[2-9][0-9].* | [7-9].*) ;;
+	*) skip_all "needs kernel 6.12 (tests/vm/run --kernel 6.12), not $(uname -r)" ;;
+	esac
+	B=${top_builddir:?top_builddir is not set (the Debian 13 build)}
+	DISCOVER=$B/helpers/stas-discover/stas-discover
+	CONNECT=$B/helpers/stas-connect/stas-connect
+	STASADM=$B/stasadm/stasadm
+	[ -x "$DISCOVER" ] && [ -x "$CONNECT" ] || skip_all "stas is not built in $B"
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || skip_all "$t not installed in the guest"
+	done
+}
 # bail MSG: a fatal failure; stops the scenario.
 bail() {
 	fail "$*"

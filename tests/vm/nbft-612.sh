@@ -25,16 +25,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-case $(uname -r) in
-6.1[2-9].* | 6.[2-9][0-9].* | [7-9].*) ;;
-*) skip_all "needs kernel 6.12 (tests/vm/run --kernel 6.12), not $(uname -r)" ;;
-esac
-B=${top_builddir:?top_builddir is not set (the Debian 13 build)}
-DISCOVER=$B/helpers/stas-discover/stas-discover
-CONNECT=$B/helpers/stas-connect/stas-connect
-STASADM=$B/stasadm/stasadm
-[ -x "$DISCOVER" ] && [ -x "$CONNECT" ] || skip_all "stas is not built in $B"
-command -v jq >/dev/null || skip_all "jq not installed in the guest"
+need_612_build jq
 HNQN=${STAS_NBFT_HOSTNQN:?} HID=${STAS_NBFT_HOSTID:?} BOOT=${STAS_NBFT_NQN:?}
 OTHER=nqn.2024-01.io.stas:nbft-other
 C=/tmp/stas-nbft-cache

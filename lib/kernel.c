@@ -509,24 +509,35 @@ static struct {
 	bool valid;
 } fabrics_options;
 
+/* Read the option tokens /dev/nvme-fabrics (@dev) offers into @buf, NUL-terminated. */
+static int fabrics_read(const char *dev, char buf[static 4096])
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	n = read(fd, buf, 4096 - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = '\0';
+	return 0;
+}
+
 static int fabrics_options_load(void)
 {
 	const char *dev = fabrics_dev();
-	_cleanup_close_ int fd = -1;
 	char buf[4096], *tok, *save = NULL;
 	size_t len = 0;
-	ssize_t n;
+	int r;
 
 	if (fabrics_options.valid && streq(fabrics_options.path, dev))
 		return 0;
 	fabrics_options.valid = false;
-	fd = open(dev, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return negative_errno();
-	buf[n] = '\0';
+	r = fabrics_read(dev, buf);
+	if (r < 0)
+		return r;
 	/* "instance=%d,cntlid=%d,transport=%s,...,dhchap_secret=%s,..." */
 	fabrics_options.tokens[len++] = ',';
 	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
@@ -562,17 +573,13 @@ int kernel_fabrics_has_option(const char *opt)
 int kernel_fabrics_options(char ***ret)
 {
 	_cleanup_strv_free_ char **l = NULL;
-	_cleanup_close_ int fd = -1;
 	char buf[4096], *tok, *save = NULL;
-	ssize_t n;
+	int r;
 
-	fd = open(fabrics_dev(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return negative_errno();
-	buf[n] = '\0';
+	/* read afresh, not from the cache above: a view of the kernel now */
+	r = fabrics_read(fabrics_dev(), buf);
+	if (r < 0)
+		return r;
 	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
 		tok[strcspn(tok, "=")] = '\0';
 		if (!isempty(tok) && strv_extend(&l, tok) < 0)

@@ -115,16 +115,22 @@ static void sha512_block(struct sha512_ctx *ctx, const uint8_t *p)
 	explicit_bzero(w, sizeof(w));
 }
 
-static void sha384_init(struct sha512_ctx *ctx)
+static void sha512_init_iv(struct sha512_ctx *ctx, enum hkdf_hash h)
 {
-	/* FIPS 180-4 5.3.4: square roots of the 9th..16th primes */
-	static const uint64_t iv[8] = {
+	/* FIPS 180-4 5.3.4 (SHA-384: square roots of the 9th..16th primes) and
+	 * 5.3.5 (SHA-512: of the first 8 primes) */
+	static const uint64_t iv384[8] = {
 		0xcbbb9d5dc1059ed8ULL, 0x629a292a367cd507ULL, 0x9159015a3070dd17ULL,
 		0x152fecd8f70e5939ULL, 0x67332667ffc00b31ULL, 0x8eb44a8768581511ULL,
 		0xdb0c2e0d64f98fa7ULL, 0x47b5481dbefa4fa4ULL,
 	};
+	static const uint64_t iv512[8] = {
+		0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL,
+		0xa54ff53a5f1d36f1ULL, 0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
+		0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
+	};
 
-	memcpy(ctx->h, iv, sizeof(iv));
+	memcpy(ctx->h, h == HKDF_SHA512 ? iv512 : iv384, sizeof(iv384));
 	ctx->len = 0;
 	ctx->n = 0;
 }
@@ -148,7 +154,8 @@ static void sha512_update(struct sha512_ctx *ctx, const void *data, size_t size)
 	}
 }
 
-static void sha384_final(struct sha512_ctx *ctx, uint8_t out[SHA384_DIGEST_SIZE])
+/* SHA-384 or SHA-512's digest (@words 64-bit words: 6 or 8) into @out. */
+static void sha512_final_words(struct sha512_ctx *ctx, uint8_t *out, int words)
 {
 	uint64_t bits = ctx->len * 8;
 
@@ -162,7 +169,7 @@ static void sha384_final(struct sha512_ctx *ctx, uint8_t out[SHA384_DIGEST_SIZE]
 	/* a 128-bit length whose high half is 0 */
 	store_be64(ctx->buf + sizeof(ctx->buf) - 8, bits);
 	sha512_block(ctx, ctx->buf);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < words; i++)
 		store_be64(out + 8 * i, ctx->h[i]);
 	explicit_bzero(ctx, sizeof(*ctx));
 }
@@ -171,9 +178,18 @@ void sha384(const void *data, size_t size, uint8_t out[SHA384_DIGEST_SIZE])
 {
 	struct sha512_ctx ctx;
 
-	sha384_init(&ctx);
+	sha512_init_iv(&ctx, HKDF_SHA384);
 	sha512_update(&ctx, data, size);
-	sha384_final(&ctx, out);
+	sha512_final_words(&ctx, out, SHA384_DIGEST_SIZE / 8);
+}
+
+void sha512(const void *data, size_t size, uint8_t out[SHA512_DIGEST_SIZE])
+{
+	struct sha512_ctx ctx;
+
+	sha512_init_iv(&ctx, HKDF_SHA512);
+	sha512_update(&ctx, data, size);
+	sha512_final_words(&ctx, out, SHA512_DIGEST_SIZE / 8);
 }
 
 size_t hkdf_hash_size(enum hkdf_hash h)
@@ -183,6 +199,8 @@ size_t hkdf_hash_size(enum hkdf_hash h)
 		return SHA256_DIGEST_SIZE;
 	case HKDF_SHA384:
 		return SHA384_DIGEST_SIZE;
+	case HKDF_SHA512:
+		return SHA512_DIGEST_SIZE;
 	case _HKDF_HASH_MAX:
 		break;
 	}
@@ -190,7 +208,7 @@ size_t hkdf_hash_size(enum hkdf_hash h)
 	return 0;
 }
 
-/* One running hash of either kind, for HMAC's two passes. */
+/* One running hash of any kind, for HMAC's two passes. */
 struct hash_ctx {
 	enum hkdf_hash h;
 	union {
@@ -205,7 +223,7 @@ static void hash_init(struct hash_ctx *c, enum hkdf_hash h)
 	if (h == HKDF_SHA256)
 		sha256_init(&c->s256);
 	else
-		sha384_init(&c->s512);
+		sha512_init_iv(&c->s512, h);
 }
 
 static void hash_update(struct hash_ctx *c, const void *data, size_t size)
@@ -221,7 +239,7 @@ static void hash_final(struct hash_ctx *c, uint8_t *out)
 	if (c->h == HKDF_SHA256)
 		sha256_final(&c->s256, out);
 	else
-		sha384_final(&c->s512, out);
+		sha512_final_words(&c->s512, out, (int)hkdf_hash_size(c->h) / 8);
 	explicit_bzero(c, sizeof(*c));
 }
 

@@ -18,19 +18,24 @@
 #include <stdint.h>
 
 #define SHA384_DIGEST_SIZE 48
-#define HKDF_HASH_SIZE_MAX SHA384_DIGEST_SIZE
+#define SHA512_DIGEST_SIZE 64
+#define HKDF_HASH_SIZE_MAX SHA512_DIGEST_SIZE
 
 enum hkdf_hash {
 	HKDF_SHA256,
 	HKDF_SHA384,
+	HKDF_SHA512,
 	_HKDF_HASH_MAX,
 };
 
-/** hkdf_hash_size() - the output size of @h in bytes (32 or 48). */
+/** hkdf_hash_size() - the output size of @h in bytes (32, 48 or 64). */
 size_t hkdf_hash_size(enum hkdf_hash h);
 
 /** sha384() - one-shot SHA-384 digest of @size bytes at @data. */
 void sha384(const void *data, size_t size, uint8_t out[SHA384_DIGEST_SIZE]);
+
+/** sha512() - one-shot SHA-512 digest of @size bytes at @data. */
+void sha512(const void *data, size_t size, uint8_t out[SHA512_DIGEST_SIZE]);
 
 /**
  * struct hkdf_chunk - one piece of a message given in parts (HMAC's input

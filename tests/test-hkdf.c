@@ -45,24 +45,46 @@ static void test_sha384(void)
 	       "sha384(million a)");
 }
 
+static void test_sha512(void)
+{
+	uint8_t d[SHA512_DIGEST_SIZE];
+
+	sha512("abc", 3, d);
+	is_str(hex(d, sizeof(d)),
+	       "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+	       "sha512(abc)");
+	sha512("", 0, d);
+	is_str(hex(d, sizeof(d)),
+	       "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+	       "sha512(empty)");
+	sha512("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+	       112, d);
+	is_str(hex(d, sizeof(d)),
+	       "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909",
+	       "sha512(896 bits: two blocks)");
+}
+
 static void test_hmac(void)
 {
 	static const struct {
-		const char *name, *key, *data, *s256, *s384;
+		const char *name, *key, *data, *s256, *s384, *s512;
 		size_t key_len;
 	} t[] = {
 		{ "RFC 4231 1",
 		  "\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b",
 		  "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
 		  "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8b2fa9cb6",
+		  "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854",
 		  20 },
 		{ "RFC 4231 2", "Jefe", "what do ya want for nothing?",
 		  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
 		  "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649",
+		  "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
 		  4 },
 		{ "RFC 4231 6", NULL, "Test Using Larger Than Block-Size Key - Hash Key First",
 		  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
 		  "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952",
+		  "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598",
 		  131 },
 	};
 	uint8_t key131[131], out[HKDF_HASH_SIZE_MAX];
@@ -79,6 +101,8 @@ static void test_hmac(void)
 		is_str(hex(out, 32), t[i].s256, "HMAC-SHA-256 %s", t[i].name);
 		hmac(HKDF_SHA384, key, t[i].key_len, m, 2, out);
 		is_str(hex(out, 48), t[i].s384, "HMAC-SHA-384 %s", t[i].name);
+		hmac(HKDF_SHA512, key, t[i].key_len, m, 2, out);
+		is_str(hex(out, 64), t[i].s512, "HMAC-SHA-512 %s", t[i].name);
 	}
 }
 
@@ -129,6 +153,7 @@ static void test_hkdf(void)
 int main(void)
 {
 	test_sha384();
+	test_sha512();
 	test_hmac();
 	test_hkdf();
 	return tap_done();

@@ -107,10 +107,6 @@ int dhchap_key_parse(const char *secret, struct dhchap_key *ret_key)
 		explicit_bzero(buf, sizeof(buf));
 		return -EINVAL;
 	}
-	if (k.hash == DHCHAP_KEY_HASH_SHA384 || k.hash == DHCHAP_KEY_HASH_SHA512) {
-		explicit_bzero(buf, sizeof(buf));
-		return -EOPNOTSUPP;
-	}
 	memcpy(k.key, buf, k.len);
 	explicit_bzero(buf, sizeof(buf));
 	*ret_key = k;
@@ -120,24 +116,26 @@ int dhchap_key_parse(const char *secret, struct dhchap_key *ret_key)
 
 int dhchap_key_transform(const struct dhchap_key *key, const char *nqn, struct dhchap_key *ret_out)
 {
-	switch (key->hash) {
-	case DHCHAP_KEY_HASH_NONE:
+	static const enum hkdf_hash by_hash[] = {
+		[DHCHAP_KEY_HASH_SHA256] = HKDF_SHA256,
+		[DHCHAP_KEY_HASH_SHA384] = HKDF_SHA384,
+		[DHCHAP_KEY_HASH_SHA512] = HKDF_SHA512,
+	};
+	const struct hkdf_chunk m[] = { { nqn, strlen(nqn) }, { "NVMe-over-Fabrics", 17 } };
+	enum hkdf_hash h;
+
+	if (key->hash == DHCHAP_KEY_HASH_NONE) {
 		*ret_out = *key;
 		return 0;
-	case DHCHAP_KEY_HASH_SHA256: {
-		const struct hkdf_chunk m[] = { { nqn, strlen(nqn) }, { "NVMe-over-Fabrics", 17 } };
-
-		memset(ret_out, 0, sizeof(*ret_out));
-		hmac(HKDF_SHA256, key->key, key->len, m, 2, ret_out->key);
-		ret_out->len = DHCHAP_HASH_LEN;
-		ret_out->hash = DHCHAP_KEY_HASH_NONE;
-		return 0;
 	}
-	case DHCHAP_KEY_HASH_SHA384:
-	case DHCHAP_KEY_HASH_SHA512:
-		return -EOPNOTSUPP;
-	}
-	return -EINVAL;
+	if (key->hash > DHCHAP_KEY_HASH_SHA512)
+		return -EINVAL;
+	h = by_hash[key->hash];
+	memset(ret_out, 0, sizeof(*ret_out));
+	hmac(h, key->key, key->len, m, 2, ret_out->key);
+	ret_out->len = hkdf_hash_size(h);
+	ret_out->hash = DHCHAP_KEY_HASH_NONE;
+	return 0;
 }
 
 /* @v as @n little-endian bytes into @b. */

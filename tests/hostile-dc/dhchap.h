@@ -43,21 +43,20 @@ struct dhchap_key {
  * then fix the key length at 32/48/64.
  *
  * Return: 0 and *@ret_key filled; -EINVAL not that format (or a key length
- * its hash does not allow), -EBADMSG the CRC does not match, -EOPNOTSUPP a
- * SHA-384/512 transformation (not implemented here). @ret_key is untouched
- * on failure.
+ * its hash does not allow), -EBADMSG the CRC does not match. @ret_key is
+ * untouched on failure.
  */
 int dhchap_key_parse(const char *secret, struct dhchap_key *ret_key);
 
 /**
  * dhchap_key_transform() - the key the responses are computed with: for
- * hash 01, HMAC-SHA-256 under the key of @nqn followed by
- * "NVMe-over-Fabrics" (32 bytes); for hash 00 the key itself.
+ * hash 01/02/03, HMAC-SHA-256/384/512 under the key of @nqn followed by
+ * "NVMe-over-Fabrics" (32/48/64 bytes); for hash 00 the key itself.
  * @nqn is the host NQN for the host's key and the subsystem NQN for the
  * controller's key.
  *
- * Return: 0 and *@ret_out (@key->len or 32 bytes); -EOPNOTSUPP for a hash
- * this module does not implement. @ret_out is untouched on failure.
+ * Return: 0 and *@ret_out; -EINVAL for an unknown hash. @ret_out is
+ * untouched on failure.
  */
 int dhchap_key_transform(const struct dhchap_key *key, const char *nqn, struct dhchap_key *ret_out);
 

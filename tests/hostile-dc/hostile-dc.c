@@ -1376,10 +1376,6 @@ static int key_load(const char *path, const char *opt, struct dhchap_key *ret_ke
 	explicit_bzero(buf, sizeof(buf));
 	if (r == -EBADMSG)
 		logf_("%s: the secret in %s fails its CRC-32", opt, path);
-	else if (r == -EOPNOTSUPP)
-		logf_("%s: the secret in %s asks for a SHA-384/512 transformation; only "
-		      "DHHC-1:00: and DHHC-1:01: are implemented",
-		      opt, path);
 	else if (r < 0)
 		logf_("%s: %s does not hold a DH-HMAC-CHAP secret (DHHC-1:NN:<base64>:)", opt,
 		      path);

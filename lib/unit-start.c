@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
@@ -10,6 +12,7 @@
 
 struct unit_starter {
 	sd_bus *bus;
+	char error[256]; /* the last failed call's bus error, for the caller's message */
 };
 
 int unit_starter_new(struct unit_starter **ret_u)
@@ -31,6 +34,32 @@ struct unit_starter *unit_starter_free(struct unit_starter *u)
 	return NULL;
 }
 
+/*
+ * systemd's own socket, as systemctl uses it as root: a direct connection
+ * to the manager, without the bus broker's hop (and without waiting for a
+ * broker that is not up yet early at boot). Only root may use it.
+ */
+static int bus_open_private(sd_bus **ret)
+{
+	sd_bus *bus = NULL;
+	int r;
+
+	if (geteuid() != 0 || access(SYSTEMD_PRIVATE_SOCKET, F_OK) < 0)
+		return -ENOENT;
+	r = sd_bus_new(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_set_address(bus, "unix:path=" SYSTEMD_PRIVATE_SOCKET);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r < 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	*ret = bus;
+	return 0;
+}
+
 static int bus_get(struct unit_starter *u, sd_bus **ret)
 {
 	int r;
@@ -38,10 +67,16 @@ static int bus_get(struct unit_starter *u, sd_bus **ret)
 	if (!u->bus) {
 		if (getenv("STAS_NO_SYSTEMD"))
 			return -ENOMEDIUM;
-		r = sd_bus_open_system(&u->bus);
+		r = bus_open_private(&u->bus);
 		if (r < 0) {
-			log_debug_errno(r, "No system bus: %m");
-			return -ENOMEDIUM;
+			if (r != -ENOENT)
+				log_debug_errno(
+					r, "systemd's private socket: %m; trying the system bus");
+			r = sd_bus_open_system(&u->bus);
+			if (r < 0) {
+				log_debug_errno(r, "No system bus: %m");
+				return -ENOMEDIUM;
+			}
 		}
 	}
 	*ret = u->bus;
@@ -72,6 +107,7 @@ int unit_starter_start(struct unit_starter *u, const char *unit, enum unit_start
 	if (!method)
 		return -EINVAL;
 
+	u->error[0] = '\0';
 	r = bus_get(u, &bus);
 	if (r < 0)
 		return r;
@@ -85,8 +121,15 @@ int unit_starter_start(struct unit_starter *u, const char *unit, enum unit_start
 		if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
 		    sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
 			r = -ENOMEDIUM;
+		(void)snprintf(u->error, sizeof(u->error), "%s",
+			       error.message ? error.message : "");
 		return log_debug_errno(r, "%s(%s) failed: %s", method, unit,
 				       error.message ? error.message : "");
 	}
 	return 0;
+}
+
+const char *unit_starter_error(const struct unit_starter *u)
+{
+	return u && u->error[0] ? u->error : NULL;
 }

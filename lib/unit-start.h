@@ -17,6 +17,9 @@
 
 #include "macro.h"
 
+/* systemd's own D-Bus socket (root only), tried before the system bus. */
+#define SYSTEMD_PRIVATE_SOCKET "/run/systemd/private"
+
 enum unit_start_mode {
 	UNIT_START, /* StartUnit: merged with a run already queued or running */
 	UNIT_RESTART, /* RestartUnit: a run that is underway is replaced by a new one */
@@ -50,3 +53,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit_starter *, unit_starter_free)
  * other negative errno.
  */
 int unit_starter_start(struct unit_starter *u, const char *unit, enum unit_start_mode mode);
+
+/**
+ * unit_starter_error() - the bus error message of the last failed
+ * unit_starter_start() call on @u, or NULL (none, or no message).
+ */
+const char *unit_starter_error(const struct unit_starter *u);

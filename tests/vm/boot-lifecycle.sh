@@ -63,7 +63,7 @@ observe() {
 	[ -n "$l_req" ] && [ "$l_start" = 0 ]
 	tap $? "shutdown: no stas-connect@ unit started after the poweroff request ($l_start)"
 	tail -n +"${l_req:-1}" <<<"$j" | grep -E 'stas-vm-test|stasvol|stas-connect\[|stas-shutdown|remote-fs' | cut -c1-200 | sed 's/^/# /'
-	tail -n +"${l_req:-1}" <<<"$j" | grep -E "systemctl --no-block restart stas-connect@|stas-connect@.*(destructive|refus)" |
+	tail -n +"${l_req:-1}" <<<"$j" | grep -E "(systemctl --no-block|stas-trigger) restart stas-connect@|stas-connect@.*(destructive|refus)" |
 		head -4 | cut -c1-200 | sed 's/^/# refused restart: /' || true
 	read -r now _ </proc/uptime
 	t_req=$(cat /run/stas-vm-poweroff-at 2>/dev/null || echo 0)

@@ -547,11 +547,11 @@ fcloop_cleanup() {
 	echo "wwnn=$FC_LNN,wwpn=$FC_LPN" >"$ctl/del_local_port" 2>/dev/null || true
 }
 # fc_units: the units the rule restarted, one per line.
-fc_units() { sed -n 's/^--no-block restart //p' "$FC_SHIM_LOG"; }
+fc_units() { sed -n 's/^restart //p' "$FC_SHIM_LOG"; }
 fc_section() {
 	local F=nqn.2024-01.io.stas:fc ctl=/sys/class/fcloop/ctl
 	local lt="nn-$FC_LNN:pn-$FC_LPN" tt="nn-$FC_TNN:pn-$FC_TPN"
-	local shim=$STAS_VM_RUNDIR/systemctl-shim rule=$B/rules.d/70-stas-autoconnect.rules
+	local shim=$STAS_VM_RUNDIR/trigger-shim rule=$B/rules.d/70-stas-autoconnect.rules
 	local want_inst inst unit c n1 n2 t0 dc aen
 	t0=$(date +%s)
 	FC_SHIM_LOG=$STAS_VM_RUNDIR/systemctl-calls
@@ -571,20 +571,20 @@ fc_section() {
 	nvmet_link 5 "$F-1"
 	nvmet_link 5 "$F-2"
 
-	# udevd with stas's rule as built; systemctl records its arguments.
+	# udevd with stas's rule as built; stas-trigger records its arguments.
 	printf '#!/bin/sh\necho "$*" >>%s\n' "$FC_SHIM_LOG" >"$shim"
 	chmod +x "$shim"
 	: >"$FC_SHIM_LOG"
 	mkdir -p /etc/udev/rules.d
 	printf 'SUBSYSTEM=="nvme", ENV{ASAN_OPTIONS}="detect_leaks=0"\n' >/etc/udev/rules.d/00-stas-vm-asan.rules
-	sed -e "s|RUN+=\"[^\" ]*/systemctl |RUN+=\"$shim |" -e "s|[^\" ]*/sbin/stasadm |$STASADM |" \
+	sed -e "s|RUN+=\"[^\" ]*/stas-trigger |RUN+=\"$shim |" -e "s|[^\" ]*/sbin/stasadm |$STASADM |" \
 		"$rule" >/etc/udev/rules.d/70-stas-autoconnect.rules
 	# nvme-cli's rule would start its own connect for the same event; stas
 	# shadows it by name (tmpfiles.d) as here.
 	: >/etc/udev/rules.d/70-nvmf-autoconnect.rules
 	vm_on_exit rm -f /etc/udev/rules.d/70-stas-autoconnect.rules /etc/udev/rules.d/70-nvmf-autoconnect.rules \
 		/etc/udev/rules.d/00-stas-vm-asan.rules
-	check "fc: the built rule restarts through the recorder" grep -q "RUN+=\"$shim --no-block restart %c\"" \
+	check "fc: the built rule restarts through the recorder" grep -q "RUN+=\"$shim restart %c\"" \
 		/etc/udev/rules.d/70-stas-autoconnect.rules
 	# A udevd without udevd_start's coldplug (trigger + settle of every
 	# device, up to 30 s under TCG): only the events from now on matter.

@@ -23,6 +23,7 @@
 
 #include "dlpe.h"
 #include "fileio.h"
+#include "hashset.h"
 #include "kernel.h"
 #include "log.h"
 #include "macro.h"
@@ -90,15 +91,21 @@ static bool ctrl_name_is_valid(const char *name)
  * controller belongs to another subsystem, returns 0 early without reading
  * more (the caller skips it: ret->name stays empty).
  */
-static int ctrl_read_dir(int dir, const char *name, const char *nqn, struct kctrl *ret)
+static int ctrl_read_dir(int dir, const char *name, const char *nqn, const char *subsysnqn,
+			 struct kctrl *ret)
 {
 	char buf[512], addr[512];
 	struct kctrl c = {};
 	int r;
 
-	r = attr_read(dir, "subsysnqn", buf, sizeof(buf));
-	if (r < 0)
-		return r;
+	if (subsysnqn) {
+		if (strscpy_checked(buf, sizeof(buf), subsysnqn) < 0)
+			return -EINVAL;
+	} else {
+		r = attr_read(dir, "subsysnqn", buf, sizeof(buf));
+		if (r < 0)
+			return r;
+	}
 	if (nqn && !streq(buf, nqn))
 		return 0;
 	if (strscpy_checked(c.tid.subsysnqn, sizeof(c.tid.subsysnqn), buf) < 0)
@@ -151,7 +158,7 @@ int kernel_ctrl_read(const char *name, struct kctrl *ret)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return negative_errno();
-	r = ctrl_read_dir(fd, name, NULL, &c);
+	r = ctrl_read_dir(fd, name, NULL, NULL, &c);
 	if (r < 0)
 		return r;
 	*ret = c;
@@ -282,7 +289,8 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cfd < 0)
 			continue;
-		if (ctrl_read_dir(cfd, de->d_name, nqn, &c) < 0 || isempty(c.name) || !c.fabrics)
+		if (ctrl_read_dir(cfd, de->d_name, nqn, NULL, &c) < 0 || isempty(c.name) ||
+		    !c.fabrics)
 			continue;
 		if (!any && c.discovery != discovery)
 			continue;
@@ -302,6 +310,57 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 		if (!kinds_root)
 			kernel_ctrls_forget();
 	}
+	*ret = TAKE_PTR(v);
+	return (int)n;
+}
+
+int kernel_ctrls_scan_nqns(const struct hashset *nqns, struct kctrl **ret)
+{
+	_cleanup_free_ struct kctrl *v = NULL;
+	DIR *d;
+	struct dirent *de;
+	char dir[512];
+	size_t n = 0, alloc = 0;
+	bool kinds_valid;
+
+	(void)snprintf(dir, sizeof(dir), "%s/class/nvme", sysfs_root());
+	kinds_valid = kinds_root && streq(kinds_root, sysfs_root());
+	d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT)
+			return negative_errno();
+		*ret = NULL;
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_close_ int cfd = -1;
+		const struct kind_entry *k;
+		char path[300], nqn[512];
+		struct kctrl c = {};
+
+		if (!ctrl_name_is_valid(de->d_name))
+			continue;
+		/* A DC the kind table knows is skipped unread. */
+		k = kinds_valid ? kind_find(de->d_name, de->d_ino) : NULL;
+		if (k && k->discovery)
+			continue;
+		(void)snprintf(path, sizeof(path), "%s/subsysnqn", de->d_name);
+		if (attr_read(dirfd(d), path, nqn, sizeof(nqn)) < 0 || !hashset_contains(nqns, nqn))
+			continue;
+		/* A controller may vanish while we look: skip it. */
+		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		if (ctrl_read_dir(cfd, de->d_name, NULL, nqn, &c) < 0 || isempty(c.name) ||
+		    !c.fabrics || c.discovery)
+			continue;
+		if (GREEDY_REALLOC(v, alloc, n) < 0) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		v[n++] = c;
+	}
+	closedir(d);
 	*ret = TAKE_PTR(v);
 	return (int)n;
 }

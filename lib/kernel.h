@@ -88,6 +88,18 @@ bool kctrl_is_usable(const struct kctrl *c);
  */
 int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret);
 
+struct hashset;
+
+/**
+ * kernel_ctrls_scan_nqns() - the fabrics I/O controllers now in sysfs whose
+ * subsystem NQN is in the set @nqns: one attribute (subsysnqn) read for each
+ * controller outside the set, none for a DC the kind table knows; only the
+ * members are read in full. For a batch of subsystems among many
+ * controllers (an event that changed a few subsystems).
+ * Return: as kernel_ctrls_scan().
+ */
+int kernel_ctrls_scan_nqns(const struct hashset *nqns, struct kctrl **ret);
+
 /*
  * A scan for one kind (@nqn NULL, @any false) keeps, for the life of the
  * process, the kind of each controller it classified, keyed by name and

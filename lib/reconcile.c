@@ -1347,6 +1347,22 @@ static int result_cmp(const void *a, const void *b)
 
 	return strcmp((*x)->nqn, (*y)->nqn);
 }
+/* The I/O controllers of the batch @v's subsystems, one scan. */
+static int batch_scan(struct reconcile_result **v, size_t n, struct kctrl **ret)
+{
+	_cleanup_hashset_free_ struct hashset *set = NULL;
+	int r;
+
+	r = hashset_new(&set);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = hashset_put(set, v[i]->nqn, NULL, NULL);
+		if (r < 0)
+			return r;
+	}
+	return kernel_ctrls_scan_nqns(set, ret);
+}
 
 /*
  * One batch of reconcile_nqns(): @v holds up to RECONCILE_BATCH_MAX results,
@@ -1386,10 +1402,13 @@ static void batch_run(struct cache *c, const struct stas_config *cfg, struct rec
 	/*
 	 * One scan for the whole batch, under its locks: a plan never sees
 	 * another NQN's controllers change, so one view serves every plan, and
-	 * connects do not call for a rescan. A single NQN reads only its own
-	 * controllers' attributes.
+	 * connects do not call for a rescan. Only the batch's own controllers
+	 * are read in full; the others cost one attribute each.
 	 */
-	n_ctrls = kernel_ctrls_scan(n == 1 ? v[0]->nqn : NULL, false, false, &ctrls);
+	if (n == 1)
+		n_ctrls = kernel_ctrls_scan(v[0]->nqn, false, false, &ctrls);
+	else
+		n_ctrls = batch_scan(v, n, &ctrls);
 	/* One registry read per controller of the view. */
 	if (n_ctrls > 0)
 		reconcile_ctrls_fill_owner(ctrls, (size_t)n_ctrls);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "hashset.h"
 #include "kernel.h"
 #include "macro.h"
 #include "strv.h"
@@ -91,6 +92,32 @@ static void test_scan(void)
 		ok(d[0].discovery && streq(d[0].name, "nvme0"), "nvme0 is the DC");
 	n = kernel_ctrls_scan(NULL, true, false, &w);
 	is_int(n, 4, "scan of every fabrics controller");
+
+	/* The batch scan: only the set's subsystems, I/O controllers only. */
+	{
+		_cleanup_hashset_free_ struct hashset *set = NULL;
+		_cleanup_free_ struct kctrl *b = NULL, *e = NULL;
+
+		is_int(hashset_new(&set), 0, "a set");
+		(void)hashset_put(set, "nqn.2024-01.io.stas:b", NULL, NULL);
+		(void)hashset_put(set, "nqn.2014-08.org.nvmexpress.discovery", NULL, NULL);
+		n = kernel_ctrls_scan_nqns(set, &b);
+		ok(n == 1 && streq(b[0].name, "nvme3") &&
+			   streq(b[0].tid.subsysnqn, "nqn.2024-01.io.stas:b") &&
+			   streq(b[0].tid.traddr, "10.0.0.1") && streq(b[0].state, "deleting"),
+		   "scan by NQN set: nvme3 only, read in full (not the DC, not pcie)");
+		(void)hashset_put(set, "nqn.2024-01.io.stas:a", NULL, NULL);
+		n = kernel_ctrls_scan_nqns(set, &e);
+		ok(n == 3 && kctrl_find_name(e, n, "nvme1") && kctrl_find_name(e, n, "nvme2") &&
+			   kctrl_find_name(e, n, "nvme3") && !kctrl_find_name(e, n, "nvme4"),
+		   "scan by NQN set: both subsystems' fabrics controllers");
+		hashset_free(set);
+		set = NULL;
+		is_int(hashset_new(&set), 0, "an empty set");
+		free(e);
+		e = NULL;
+		is_int(kernel_ctrls_scan_nqns(set, &e), 0, "scan by an empty NQN set: nothing");
+	}
 
 	is_int(kernel_ctrl_read("nvme2", &k), 0, "read nvme2");
 	is_str(k.tid.traddr, "fe80::1%lo", "sysfs address canonicalised");

@@ -183,9 +183,14 @@ int dc_session_open(struct discover *d, const struct dc_job *job, struct kernel_
 	int r;
 
 	if (!isempty(job->device)) {
-		r = kernel_ctrl_read(job->device, &s.ctrl);
-		if (r < 0)
-			return log_error_errno(r, "Cannot read controller %s: %m", job->device);
+		if (job->device_read)
+			s.ctrl = job->device_ctrl;
+		else {
+			r = kernel_ctrl_read(job->device, &s.ctrl);
+			if (r < 0)
+				return log_error_errno(r, "Cannot read controller %s: %m",
+						       job->device);
+		}
 		if (!s.ctrl.discovery)
 			return log_error_errno(EINVAL, "%s is not a discovery controller.",
 					       job->device);

@@ -544,6 +544,9 @@ static int job_from_args(struct discover *d, struct dc_job *ret)
 			job.tid = k.tid;
 			job.origin = CACHE_ORIGIN_UDEV;
 			(void)strscpy_checked(job.device, sizeof(job.device), k.name);
+			/* The session uses this read rather than reading it again. */
+			job.device_ctrl = k;
+			job.device_read = true;
 		} else if (ikey) {
 			r = cache_dc_get_by_instance_key(d->cache, ikey, &rec);
 			if (r < 0)

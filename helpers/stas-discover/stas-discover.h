@@ -49,6 +49,8 @@ struct dc_job {
 	uint8_t depth;
 	struct tid referrer; /* empty unless a referral */
 	char device[KCTRL_NAME_MAX + 1]; /* the kernel controller named by udev, or "" */
+	struct kctrl device_ctrl; /* @device as read when the job was made, if device_read */
+	bool device_read;
 	const struct config_controller *conf; /* its config entry, or NULL */
 	bool spawn; /* a referral: run as its own stas-discover@ unit when systemd is there */
 };

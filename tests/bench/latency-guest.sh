@@ -22,7 +22,8 @@
 # `udevadm monitor` and the journal; then (STAS_BENCH_LATENCY_SANDBOX=1; off
 # by default: ~80 unit starts, noise on a loaded host) what systemd's start of a unit costs with stas's [Service]
 # sandbox, without it, and without each directive (systemd-run --wait
-# /bin/true, median of 3), and what udev's RUN pays for systemctl.
+# /bin/true, median of 3), and what udev's RUN pays for systemctl and for
+# stas-trigger (the rule's program).
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 
@@ -244,6 +245,10 @@ if [ "$MODE" = stas ] && [ "${STAS_BENCH_LATENCY_SANDBOX:-0}" = 1 ]; then
 	a=$(now_ms)
 	for _ in 1 2 3; do systemctl --no-block restart stas-bench-nothing.service 2>/dev/null || true; done
 	bench "systemctl-no-block-restart-ms $((($(now_ms) - a) / 3))"
+	# what udev's RUN pays now: stas-trigger, the rule's program
+	a=$(now_ms)
+	for _ in 1 2 3; do /usr/libexec/stas/stas-trigger restart stas-bench-nothing.service 2>/dev/null || true; done
+	bench "stas-trigger-restart-ms $((($(now_ms) - a) / 3))"
 	# stas-discover's own time on an unchanged page, outside the sandbox
 	if [ -n "${dc:-}" ]; then
 		a=$(now_ms)

@@ -256,7 +256,14 @@ static bool ctrl_kind(int dfd, const char *name, ino_t ino, struct kind_entry **
 	return e.discovery;
 }
 
-int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret)
+/*
+ * The scans. With @nqns (an I/O scan for a set of subsystems), a controller
+ * outside the set costs one attribute read (subsysnqn, reused for the
+ * members) and a DC the kind table knows none; otherwise a scan for one kind
+ * classifies each controller through the kind table first.
+ */
+static int ctrls_scan(const char *nqn, const struct hashset *nqns, bool any, bool discovery,
+		      struct kctrl **ret)
 {
 	_cleanup_free_ struct kctrl *v = NULL;
 	_cleanup_free_ struct kind_entry *seen = NULL;
@@ -264,11 +271,12 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 	struct dirent *de;
 	char dir[512];
 	size_t n = 0, alloc = 0, n_seen = 0, alloc_seen = 0;
-	bool by_kind = !any && !nqn;
+	bool by_kind = !any && !nqn && !nqns, kinds_valid;
 
 	(void)snprintf(dir, sizeof(dir), "%s/class/nvme", sysfs_root());
 	if (by_kind && (!kinds_root || !streq(kinds_root, sysfs_root())))
 		kernel_ctrls_forget();
+	kinds_valid = kinds_root && streq(kinds_root, sysfs_root());
 	d = opendir(dir);
 	if (!d) {
 		if (errno != ENOENT)
@@ -278,19 +286,29 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 	}
 	while ((de = readdir(d))) {
 		_cleanup_close_ int cfd = -1;
+		char path[300], set_nqn[512];
+		const struct kind_entry *k;
 		struct kctrl c = {};
 
 		if (!ctrl_name_is_valid(de->d_name))
 			continue;
-		if (by_kind && ctrl_kind(dirfd(d), de->d_name, de->d_ino, &seen, &n_seen,
-					 &alloc_seen) != discovery)
+		if (nqns) {
+			k = kinds_valid ? kind_find(de->d_name, de->d_ino) : NULL;
+			if (k && k->discovery)
+				continue;
+			(void)snprintf(path, sizeof(path), "%s/subsysnqn", de->d_name);
+			if (attr_read(dirfd(d), path, set_nqn, sizeof(set_nqn)) < 0 ||
+			    !hashset_contains(nqns, set_nqn))
+				continue;
+		} else if (by_kind && ctrl_kind(dirfd(d), de->d_name, de->d_ino, &seen, &n_seen,
+						&alloc_seen) != discovery)
 			continue;
 		/* A controller may vanish while we look: skip it. */
 		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cfd < 0)
 			continue;
-		if (ctrl_read_dir(cfd, de->d_name, nqn, NULL, &c) < 0 || isempty(c.name) ||
-		    !c.fabrics)
+		if (ctrl_read_dir(cfd, de->d_name, nqn, nqns ? set_nqn : NULL, &c) < 0 ||
+		    isempty(c.name) || !c.fabrics)
 			continue;
 		if (!any && c.discovery != discovery)
 			continue;
@@ -314,55 +332,14 @@ int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **
 	return (int)n;
 }
 
+int kernel_ctrls_scan(const char *nqn, bool any, bool discovery, struct kctrl **ret)
+{
+	return ctrls_scan(nqn, NULL, any, discovery, ret);
+}
+
 int kernel_ctrls_scan_nqns(const struct hashset *nqns, struct kctrl **ret)
 {
-	_cleanup_free_ struct kctrl *v = NULL;
-	DIR *d;
-	struct dirent *de;
-	char dir[512];
-	size_t n = 0, alloc = 0;
-	bool kinds_valid;
-
-	(void)snprintf(dir, sizeof(dir), "%s/class/nvme", sysfs_root());
-	kinds_valid = kinds_root && streq(kinds_root, sysfs_root());
-	d = opendir(dir);
-	if (!d) {
-		if (errno != ENOENT)
-			return negative_errno();
-		*ret = NULL;
-		return 0;
-	}
-	while ((de = readdir(d))) {
-		_cleanup_close_ int cfd = -1;
-		const struct kind_entry *k;
-		char path[300], nqn[512];
-		struct kctrl c = {};
-
-		if (!ctrl_name_is_valid(de->d_name))
-			continue;
-		/* A DC the kind table knows is skipped unread. */
-		k = kinds_valid ? kind_find(de->d_name, de->d_ino) : NULL;
-		if (k && k->discovery)
-			continue;
-		(void)snprintf(path, sizeof(path), "%s/subsysnqn", de->d_name);
-		if (attr_read(dirfd(d), path, nqn, sizeof(nqn)) < 0 || !hashset_contains(nqns, nqn))
-			continue;
-		/* A controller may vanish while we look: skip it. */
-		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cfd < 0)
-			continue;
-		if (ctrl_read_dir(cfd, de->d_name, NULL, nqn, &c) < 0 || isempty(c.name) ||
-		    !c.fabrics || c.discovery)
-			continue;
-		if (GREEDY_REALLOC(v, alloc, n) < 0) {
-			closedir(d);
-			return -ENOMEM;
-		}
-		v[n++] = c;
-	}
-	closedir(d);
-	*ret = TAKE_PTR(v);
-	return (int)n;
+	return ctrls_scan(NULL, nqns, false, false, ret);
 }
 
 const struct kctrl *kctrl_find(const struct kctrl *v, size_t n, const struct tid *t)

@@ -1347,6 +1347,7 @@ static int result_cmp(const void *a, const void *b)
 
 	return strcmp((*x)->nqn, (*y)->nqn);
 }
+
 /* The I/O controllers of the batch @v's subsystems, one scan. */
 static int batch_scan(struct reconcile_result **v, size_t n, struct kctrl **ret)
 {

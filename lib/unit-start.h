@@ -3,11 +3,12 @@
  * unit-start.h - ask systemd to start (or restart) a unit over D-Bus.
  *
  * stas programs hand work to each other as unit starts: stas-discover
- * starts stas-connect@<nqn>.service for each subsystem whose entries
- * changed, and stas-discover@<dc>.service for new referrals. The call goes
- * straight to org.freedesktop.systemd1.Manager on the system bus - never
- * through a shell or systemctl - and does not wait for the job: the units
- * run concurrently and each is idempotent.
+ * starts stas-connect@<nqn>.service for a subsystem whose paths did not all
+ * come up, and stas-discover@<dc>.service for new referrals; stas-trigger
+ * is the udev rule's start. The call goes straight to
+ * org.freedesktop.systemd1.Manager - on systemd's private socket as root,
+ * else on the system bus; never through a shell or systemctl - and does not
+ * wait for the job: the units run concurrently and each is idempotent.
  *
  * The bus connection is a unit_starter owned by the caller's context; a
  * resident program keeps one and calls unit_starter_start() as often as it
@@ -30,7 +31,7 @@ enum unit_start_mode {
 struct unit_starter;
 
 /**
- * unit_starter_new() - a starter with no bus connection yet; the system bus
+ * unit_starter_new() - a starter with no bus connection yet; the connection
  * is opened on the first unit_starter_start().
  * Return: 0 and the starter in *ret_u, or -ENOMEM.
  */
@@ -46,9 +47,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit_starter *, unit_starter_free)
 
 /**
  * unit_starter_start() - queue a start (restart, stop) job for @unit (a
- * full, valid unit name). The system bus is opened when @u has no connection yet; a failed
+ * full, valid unit name). The connection is opened when @u has none yet; a failed
  * open is tried again on the next call.
- * Return: 0; -ENOMEDIUM when there is no system bus or no systemd on it, or
+ * Return: 0; -ENOMEDIUM when neither systemd's socket nor the system bus (with
+ * systemd on it) can be reached, or
  * $STAS_NO_SYSTEMD is set (callers fall back to doing the work in-process);
  * other negative errno.
  */

@@ -309,6 +309,17 @@ bool unit_name_is_valid_instance(const char *s)
 	return true;
 }
 
+bool unit_name_is_valid_service(const char *s)
+{
+	_cleanup_free_ char *stem = NULL;
+	size_t n = s ? strlen(s) : 0, suffix = STRLEN(UNIT_SUFFIX_SERVICE);
+
+	if (n <= suffix || n > UNIT_NAME_MAX || !streq(s + n - suffix, UNIT_SUFFIX_SERVICE))
+		return false;
+	stem = strndup(s, n - suffix);
+	return stem && unit_name_is_valid_instance(stem);
+}
+
 /*
  * Whether @v can be one component of the path form and come back unchanged
  * after path simplification and splitting.

@@ -116,6 +116,13 @@ int connect_instance_parse(const char *arg, char ret_key[NQN_KEY_MAX]);
 bool unit_name_is_valid_instance(const char *s);
 
 /**
+ * unit_name_is_valid_service() - whether @s is a service unit name made of
+ * what an instance allows: a non-empty stem of those characters, then
+ * ".service", at most UNIT_NAME_MAX bytes in all.
+ */
+bool unit_name_is_valid_service(const char *s);
+
+/**
  * dc_instance_format() - the stas-discover@ instance for a discovery
  * controller @dc (canonical TID). Sets *ret_is_key when the long-ID fallback
  * "key-<hex>" was used.

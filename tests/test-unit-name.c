@@ -699,6 +699,34 @@ static void test_dc_unit(void)
 	is_str(i3, "tcp-192.168.1.10-8009", "  ... the instance alone");
 }
 
+/* What stas-trigger accepts from the udev rule: a service unit name only. */
+static void test_service_name(void)
+{
+	char long_name[UNIT_NAME_MAX + 2];
+
+	ok(unit_name_is_valid_service("stas-discover@nvme0.service"), "service: an instance unit");
+	ok(unit_name_is_valid_service(
+		   "stas-connect@nqn.2014\\x2d08.com.example:sub\\x2d1-x.service"),
+	   "service: an escaped NQN instance");
+	ok(!unit_name_is_valid_service("stas.target"), "service: a target is refused");
+	ok(!unit_name_is_valid_service(".service"), "service: an empty stem is refused");
+	ok(!unit_name_is_valid_service(""), "service: empty is refused");
+	ok(!unit_name_is_valid_service(NULL), "service: NULL is refused");
+	ok(!unit_name_is_valid_service("stas-discover@a b.service"), "service: a space is refused");
+	ok(!unit_name_is_valid_service("../x.service"), "service: a slash is refused");
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	memcpy(long_name + sizeof(long_name) - 1 - STRLEN(".service"), ".service",
+	       STRLEN(".service"));
+	ok(!unit_name_is_valid_service(long_name), "service: %zu bytes is one too many",
+	   strlen(long_name));
+	long_name[0] = '\0';
+	memset(long_name, 'a', UNIT_NAME_MAX - STRLEN(".service"));
+	strcpy(long_name + UNIT_NAME_MAX - STRLEN(".service"), ".service");
+	ok(unit_name_is_valid_service(long_name), "service: %zu bytes is the most",
+	   strlen(long_name));
+}
+
 int main(void)
 {
 	_cleanup_free_ char *probe = NULL;
@@ -715,5 +743,6 @@ int main(void)
 	test_dc();
 	test_dc_invalid();
 	test_dc_unit();
+	test_service_name();
 	return tap_done();
 }

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "unit-name.h"
 #include "unit-start.h"
 
 static void help(void)
@@ -27,23 +28,6 @@ static void help(void)
 	       "\"systemctl --no-block restart UNIT\" does (see stas-trigger(8)).\n\n"
 	       "  -h --help     this help\n"
 	       "     --version  the version\n");
-}
-
-/* A unit name as systemd accepts it, restricted to what stas's rule passes. */
-static bool unit_arg_is_valid(const char *s)
-{
-	size_t n = strlen(s);
-	const char *dot = strrchr(s, '.');
-
-	if (n == 0 || n > 255 || !dot || dot == s)
-		return false;
-	if (!streq(dot, ".service"))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr(":-_.\\@", *p)))
-			return false;
-	return true;
 }
 
 int main(int argc, char **argv)
@@ -67,7 +51,7 @@ int main(int argc, char **argv)
 			help();
 			return 0;
 		case OPT_VERSION:
-			puts(PACKAGE_VERSION);
+			printf("stas-trigger (stas) %s\n", STAS_VERSION);
 			return 0;
 		default:
 			return 2;
@@ -87,7 +71,7 @@ int main(int argc, char **argv)
 		log_error("Unknown verb \"%s\": expected restart or start.", verb);
 		return 2;
 	}
-	if (!unit_arg_is_valid(unit)) {
+	if (!unit_name_is_valid_service(unit)) {
 		log_error("\"%s\" is not a service unit name.", unit);
 		return 2;
 	}

@@ -20,48 +20,47 @@ static const char *hex(const uint8_t *p, size_t n)
 	return buf;
 }
 
+/* FIPS 180-4's examples (and "million a" for SHA-384), for one digest function. */
+static void test_digest(const char *name, void (*fn)(const void *, size_t, uint8_t *), size_t size,
+			const char *abc, const char *empty, const char *two_blocks,
+			const char *million)
+{
+	static const char msg896[] =
+		"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	static char mil[1000000];
+	uint8_t d[HKDF_HASH_SIZE_MAX];
+
+	fn("abc", 3, d);
+	is_str(hex(d, size), abc, "%s(abc)", name);
+	fn("", 0, d);
+	is_str(hex(d, size), empty, "%s(empty)", name);
+	fn(msg896, 112, d);
+	is_str(hex(d, size), two_blocks, "%s(896 bits: two blocks)", name);
+	if (million) {
+		memset(mil, 'a', sizeof(mil));
+		fn(mil, sizeof(mil), d);
+		is_str(hex(d, size), million, "%s(million a)", name);
+	}
+}
+
 static void test_sha384(void)
 {
-	uint8_t d[SHA384_DIGEST_SIZE];
-	static char mil[1000000];
-
-	sha384("abc", 3, d);
-	is_str(hex(d, sizeof(d)),
-	       "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
-	       "sha384(abc)");
-	sha384("", 0, d);
-	is_str(hex(d, sizeof(d)),
-	       "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
-	       "sha384(empty)");
-	sha384("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-	       112, d);
-	is_str(hex(d, sizeof(d)),
-	       "09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712fcc7c71a557e2db966c3e9fa91746039",
-	       "sha384(896 bits: two blocks)");
-	memset(mil, 'a', sizeof(mil));
-	sha384(mil, sizeof(mil), d);
-	is_str(hex(d, sizeof(d)),
-	       "9d0e1809716474cb086e834e310a4a1ced149e9c00f248527972cec5704c2a5b07b8b3dc38ecc4ebae97ddd87f3d8985",
-	       "sha384(million a)");
+	test_digest(
+		"sha384", sha384, SHA384_DIGEST_SIZE,
+		"cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
+		"38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
+		"09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712fcc7c71a557e2db966c3e9fa91746039",
+		"9d0e1809716474cb086e834e310a4a1ced149e9c00f248527972cec5704c2a5b07b8b3dc38ecc4ebae97ddd87f3d8985");
 }
 
 static void test_sha512(void)
 {
-	uint8_t d[SHA512_DIGEST_SIZE];
-
-	sha512("abc", 3, d);
-	is_str(hex(d, sizeof(d)),
-	       "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
-	       "sha512(abc)");
-	sha512("", 0, d);
-	is_str(hex(d, sizeof(d)),
-	       "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
-	       "sha512(empty)");
-	sha512("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-	       112, d);
-	is_str(hex(d, sizeof(d)),
-	       "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909",
-	       "sha512(896 bits: two blocks)");
+	test_digest(
+		"sha512", sha512, SHA512_DIGEST_SIZE,
+		"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+		"cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+		"8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909",
+		NULL);
 }
 
 static void test_hmac(void)

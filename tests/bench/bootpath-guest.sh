@@ -83,6 +83,18 @@ all_down() {
 
 connect_all() { nvme connect-all -t tcp -a 127.0.0.1 -s 8009; }
 boot_path() { sc --all && "$DISCOVER" --config "$CONF" --cache-dir "$C" --no-systemd --all; }
+# floor_connects: the kernel connects of stas's boot path (the very strings,
+# in the same order) and nothing else - bash's builtin printf, no process, no
+# page read, no cache, no registry: open, write, close per connect. What any
+# orchestrator's boot path costs at the least on this VM, beyond the kernel's
+# own connect time: the work each new controller sets off (namespace scans,
+# uevents) meets the next connect either way.
+floor_connects() {
+	local s
+	while IFS= read -r s; do
+		printf '%s' "$s" >/dev/nvme-fabrics || true
+	done <"$STAS_VM_RUNDIR/connect-strings"
+}
 
 # run NAME CMD...: time CMD from a clean kernel, with its kernel connect sum.
 run() {
@@ -122,18 +134,42 @@ strace_run() {
 			for (s in c) print "BENCH " n "-sys-" s " " c[s] }' "$d/connect" "$d/discover"
 }
 
-# strace_detail NAME: the same two commands under a full strace -f -y (not
-# timed, STAS_BENCH_DETAIL=1): every syscall by name and by what it touches
-# (its path, or the path of its fd, folded into a class: sysfs attribute,
-# registry, lock file, cache, ...), so the per-connect cost has a source.
-strace_detail() {
+# strace_full NAME: the same two commands under a full strace -f -y (not
+# timed), once. From it:
+#  - "NAME-steady" and "NAME-steady-lock": the syscalls of stas-connect
+#    --all's batch from its first connect write to its last, the connect
+#    writes excluded, over the connects after the first - what one more
+#    connect costs, the process's fixed costs left out - and the per-subsystem
+#    lock calls taken before the batch, per connect;
+#  - $STAS_VM_RUNDIR/connect-strings: every string both commands wrote to
+#    /dev/nvme-fabrics, in order, for the floor run;
+#  - with STAS_BENCH_DETAIL=1, every syscall by name and by what it touches
+#    (its path, or the path of its fd, folded into a class: sysfs attribute,
+#    registry, lock file, cache, ...), so the per-connect cost has a source.
+strace_full() {
 	local name=$1 d=$STAS_VM_RUNDIR/$1
 	mkdir -p "$d"
 	all_down
-	strace -f -y -qq -o "$d/connect.full" -- "$CONNECT" --config "$CONF" --cache-dir "$C" --all \
-		>/dev/null 2>&1 || diag "$name: stas-connect exit $?"
-	strace -f -y -qq -o "$d/discover.full" -- "$DISCOVER" --config "$CONF" --cache-dir "$C" \
-		--no-systemd --all >/dev/null 2>&1 || diag "$name: stas-discover exit $?"
+	strace -f -y -qq -s 4096 -o "$d/connect.full" -- "$CONNECT" --config "$CONF" \
+		--cache-dir "$C" --all >/dev/null 2>&1 || diag "$name: stas-connect exit $?"
+	strace -f -y -qq -s 4096 -o "$d/discover.full" -- "$DISCOVER" --config "$CONF" \
+		--cache-dir "$C" --no-systemd --all >/dev/null 2>&1 || diag "$name: stas-discover exit $?"
+	# A syscall line starts one call (an "<... resumed>" line ends one begun
+	# on an earlier line); "+++ exited" and "--- SIG" lines are not calls.
+	awk -v n="$name" '
+		{ sub(/^[0-9]+ +/, "") }
+		/^\+\+\+|^---|^<\.\.\. / { next }
+		{ line[++m] = $0 }
+		/^write\([0-9]+<\/dev\/nvme-fabrics>/ { if (!first) first = m; last = m; k++ }
+		/^fcntl\([0-9]+<[^>]*\.lock>, F_OFD_SETLKW/ && !first { locks++ }
+		END {
+			if (k < 2) { print "BENCH " n "-steady n/a"; exit }
+			printf "BENCH %s-steady %.1f\n", n, (last - first + 1 - k) / (k - 1)
+			printf "BENCH %s-steady-lock %.1f\n", n, locks / k
+		}' "$d/connect.full"
+	sed -n 's/^[0-9]* *write([0-9]*<\/dev\/nvme-fabrics>, "\(.*\)", [0-9]*) = .*/\1/p' \
+		"$d/connect.full" "$d/discover.full" >"$STAS_VM_RUNDIR/connect-strings"
+	[ "${STAS_BENCH_DETAIL:-0}" = 1 ] || return 0
 	for f in connect discover; do
 		awk -v n="$name-$f" '
 		function cls(p) {
@@ -177,10 +213,15 @@ bench n "$N"
 run warmup-nvme-cli connect_all
 rm -rf "$C"
 run warmup-stas boot_path
+# The full trace of the warm boot path: the steady per-connect cost, and the
+# connect strings the floor run writes.
+strace_full r1-detail
+bench "connect-strings $(wc -l <"$STAS_VM_RUNDIR/connect-strings")"
 
 for r in $(seq 1 "$ROUNDS"); do
 	run "r$r-nvme-cli" connect_all
 	run "r$r-stas" boot_path
+	run "r$r-floor" floor_connects
 	cp -a "$C" "$STAS_VM_RUNDIR/cache-warm"
 	rm -rf "$C"
 	run "r$r-stas-cold" boot_path
@@ -188,6 +229,5 @@ for r in $(seq 1 "$ROUNDS"); do
 	cp -a "$STAS_VM_RUNDIR/cache-warm" "$C"
 	rm -rf "$STAS_VM_RUNDIR/cache-warm"
 	strace_run "r$r-strace" boot_path
-	[ "${STAS_BENCH_DETAIL:-0}" != 1 ] || [ "$r" != 1 ] || strace_detail "r$r-detail"
 done
 all_down

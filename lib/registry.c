@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,23 +518,55 @@ static int attr_write(int dir_fd, const char *name, const char *value, bool sync
 }
 
 /*
- * Fill the new entry directory @tmp_path (made by this process a moment
- * ago) with seqnum and owner. Its mode tells what the umask does: 0755
- * means the umask takes nothing off 0755, so nothing off the files' 0644
- * either; anything else (a tight umask, mkdtemp()'s 0700) and every mode is
- * set explicitly - readers need 0755 and 0644. When no sync is needed the
- * files are made by path, without opening the directory; an entry that is
- * not a directory by then (a symlink, say) is refused, and O_NOFOLLOW and
- * O_EXCL keep the files themselves from following anything.
+ * The process's umask, read once, at its first registration (umask() is
+ * the only way to read it, and it writes too: two calls), and again in a
+ * forked child. stas's programs never change theirs, so one reading serves
+ * every entry of a batch; a program that changes its umask after
+ * registering must not rely on this. Not for threaded callers: the umask is
+ * 0 for a moment.
  */
-static int entry_fill(const char *tmp_path, const char *root, const char *owner, bool sync,
-		      uint64_t *ret_seqnum)
+static bool umask_known;
+static mode_t umask_value;
+
+static void umask_forget(void)
+{
+	umask_known = false;
+}
+
+static mode_t process_umask(void)
+{
+	static bool atfork;
+
+	if (!umask_known) {
+		umask_value = umask(0);
+		(void)umask(umask_value);
+		if (!atfork)
+			atfork = pthread_atfork(NULL, NULL, umask_forget) == 0;
+		/* without the fork hook a child could use a stale value: read it each time */
+		umask_known = atfork;
+	}
+	return umask_value;
+}
+
+/*
+ * Fill the new entry directory @tmp_path (made by this process a moment
+ * ago, 0755 less the umask, or 0700 when @made_private: mkdtemp()'s) with
+ * seqnum and owner. When the umask takes nothing off 0755 (so nothing off
+ * the files' 0644 either) the modes are right as made; anything else (a
+ * tight umask, mkdtemp()) and every mode is set explicitly - readers need
+ * 0755 and 0644. When no sync is needed the files are made by path, without
+ * opening the directory: O_NOFOLLOW and O_EXCL keep the files themselves
+ * from following anything, and the directory was made a moment ago in the
+ * registry, which only its owner (root) can write - whoever could swap it
+ * for something else could write the registry anyway.
+ */
+static int entry_fill(const char *tmp_path, bool made_private, const char *root, const char *owner,
+		      bool sync, uint64_t *ret_seqnum)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *seq_path = NULL, *owner_path = NULL;
 	const char *seq_name = "seqnum", *owner_name = "owner";
 	uint64_t seqnum = 0;
-	struct stat st;
 	bool fix;
 	int dfd, r;
 
@@ -541,14 +574,8 @@ static int entry_fill(const char *tmp_path, const char *root, const char *owner,
 		fd = open(tmp_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return negative_errno();
-		if (fstat(fd, &st) < 0)
-			return negative_errno();
 		dfd = fd;
 	} else {
-		if (lstat(tmp_path, &st) < 0)
-			return negative_errno();
-		if (!S_ISDIR(st.st_mode))
-			return -ENOTDIR;
 		if (asprintf(&seq_path, "%s/seqnum", tmp_path) < 0) {
 			seq_path = NULL;
 			return -ENOMEM;
@@ -561,7 +588,7 @@ static int entry_fill(const char *tmp_path, const char *root, const char *owner,
 		owner_name = owner_path;
 		dfd = AT_FDCWD;
 	}
-	fix = (st.st_mode & 07777) != 0755;
+	fix = made_private || (process_umask() & 0755) != 0;
 	if (fix && (fd >= 0 ? fchmod(fd, 0755) : chmod(tmp_path, 0755)) < 0)
 		return negative_errno();
 
@@ -592,11 +619,12 @@ static int entry_fill(const char *tmp_path, const char *root, const char *owner,
  * and return its path. The common case is one mkdir() of a name made of the
  * process ID and a counter (mkdir() fails rather than reuse a name, so two
  * writers never share one); a name taken (a leftover of a crashed process
- * whose ID came back, a forked child) falls back to mkdtemp(). A missing
- * registry directory is created first.
+ * whose ID came back, a forked child) falls back to mkdtemp(), whose
+ * directory is 0700 (@ret_private). A missing registry directory is created
+ * first.
  */
 static int entry_tmp_make(const char *root, const char *reg_path, const char *device,
-			  char **ret_path)
+			  char **ret_path, bool *ret_private)
 {
 	static pid_t pid;
 	static unsigned counter;
@@ -612,8 +640,10 @@ static int entry_tmp_make(const char *root, const char *reg_path, const char *de
 			path = NULL;
 			return -ENOMEM;
 		}
-		if (mkdir(path, 0755) == 0)
+		if (mkdir(path, 0755) == 0) {
+			*ret_private = false;
 			break;
+		}
 		if (errno == ENOENT && !created) {
 			_cleanup_close_ int fd = registry_open_create(root, NULL);
 
@@ -631,6 +661,7 @@ static int entry_tmp_make(const char *root, const char *reg_path, const char *de
 		}
 		if (!mkdtemp(path))
 			return negative_errno();
+		*ret_private = true;
 		break;
 	}
 	*ret_path = TAKE_PTR(path);
@@ -672,7 +703,7 @@ int registry_register(const char *root, const char *device, const char *owner, u
 	_cleanup_close_ int reg_fd = -1;
 	const char *tmp;
 	uint64_t seqnum = 0;
-	bool sync;
+	bool sync, made_private = false;
 	int r;
 
 	if (!registry_device_is_valid(device) || !registry_owner_is_valid(owner))
@@ -681,13 +712,13 @@ int registry_register(const char *root, const char *device, const char *owner, u
 	if (!reg_path || asprintf(&dev_path, "%s/%s", reg_path, device) < 0)
 		return -ENOMEM;
 
-	r = entry_tmp_make(root, reg_path, device, &tmp_path);
+	r = entry_tmp_make(root, reg_path, device, &tmp_path, &made_private);
 	if (r < 0)
 		return log_debug_errno(r, "registry: %s: cannot make the new entry: %m", device);
 	tmp = strrchr(tmp_path, '/') + 1;
 	sync = registry_durable(root, reg_path);
 
-	r = entry_fill(tmp_path, root, owner, sync, &seqnum);
+	r = entry_fill(tmp_path, made_private, root, owner, sync, &seqnum);
 	/*
 	 * The common case in one step: nothing (or an empty directory, which
 	 * holds no owner) is in the way. Anything else - a stale entry, a

@@ -282,15 +282,27 @@ static void test_register_layout(void)
 	_cleanup_free_ char *owner = NULL, *seq = NULL;
 	struct registry_entry e;
 	uint64_t stamp = 0;
-	mode_t old;
+	int status = 0;
+	pid_t pid;
 
 	reset("4711\n");
-	old = umask(077); /* a tight umask must not make the registry unreadable */
-	is_int(registry_register(root, "nvme3", "stas", &stamp), 0,
-	       "REGISTRY.md 'written by libnvme on connect': register nvme3");
-	umask(old);
-	is_int(stamp, 4711,
-	       "REGISTRY.md 'seqnum: /sys/kernel/uevent_seqnum captured at connect': stamp returned");
+	/*
+	 * A tight umask must not make the registry unreadable. The registry
+	 * reads a process's umask once, so the registering process is a child
+	 * that runs with 077 from the start, as a program started so would.
+	 */
+	pid = fork();
+	if (pid == 0) {
+		(void)umask(077);
+		if (registry_register(root, "nvme3", "stas", &stamp) != 0)
+			_exit(1);
+		_exit(stamp == 4711 ? 0 : 2);
+	}
+	ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		   WEXITSTATUS(status) != 1,
+	   "REGISTRY.md 'written by libnvme on connect': register nvme3 (umask 077)");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "REGISTRY.md 'seqnum: /sys/kernel/uevent_seqnum captured at connect': stamp returned");
 	owner = get("run/nvme/registry/nvme3/owner");
 	seq = get("run/nvme/registry/nvme3/seqnum");
 	is_str(owner, "stas\n",
@@ -606,6 +618,9 @@ static void test_replace_stale(void)
 	free(owner);
 	owner = get("run/nvme/registry/nvme4/owner");
 	is_str(owner, "stas\n", "  the entry is ours, not a leftover renamed into place");
+	is_int(mode_of("run/nvme/registry/nvme4"), 0755,
+	       "  built in mkdtemp()'s 0700 directory, the entry is 0755 all the same");
+	is_int(mode_of("run/nvme/registry/nvme4/owner"), 0644, "  and its owner file 0644");
 	is_int(hidden_leftovers(), 4096, "  the leftovers are untouched");
 	reset("906\n");
 }

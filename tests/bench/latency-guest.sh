@@ -5,6 +5,11 @@
 # mode: one orchestrator per boot, chosen by STAS_BENCH_LATENCY_MODE:
 #   stas      stas installed (--install-dir), the DC in /etc/stas/stas.conf,
 #             stas.target started; nvme-cli's rule shadowed by stas
+#   stas-bare the same with the sandbox of stas-discover@ and stas-connect@
+#             taken off (a runtime drop-in: no mount namespace, no seccomp,
+#             no device policy; capabilities kept): what the sandbox item 7
+#             asks for costs on the event path. A measurement, not a setup
+#             anyone should run.
 #   nvme-cli  nothing installed: Debian 12's 70-nvmf-autoconnect.rules and
 #             nvmf-connect@ units, the DC connected with
 #             `nvme connect-all --persistent`
@@ -80,8 +85,19 @@ nvmet_link 1 "$V:base"
 vm_on_exit nvme disconnect-all
 
 case $MODE in
-stas)
+stas | stas-bare)
 	[ -x /usr/libexec/stas/stas-discover ] || skip_all "stas is not installed in the guest"
+	if [ "$MODE" = stas-bare ]; then
+		for u in stas-discover@ stas-connect@; do
+			mkdir -p "/run/systemd/system/$u.service.d"
+			printf '%s\n' '[Service]' ProtectSystem=no ProtectHome=no PrivateTmp=no \
+				ProtectKernelModules=no ProtectKernelLogs=no ProtectControlGroups=no \
+				ProtectClock=no ProtectHostname=no RestrictNamespaces=no RestrictRealtime=no \
+				RestrictSUIDSGID=no LockPersonality=no MemoryDenyWriteExecute=no \
+				SystemCallArchitectures= SystemCallFilter= RestrictAddressFamilies= \
+				DevicePolicy=auto DeviceAllow= >"/run/systemd/system/$u.service.d/bare.conf"
+		done
+	fi
 	mkdir -p /etc/stas
 	printf 'discovery: { controllers = ( { transport = "tcp"; traddr = "127.0.0.1"; trsvcid = 8009; } ); };\n' \
 		>/etc/stas/stas.conf
@@ -135,7 +151,7 @@ vm_sleep 3
 
 # stas: the DC's uevents (udevadm monitor, monotonic seconds) and the
 # journal's realtime - monotonic offset, to put every step on one clock.
-if [ "$MODE" = stas ] && [ -n "${dc:-}" ]; then
+if [ "${MODE%-bare}" = stas ] && [ -n "${dc:-}" ]; then
 	udevadm monitor --kernel --udev --subsystem-match=nvme >"$STAS_VM_RUNDIR/uevents" 2>&1 &
 	vm_on_exit kill $!
 	vm_sleep 1
@@ -201,7 +217,7 @@ for i in $(seq 1 "$N"); do
 		bench "event$i-kernel-ms $(ktrace_ms)"
 		ok "$MODE: subsystem $i live after $t ms"
 		vm_sleep 2
-		[ "$MODE" != stas ] || [ -z "${dc:-}" ] || bench "event$i-steps $(steps "$t0" "$i" "$t")"
+		[ "${MODE%-bare}" != stas ] || [ -z "${dc:-}" ] || bench "event$i-steps $(steps "$t0" "$i" "$t")"
 	else
 		bench "event$i-ms lost"
 		bench "event$i-kernel-ms -"
@@ -256,7 +272,11 @@ if [ "$MODE" = stas ] && [ "${STAS_BENCH_LATENCY_SANDBOX:-0}" = 1 ]; then
 		bench "stas-discover-unchanged-page-ms $(($(now_ms) - a))"
 	fi
 fi
-if [ "$MODE" = stas ]; then
+if [ "$MODE" = stas-bare ]; then
+	bench "bare-protect-system $(systemctl show -P ProtectSystem stas-discover@x.service)"
+	bench "bare-syscall-filter $(systemctl show -P SystemCallFilter stas-discover@x.service | wc -w)"
+fi
+if [ "${MODE%-bare}" = stas ]; then
 	journalctl -b -o short-monotonic -u 'stas-discover@*' -u 'stas-connect@*' --no-pager 2>/dev/null |
 		tail -40 | sed 's/^/# journal: /'
 fi

@@ -117,16 +117,25 @@ run() {
 	fi
 }
 
-# strace_run NAME: the stas boot path's two commands under strace -f -c from
-# a clean kernel; BENCH lines: the total syscalls of both and per syscall.
-strace_run() {
-	local name=$1 d=$STAS_VM_RUNDIR/$1
+# trace_boot_path NAME SUFFIX STRACE-OPTION...: the stas boot path's two
+# commands, each under strace -f with the options, from a clean kernel; the
+# traces in $STAS_VM_RUNDIR/NAME/{connect,discover}SUFFIX.
+trace_boot_path() {
+	local name=$1 sfx=$2 d=$STAS_VM_RUNDIR/$1
+	shift 2
 	mkdir -p "$d"
 	all_down
-	strace -f -c -o "$d/connect" -- "$CONNECT" --config "$CONF" --cache-dir "$C" --all \
-		>/dev/null 2>&1 || diag "$name: stas-connect exit $?"
-	strace -f -c -o "$d/discover" -- "$DISCOVER" --config "$CONF" --cache-dir "$C" \
+	strace -f "$@" -o "$d/connect$sfx" -- "$CONNECT" --config "$CONF" --cache-dir "$C" \
+		--all >/dev/null 2>&1 || diag "$name: stas-connect exit $?"
+	strace -f "$@" -o "$d/discover$sfx" -- "$DISCOVER" --config "$CONF" --cache-dir "$C" \
 		--no-systemd --all >/dev/null 2>&1 || diag "$name: stas-discover exit $?"
+}
+
+# strace_run NAME: the boot path under strace -f -c; BENCH lines: the total
+# syscalls of both commands and per syscall.
+strace_run() {
+	local name=$1 d=$STAS_VM_RUNDIR/$1
+	trace_boot_path "$name" "" -c
 	# calls is the 4th column of every row (errors, when any, is the 5th).
 	awk -v n="$name" '$NF != "total" && $NF != "syscall" && $1 !~ /^-/ && NF >= 5 {
 			c[$NF] += $4; t += $4 }
@@ -148,18 +157,13 @@ strace_run() {
 #    registry, lock file, cache, ...), so the per-connect cost has a source.
 strace_full() {
 	local name=$1 d=$STAS_VM_RUNDIR/$1
-	mkdir -p "$d"
-	all_down
-	strace -f -y -qq -s 4096 -o "$d/connect.full" -- "$CONNECT" --config "$CONF" \
-		--cache-dir "$C" --all >/dev/null 2>&1 || diag "$name: stas-connect exit $?"
-	strace -f -y -qq -s 4096 -o "$d/discover.full" -- "$DISCOVER" --config "$CONF" \
-		--cache-dir "$C" --no-systemd --all >/dev/null 2>&1 || diag "$name: stas-discover exit $?"
+	trace_boot_path "$name" .full -y -qq -s 4096
 	# A syscall line starts one call (an "<... resumed>" line ends one begun
 	# on an earlier line); "+++ exited" and "--- SIG" lines are not calls.
 	awk -v n="$name" '
 		{ sub(/^[0-9]+ +/, "") }
 		/^\+\+\+|^---|^<\.\.\. / { next }
-		{ line[++m] = $0 }
+		{ m++ }
 		/^write\([0-9]+<\/dev\/nvme-fabrics>/ { if (!first) first = m; last = m; k++ }
 		/^fcntl\([0-9]+<[^>]*\.lock>, F_OFD_SETLKW/ && !first { locks++ }
 		END {
